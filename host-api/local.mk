@@ -1,0 +1,1 @@
+# host-api: rules for this area (owned by its module).

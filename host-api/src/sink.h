@@ -1,0 +1,77 @@
+/*
+ * sink.h -- the interface every sink of the host implements (sqlite, file, stdout,
+ * metadata-rest). Host-internal: plugins never see it.
+ *
+ * The runner drives one sink for the whole run, from one thread:
+ *
+ *   create -> { begin_source -> write* -> (commit -> state is stored)* -> end_source }* -> destroy
+ *
+ * Delivery contract (what makes "a crash loses nothing" true): write() may buffer; commit()
+ * returns ETL_OK only once every record written before it is durably accepted (fsync'd file,
+ * committed transaction, acknowledged by the server). The runner stores a source's state only
+ * after a successful commit() that followed the write of every entity emitted before the state.
+ * A sink that can store state atomically with its data (sqlite) says so with store_state.
+ *
+ * Records are delivered at least once: after a crash, the entities since the last stored state
+ * come again, so sinks upsert by (source, kind, id).
+ */
+#ifndef HOST_SINK_H
+#define HOST_SINK_H
+
+#include <etl/plugin.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct host_log; /* diagnostics of the host (log.h) */
+
+/* One entity on its way to a sink. Borrowed: valid only during the write() call. */
+struct host_record {
+  const char *source; /* the source's serviceName */
+  const char *kind;
+  const char *id;
+  const char *json; /* the entity's data, a JSON object, not NUL-terminated */
+  size_t json_len;
+};
+
+/* Per-source outcome the runner reports to end_source(). */
+struct host_source_outcome {
+  bool complete;       /* the plugin reached ETL_DONE and lost no item: absence means deletion */
+  long long run_id;    /* the runner's run number (run history) */
+};
+
+/* Result of one write: ETL_OK, or a negative status. A record the sink rejects for itself
+ * (the server refused it) is reported through the log and returns ETL_OK with *rejected set,
+ * so the run goes on and the record counts as failed. */
+struct host_sink_ops {
+  const char *type; /* "sqlite", "file", "stdout", "metadata-rest" */
+
+  /* Creates the sink from its YAML config (a JSON object, "{}" when absent) and the
+   * workflowConfig (a JSON object). On error, logs what is wrong naming the key and returns
+   * ETL_ERR_CONFIG (or ETL_ERR_CONNECT). *sink is owned by the caller until destroy. */
+  etl_status (*create)(const char *config_json, const char *workflow_json, struct host_log *log,
+                       void **sink);
+
+  etl_status (*begin_source)(void *sink, const char *source, const char *plugin_type);
+
+  etl_status (*write)(void *sink, const struct host_record *rec, bool *rejected);
+
+  /* Makes everything written so far durable. */
+  etl_status (*commit)(void *sink);
+
+  /* Optional (NULL if the sink cannot): stores the source's state in the same durable unit as
+   * the data written before it, and commits both. When NULL, the runner calls commit() then
+   * writes the state to its own state store. */
+  etl_status (*store_state)(void *sink, const char *source, const char *state_json, size_t len);
+
+  /* Ends a source: with outcome->complete, the sink may mark what this run did not see as
+   * deleted (sqlite marks rows, metadata-rest soft-deletes when asked to). */
+  etl_status (*end_source)(void *sink, const char *source, const struct host_source_outcome *o);
+
+  /* Releases the sink. NULL-safe; sets *sink to NULL. */
+  void (*destroy)(void **sink);
+};
+
+/* Looks a sink up by its type; NULL if there is none. */
+const struct host_sink_ops *host_sink_find(const char *type);
+
+#endif

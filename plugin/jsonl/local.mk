@@ -1,0 +1,1 @@
+# plugin/jsonl: rules for this area (owned by its module).

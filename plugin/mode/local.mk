@@ -1,0 +1,1 @@
+# plugin/mode: rules for this area (owned by its module).

@@ -1,0 +1,1 @@
+# plugin/sql: rules for this area (owned by its module).

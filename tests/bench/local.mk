@@ -1,0 +1,1 @@
+# tests/bench: rules for this area (owned by its module).

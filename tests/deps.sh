@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the tests and the demo need, if any is missing.
+# Sourced or run by tests/run-tests, tests/run-demo and .ci/run; a no-op when all are present.
+set -euo pipefail
+packages=(
+  build-essential autoconf automake libtool libltdl-dev pkg-config
+  libcurl4-openssl-dev libyajl-dev libyaml-dev libsqlite3-dev check libmicrohttpd-dev
+  python3 python3-jsonschema sqlite3 valgrind curl
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi

@@ -1,0 +1,1 @@
+# tests/mode-sim: rules for this area (owned by its module).

@@ -1,0 +1,1 @@
+# tests/om-sim: rules for this area (owned by its module).

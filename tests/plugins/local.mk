@@ -1,0 +1,1 @@
+# tests/plugins: rules for this area (owned by its module).
