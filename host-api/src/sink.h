@@ -63,6 +63,10 @@ struct host_sink_ops {
    * writes the state to its own state store. */
   etl_status (*store_state)(void *sink, const char *source, const char *state_json, size_t len);
 
+  /* Optional (NULL unless store_state is offered): loads the last state stored with
+   * store_state into *json (malloc'd, caller frees; NULL when none). */
+  etl_status (*load_state)(void *sink, const char *source, char **json, size_t *len);
+
   /* Ends a source: with outcome->complete, the sink may mark what this run did not see as
    * deleted (sqlite marks rows, metadata-rest soft-deletes when asked to). */
   etl_status (*end_source)(void *sink, const char *source, const struct host_source_outcome *o);
