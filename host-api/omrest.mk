@@ -1,0 +1,1 @@
+# host-api/omrest.mk: the OpenMetadata REST sink.
