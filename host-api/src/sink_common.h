@@ -1,0 +1,52 @@
+/*
+ * sink_common.h -- what the built-in sinks share: reading their YAML config (handed over as a
+ * JSON object) with errors that name the key, and naming a record in messages.
+ */
+#ifndef HOST_SINK_COMMON_H
+#define HOST_SINK_COMMON_H
+
+#include "sink.h"
+
+#include <etl/plugin.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <yajl/yajl_parse.h>
+#include <yajl/yajl_tree.h>
+
+struct host_log;
+
+/* Parses a sink's config (a JSON object; NULL means "{}") and checks it has only the keys in
+ * `allowed` (NULL-terminated). Errors are logged as "sink.config.KEY: ..." and return
+ * ETL_ERR_CONFIG. On success *out is owned by the caller (yajl_tree_free). */
+etl_status host_sink_config_parse(const char *json, const char *type, const char *const *allowed,
+                                  struct host_log *log, yajl_val *out);
+
+/* Sets *out to the string under key, or to dflt when the key is absent or null. A value of
+ * another type is logged and gives ETL_ERR_CONFIG. *out is borrowed from cfg (or is dflt). */
+etl_status host_sink_config_string(yajl_val cfg, const char *key, const char *dflt,
+                                   struct host_log *log, const char **out);
+
+/* Sets *out to the integer under key (dflt when absent); it must lie in [min, max]. */
+etl_status host_sink_config_int(yajl_val cfg, const char *key, long long dflt, long long min,
+                                long long max, struct host_log *log, long long *out);
+
+/* Writes "KIND ID" for messages into buf (cap > 0), with control characters shown as '?' so a
+ * hostile id cannot forge log lines, truncated with "..." to fit. Returns buf. */
+const char *host_sink_item(const struct host_record *rec, char *buf, size_t cap);
+
+/* True when text[0..len) is valid UTF-8 in the strict sense of RFC 3629 (no overlong forms,
+ * no UTF-16 surrogates, nothing above U+10FFFF). */
+bool host_sink_utf8_valid(const char *text, size_t len);
+
+/* True when the record's kind, id and source are non-empty valid UTF-8; else writes the reason
+ * ("the record's id is not valid UTF-8") into why. */
+bool host_sink_names_ok(const struct host_record *rec, char *why, size_t cap);
+
+/* Parses one entity's JSON (strict UTF-8 first, then yajl with the given callbacks and ctx;
+ * callbacks may be NULL to only check it). Returns true when it is well-formed and no callback
+ * refused. On a syntax error writes the reason with its byte offset into why; when a callback
+ * refused, why is left alone (the callback's ctx says why). */
+bool host_sink_parse_entity(const char *json, size_t len, const yajl_callbacks *callbacks,
+                            void *ctx, char *why, size_t cap);
+
+#endif

@@ -1,0 +1,405 @@
+/*
+ * test_sink_sqlite.c -- the sqlite sink (the catalog): upsert by (source, kind, id), deletion
+ * marking, run history, state committed atomically with the data, and the errors a user gets
+ * for a file that is not a catalog, a path that cannot be opened, a locked catalog and a bad
+ * config.
+ */
+#include "config.h"
+
+#include "sink.h"
+#include "sink_testlib.h"
+
+#include <unistd.h>
+
+static const struct host_sink_ops *ops;
+static char *catalog; /* path of the test's catalog */
+
+static void setup(void) {
+  t_setup();
+  ops = host_sink_find("sqlite");
+  ck_assert_ptr_nonnull(ops);
+  catalog = test_path("%s/catalog.db", t_dir);
+}
+
+static void teardown(void) {
+  free(catalog);
+  t_teardown();
+}
+
+static etl_status try_open(const char *path, const char *extra, void **sink) {
+  char config[4096];
+  snprintf(config, sizeof config, "{\"path\": \"%s\"%s}", path, extra ? extra : "");
+  return ops->create(config, "{}", t_log, sink);
+}
+
+static void *open_catalog(void) {
+  void *sink = NULL;
+  etl_status st = try_open(catalog, NULL, &sink);
+  ck_assert_msg(st == ETL_OK, "create: %s; log:\n%s", etl_status_name(st), t_logged());
+  return sink;
+}
+
+static void put(void *sink, const char *source, const char *kind, const char *id,
+                const char *json) {
+  struct host_record rec = {source, kind, id, json, strlen(json)};
+  bool rejected = true;
+  ck_assert_int_eq(ops->write(sink, &rec, &rejected), ETL_OK);
+  ck_assert_msg(!rejected, "%s %s rejected; log:\n%s", kind, id, t_logged());
+}
+
+static void end(void *sink, const char *source, bool complete) {
+  struct host_source_outcome o = {.complete = complete, .run_id = 100};
+  ck_assert_int_eq(ops->commit(sink), ETL_OK);
+  ck_assert_int_eq(ops->end_source(sink, source, &o), ETL_OK);
+}
+
+/* One whole run of source "s" delivering charts with the given ids, each with data {"v":v}. */
+static void run_charts(const char *const *ids, int v, bool complete) {
+  void *sink = open_catalog();
+  char json[64];
+  snprintf(json, sizeof json, "{\"data\": {\"v\": %d}}", v);
+  ck_assert_int_eq(ops->begin_source(sink, "s", "jsonl"), ETL_OK);
+  for (size_t i = 0; ids[i]; i++)
+    put(sink, "s", "chart", ids[i], json);
+  end(sink, "s", complete);
+  ops->destroy(&sink);
+  ck_assert_ptr_null(sink);
+}
+
+static long long chart_int(const char *id, const char *column) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT %s FROM entities WHERE source='s' AND kind='chart' AND id='%s'",
+           column, id);
+  return t_sql_int(catalog, sql);
+}
+
+START_TEST(test_registry_finds_builtin_sinks) {
+  ck_assert_ptr_nonnull(host_sink_find("sqlite"));
+  ck_assert_ptr_nonnull(host_sink_find("file"));
+  ck_assert_ptr_nonnull(host_sink_find("stdout"));
+  ck_assert_ptr_null(host_sink_find("nosuchsink"));
+  ck_assert_ptr_null(host_sink_find(NULL));
+  ck_assert_str_eq(host_sink_find("file")->type, "file");
+  ck_assert_str_eq(host_sink_find("stdout")->type, "stdout");
+  ck_assert_ptr_nonnull(ops->store_state); /* the catalog keeps state with its data */
+}
+END_TEST
+
+START_TEST(test_same_id_twice_is_one_row) {
+  void *sink = open_catalog();
+  ck_assert_int_eq(ops->begin_source(sink, "s", "jsonl"), ETL_OK);
+  put(sink, "s", "chart", "A", "{\"data\": {\"v\": 1}}");
+  put(sink, "s", "chart", "A", "{\"data\": {\"v\": 1}}");
+  put(sink, "s", "dashboard", "A", "{\"data\": {}}"); /* same id, other kind: its own row */
+  put(sink, "other", "chart", "A", "{\"data\": {}}"); /* same id, other source */
+  end(sink, "s", true);
+  ops->destroy(&sink);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities"), 3);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities WHERE id='A' AND "
+                                      "kind='chart' AND source='s'"),
+                   1);
+}
+END_TEST
+
+START_TEST(test_changed_data_updates_unchanged_does_not_bump) {
+  static const char *const ab[] = {"A", "B", NULL};
+  run_charts(ab, 1, true);
+  char *b_changed_at = t_sql_text(catalog, "SELECT changed_at FROM entities WHERE id='B'");
+
+  /* Run 2: A changes, B is delivered again byte for byte. */
+  void *sink = open_catalog();
+  ck_assert_int_eq(ops->begin_source(sink, "s", "jsonl"), ETL_OK);
+  put(sink, "s", "chart", "A", "{\"data\": {\"v\": 2}}");
+  put(sink, "s", "chart", "B", "{\"data\": {\"v\": 1}}");
+  end(sink, "s", true);
+  ops->destroy(&sink);
+
+  char *a_json = t_sql_text(catalog, "SELECT json FROM entities WHERE id='A'");
+  ck_assert_str_eq(a_json, "{\"data\": {\"v\": 2}}");
+  free(a_json);
+  ck_assert_int_eq(chart_int("A", "first_seen"), 1);
+  ck_assert_int_eq(chart_int("A", "changed_run"), 2);
+  ck_assert_int_eq(chart_int("B", "changed_run"), 1); /* not bumped */
+  ck_assert_int_eq(chart_int("B", "last_seen"), 2);   /* but seen */
+  char *b_after = t_sql_text(catalog, "SELECT changed_at FROM entities WHERE id='B'");
+  ck_assert_str_eq(b_after, b_changed_at);
+  free(b_after);
+  free(b_changed_at);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT inserted FROM runs WHERE run_id=2"), 0);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT updated FROM runs WHERE run_id=2"), 1);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT unchanged FROM runs WHERE run_id=2"), 1);
+}
+END_TEST
+
+START_TEST(test_complete_run_marks_unseen_deleted) {
+  static const char *const abc[] = {"A", "B", "C", NULL};
+  static const char *const ab[] = {"A", "B", NULL};
+  run_charts(abc, 1, true);
+  run_charts(ab, 1, true);
+  ck_assert_int_eq(chart_int("C", "deleted"), 1);
+  ck_assert_int_eq(chart_int("C", "deleted_at IS NOT NULL"), 1);
+  ck_assert_int_eq(chart_int("A", "deleted"), 0);
+  ck_assert_int_eq(chart_int("B", "deleted"), 0);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT deleted FROM runs WHERE run_id=2"), 1);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities"), 3); /* kept, marked */
+}
+END_TEST
+
+START_TEST(test_partial_run_marks_nothing) {
+  static const char *const abc[] = {"A", "B", "C", NULL};
+  static const char *const a[] = {"A", NULL};
+  run_charts(abc, 1, true);
+  run_charts(a, 1, false);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities WHERE deleted"), 0);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT complete FROM runs WHERE run_id=2"), 0);
+}
+END_TEST
+
+START_TEST(test_reappearing_entity_is_undeleted) {
+  static const char *const ab[] = {"A", "B", NULL};
+  static const char *const a[] = {"A", NULL};
+  run_charts(ab, 1, true);
+  run_charts(a, 1, true);
+  ck_assert_int_eq(chart_int("B", "deleted"), 1);
+  run_charts(ab, 1, true);
+  ck_assert_int_eq(chart_int("B", "deleted"), 0);
+  ck_assert_int_eq(chart_int("B", "deleted_at IS NULL"), 1);
+  ck_assert_int_eq(chart_int("B", "changed_run"), 3); /* the revival is a change */
+}
+END_TEST
+
+START_TEST(test_other_sources_are_not_swept) {
+  static const char *const a[] = {"A", NULL};
+  void *sink = open_catalog();
+  ck_assert_int_eq(ops->begin_source(sink, "t", "jsonl"), ETL_OK);
+  put(sink, "t", "chart", "X", "{\"data\": {}}");
+  end(sink, "t", true);
+  ops->destroy(&sink);
+  run_charts(a, 1, true);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT deleted FROM entities WHERE source='t'"), 0);
+}
+END_TEST
+
+/* A run killed after storing state, resumed by the next run from that state: what the killed
+ * run delivered is not "unseen" for the run that completes. */
+START_TEST(test_resumed_run_spares_what_the_killed_run_delivered) {
+  static const char *const abc[] = {"A", "B", "C", NULL};
+  static const char *const c[] = {"C", NULL};
+  run_charts(abc, 1, true);
+  void *sink = open_catalog();
+  ck_assert_int_eq(ops->begin_source(sink, "s", "jsonl"), ETL_OK);
+  put(sink, "s", "chart", "B", "{\"data\": {\"v\": 1}}");
+  ck_assert_int_eq(ops->store_state(sink, "s", "{\"after\": \"B\"}", 15), ETL_OK);
+  ops->destroy(&sink); /* killed: no end_source */
+  run_charts(c, 1, true);
+  ck_assert_int_eq(chart_int("A", "deleted"), 1);
+  ck_assert_int_eq(chart_int("B", "deleted"), 0);
+  ck_assert_int_eq(chart_int("C", "deleted"), 0);
+}
+END_TEST
+
+START_TEST(test_run_history) {
+  void *sink = open_catalog();
+  ck_assert_int_eq(ops->begin_source(sink, "s", "jsonl"), ETL_OK);
+  put(sink, "s", "chart", "A", "{\"data\": {}}");
+  put(sink, "s", "chart", "B", "{\"data\": {}}");
+  end(sink, "s", true);
+  ck_assert_int_eq(ops->begin_source(sink, "t", "mode"), ETL_OK);
+  put(sink, "t", "chart", "A", "{\"data\": {}}");
+  end(sink, "t", false);
+  ops->destroy(&sink);
+  /* one catalog run, a row per source */
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(DISTINCT run_id) FROM runs"), 1);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM runs WHERE started IS NOT NULL "
+                                      "AND finished >= started AND host_run_id = 100"),
+                   2);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT records FROM runs WHERE source='s'"), 2);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT inserted FROM runs WHERE source='s'"), 2);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT complete FROM runs WHERE source='s'"), 1);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT complete FROM runs WHERE source='t'"), 0);
+  char *plugin = t_sql_text(catalog, "SELECT plugin FROM runs WHERE source='t'");
+  ck_assert_str_eq(plugin, "mode");
+  free(plugin);
+  static const char *const a[] = {"A", NULL};
+  run_charts(a, 1, true);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT max(run_id) FROM runs"), 2);
+}
+END_TEST
+
+START_TEST(test_state_is_atomic_with_data) {
+  void *sink = open_catalog();
+  char *json = NULL;
+  size_t len = 1;
+  ck_assert_int_eq(ops->load_state(sink, "s", &json, &len), ETL_OK);
+  ck_assert_ptr_null(json);
+  ck_assert_int_eq(ops->begin_source(sink, "s", "jsonl"), ETL_OK);
+  put(sink, "s", "chart", "A", "{\"data\": {}}");
+  ck_assert_int_eq(ops->store_state(sink, "s", "{\"pos\": 1}", 10), ETL_OK);
+  put(sink, "s", "chart", "B", "{\"data\": {}}");
+  ops->destroy(&sink); /* a crash: B was never committed */
+
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities WHERE id='A'"), 1);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities WHERE id='B'"), 0);
+  sink = open_catalog();
+  ck_assert_int_eq(ops->load_state(sink, "s", &json, &len), ETL_OK);
+  ck_assert_str_eq(json, "{\"pos\": 1}");
+  ck_assert_uint_eq(len, 10);
+  free(json);
+
+  /* The next state covers B: both land together. */
+  ck_assert_int_eq(ops->begin_source(sink, "s", "jsonl"), ETL_OK);
+  put(sink, "s", "chart", "B", "{\"data\": {}}");
+  ck_assert_int_eq(ops->store_state(sink, "s", "{\"pos\": 2}", 10), ETL_OK);
+  ops->destroy(&sink);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities WHERE id='B'"), 1);
+  char *state = t_sql_text(catalog, "SELECT json FROM state WHERE source='s'");
+  ck_assert_str_eq(state, "{\"pos\": 2}");
+  free(state);
+}
+END_TEST
+
+START_TEST(test_invalid_records_are_rejected) {
+  static const char *const bad[] = {
+      "not json", "[1, 2]", "{\"data\": {", "{} {}", "{\"data\": \"\xc3\x28\"}", ""};
+  static const char *const why[] = {
+      "not valid JSON at byte 1",       "not a JSON object",   "not valid JSON", "not valid JSON",
+      "entity json is not valid UTF-8", "entity json is empty"};
+  void *sink = open_catalog();
+  ck_assert_int_eq(ops->begin_source(sink, "s", "jsonl"), ETL_OK);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    t_mark_log();
+    struct host_record rec = {"s", "chart", "bad\nid", bad[i], strlen(bad[i])};
+    bool rejected = false;
+    ck_assert_int_eq(ops->write(sink, &rec, &rejected), ETL_OK);
+    ck_assert_msg(rejected, "accepted %s", bad[i]);
+    ck_assert_logged_new(why[i]);
+  }
+  ck_assert_logged("s: error: chart bad?id: rejected by the sqlite sink"); /* no forged line */
+  put(sink, "s", "chart", "good", "{\"data\": {}}");
+  end(sink, "s", true);
+  ops->destroy(&sink);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities"), 1);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT rejected FROM runs"), 6);
+}
+END_TEST
+
+START_TEST(test_error_for_a_file_that_is_not_sqlite) {
+  ck_assert_int_eq(test_write_file(catalog, "name,value\nthis is a csv file, not a catalog\n"), 0);
+  void *sink = NULL;
+  ck_assert_int_eq(try_open(catalog, NULL, &sink), ETL_ERR_CONFIG);
+  ck_assert_ptr_null(sink);
+  ck_assert_logged(catalog);
+  ck_assert_logged("not an etlhost catalog");
+  char *text = test_read_file(catalog, NULL);
+  ck_assert_str_eq(text, "name,value\nthis is a csv file, not a catalog\n"); /* untouched */
+  free(text);
+}
+END_TEST
+
+START_TEST(test_error_for_another_applications_database) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(catalog, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE invoices (n INTEGER)", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  void *sink = NULL;
+  ck_assert_int_eq(try_open(catalog, NULL, &sink), ETL_ERR_CONFIG);
+  ck_assert_logged(catalog);
+  ck_assert_logged("not an etlhost catalog: the file is a SQLite database of another application");
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM sqlite_master"), 1); /* untouched */
+}
+END_TEST
+
+START_TEST(test_error_for_a_newer_schema) {
+  void *sink = open_catalog();
+  ops->destroy(&sink);
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(catalog, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  ck_assert_int_eq(try_open(catalog, NULL, &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("schema version 99, but this etlhost reads version 1; upgrade etlhost");
+}
+END_TEST
+
+START_TEST(test_error_for_a_path_that_cannot_be_opened) {
+  char *path = test_path("%s/no-such-dir/catalog.db", t_dir);
+  void *sink = NULL;
+  ck_assert_int_eq(try_open(path, NULL, &sink), ETL_ERR_CONFIG);
+  ck_assert_logged(path);
+  ck_assert_logged("cannot open");
+  free(path);
+}
+END_TEST
+
+START_TEST(test_error_for_a_locked_catalog) {
+  void *sink = open_catalog();
+  ops->destroy(&sink);
+  sqlite3 *other = NULL; /* another writer holding the write lock */
+  ck_assert_int_eq(sqlite3_open(catalog, &other), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  ck_assert_int_eq(try_open(catalog, ", \"busyTimeoutMs\": 50", &sink), ETL_OK);
+  ck_assert_int_eq(ops->begin_source(sink, "s", "jsonl"), ETL_ERR_TRANSIENT);
+  ck_assert_logged(catalog);
+  ck_assert_logged("locked by another process");
+  ops->destroy(&sink);
+  sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close(other);
+}
+END_TEST
+
+START_TEST(test_config_errors_name_the_key) {
+  void *sink = NULL;
+  ck_assert_int_eq(ops->create("{\"pth\": \"x.db\"}", "{}", t_log, &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.pth: unknown key for the sqlite sink (known keys: path, "
+                   "busyTimeoutMs)");
+  ck_assert_int_eq(ops->create("{\"path\": 42}", "{}", t_log, &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.path: expected a string");
+  ck_assert_int_eq(ops->create("{\"path\": \"\"}", "{}", t_log, &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.path: must not be empty");
+  ck_assert_int_eq(try_open(catalog, ", \"busyTimeoutMs\": -1", &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.busyTimeoutMs: expected an integer");
+  ck_assert_ptr_null(sink);
+}
+END_TEST
+
+START_TEST(test_default_path) {
+  char cwd[4096];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  ck_assert_int_eq(chdir(t_dir), 0);
+  void *sink = NULL;
+  etl_status st = ops->create(NULL, "{}", t_log, &sink);
+  ops->destroy(&sink);
+  ck_assert_int_eq(chdir(cwd), 0);
+  ck_assert_int_eq(st, ETL_OK);
+  char *path = test_path("%s/etlhost-catalog.db", t_dir);
+  ck_assert_int_eq(access(path, F_OK), 0);
+  free(path);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("sink_sqlite");
+  TCase *tc = tcase_create("catalog");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_registry_finds_builtin_sinks);
+  tcase_add_test(tc, test_same_id_twice_is_one_row);
+  tcase_add_test(tc, test_changed_data_updates_unchanged_does_not_bump);
+  tcase_add_test(tc, test_complete_run_marks_unseen_deleted);
+  tcase_add_test(tc, test_partial_run_marks_nothing);
+  tcase_add_test(tc, test_reappearing_entity_is_undeleted);
+  tcase_add_test(tc, test_other_sources_are_not_swept);
+  tcase_add_test(tc, test_resumed_run_spares_what_the_killed_run_delivered);
+  tcase_add_test(tc, test_run_history);
+  tcase_add_test(tc, test_state_is_atomic_with_data);
+  tcase_add_test(tc, test_invalid_records_are_rejected);
+  tcase_add_test(tc, test_error_for_a_file_that_is_not_sqlite);
+  tcase_add_test(tc, test_error_for_another_applications_database);
+  tcase_add_test(tc, test_error_for_a_newer_schema);
+  tcase_add_test(tc, test_error_for_a_path_that_cannot_be_opened);
+  tcase_add_test(tc, test_error_for_a_locked_catalog);
+  tcase_add_test(tc, test_config_errors_name_the_key);
+  tcase_add_test(tc, test_default_path);
+  suite_add_tcase(s, tc);
+  return test_run_suite(s);
+}
