@@ -1,0 +1,28 @@
+/*
+ * The simulator's configuration (from the command line, main.c) and the modules' entry points
+ * that server.c ties together.
+ */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faults.h"
+#include "generate.h"
+
+struct sim_config {
+  unsigned port;         /* 0: ephemeral */
+  const char *workspace; /* default "acme" */
+  const char *token, *secret;
+  const char *fixtures_dir; /* NULL: serve a generated workspace */
+  struct sim_gen_params gen;
+  unsigned latency_ms, jitter_ms;
+  unsigned rate_n, rate_seconds; /* rate_n 0: no rate limit */
+  struct faults faults;
+  const char *ground_truth; /* NULL: none written */
+  const char *log_path;     /* NULL: no request log */
+};
+
+#endif
