@@ -5,6 +5,7 @@
 
 #include "sink.h"
 #include "sink_builtin.h"
+#include "sink_omrest.h"
 
 #include <string.h>
 
@@ -13,6 +14,7 @@ static const struct host_sink_ops *const sinks[] = {
     &host_sink_file_ops,
     &host_sink_stdout_ops,
     /* metadata-rest (the OpenMetadata REST sink) goes here, declared in its own header. */
+    &host_sink_metadata_rest,
 };
 
 const struct host_sink_ops *host_sink_find(const char *type) {

@@ -3,3 +3,21 @@ check_PROGRAMS += tests/unit/test_abi_header
 TESTS += tests/unit/test_abi_header
 tests_unit_test_abi_header_CFLAGS = $(TESTUTIL_CFLAGS) -pedantic
 tests_unit_test_abi_header_LDADD = $(TESTUTIL_LIBS)
+
+# Suites of the runner (config, loader, runner); they link the host's own modules, and the
+# loader and runner suites also run the etlhost binary and load tests/plugins/*.so.
+HOST_TEST_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS) -I$(top_srcdir)/host-api/src
+HOST_TEST_LIBS = $(HOST_ALL_LIBS) $(TESTUTIL_LIBS)
+
+check_PROGRAMS += tests/unit/test_host_config tests/unit/test_host_loader \
+	tests/unit/test_host_runner
+TESTS += tests/unit/test_host_config tests/unit/test_host_loader tests/unit/test_host_runner
+tests_unit_test_host_config_SOURCES = tests/unit/test_host_config.c
+tests_unit_test_host_config_CFLAGS = $(HOST_TEST_CFLAGS)
+tests_unit_test_host_config_LDADD = $(HOST_TEST_LIBS)
+tests_unit_test_host_loader_SOURCES = tests/unit/test_host_loader.c
+tests_unit_test_host_loader_CFLAGS = $(HOST_TEST_CFLAGS)
+tests_unit_test_host_loader_LDADD = $(HOST_TEST_LIBS)
+tests_unit_test_host_runner_SOURCES = tests/unit/test_host_runner.c
+tests_unit_test_host_runner_CFLAGS = $(HOST_TEST_CFLAGS)
+tests_unit_test_host_runner_LDADD = $(HOST_TEST_LIBS)

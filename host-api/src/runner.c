@@ -1,0 +1,317 @@
+/*
+ * runner.c -- plugins to sink, state behind data (see runner.h).
+ *
+ * The order that makes a crash harmless: records go to the sink as they come; a `state` entity
+ * first makes everything before it durable, then stores the state. A run killed at any instant
+ * therefore restarts from a state whose data is already in the sink, and re-delivers at most
+ * what came after it, which the sink upserts.
+ */
+#include "config.h"
+
+#include "runner.h"
+
+#include "loader.h"
+#include "log.h"
+#include "progress.h"
+#include "services.h"
+#include "sink.h"
+#include "state.h"
+#include "workflow.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define RUNNER_MAX_KIND 64
+
+/* ---- reports ------------------------------------------------------------------------------ */
+
+static int count_kind(struct host_source_report *rep, const char *kind) {
+  for (size_t i = 0; i < rep->n_kinds; i++)
+    if (strcmp(rep->kinds[i].kind, kind) == 0) {
+      rep->kinds[i].n++;
+      return 0;
+    }
+  struct host_kind_count *grown = realloc(rep->kinds, (rep->n_kinds + 1) * sizeof *grown);
+  if (!grown)
+    return -1;
+  rep->kinds = grown;
+  if (!(grown[rep->n_kinds].kind = strdup(kind)))
+    return -1;
+  grown[rep->n_kinds++].n = 1;
+  return 0;
+}
+
+void host_run_report_free(struct host_run_report *report) {
+  if (!report)
+    return;
+  for (size_t i = 0; i < report->n_sources; i++) {
+    struct host_source_report *s = &report->sources[i];
+    for (size_t k = 0; k < s->n_kinds; k++)
+      free(s->kinds[k].kind);
+    free(s->kinds);
+    free(s->name);
+    free(s->type);
+  }
+  free(report->sources);
+  report->sources = NULL;
+  report->n_sources = 0;
+}
+
+int host_exit_code_for(const struct host_source_report *src) {
+  switch (src->status) {
+  case ETL_DONE:
+    return src->failed ? HOST_EXIT_FAILED : HOST_EXIT_OK;
+  case ETL_ERR_CONFIG:
+    return HOST_EXIT_USAGE;
+  case ETL_ERR_AUTH:
+  case ETL_ERR_CONNECT:
+    return HOST_EXIT_CONNECT;
+  case ETL_ERR_CANCELLED:
+    return HOST_EXIT_INTERRUPTED;
+  default:
+    return HOST_EXIT_FAILED;
+  }
+}
+
+/* The run's code: Ctrl-C first, then the first class that applies of config (2), connection
+ * (3), failure (1). */
+static int combine_exit(const struct host_run_report *report) {
+  static const int order[] = {HOST_EXIT_INTERRUPTED, HOST_EXIT_USAGE, HOST_EXIT_CONNECT,
+                              HOST_EXIT_FAILED};
+  for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
+    for (size_t i = 0; i < report->n_sources; i++)
+      if (host_exit_code_for(&report->sources[i]) == order[o])
+        return order[o];
+  return HOST_EXIT_OK;
+}
+
+/* ---- one source --------------------------------------------------------------------------- */
+
+struct runner {
+  const struct host_workflow *wf;
+  const struct host_runner_opts *opts;
+  const struct host_sink_ops *sink_ops;
+  void *sink;
+  struct host_state_store *store; /* opened on first use, when the sink keeps no state */
+  struct host_progress *progress;
+  long long run_id;
+};
+
+static bool sink_keeps_state(const struct runner *r) {
+  return r->sink_ops->store_state && r->sink_ops->load_state;
+}
+
+static etl_status open_state_store(struct runner *r) {
+  if (r->store)
+    return ETL_OK;
+  return host_state_open(r->wf->state_store, r->opts->log, &r->store);
+}
+
+static etl_status load_state(struct runner *r, const char *source, char **json, size_t *len) {
+  *json = NULL;
+  *len = 0;
+  if (sink_keeps_state(r))
+    return r->sink_ops->load_state(r->sink, source, json, len);
+  etl_status st = open_state_store(r);
+  if (st != ETL_OK)
+    return st;
+  return host_state_load(r->store, source, json, len);
+}
+
+/* Makes everything written so far durable, then stores the state: never the other way round. */
+static etl_status store_state(struct runner *r, const char *source, const char *json, size_t len) {
+  if (sink_keeps_state(r))
+    return r->sink_ops->store_state(r->sink, source, json, len);
+  etl_status st = r->sink_ops->commit(r->sink);
+  if (st == ETL_OK)
+    st = open_state_store(r);
+  if (st == ETL_OK)
+    st = host_state_save(r->store, source, json, len);
+  return st;
+}
+
+/* A malformed entity is the plugin's bug: reported, counted as failed, and skipped. Whether
+ * its data is valid JSON is the sink's to check (it parses it anyway, and rejects it). */
+static bool entity_ok(struct etl_run *run, const struct etl_entity *e) {
+  const char *why = NULL;
+  bool sized = e && e->struct_size >= offsetof(struct etl_entity, json_len) + sizeof e->json_len;
+  if (!sized)
+    why = "entity struct too small";
+  else if (!e->kind || !*e->kind || strlen(e->kind) >= RUNNER_MAX_KIND)
+    why = "entity without a kind";
+  else if (!e->id || !*e->id)
+    why = "entity without an id";
+  else if (!e->json || e->json_len == 0)
+    why = "entity without data";
+  if (!why)
+    return true;
+  host_services_diag(run, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, sized ? e->id : NULL, why);
+  return false;
+}
+
+/* Routes one entity; returns a negative status when the sink cannot go on. */
+static etl_status route(struct runner *r, struct etl_run *run, const struct etl_entity *e) {
+  struct host_source_report *rep = run->rep;
+  if (!entity_ok(run, e))
+    return ETL_OK;
+  if (strcmp(e->kind, "state") == 0) {
+    etl_status st = store_state(r, rep->name, e->json, e->json_len);
+    if (st == ETL_OK)
+      rep->states++;
+    return st;
+  }
+  struct host_record rec = {
+      .source = rep->name, .kind = e->kind, .id = e->id, .json = e->json, .json_len = e->json_len};
+  bool rejected = false;
+  etl_status st = r->sink_ops->write(r->sink, &rec, &rejected);
+  if (st != ETL_OK)
+    return st;
+  if (rejected)
+    rep->failed++;
+  rep->entities++;
+  return count_kind(rep, e->kind) == 0 ? ETL_OK : ETL_ERR_NOMEM;
+}
+
+/* The stream of one opened instance; returns the status that ended it (ETL_DONE normally). */
+static etl_status pump(struct runner *r, struct etl_run *run, const struct etl_plugin *p,
+                       void *instance, bool *sink_failed) {
+  etl_status st = ETL_OK;
+  host_services_set_current(p, instance);
+  while (st == ETL_OK) {
+    if (host_interrupted()) {
+      st = ETL_ERR_CANCELLED;
+      break;
+    }
+    const struct etl_entity *e = NULL;
+    st = p->next_entity(instance, &e);
+    if (st == ETL_OK) {
+      etl_status rs = route(r, run, e);
+      if (rs != ETL_OK) {
+        host_log_msg(r->opts->log, ETL_SEV_ERROR, run->rep->name, NULL,
+                     "the %s sink failed (%s); stopping this source", r->sink_ops->type,
+                     etl_status_name(rs));
+        *sink_failed = true;
+        st = rs;
+      }
+      host_progress_update(r->progress, run->rep, false);
+    } else if (st > 0 && st != ETL_DONE) {
+      st = ETL_ERR_INTERNAL; /* an unknown positive status: a plugin bug */
+    }
+  }
+  host_services_set_current(NULL, NULL);
+  if (st == ETL_ERR_CANCELLED || host_interrupted())
+    st = ETL_ERR_CANCELLED;
+  return st;
+}
+
+static void run_source(struct runner *r, const struct host_source_cfg *src,
+                       struct host_source_report *rep) {
+  struct host_log *log = r->opts->log;
+  struct etl_run run = {.rep = rep, .log = log, .progress = r->progress};
+  struct host_open_args oa = {0};
+  char *state = NULL;
+  size_t state_len = 0;
+  void *instance = NULL;
+  bool sink_failed = false;
+  rep->started_at = host_progress_now();
+
+  const struct host_plugin *plugin = NULL;
+  rep->status = host_loader_load(r->opts->loader, src->type, &plugin);
+  if (rep->status != ETL_OK)
+    goto out;
+  rep->status = r->sink_ops->begin_source(r->sink, src->name, src->type);
+  if (rep->status != ETL_OK)
+    goto out;
+  rep->status = load_state(r, src->name, &state, &state_len);
+  if (rep->status == ETL_OK)
+    rep->status = host_open_args_prepare(&oa, src, &run, state, state_len);
+  if (rep->status != ETL_OK)
+    goto out_end;
+  host_log_msg(log, ETL_SEV_INFO, src->name, NULL, "running %s %s%s", plugin->desc->name,
+               plugin->desc->version ? plugin->desc->version : "",
+               state ? " from its stored state" : "");
+  rep->status = plugin->desc->open(&oa.args, &instance);
+  if (rep->status != ETL_OK) {
+    if (rep->status > 0)
+      rep->status = ETL_ERR_INTERNAL;
+    host_log_msg(log, ETL_SEV_ERROR, src->name, NULL, "the %s plugin refused to start (%s)",
+                 src->type, etl_status_name(rep->status));
+    goto out_end;
+  }
+  rep->started = true;
+  rep->status = pump(r, &run, plugin->desc, instance, &sink_failed);
+  plugin->desc->close(instance);
+out_end:
+  /* What the sink holds is made durable even after a failure: it is all true data. */
+  if (!sink_failed && r->sink_ops->commit(r->sink) != ETL_OK) {
+    sink_failed = true;
+    if (rep->status == ETL_DONE)
+      rep->status = ETL_ERR_INTERNAL;
+  }
+  rep->complete = rep->status == ETL_DONE && rep->failed == 0 && !sink_failed;
+  struct host_source_outcome outcome = {.complete = rep->complete, .run_id = r->run_id};
+  if (r->sink_ops->end_source(r->sink, src->name, &outcome) != ETL_OK && rep->status == ETL_DONE)
+    rep->status = ETL_ERR_INTERNAL;
+out:
+  rep->seconds = host_progress_now() - rep->started_at;
+  host_progress_update(r->progress, rep, true);
+  host_progress_clear(r->progress);
+  host_open_args_release(&oa);
+  free(state);
+}
+
+static long long new_run_id(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+int host_run_workflow(const struct host_workflow *wf, const struct host_runner_opts *opts,
+                      struct host_run_report *report) {
+  struct runner r = {.wf = wf, .opts = opts, .run_id = new_run_id()};
+  char *sink_json = NULL, *wf_json = NULL;
+  memset(report, 0, sizeof *report);
+  report->sink_type = wf->sink_type;
+  report->exit_code = HOST_EXIT_USAGE;
+  r.sink_ops = host_sink_find(wf->sink_type);
+  if (!r.sink_ops) {
+    host_log_msg(opts->log, ETL_SEV_ERROR, wf->path, "sink.type",
+                 "no sink of type `%s` (sinks: sqlite, file, stdout, metadata-rest)",
+                 wf->sink_type);
+    return report->exit_code;
+  }
+  sink_json = host_node_to_json(wf->sink_config, NULL);
+  wf_json = host_node_to_json(wf->workflow_config, NULL);
+  report->sources = calloc(wf->n_sources, sizeof *report->sources);
+  r.progress = host_progress_new(stderr, opts->progress);
+  if (!sink_json || !wf_json || !report->sources || !r.progress) {
+    report->exit_code = HOST_EXIT_FAILED;
+    goto out;
+  }
+  report->n_sources = wf->n_sources;
+  for (size_t i = 0; i < wf->n_sources; i++) {
+    report->sources[i].name = strdup(wf->sources[i].name);
+    report->sources[i].type = strdup(wf->sources[i].type);
+    report->sources[i].status = ETL_ERR_CANCELLED; /* until it runs */
+    if (!report->sources[i].name || !report->sources[i].type)
+      goto out;
+  }
+  etl_status st = r.sink_ops->create(sink_json, wf_json, opts->log, &r.sink);
+  if (st != ETL_OK) {
+    report->exit_code =
+        st == ETL_ERR_CONNECT || st == ETL_ERR_AUTH ? HOST_EXIT_CONNECT : HOST_EXIT_USAGE;
+    host_run_report_free(report);
+    goto out;
+  }
+  for (size_t i = 0; i < wf->n_sources && !host_interrupted(); i++)
+    run_source(&r, &wf->sources[i], &report->sources[i]);
+  report->exit_code = combine_exit(report);
+  r.sink_ops->destroy(&r.sink);
+out:
+  host_state_close(&r.store);
+  host_progress_free(&r.progress);
+  free(sink_json);
+  free(wf_json);
+  return report->exit_code;
+}

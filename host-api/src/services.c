@@ -1,0 +1,180 @@
+/*
+ * services.c -- the host's side of the ABI (see services.h): the services table, the run
+ * handle behind it, and cancellation by SIGINT/SIGTERM.
+ */
+#include "config.h"
+
+#include "services.h"
+
+#include "log.h"
+#include "progress.h"
+#include "runner.h"
+#include "workflow.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- cancellation ------------------------------------------------------------------------- */
+
+/* Set by the signal handler; read by cancelled() from any thread. */
+static volatile sig_atomic_t interrupted;
+/* The instance being driven, so the handler can ask it to stop. Changed only with the signals
+ * blocked, and the handler runs on the driving thread, so it never sees a closed instance. */
+static const struct etl_plugin *volatile current_plugin;
+static void *volatile current_instance;
+
+static void on_signal(int sig) {
+  (void)sig;
+  interrupted = 1;
+  const struct etl_plugin *p = current_plugin;
+  void *inst = current_instance;
+  if (p && inst && ETL_HAS_MEMBER(p, struct etl_plugin, interrupt) && p->interrupt)
+    p->interrupt(inst);
+}
+
+void host_signals_install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+void host_services_set_current(const struct etl_plugin *p, void *instance) {
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  current_plugin = p;
+  current_instance = instance;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* ---- the services table ------------------------------------------------------------------- */
+
+void host_services_diag(struct etl_run *run, enum etl_severity sev, unsigned flags,
+                        const char *item, const char *message) {
+  if (!run)
+    return;
+  if (sev > ETL_SEV_ERROR)
+    sev = ETL_SEV_ERROR;
+  if (sev == ETL_SEV_WARNING)
+    run->rep->warnings++;
+  if (sev == ETL_SEV_ERROR)
+    run->rep->errors++;
+  if (flags & ETL_DIAG_ITEM_LOST)
+    run->rep->failed++;
+  host_progress_clear(run->progress);
+  host_log_msg(run->log, sev, run->rep->name, item, "%s", message ? message : "(no message)");
+}
+
+static void svc_count(struct etl_run *run, enum etl_counter counter, int64_t delta) {
+  if (!run)
+    return;
+  struct host_source_report *r = run->rep;
+  switch (counter) {
+  case ETL_COUNTER_REQUESTS:
+    r->requests += delta;
+    break;
+  case ETL_COUNTER_RETRIES:
+    r->retries += delta;
+    break;
+  case ETL_COUNTER_FILTERED:
+    r->filtered += delta;
+    break;
+  case ETL_COUNTER_BYTES:
+    r->bytes += delta;
+    break;
+  case ETL_COUNTER_THROTTLED:
+    r->throttled += delta;
+    break;
+  default:
+    break; /* a counter of a newer minor: ignored */
+  }
+}
+
+static int svc_cancelled(struct etl_run *run) {
+  return interrupted != 0;
+}
+
+static const char *verdict_word(enum etl_test_verdict v) {
+  switch (v) {
+  case ETL_TEST_PASS:
+    return "PASS";
+  case ETL_TEST_FAIL:
+    return "FAIL";
+  default:
+    return "SKIP";
+  }
+}
+
+void host_services_test_step(struct etl_run *run, const char *step, enum etl_test_verdict verdict,
+                             const char *message) {
+  if (!run || !run->test_out)
+    return;
+  if (verdict == ETL_TEST_FAIL || (verdict == ETL_TEST_SKIP && run->worst == ETL_TEST_PASS))
+    run->worst = verdict;
+  char *line = NULL;
+  if (asprintf(&line, "  %s  %s%s%s", verdict_word(verdict), step ? step : "(unnamed step)",
+               message ? ": " : "", message ? message : "") < 0)
+    return;
+  char *safe = host_log_redact(run->log, line);
+  fprintf(run->test_out, "%s\n", safe ? safe : "  (out of memory)");
+  free(safe);
+  free(line);
+}
+
+static const struct etl_host_services services = {
+    .struct_size = sizeof(struct etl_host_services),
+    .abi_major = ETL_ABI_MAJOR,
+    .abi_minor = ETL_ABI_MINOR,
+    .diag = host_services_diag,
+    .count = svc_count,
+    .cancelled = svc_cancelled,
+    .test_step = host_services_test_step,
+};
+
+const struct etl_host_services *host_services_table(void) {
+  return &services;
+}
+
+bool host_interrupted(void) {
+  return interrupted != 0;
+}
+
+/* ---- open()'s arguments ------------------------------------------------------------------- */
+
+etl_status host_open_args_prepare(struct host_open_args *oa, const struct host_source_cfg *src,
+                                  struct etl_run *run, const char *state, size_t state_len) {
+  size_t conn_len = 0, scfg_len = 0;
+  memset(oa, 0, sizeof *oa);
+  oa->config_json = host_node_to_json(src->connection, &conn_len);
+  oa->source_config_json = host_node_to_json(src->source_config, &scfg_len);
+  if (!oa->config_json || !oa->source_config_json) {
+    host_open_args_release(oa);
+    return ETL_ERR_NOMEM;
+  }
+  oa->args = (struct etl_open_args){
+      .struct_size = sizeof oa->args,
+      .run = run,
+      .services = &services,
+      .source_name = src->name,
+      .config_json = oa->config_json,
+      .config_json_len = conn_len,
+      .source_config_json = oa->source_config_json,
+      .source_config_json_len = scfg_len,
+      .state_json = state,
+      .state_json_len = state ? state_len : 0,
+  };
+  return ETL_OK;
+}
+
+void host_open_args_release(struct host_open_args *oa) {
+  free(oa->config_json);
+  free(oa->source_config_json);
+  oa->config_json = oa->source_config_json = NULL;
+}

@@ -1,0 +1,1092 @@
+/*
+ * sink_omrest.c -- the metadata-rest sink: entity records to an OpenMetadata server.
+ *
+ * The idea. write() only parses and checks a record and buffers it by kind; commit() lands the
+ * whole window in dependency order, one phase after another, each phase a batch of concurrent
+ * requests (omrest_client.c):
+ *
+ *   1. dashboard services   look up by name, create when missing (never overwrite the
+ *                           server's own connection settings with our secret-less copy)
+ *   2. owners               each distinct user resolved once (by name, then by email), cached
+ *   3. charts, data models  PUT create-or-update, owners attached as references
+ *   4. dashboards           PUT; they refer to the charts and data models of phase 3 by FQN
+ *   5. lineage              each distinct end resolved once by FQN (search when a part is "*"),
+ *                           cached, then PUT /v1/lineage
+ *   6. usage                PUT /v1/usage/{type}/name/{fqn} (create-or-update: idempotent)
+ *
+ * Why buffer a window instead of streaming each record as it arrives: a dashboard must not
+ * reach the server before its charts, and the plugin is free to emit in any order; the commit
+ * window is exactly the unit the host needs acknowledged, so ordering inside it costs nothing
+ * and every phase still runs at full concurrency. commit() returns ETL_OK only when every
+ * request of the window was accepted or definitively rejected (4xx, logged with the record's
+ * id and the server's message, counted); if the server stays unavailable or refuses our token,
+ * commit() fails and nothing of the window is acknowledged, so the host stores no state.
+ *
+ * Requests are idempotent (PUT by name), so a window delivered twice changes nothing.
+ */
+#include "config.h"
+
+#include "sink_omrest.h"
+
+#include "log.h"
+#include "omrest_client.h"
+#include "omrest_json.h"
+#include "omrest_map.h"
+#include "sink_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SINK "metadata-rest"
+
+enum rec_kind { K_SERVICE, K_CHART, K_DATAMODEL, K_DASHBOARD, K_LINEAGE, K_USAGE, K_COUNT };
+
+static const char *const kind_names[K_COUNT] = {"dashboardService", "chart",   "dashboardDataModel",
+                                                "dashboard",        "lineage", "usage"};
+
+/* Where each entity type lives in the REST API, and its search index. */
+struct entity_api {
+  const char *type;
+  const char *path;
+  const char *index;
+};
+
+static const struct entity_api entity_apis[] = {
+    {"dashboardService", "/v1/services/dashboardServices", "dashboard_service_search_index"},
+    {"chart", "/v1/charts", "chart_search_index"},
+    {"dashboardDataModel", "/v1/dashboard/datamodels", "dashboard_data_model_search_index"},
+    {"dashboard", "/v1/dashboards", "dashboard_search_index"},
+    {"table", "/v1/tables", "table_search_index"},
+    {"database", "/v1/databases", "database_search_index"},
+    {"databaseSchema", "/v1/databaseSchemas", "database_schema_search_index"},
+    {"topic", "/v1/topics", "topic_search_index"},
+    {"pipeline", "/v1/pipelines", "pipeline_search_index"},
+    {"mlmodel", "/v1/mlmodels", "mlmodel_search_index"},
+    {"container", "/v1/containers", "container_search_index"},
+};
+
+static const struct entity_api *api_of(const char *type) {
+  for (size_t i = 0; i < sizeof entity_apis / sizeof entity_apis[0]; i++)
+    if (type && strcmp(entity_apis[i].type, type) == 0)
+      return &entity_apis[i];
+  return NULL;
+}
+
+struct rec {
+  char *item;    /* owned: "kind id" for messages (host_sink_item: safe to print) */
+  yajl_val json; /* owned: the record's json object (data and extra members) */
+};
+
+struct rec_list {
+  struct rec *v; /* owned */
+  size_t n, cap;
+};
+
+struct omrest_sink {
+  struct host_log *log;          /* borrowed */
+  struct host_om_client *client; /* owned */
+  char *source;                  /* owned: the current source's name */
+  struct rec_list buf[K_COUNT];  /* the commit window, by kind */
+  struct host_om_map *ids;       /* "type:fqn" -> id, "" when the server does not know it */
+  struct host_om_map *users;     /* owner name -> user id, "" when unknown */
+  struct host_om_map *seen;      /* "type:fqn" of dashboards and data models this source */
+  struct host_om_map *services;  /* dashboard services this source wrote to */
+  struct host_om_map *warned;    /* things warned about once */
+  bool mark_deleted;
+  bool source_failed; /* a commit of this source failed: never mark deletions */
+  etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
+  struct host_omrest_counts counts;
+};
+
+/* One request's context, freed by its callback. */
+struct call {
+  struct omrest_sink *s;
+  enum rec_kind kind;
+  size_t idx;
+  char *key; /* owned */
+  char *aux; /* owned */
+};
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static struct call *call_new(struct omrest_sink *s, enum rec_kind kind, size_t idx, const char *key,
+                             const char *aux) {
+  struct call *c = calloc(1, sizeof *c);
+  if (!c)
+    return NULL;
+  c->s = s;
+  c->kind = kind;
+  c->idx = idx;
+  c->key = key ? strdup(key) : NULL;
+  c->aux = aux ? strdup(aux) : NULL;
+  if ((key && !c->key) || (aux && !c->aux)) {
+    free(c->key);
+    free(c->aux);
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void call_free(struct call *c) {
+  if (!c)
+    return;
+  free(c->key);
+  free(c->aux);
+  free(c);
+}
+
+/* Queues a request whose context is a fresh call; on OOM records a fatal error. */
+static void queue(struct omrest_sink *s, const char *method, const char *path, const char *body,
+                  host_om_done_fn done, enum rec_kind kind, size_t idx, const char *key,
+                  const char *aux) {
+  if (s->fatal != ETL_OK)
+    return;
+  struct call *c = call_new(s, kind, idx, key, aux);
+  if (!c || host_om_client_add(s->client, method, path, body, done, c) != 0) {
+    call_free(c);
+    s->fatal = ETL_ERR_NOMEM;
+  }
+}
+
+static char *escape(struct omrest_sink *s, const char *text) {
+  char *e = host_om_client_escape(s->client, text);
+  if (!e)
+    s->fatal = ETL_ERR_NOMEM;
+  return e;
+}
+
+/* "type:fqn", the key of the id cache. */
+static char *type_key(const char *type, const char *fqn) {
+  char *k = NULL;
+  if (asprintf(&k, "%s:%s", type, fqn) < 0)
+    return NULL;
+  return k;
+}
+
+/* FQN of an entity `name` of service `service`: parts with a '.' are double-quoted. */
+static char *child_fqn(const char *service, const char *name) {
+  const char *sq = strchr(service, '.') ? "\"" : "";
+  const char *nq = strchr(name, '.') ? "\"" : "";
+  char *f = NULL;
+  if (asprintf(&f, "%s%s%s.%s%s%s", sq, service, sq, nq, name, nq) < 0)
+    return NULL;
+  return f;
+}
+
+/* The server's message from an error body ({"code", "message"}), else the body itself,
+ * shortened. Returns malloc'd text. */
+static char *server_message(const struct host_om_response *r) {
+  char err[64];
+  yajl_val v = r->body_len ? host_json_parse(r->body, r->body_len, err, sizeof err) : NULL;
+  const char *m = host_json_str(v, "message");
+  char *out = NULL;
+  if (m)
+    out = strdup(m);
+  else if (asprintf(&out, "%.300s", r->body_len ? r->body : "(empty body)") < 0)
+    out = NULL;
+  yajl_tree_free(v);
+  return out;
+}
+
+static void warn_once(struct omrest_sink *s, const char *key, const char *item, const char *msg) {
+  if (host_om_map_get(s->warned, key))
+    return;
+  host_om_map_set(s->warned, key, "1");
+  host_log_msg(s->log, ETL_SEV_WARNING, s->source, item, "%s", msg);
+}
+
+enum outcome { OUT_OK, OUT_NOT_FOUND, OUT_REJECTED, OUT_FATAL };
+
+/* Sorts a final response. Fatal answers (transport, auth, server down after retries) are
+ * logged here and stop the window; the caller logs rejects, which concern one record. */
+static enum outcome classify(struct omrest_sink *s, const struct host_om_response *r,
+                             const char *what) {
+  if (r->transport_error) {
+    host_log_msg(s->log, ETL_SEV_ERROR, s->source, what, "OpenMetadata server unreachable: %s",
+                 r->transport_error);
+    if (s->fatal == ETL_OK)
+      s->fatal = r->connect_failed ? ETL_ERR_CONNECT : ETL_ERR_TRANSIENT;
+    return OUT_FATAL;
+  }
+  if (r->status >= 200 && r->status < 300)
+    return OUT_OK;
+  if (r->status == 404)
+    return OUT_NOT_FOUND;
+  if (r->status == 401 || r->status == 403 || r->status == 429 || r->status >= 500) {
+    char *m = server_message(r);
+    bool auth = r->status == 401 || r->status == 403;
+    if (s->fatal == ETL_OK)
+      host_log_msg(s->log, ETL_SEV_ERROR, s->source, what, "%s (HTTP %ld): %s",
+                   auth ? "OpenMetadata refused the credentials (check securityConfig.jwtToken)"
+                        : "OpenMetadata kept failing, gave up after retries",
+                   r->status, m ? m : "");
+    free(m);
+    if (s->fatal == ETL_OK)
+      s->fatal = auth ? ETL_ERR_AUTH : ETL_ERR_TRANSIENT;
+    return OUT_FATAL;
+  }
+  return OUT_REJECTED;
+}
+
+static void reject(struct omrest_sink *s, enum rec_kind kind, size_t idx,
+                   const struct host_om_response *r) {
+  char *m = server_message(r);
+  const char *item = s->buf[kind].v[idx].item;
+  host_log_msg(s->log, ETL_SEV_ERROR, s->source, item, "rejected by OpenMetadata (HTTP %ld): %s",
+               r->status, m ? m : "");
+  free(m);
+  s->counts.rejected++;
+}
+
+/* Caches the id and FQN an entity answer carries, under "type:fqn". */
+static void remember_entity(struct omrest_sink *s, const char *type,
+                            const struct host_om_response *r) {
+  char err[64];
+  yajl_val v = host_json_parse(r->body, r->body_len, err, sizeof err);
+  const char *id = host_json_str(v, "id");
+  const char *fqn = host_json_str(v, "fullyQualifiedName");
+  char *key = id && fqn ? type_key(type, fqn) : NULL;
+  if (key)
+    host_om_map_set(s->ids, key, id);
+  free(key);
+  yajl_tree_free(v);
+}
+
+/* The id a successful answer names: an entity's "id", or for a search (search = true) the first
+ * hit's, with the number of hits in *hits. *tree gets the parsed body (caller frees it). */
+static const char *answer_id(const struct host_om_response *r, bool search, size_t *hits,
+                             yajl_val *tree) {
+  char err[64];
+  *tree = host_json_parse(r->body, r->body_len, err, sizeof err);
+  if (!search)
+    return host_json_str(*tree, "id");
+  yajl_val list = host_json_get(host_json_get(*tree, "hits"), "hits");
+  *hits = YAJL_IS_ARRAY(list) ? list->u.array.len : 0;
+  return *hits ? host_json_str(host_json_get(list->u.array.values[0], "_source"), "id") : NULL;
+}
+
+/* ---- config ------------------------------------------------------------------------------- */
+
+static bool is_loopback_url(const char *url) {
+  const char *h = strstr(url, "://");
+  h = h ? h + 3 : url;
+  return strncmp(h, "localhost", 9) == 0 || strncmp(h, "127.", 4) == 0 ||
+         strncmp(h, "[::1]", 5) == 0;
+}
+
+/* Reads sink.config: our own keys only; an unknown key is an error naming it. */
+static etl_status parse_sink_config(struct omrest_sink *s, const char *config_json,
+                                    struct host_om_client_config *cc) {
+  static const char *const allowed[] = {
+      "concurrency", "retries", "retryBackoffMs", "timeoutSeconds", "markDeletedDashboards", NULL};
+  yajl_val cfg = NULL;
+  long long concurrency = 8, retries = 5, backoff = 500, timeout = 30;
+  etl_status st = host_sink_config_parse(config_json, SINK, allowed, s->log, &cfg);
+  if (st == ETL_OK)
+    st = host_sink_config_int(cfg, "concurrency", 8, 1, 64, s->log, &concurrency);
+  if (st == ETL_OK)
+    st = host_sink_config_int(cfg, "retries", 5, 0, 20, s->log, &retries);
+  if (st == ETL_OK)
+    st = host_sink_config_int(cfg, "retryBackoffMs", 500, 1, 60000, s->log, &backoff);
+  if (st == ETL_OK)
+    st = host_sink_config_int(cfg, "timeoutSeconds", 30, 1, 3600, s->log, &timeout);
+  yajl_val mark = host_json_get(cfg, "markDeletedDashboards");
+  if (st == ETL_OK && mark && !YAJL_IS_TRUE(mark) && !YAJL_IS_FALSE(mark)) {
+    host_log_msg(s->log, ETL_SEV_ERROR, NULL, NULL,
+                 "sink.config.markDeletedDashboards: must be true or false");
+    st = ETL_ERR_CONFIG;
+  }
+  if (YAJL_IS_TRUE(mark))
+    s->mark_deleted = true;
+  cc->concurrency = (long)concurrency;
+  cc->retries = (long)retries;
+  cc->backoff_ms = (long)backoff;
+  cc->timeout_ms = (long)timeout * 1000;
+  yajl_tree_free(cfg);
+  return st;
+}
+
+/* Reads workflowConfig.openMetadataServerConfig as OpenMetadata's workflow does. Accepts the
+ * workflowConfig object itself, or a whole workflow holding one. */
+static etl_status parse_server_config(struct omrest_sink *s, yajl_val wf,
+                                      struct host_om_client_config *cc, const char **jwt) {
+  yajl_val inner = host_json_get(wf, "workflowConfig");
+  if (inner)
+    wf = inner;
+  yajl_val om = host_json_get(wf, "openMetadataServerConfig");
+  const char *where = "workflowConfig.openMetadataServerConfig";
+  if (!YAJL_IS_OBJECT(om)) {
+    host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
+                 "missing: the metadata-rest sink needs the OpenMetadata server's hostPort");
+    return ETL_ERR_CONFIG;
+  }
+  cc->base_url = host_json_str(om, "hostPort");
+  if (!cc->base_url ||
+      (strncmp(cc->base_url, "http://", 7) != 0 && strncmp(cc->base_url, "https://", 8) != 0)) {
+    host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
+                 "hostPort must be a URL such as http://localhost:8585/api");
+    return ETL_ERR_CONFIG;
+  }
+  size_t n = strlen(cc->base_url);
+  while (n > 0 && cc->base_url[n - 1] == '/')
+    n--;
+  if (n < 4 || strncmp(cc->base_url + n - 4, "/api", 4) != 0)
+    host_log_msg(s->log, ETL_SEV_WARNING, NULL, where,
+                 "hostPort %s does not end in /api, where OpenMetadata serves its API "
+                 "(http://localhost:8585/api)",
+                 cc->base_url);
+  const char *provider = host_json_str(om, "authProvider");
+  if (!provider)
+    provider = "no-auth";
+  if (strcmp(provider, "openmetadata") == 0) {
+    *jwt = host_json_str(host_json_get(om, "securityConfig"), "jwtToken");
+    if (!*jwt || !**jwt) {
+      host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
+                   "authProvider openmetadata needs securityConfig.jwtToken");
+      return ETL_ERR_CONFIG;
+    }
+    host_log_add_secret(s->log, *jwt);
+  } else if (strcmp(provider, "no-auth") != 0) {
+    host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
+                 "authProvider '%s' is not supported (use openmetadata with a bot's JWT, or "
+                 "no-auth)",
+                 provider);
+    return ETL_ERR_CONFIG;
+  }
+  const char *verify = host_json_str(om, "verifySSL");
+  cc->verify_tls = true; /* on by default, whatever the scheme: "no-ssl" only means plain http */
+  if (verify && strcmp(verify, "ignore") == 0) {
+    cc->verify_tls = false;
+    host_log_msg(s->log, ETL_SEV_WARNING, NULL, where,
+                 "verifySSL: ignore -- the server's certificate is not checked");
+  } else if (verify && strcmp(verify, "validate") != 0 && strcmp(verify, "no-ssl") != 0) {
+    host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
+                 "verifySSL must be no-ssl, ignore or validate, not '%s'", verify);
+    return ETL_ERR_CONFIG;
+  }
+  yajl_val ssl = host_json_get(om, "sslConfig");
+  cc->ca_file = host_json_str(ssl, "certificatePath");
+  if (!cc->ca_file)
+    cc->ca_file = host_json_str(ssl, "caCertificate"); /* older OpenMetadata name */
+  if (*jwt && strncmp(cc->base_url, "http://", 7) == 0 && !is_loopback_url(cc->base_url))
+    host_log_msg(s->log, ETL_SEV_WARNING, NULL, where,
+                 "hostPort is plain http to a remote host: the JWT travels unencrypted");
+  /* markDeletedDashboards of the source's sourceConfig, when the whole workflow is given. */
+  yajl_val src_cfg = host_json_get(
+      host_json_get(host_json_get(inner ? NULL : wf, "source"), "sourceConfig"), "config");
+  if (YAJL_IS_TRUE(host_json_get(src_cfg, "markDeletedDashboards")))
+    s->mark_deleted = true;
+  return ETL_OK;
+}
+
+static void omrest_destroy(void **sinkp);
+
+static etl_status omrest_create(const char *config_json, const char *workflow_json,
+                                struct host_log *log, void **sinkp) {
+  etl_status st = ETL_ERR_NOMEM;
+  yajl_val wf = NULL;
+  struct omrest_sink *s = calloc(1, sizeof *s);
+  *sinkp = NULL;
+  if (!s)
+    return ETL_ERR_NOMEM;
+  s->log = log;
+  s->ids = host_om_map_new();
+  s->users = host_om_map_new();
+  s->seen = host_om_map_new();
+  s->services = host_om_map_new();
+  s->warned = host_om_map_new();
+  if (!s->ids || !s->users || !s->seen || !s->services || !s->warned)
+    goto out;
+  char err[256];
+  wf = host_json_parse(workflow_json ? workflow_json : "{}",
+                       workflow_json ? strlen(workflow_json) : 2, err, sizeof err);
+  if (!wf) {
+    host_log_msg(log, ETL_SEV_ERROR, NULL, "workflowConfig", "not valid JSON: %s", err);
+    st = ETL_ERR_CONFIG;
+    goto out;
+  }
+  struct host_om_client_config cc = {.verify_tls = true};
+  const char *jwt = NULL;
+  st = parse_server_config(s, wf, &cc, &jwt);
+  if (st == ETL_OK)
+    st = parse_sink_config(s, config_json, &cc);
+  if (st != ETL_OK)
+    goto out;
+  cc.jwt = jwt;
+  s->client = host_om_client_new(&cc, log);
+  st = s->client ? ETL_OK : ETL_ERR_NOMEM;
+out:
+  yajl_tree_free(wf);
+  if (st == ETL_OK)
+    *sinkp = s;
+  else
+    omrest_destroy((void **)&s);
+  return st;
+}
+
+/* ---- the window --------------------------------------------------------------------------- */
+
+static void clear_window(struct omrest_sink *s) {
+  for (int k = 0; k < K_COUNT; k++) {
+    for (size_t i = 0; i < s->buf[k].n; i++) {
+      free(s->buf[k].v[i].item);
+      yajl_tree_free(s->buf[k].v[i].json);
+    }
+    s->buf[k].n = 0;
+  }
+}
+
+static etl_status omrest_begin_source(void *sink, const char *source, const char *plugin_type) {
+  struct omrest_sink *s = sink;
+  char *copy = strdup(source ? source : "");
+  if (!copy)
+    return ETL_ERR_NOMEM;
+  free(s->source);
+  s->source = copy;
+  host_om_map_clear(s->seen);
+  host_om_map_clear(s->services);
+  s->source_failed = false;
+  return ETL_OK;
+}
+
+static int kind_index(const char *kind) {
+  for (int k = 0; k < K_COUNT; k++)
+    if (strcmp(kind, kind_names[k]) == 0)
+      return k;
+  return -1;
+}
+
+/* Checks what each kind needs before anything is sent; returns NULL or what is missing. */
+static const char *record_problem(enum rec_kind k, yajl_val json) {
+  yajl_val data = host_json_get(json, "data");
+  if (!YAJL_IS_OBJECT(data))
+    return "'data' is missing or not an object";
+  switch (k) {
+  case K_SERVICE:
+    return host_json_str(data, "name") ? NULL : "data.name is missing";
+  case K_CHART:
+  case K_DATAMODEL:
+  case K_DASHBOARD:
+    if (!host_json_str(data, "name"))
+      return "data.name is missing";
+    return host_json_str(data, "service") ? NULL : "data.service is missing";
+  case K_LINEAGE:
+    for (int end = 0; end < 2; end++) {
+      yajl_val e = host_json_get(data, end ? "toEntity" : "fromEntity");
+      if (!host_json_str(e, "type") || !host_json_str(e, "fullyQualifiedName"))
+        return end ? "data.toEntity needs type and fullyQualifiedName"
+                   : "data.fromEntity needs type and fullyQualifiedName";
+    }
+    return NULL;
+  case K_USAGE: {
+    yajl_val e = host_json_get(json, "entity");
+    if (!host_json_str(e, "type") || !host_json_str(e, "fullyQualifiedName"))
+      return "'entity' needs type and fullyQualifiedName";
+    return NULL;
+  }
+  default:
+    return "unknown kind";
+  }
+}
+
+static etl_status omrest_write(void *sink, const struct host_record *rec, bool *rejected) {
+  struct omrest_sink *s = sink;
+  *rejected = false;
+  int k = kind_index(rec->kind);
+  if (k < 0) {
+    char key[128];
+    snprintf(key, sizeof key, "kind:%s", rec->kind);
+    warn_once(s, key, rec->kind, "kind has no OpenMetadata mapping; records of it are skipped");
+    return ETL_OK;
+  }
+  char item[300];
+  host_sink_item(rec, item, sizeof item);
+  char err[256];
+  yajl_val json = host_json_parse(rec->json, rec->json_len, err, sizeof err);
+  const char *problem = json ? record_problem((enum rec_kind)k, json) : err;
+  if (problem) {
+    host_log_msg(s->log, ETL_SEV_ERROR, s->source, item, "not sent to OpenMetadata: %s", problem);
+    yajl_tree_free(json);
+    s->counts.rejected++;
+    *rejected = true;
+    return ETL_OK;
+  }
+  struct rec_list *l = &s->buf[k];
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    struct rec *v = realloc(l->v, cap * sizeof *v);
+    if (!v) {
+      yajl_tree_free(json);
+      return ETL_ERR_NOMEM;
+    }
+    l->v = v;
+    l->cap = cap;
+  }
+  char *copy = strdup(item);
+  if (!copy) {
+    yajl_tree_free(json);
+    return ETL_ERR_NOMEM;
+  }
+  l->v[l->n++] = (struct rec){copy, json};
+  return ETL_OK;
+}
+
+/* ---- phase 1: services -------------------------------------------------------------------- */
+
+static void on_entity_put(void *ctx, const struct host_om_response *r);
+static char *gen_body(yajl_val data, yajl_val owners_refs);
+
+static void on_service_get(void *ctx, const struct host_om_response *r) {
+  struct call *c = ctx;
+  struct omrest_sink *s = c->s;
+  enum outcome o = classify(s, r, "dashboardService");
+  if (o == OUT_OK) {
+    remember_entity(s, "dashboardService", r);
+    s->counts.accepted++;
+  } else if (o == OUT_NOT_FOUND) {
+    char *body = gen_body(host_json_get(s->buf[K_SERVICE].v[c->idx].json, "data"), NULL);
+    if (!body)
+      s->fatal = ETL_ERR_NOMEM;
+    else
+      queue(s, "PUT", "/v1/services/dashboardServices", body, on_entity_put, K_SERVICE, c->idx,
+            NULL, NULL);
+    free(body);
+  } else if (o == OUT_REJECTED) {
+    reject(s, c->kind, c->idx, r);
+  }
+  call_free(c);
+}
+
+static void flush_services(struct omrest_sink *s) {
+  for (size_t i = 0; i < s->buf[K_SERVICE].n; i++) {
+    const char *name = host_json_str(host_json_get(s->buf[K_SERVICE].v[i].json, "data"), "name");
+    host_om_map_set(s->services, name, "1");
+    char *e = escape(s, name);
+    char *path = NULL;
+    if (e && asprintf(&path, "/v1/services/dashboardServices/name/%s", e) >= 0)
+      queue(s, "GET", path, NULL, on_service_get, K_SERVICE, i, NULL, NULL);
+    free(path);
+    free(e);
+  }
+}
+
+/* ---- phase 2: owners ---------------------------------------------------------------------- */
+
+static void owner_unknown(struct omrest_sink *s, const char *name, const char *email) {
+  host_om_map_set(s->users, name, "");
+  s->counts.owners_unknown++;
+  char item[300];
+  snprintf(item, sizeof item, "owner %s", name);
+  host_log_msg(s->log, ETL_SEV_WARNING, s->source, item,
+               "no OpenMetadata user with this name%s%s; entities keep no owner",
+               email ? " or email " : "", email ? email : "");
+}
+
+static void on_user_search(void *ctx, const struct host_om_response *r) {
+  struct call *c = ctx;
+  struct omrest_sink *s = c->s;
+  enum outcome o = classify(s, r, "users");
+  size_t hits = 0;
+  yajl_val v = NULL;
+  const char *id = o == OUT_OK ? answer_id(r, true, &hits, &v) : NULL;
+  if (id)
+    host_om_map_set(s->users, c->key, id);
+  else if (o != OUT_FATAL)
+    owner_unknown(s, c->key, c->aux);
+  yajl_tree_free(v);
+  call_free(c);
+}
+
+static void on_user_get(void *ctx, const struct host_om_response *r) {
+  struct call *c = ctx;
+  struct omrest_sink *s = c->s;
+  enum outcome o = classify(s, r, "users");
+  size_t hits = 0;
+  yajl_val v = NULL;
+  const char *id = o == OUT_OK ? answer_id(r, false, &hits, &v) : NULL;
+  if (id) {
+    host_om_map_set(s->users, c->key, id);
+  } else if (o != OUT_FATAL && c->aux) {
+    /* Mode user names seldom equal OpenMetadata's; the email is the better key. */
+    char *q = NULL, *eq = NULL, *path = NULL;
+    if (asprintf(&q, "email.keyword:\"%s\"", c->aux) >= 0 && (eq = escape(s, q)) &&
+        asprintf(&path, "/v1/search/query?q=%s&index=user_search_index&from=0&size=1", eq) >= 0)
+      queue(s, "GET", path, NULL, on_user_search, K_CHART, 0, c->key, c->aux);
+    free(q);
+    free(eq);
+    free(path);
+  } else if (o != OUT_FATAL) {
+    owner_unknown(s, c->key, NULL);
+  }
+  yajl_tree_free(v);
+  call_free(c);
+}
+
+static void resolve_owners_of(struct omrest_sink *s, enum rec_kind k) {
+  for (size_t i = 0; i < s->buf[k].n; i++) {
+    yajl_val owners = host_json_get(s->buf[k].v[i].json, "owners");
+    for (size_t j = 0; YAJL_IS_ARRAY(owners) && j < owners->u.array.len; j++) {
+      yajl_val o = owners->u.array.values[j];
+      const char *type = host_json_str(o, "type");
+      const char *name = host_json_str(o, "name");
+      const char *email = host_json_str(o, "email");
+      if ((type && strcmp(type, "user") != 0) || !name || host_om_map_get(s->users, name))
+        continue;
+      host_om_map_set(s->users, name, "?"); /* pending: asked once */
+      char *e = escape(s, name);
+      char *path = NULL;
+      if (e && asprintf(&path, "/v1/users/name/%s", e) >= 0)
+        queue(s, "GET", path, NULL, on_user_get, k, i, name, email);
+      free(path);
+      free(e);
+    }
+  }
+}
+
+/* ---- phases 3 and 4: charts, data models, dashboards -------------------------------------- */
+
+/* The create request: data's members, with owners replaced by resolved references. */
+static char *gen_body(yajl_val data, yajl_val owners_refs) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (!g)
+    return NULL;
+  yajl_gen_status st = yajl_gen_map_open(g);
+  for (size_t i = 0; st == yajl_gen_status_ok && i < data->u.object.len; i++) {
+    if (owners_refs && strcmp(data->u.object.keys[i], "owners") == 0)
+      continue;
+    st = host_json_gen_str(g, data->u.object.keys[i]);
+    if (st == yajl_gen_status_ok)
+      st = host_json_gen_value(g, data->u.object.values[i]);
+  }
+  if (st == yajl_gen_status_ok && owners_refs) {
+    st = host_json_gen_str(g, "owners");
+    if (st == yajl_gen_status_ok)
+      st = host_json_gen_value(g, owners_refs);
+  }
+  if (st == yajl_gen_status_ok)
+    st = yajl_gen_map_close(g);
+  char *out = st == yajl_gen_status_ok ? host_json_gen_take(g) : NULL;
+  yajl_gen_free(g);
+  return out;
+}
+
+/* Resolved owner references of a record as a JSON array text, or NULL when it has none. */
+static char *owner_refs_text(struct omrest_sink *s, yajl_val json) {
+  yajl_val owners = host_json_get(json, "owners");
+  if (!YAJL_IS_ARRAY(owners) || owners->u.array.len == 0)
+    return NULL;
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (!g)
+    return NULL;
+  yajl_gen_array_open(g);
+  size_t n = 0;
+  for (size_t j = 0; j < owners->u.array.len; j++) {
+    const char *name = host_json_str(owners->u.array.values[j], "name");
+    const char *id = name ? host_om_map_get(s->users, name) : NULL;
+    if (!id || !*id || strcmp(id, "?") == 0)
+      continue;
+    yajl_gen_map_open(g);
+    host_json_gen_str(g, "id");
+    host_json_gen_str(g, id);
+    host_json_gen_str(g, "type");
+    host_json_gen_str(g, "user");
+    yajl_gen_map_close(g);
+    n++;
+  }
+  yajl_gen_array_close(g);
+  char *out = n ? host_json_gen_take(g) : NULL;
+  yajl_gen_free(g);
+  return out;
+}
+
+/* The answer to a create-or-update (or lineage, usage): accepted, or one record rejected. */
+static void on_entity_put(void *ctx, const struct host_om_response *r) {
+  struct call *c = ctx;
+  struct omrest_sink *s = c->s;
+  switch (classify(s, r, s->buf[c->kind].v[c->idx].item)) {
+  case OUT_OK:
+    remember_entity(s, kind_names[c->kind], r);
+    s->counts.accepted++;
+    break;
+  case OUT_REJECTED:
+  case OUT_NOT_FOUND:
+    reject(s, c->kind, c->idx, r);
+    break;
+  case OUT_FATAL:
+    break;
+  }
+  call_free(c);
+}
+
+static void put_entities(struct omrest_sink *s, enum rec_kind k, const char *path) {
+  for (size_t i = 0; i < s->buf[k].n && s->fatal == ETL_OK; i++) {
+    yajl_val json = s->buf[k].v[i].json;
+    yajl_val data = host_json_get(json, "data");
+    char *fqn = child_fqn(host_json_str(data, "service"), host_json_str(data, "name"));
+    char *key = fqn ? type_key(kind_names[k], fqn) : NULL;
+    char *refs_text = owner_refs_text(s, json);
+    char err[64];
+    yajl_val refs =
+        refs_text ? host_json_parse(refs_text, strlen(refs_text), err, sizeof err) : NULL;
+    char *body = gen_body(data, refs);
+    if (!key || !body)
+      s->fatal = ETL_ERR_NOMEM;
+    else {
+      host_om_map_set(s->seen, key, "1"); /* seen, whatever the server says: not deleted */
+      host_om_map_set(s->services, host_json_str(data, "service"), "1");
+      queue(s, "PUT", path, body, on_entity_put, k, i, NULL, NULL);
+    }
+    free(body);
+    yajl_tree_free(refs);
+    free(refs_text);
+    free(key);
+    free(fqn);
+  }
+}
+
+/* ---- phase 5: lineage --------------------------------------------------------------------- */
+
+/* Escapes an FQN for a search query_string, keeping '*' as the wildcard. */
+static char *search_fqn_query(const char *fqn) {
+  size_t n = strlen(fqn);
+  char *out = malloc(2 * n + 32);
+  if (!out)
+    return NULL;
+  char *w = out + sprintf(out, "fullyQualifiedName:");
+  for (const char *p = fqn; *p; p++) {
+    if (strchr("+-=&|><!(){}[]^\"~?:\\/ ", *p))
+      *w++ = '\\';
+    *w++ = *p;
+  }
+  *w = '\0';
+  return out;
+}
+
+static void on_end_resolved(void *ctx, const struct host_om_response *r) {
+  struct call *c = ctx; /* key: "type:fqn"; aux set for a search */
+  struct omrest_sink *s = c->s;
+  enum outcome o = classify(s, r, c->key);
+  size_t hits = 0;
+  yajl_val v = NULL;
+  const char *id = o == OUT_OK ? answer_id(r, c->aux != NULL, &hits, &v) : NULL;
+  if (hits > 1) {
+    char *k = NULL;
+    if (asprintf(&k, "ambiguous:%s", c->key) >= 0)
+      warn_once(s, k, c->key, "several entities match; lineage from it is skipped");
+    free(k);
+    id = NULL;
+  }
+  if (o != OUT_FATAL)
+    host_om_map_set(s->ids, c->key, id ? id : "");
+  yajl_tree_free(v);
+  call_free(c);
+}
+
+static void resolve_end(struct omrest_sink *s, yajl_val end) {
+  const char *type = host_json_str(end, "type");
+  const char *fqn = host_json_str(end, "fullyQualifiedName");
+  char *key = type_key(type, fqn);
+  const struct entity_api *api = api_of(type);
+  if (!key || host_om_map_get(s->ids, key) || !api) {
+    if (key && !api && !host_om_map_get(s->ids, key))
+      host_om_map_set(s->ids, key, "");
+    free(key);
+    return;
+  }
+  host_om_map_set(s->ids, key, "?");
+  char *path = NULL, *e = NULL, *q = NULL;
+  if (strchr(fqn, '*')) {
+    q = search_fqn_query(fqn);
+    e = q ? escape(s, q) : NULL;
+    if (e && asprintf(&path, "/v1/search/query?q=%s&index=%s&from=0&size=10", e, api->index) >= 0)
+      queue(s, "GET", path, NULL, on_end_resolved, K_LINEAGE, 0, key, "search");
+  } else {
+    e = escape(s, fqn);
+    if (e && asprintf(&path, "%s/name/%s", api->path, e) >= 0)
+      queue(s, "GET", path, NULL, on_end_resolved, K_LINEAGE, 0, key, NULL);
+  }
+  free(path);
+  free(e);
+  free(q);
+  free(key);
+}
+
+static const char *end_id(struct omrest_sink *s, yajl_val end) {
+  char *key = type_key(host_json_str(end, "type"), host_json_str(end, "fullyQualifiedName"));
+  const char *id = key ? host_om_map_get(s->ids, key) : NULL;
+  free(key);
+  return id && *id && strcmp(id, "?") != 0 ? id : NULL;
+}
+
+static char *lineage_body(yajl_val data, const char *from_id, const char *to_id) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (!g)
+    return NULL;
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "edge");
+  yajl_gen_map_open(g);
+  const char *ids[2] = {from_id, to_id};
+  const char *names[2] = {"fromEntity", "toEntity"};
+  for (int i = 0; i < 2; i++) {
+    host_json_gen_str(g, names[i]);
+    yajl_gen_map_open(g);
+    host_json_gen_str(g, "id");
+    host_json_gen_str(g, ids[i]);
+    host_json_gen_str(g, "type");
+    host_json_gen_str(g, host_json_str(host_json_get(data, names[i]), "type"));
+    yajl_gen_map_close(g);
+  }
+  yajl_val details = host_json_get(data, "lineageDetails");
+  if (YAJL_IS_OBJECT(details)) {
+    host_json_gen_str(g, "lineageDetails");
+    host_json_gen_value(g, details);
+  }
+  yajl_gen_map_close(g);
+  yajl_gen_map_close(g);
+  char *out = host_json_gen_take(g);
+  yajl_gen_free(g);
+  return out;
+}
+
+static void put_lineage(struct omrest_sink *s) {
+  for (size_t i = 0; i < s->buf[K_LINEAGE].n && s->fatal == ETL_OK; i++) {
+    yajl_val data = host_json_get(s->buf[K_LINEAGE].v[i].json, "data");
+    yajl_val from = host_json_get(data, "fromEntity"), to = host_json_get(data, "toEntity");
+    const char *fid = end_id(s, from), *tid = end_id(s, to);
+    if (!fid || !tid) {
+      yajl_val missing = fid ? to : from;
+      host_log_msg(s->log, ETL_SEV_WARNING, s->source, s->buf[K_LINEAGE].v[i].item,
+                   "%s %s is not in OpenMetadata; edge skipped", host_json_str(missing, "type"),
+                   host_json_str(missing, "fullyQualifiedName"));
+      s->counts.lineage_unresolved++;
+      continue;
+    }
+    char *body = lineage_body(data, fid, tid);
+    if (!body) {
+      s->fatal = ETL_ERR_NOMEM;
+      break;
+    }
+    queue(s, "PUT", "/v1/lineage", body, on_entity_put, K_LINEAGE, i, NULL, NULL);
+    free(body);
+  }
+}
+
+/* ---- phase 6: usage ----------------------------------------------------------------------- */
+
+static void put_usage(struct omrest_sink *s) {
+  for (size_t i = 0; i < s->buf[K_USAGE].n && s->fatal == ETL_OK; i++) {
+    yajl_val json = s->buf[K_USAGE].v[i].json;
+    yajl_val ent = host_json_get(json, "entity");
+    char *body = gen_body(host_json_get(json, "data"), NULL);
+    char *e = escape(s, host_json_str(ent, "fullyQualifiedName"));
+    char *path = NULL;
+    if (!body || !e || asprintf(&path, "/v1/usage/%s/name/%s", host_json_str(ent, "type"), e) < 0)
+      s->fatal = ETL_ERR_NOMEM;
+    else
+      queue(s, "PUT", path, body, on_entity_put, K_USAGE, i, NULL, NULL);
+    free(path);
+    free(e);
+    free(body);
+  }
+}
+
+/* ---- commit ------------------------------------------------------------------------------- */
+
+static etl_status run_phase(struct omrest_sink *s) {
+  if (s->fatal != ETL_OK)
+    return s->fatal;
+  etl_status st = host_om_client_run(s->client);
+  if (st != ETL_OK && s->fatal == ETL_OK)
+    s->fatal = st;
+  return s->fatal;
+}
+
+static etl_status flush_window(struct omrest_sink *s) {
+  s->fatal = ETL_OK;
+  flush_services(s);
+  if (run_phase(s) != ETL_OK)
+    return s->fatal;
+  resolve_owners_of(s, K_CHART);
+  resolve_owners_of(s, K_DATAMODEL);
+  resolve_owners_of(s, K_DASHBOARD);
+  if (run_phase(s) != ETL_OK)
+    return s->fatal;
+  put_entities(s, K_CHART, "/v1/charts");
+  put_entities(s, K_DATAMODEL, "/v1/dashboard/datamodels");
+  if (run_phase(s) != ETL_OK)
+    return s->fatal;
+  put_entities(s, K_DASHBOARD, "/v1/dashboards");
+  if (run_phase(s) != ETL_OK)
+    return s->fatal;
+  for (size_t i = 0; i < s->buf[K_LINEAGE].n; i++) {
+    yajl_val data = host_json_get(s->buf[K_LINEAGE].v[i].json, "data");
+    resolve_end(s, host_json_get(data, "fromEntity"));
+    resolve_end(s, host_json_get(data, "toEntity"));
+  }
+  if (run_phase(s) != ETL_OK)
+    return s->fatal;
+  put_lineage(s);
+  put_usage(s);
+  return run_phase(s);
+}
+
+static etl_status omrest_commit(void *sink) {
+  struct omrest_sink *s = sink;
+  etl_status st = flush_window(s);
+  clear_window(s);
+  if (st != ETL_OK) {
+    s->source_failed = true;
+    /* Pending markers ("?") of an aborted phase must not pass for answers next time. */
+    host_om_map_clear(s->ids);
+    host_om_map_clear(s->users);
+  }
+  return st;
+}
+
+/* ---- end of a source: soft-deleting what a complete run did not see ----------------------- */
+
+static void list_page(struct omrest_sink *s, const char *type, const char *service,
+                      const char *after);
+
+static void on_delete(void *ctx, const struct host_om_response *r) {
+  struct call *c = ctx;
+  struct omrest_sink *s = c->s;
+  enum outcome o = classify(s, r, c->key);
+  if (o == OUT_OK) {
+    s->counts.deleted++;
+    host_log_msg(s->log, ETL_SEV_INFO, s->source, c->key,
+                 "not seen in this complete run: soft-deleted");
+  } else if (o == OUT_REJECTED || o == OUT_NOT_FOUND) {
+    char *m = server_message(r);
+    host_log_msg(s->log, ETL_SEV_WARNING, s->source, c->key, "soft delete refused (HTTP %ld): %s",
+                 r->status, m ? m : "");
+    free(m);
+  }
+  call_free(c);
+}
+
+static void on_list(void *ctx, const struct host_om_response *r) {
+  struct call *c = ctx; /* key: entity type, aux: service */
+  struct omrest_sink *s = c->s;
+  if (classify(s, r, c->key) != OUT_OK) {
+    if (s->fatal == ETL_OK)
+      s->fatal = ETL_ERR_PROTOCOL;
+    call_free(c);
+    return;
+  }
+  char err[64];
+  yajl_val v = host_json_parse(r->body, r->body_len, err, sizeof err);
+  yajl_val data = host_json_get(v, "data");
+  const struct entity_api *api = api_of(c->key);
+  for (size_t i = 0; YAJL_IS_ARRAY(data) && i < data->u.array.len; i++) {
+    yajl_val e = data->u.array.values[i];
+    const char *id = host_json_str(e, "id"), *fqn = host_json_str(e, "fullyQualifiedName");
+    if (!id || !fqn || YAJL_IS_TRUE(host_json_get(e, "deleted")))
+      continue;
+    char *key = type_key(c->key, fqn);
+    char *path = NULL;
+    if (key && !host_om_map_get(s->seen, key) &&
+        asprintf(&path, "%s/%s?hardDelete=false&recursive=true", api->path, id) >= 0)
+      queue(s, "DELETE", path, NULL, on_delete, K_DASHBOARD, 0, key, NULL);
+    free(path);
+    free(key);
+  }
+  const char *after = host_json_str(host_json_get(v, "paging"), "after");
+  if (after && *after)
+    list_page(s, c->key, c->aux, after);
+  yajl_tree_free(v);
+  call_free(c);
+}
+
+static void list_page(struct omrest_sink *s, const char *type, const char *service,
+                      const char *after) {
+  const struct entity_api *api = api_of(type);
+  char *es = escape(s, service), *ea = after ? escape(s, after) : NULL, *path = NULL;
+  if (es && (!after || ea) &&
+      asprintf(&path, "%s?service=%s&limit=100%s%s", api->path, es, after ? "&after=" : "",
+               after ? ea : "") >= 0)
+    queue(s, "GET", path, NULL, on_list, K_DASHBOARD, 0, type, service);
+  free(path);
+  free(es);
+  free(ea);
+}
+
+/* Lists the dashboards and data models of every service this source wrote to, page by page,
+ * and soft-deletes those the run did not see. */
+static etl_status mark_deleted(struct omrest_sink *s) {
+  char **names = NULL;
+  size_t n = host_om_map_keys(s->services, &names);
+  s->fatal = ETL_OK;
+  for (size_t i = 0; i < n; i++) {
+    list_page(s, "dashboard", names[i], NULL);
+    list_page(s, "dashboardDataModel", names[i], NULL);
+    free(names[i]);
+  }
+  free(names);
+  return run_phase(s);
+}
+
+static etl_status omrest_end_source(void *sink, const char *source,
+                                    const struct host_source_outcome *o) {
+  struct omrest_sink *s = sink;
+  etl_status st = ETL_OK;
+  bool pending = false;
+  for (int k = 0; k < K_COUNT; k++)
+    pending = pending || s->buf[k].n > 0;
+  if (pending)
+    st = omrest_commit(s);
+  if (st == ETL_OK && s->mark_deleted && o && o->complete && !s->source_failed)
+    st = mark_deleted(s);
+  else if (s->mark_deleted && o && (!o->complete || s->source_failed))
+    host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
+                 "run incomplete: nothing marked deleted in OpenMetadata");
+  unsigned long req = 0, retries = 0, throttled = 0;
+  host_om_client_counts(s->client, &req, &retries, &throttled);
+  host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
+               "%lu accepted, %lu rejected, %lu lineage edges unresolved, %lu owners unknown, "
+               "%lu soft-deleted; %lu requests (%lu retries, %lu throttled)",
+               s->counts.accepted, s->counts.rejected, s->counts.lineage_unresolved,
+               s->counts.owners_unknown, s->counts.deleted, req, retries, throttled);
+  return st;
+}
+
+/* ---- the rest ----------------------------------------------------------------------------- */
+
+static void omrest_destroy(void **sinkp) {
+  if (!sinkp || !*sinkp)
+    return;
+  struct omrest_sink *s = *sinkp;
+  clear_window(s);
+  for (int k = 0; k < K_COUNT; k++)
+    free(s->buf[k].v);
+  host_om_client_free(&s->client);
+  host_om_map_free(&s->ids);
+  host_om_map_free(&s->users);
+  host_om_map_free(&s->seen);
+  host_om_map_free(&s->services);
+  host_om_map_free(&s->warned);
+  free(s->source);
+  free(s);
+  *sinkp = NULL;
+}
+
+void host_omrest_get_counts(void *sink, struct host_omrest_counts *out) {
+  struct omrest_sink *s = sink;
+  *out = s->counts;
+  host_om_client_counts(s->client, &out->requests, &out->retries, &out->throttled);
+}
+
+const struct host_sink_ops host_sink_metadata_rest = {
+    .type = "metadata-rest",
+    .create = omrest_create,
+    .begin_source = omrest_begin_source,
+    .write = omrest_write,
+    .commit = omrest_commit,
+    .store_state = NULL,
+    .load_state = NULL,
+    .end_source = omrest_end_source,
+    .destroy = omrest_destroy,
+};

@@ -1,0 +1,918 @@
+/*
+ * om-sim -- a small stand-in for OpenMetadata's REST API, for the metadata-rest sink's tests.
+ *
+ * It serves just what the sink uses, under /api/v1 (so a sink's hostPort is
+ * http://127.0.0.1:PORT/api):
+ *   PUT  /services/dashboardServices, /charts, /dashboard/datamodels, /dashboards  (upsert)
+ *   GET  /<those>/name/{fqn}, /tables/name/{fqn}, /users/name/{name}
+ *   GET  /search/query?q=...&index=table_search_index|user_search_index|...
+ *   PUT  /lineage, PUT /usage/{type}/name/{fqn}
+ *   GET  /dashboards?service=S&limit=N&after=C (and /dashboard/datamodels), paged
+ *   DELETE /<collection>/{id}  (soft delete)
+ * and for the tests: GET /__sim/store (everything stored, sorted, as JSON) and /__sim/stats.
+ *
+ * Ids are UUID-shaped hashes of (type, FQN), so two simulators fed the same entities hold equal
+ * stores whatever the order or the faults. References are checked as the server does: a
+ * dashboard's charts and data models, owners, lineage ends and usage targets must exist (404).
+ * Faults (--faults "5xx=0.2,429=0.1,reject-kind=chart,reject-name=NAME", --seed N) are drawn
+ * before a request is applied, so a failed request never half-happens.
+ *
+ * Usage: om-sim [--port N] [--jwt TOKEN] [--faults SPEC] [--seed N] [--seed-tables FILE]
+ *               [--seed-users FILE] [--bodies FILE]
+ * --seed-tables: one table FQN per line. --seed-users: "name email" per line.
+ * --bodies: every PUT body as a JSON line {"kind": K, "data": body} for validate.py.
+ * Prints "listening on http://127.0.0.1:PORT" first; stops on SIGTERM or SIGINT.
+ */
+#include "config.h"
+
+#include "omrest_json.h"
+#include "omrest_map.h"
+
+#include <arpa/inet.h>
+#include <fnmatch.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_UPLOAD (8u * 1024u * 1024u)
+
+struct entity {
+  char *type;    /* owned: dashboardService, chart, dashboardDataModel, dashboard, table, user */
+  char *fqn;     /* owned */
+  char *id;      /* owned */
+  char *service; /* owned, may be NULL */
+  char *email;   /* owned, users only */
+  char *body;    /* owned: canonical JSON of the last accepted request body ("{}" if seeded) */
+  int version;
+  bool deleted;
+};
+
+struct edge {
+  char *from_id, *to_id, *from_type, *to_type; /* owned */
+  char *details;                               /* owned JSON or NULL */
+};
+
+struct usage {
+  char *type, *fqn, *date; /* owned */
+  long long count;
+};
+
+struct sim {
+  struct entity *ents;
+  size_t n_ents, cap_ents;
+  struct host_om_map *by_key; /* "type:fqn" -> index */
+  struct host_om_map *by_id;  /* id -> index */
+  struct edge *edges;
+  size_t n_edges, cap_edges;
+  struct usage *usages;
+  size_t n_usages, cap_usages;
+  const char *jwt;
+  double p5xx, p429;
+  char *reject_kind, *reject_name;
+  unsigned int seed;
+  FILE *bodies;
+  unsigned long requests, puts, gets, deletes, auth_failures, f5xx, f429, rejects, s2xx, s4xx;
+};
+
+/* What the PUT collections are called in the API and in validate.py. */
+static const struct {
+  const char *path;
+  const char *type;
+} collections[] = {
+    {"services/dashboardServices", "dashboardService"},
+    {"charts", "chart"},
+    {"dashboard/datamodels", "dashboardDataModel"},
+    {"dashboards", "dashboard"},
+    {"tables", "table"},
+    {"users", "user"},
+};
+
+static const char *type_of_collection(const char *path, size_t len) {
+  for (size_t i = 0; i < sizeof collections / sizeof collections[0]; i++)
+    if (strlen(collections[i].path) == len && strncmp(collections[i].path, path, len) == 0)
+      return collections[i].type;
+  return NULL;
+}
+
+/* Makes room for one more element in a growing array (aborts on OOM: a test tool). */
+static void *grow(void *v, size_t n, size_t *cap, size_t size) {
+  if (n < *cap)
+    return v;
+  *cap = *cap ? 2 * *cap : 64;
+  v = realloc(v, *cap * size);
+  if (!v)
+    abort();
+  return v;
+}
+
+/* ---- store -------------------------------------------------------------------------------- */
+
+static void make_id(const char *type, const char *fqn, char out[37]) {
+  uint64_t h1 = 1469598103934665603ull, h2 = 0x9e3779b97f4a7c15ull;
+  for (const char *p = type; *p; p++)
+    h1 = (h1 ^ (unsigned char)*p) * 1099511628211ull;
+  h1 = (h1 ^ ':') * 1099511628211ull;
+  for (const char *p = fqn; *p; p++) {
+    h1 = (h1 ^ (unsigned char)*p) * 1099511628211ull;
+    h2 = (h2 ^ (unsigned char)*p) * 0x100000001b3ull + (h1 >> 29);
+  }
+  snprintf(out, 37, "%08x-%04x-5%03x-%04x-%012llx", (unsigned)(h1 >> 32),
+           (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff,
+           (unsigned)(0x8000 | ((h2 >> 48) & 0x3fff)),
+           (unsigned long long)(h2 & 0xffffffffffffull));
+}
+
+static struct entity *find_entity(struct sim *s, const char *type, const char *fqn) {
+  char *key = NULL;
+  if (asprintf(&key, "%s:%s", type, fqn) < 0)
+    return NULL;
+  const char *i = host_om_map_get(s->by_key, key);
+  free(key);
+  return i ? &s->ents[strtoul(i, NULL, 10)] : NULL;
+}
+
+static struct entity *find_by_id(struct sim *s, const char *id) {
+  const char *i = id ? host_om_map_get(s->by_id, id) : NULL;
+  return i ? &s->ents[strtoul(i, NULL, 10)] : NULL;
+}
+
+static struct entity *add_entity(struct sim *s, const char *type, const char *fqn) {
+  s->ents = grow(s->ents, s->n_ents, &s->cap_ents, sizeof *s->ents);
+  struct entity *e = &s->ents[s->n_ents];
+  memset(e, 0, sizeof *e);
+  char id[37], idx[32], *key = NULL;
+  make_id(type, fqn, id);
+  e->type = strdup(type);
+  e->fqn = strdup(fqn);
+  e->id = strdup(id);
+  e->body = strdup("{}");
+  snprintf(idx, sizeof idx, "%zu", s->n_ents);
+  if (asprintf(&key, "%s:%s", type, fqn) < 0 || !e->type || !e->fqn || !e->id || !e->body)
+    abort();
+  host_om_map_set(s->by_key, key, idx);
+  host_om_map_set(s->by_id, id, idx);
+  free(key);
+  s->n_ents++;
+  return e;
+}
+
+static void free_sim(struct sim *s) {
+  for (size_t i = 0; i < s->n_ents; i++) {
+    struct entity *e = &s->ents[i];
+    free(e->type), free(e->fqn), free(e->id), free(e->service), free(e->email), free(e->body);
+  }
+  free(s->ents);
+  for (size_t i = 0; i < s->n_edges; i++) {
+    struct edge *e = &s->edges[i];
+    free(e->from_id), free(e->to_id), free(e->from_type), free(e->to_type), free(e->details);
+  }
+  free(s->edges);
+  for (size_t i = 0; i < s->n_usages; i++)
+    free(s->usages[i].type), free(s->usages[i].fqn), free(s->usages[i].date);
+  free(s->usages);
+  host_om_map_free(&s->by_key);
+  host_om_map_free(&s->by_id);
+  free(s->reject_kind);
+  free(s->reject_name);
+  if (s->bodies)
+    fclose(s->bodies);
+}
+
+/* ---- responses ---------------------------------------------------------------------------- */
+
+struct reply {
+  unsigned int status;
+  char *body; /* owned */
+};
+
+static void reply_msg(struct reply *r, unsigned int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reply_msg(struct reply *r, unsigned int status, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "code");
+  yajl_gen_integer(g, status);
+  host_json_gen_str(g, "message");
+  host_json_gen_str(g, msg);
+  yajl_gen_map_close(g);
+  r->status = status;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
+/* The entity as the server shows it: its request body plus what the server assigns. */
+static void gen_entity(yajl_gen g, const struct entity *e) {
+  char err[64];
+  yajl_val body = host_json_parse(e->body, strlen(e->body), err, sizeof err);
+  yajl_gen_map_open(g);
+  for (size_t i = 0; YAJL_IS_OBJECT(body) && i < body->u.object.len; i++) {
+    const char *k = body->u.object.keys[i];
+    if (strcmp(k, "id") == 0 || strcmp(k, "fullyQualifiedName") == 0 || strcmp(k, "deleted") == 0)
+      continue;
+    host_json_gen_str(g, k);
+    host_json_gen_value(g, body->u.object.values[i]);
+  }
+  host_json_gen_str(g, "id");
+  host_json_gen_str(g, e->id);
+  if (!host_json_get(body, "name")) { /* seeded: the last part of the FQN */
+    const char *dot = strrchr(e->fqn, '.');
+    host_json_gen_str(g, "name");
+    host_json_gen_str(g, dot ? dot + 1 : e->fqn);
+  }
+  host_json_gen_str(g, "fullyQualifiedName");
+  host_json_gen_str(g, e->fqn);
+  if (e->email) {
+    host_json_gen_str(g, "email");
+    host_json_gen_str(g, e->email);
+  }
+  char version[32];
+  int vlen = snprintf(version, sizeof version, "%d.%d", e->version / 10, e->version % 10);
+  host_json_gen_str(g, "version");
+  yajl_gen_number(g, version, (size_t)vlen);
+  host_json_gen_str(g, "deleted");
+  yajl_gen_bool(g, e->deleted);
+  yajl_gen_map_close(g);
+  yajl_tree_free(body);
+}
+
+static void reply_entity(struct reply *r, unsigned int status, const struct entity *e) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  gen_entity(g, e);
+  r->status = status;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
+/* ---- handlers ----------------------------------------------------------------------------- */
+
+static char *fqn_quote(const char *part) {
+  char *out = NULL;
+  const char *q = strchr(part, '.') ? "\"" : "";
+  if (asprintf(&out, "%s%s%s", q, part, q) < 0)
+    abort();
+  return out;
+}
+
+static void log_body(struct sim *s, const char *kind, yajl_val body) {
+  if (!s->bodies)
+    return;
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "kind");
+  host_json_gen_str(g, kind);
+  host_json_gen_str(g, "data");
+  host_json_gen_value(g, body);
+  yajl_gen_map_close(g);
+  char *line = host_json_gen_take(g);
+  fprintf(s->bodies, "%s\n", line);
+  fflush(s->bodies);
+  free(line);
+  yajl_gen_free(g);
+}
+
+/* Checks that every FQN in body[member] names an existing entity of `type`. */
+static bool refs_exist(struct sim *s, struct reply *r, yajl_val body, const char *member,
+                       const char *type) {
+  yajl_val list = host_json_get(body, member);
+  for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
+    const char *fqn = YAJL_GET_STRING(list->u.array.values[i]);
+    struct entity *e = fqn ? find_entity(s, type, fqn) : NULL;
+    if (!e || e->deleted) {
+      reply_msg(r, 404, "%s instance for %s not found", type, fqn ? fqn : "(not a string)");
+      return false;
+    }
+  }
+  return true;
+}
+
+static void put_entity(struct sim *s, struct reply *r, const char *type, yajl_val body) {
+  const char *name = host_json_str(body, "name");
+  const char *service = host_json_str(body, "service");
+  if (!name || !*name) {
+    reply_msg(r, 400, "[query param name must not be null]");
+    return;
+  }
+  bool is_service = strcmp(type, "dashboardService") == 0;
+  if (!is_service && !service) {
+    reply_msg(r, 400, "[service must not be null]");
+    return;
+  }
+  if (!is_service && !find_entity(s, "dashboardService", service)) {
+    reply_msg(r, 404, "dashboardService instance for %s not found", service);
+    return;
+  }
+  if ((s->reject_kind && strcmp(s->reject_kind, type) == 0) ||
+      (s->reject_name && strcmp(s->reject_name, name) == 0)) {
+    s->rejects++;
+    reply_msg(r, 400, "om-sim refused %s %s (injected reject)", type, name);
+    return;
+  }
+  if (strcmp(type, "dashboard") == 0 &&
+      (!refs_exist(s, r, body, "charts", "chart") ||
+       !refs_exist(s, r, body, "dataModels", "dashboardDataModel")))
+    return;
+  yajl_val owners = host_json_get(body, "owners");
+  for (size_t i = 0; YAJL_IS_ARRAY(owners) && i < owners->u.array.len; i++) {
+    struct entity *u = find_by_id(s, host_json_str(owners->u.array.values[i], "id"));
+    if (!u || strcmp(u->type, "user") != 0) {
+      reply_msg(r, 404, "user instance for %s not found",
+                host_json_str(owners->u.array.values[i], "id"));
+      return;
+    }
+  }
+  char *fqn = NULL;
+  if (is_service)
+    fqn = strdup(name);
+  else {
+    char *a = fqn_quote(service), *b = fqn_quote(name);
+    if (asprintf(&fqn, "%s.%s", a, b) < 0)
+      abort();
+    free(a), free(b);
+  }
+  yajl_gen g = yajl_gen_alloc(NULL);
+  host_json_gen_value(g, body);
+  char *canon = host_json_gen_take(g);
+  yajl_gen_free(g);
+  struct entity *e = find_entity(s, type, fqn);
+  unsigned int status = 200;
+  if (!e) {
+    e = add_entity(s, type, fqn);
+    e->service = service ? strdup(service) : NULL;
+    status = 201;
+  }
+  if (strcmp(e->body, canon) != 0 || e->deleted) {
+    free(e->body);
+    e->body = canon;
+    canon = NULL;
+    e->version++;
+    e->deleted = false;
+  }
+  free(canon);
+  free(fqn);
+  reply_entity(r, status, e);
+}
+
+static void put_lineage(struct sim *s, struct reply *r, yajl_val body) {
+  yajl_val edge = host_json_get(body, "edge");
+  yajl_val from = host_json_get(edge, "fromEntity"), to = host_json_get(edge, "toEntity");
+  struct entity *f = find_by_id(s, host_json_str(from, "id"));
+  struct entity *t = find_by_id(s, host_json_str(to, "id"));
+  if (!edge || !f || !t) {
+    reply_msg(r, 404, "lineage end not found: %s",
+              !edge ? "(no edge)"
+              : !f  ? host_json_str(from, "id")
+                    : host_json_str(to, "id"));
+    return;
+  }
+  char *details = NULL;
+  yajl_val d = host_json_get(edge, "lineageDetails");
+  if (d) {
+    yajl_gen g = yajl_gen_alloc(NULL);
+    host_json_gen_value(g, d);
+    details = host_json_gen_take(g);
+    yajl_gen_free(g);
+  }
+  for (size_t i = 0; i < s->n_edges; i++)
+    if (strcmp(s->edges[i].from_id, f->id) == 0 && strcmp(s->edges[i].to_id, t->id) == 0) {
+      free(s->edges[i].details);
+      s->edges[i].details = details;
+      reply_msg(r, 200, "lineage updated");
+      return;
+    }
+  s->edges = grow(s->edges, s->n_edges, &s->cap_edges, sizeof *s->edges);
+  s->edges[s->n_edges++] =
+      (struct edge){strdup(f->id), strdup(t->id), strdup(f->type), strdup(t->type), details};
+  reply_msg(r, 200, "lineage added");
+}
+
+static void put_usage(struct sim *s, struct reply *r, const char *type, const char *fqn,
+                      yajl_val body) {
+  struct entity *e = find_entity(s, type, fqn);
+  const char *date = host_json_str(body, "date");
+  yajl_val count = host_json_get(body, "count");
+  if (!e || e->deleted) {
+    reply_msg(r, 404, "%s instance for %s not found", type, fqn);
+    return;
+  }
+  if (!date || !YAJL_IS_INTEGER(count) || count->u.number.i < 0) {
+    reply_msg(r, 400, "usage needs date and a non-negative count");
+    return;
+  }
+  for (size_t i = 0; i < s->n_usages; i++)
+    if (strcmp(s->usages[i].fqn, fqn) == 0 && strcmp(s->usages[i].date, date) == 0 &&
+        strcmp(s->usages[i].type, type) == 0) {
+      s->usages[i].count = count->u.number.i; /* PUT replaces the day's count */
+      reply_msg(r, 200, "usage updated");
+      return;
+    }
+  s->usages = grow(s->usages, s->n_usages, &s->cap_usages, sizeof *s->usages);
+  s->usages[s->n_usages++] =
+      (struct usage){strdup(type), strdup(fqn), strdup(date), count->u.number.i};
+  reply_msg(r, 201, "usage added");
+}
+
+/* Undoes the query_string escaping the sink applies ("\." -> "."), keeping '*' and '?' as
+ * wildcards, and strips surrounding double quotes. */
+static char *unescape_query(const char *q) {
+  char *out = strdup(q), *w = out;
+  for (const char *p = q; *p; p++) {
+    if (*p == '\\' && p[1])
+      p++;
+    *w++ = *p;
+  }
+  *w = '\0';
+  size_t n = strlen(out);
+  if (n >= 2 && out[0] == '"' && out[n - 1] == '"') {
+    memmove(out, out + 1, n - 2);
+    out[n - 2] = '\0';
+  }
+  return out;
+}
+
+static void search(struct sim *s, struct reply *r, const char *q, const char *index) {
+  const char *type = !index                                         ? NULL
+                     : strcmp(index, "table_search_index") == 0     ? "table"
+                     : strcmp(index, "user_search_index") == 0      ? "user"
+                     : strcmp(index, "dashboard_search_index") == 0 ? "dashboard"
+                     : strcmp(index, "chart_search_index") == 0     ? "chart"
+                     : strcmp(index, "dashboard_data_model_search_index") == 0
+                         ? "dashboardDataModel"
+                         : NULL;
+  const char *colon = q ? strchr(q, ':') : NULL;
+  if (!type || !colon) {
+    reply_msg(r, 400, "unsupported search: q=%s index=%s", q ? q : "", index ? index : "");
+    return;
+  }
+  bool by_email = strncmp(q, "email", 5) == 0;
+  char *pattern = unescape_query(colon + 1);
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "hits");
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "hits");
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < s->n_ents; i++) {
+    struct entity *e = &s->ents[i];
+    if (e->deleted || strcmp(e->type, type) != 0)
+      continue;
+    bool hit = by_email ? (e->email && strcasecmp(e->email, pattern) == 0)
+                        : fnmatch(pattern, e->fqn, FNM_NOESCAPE) == 0;
+    if (!hit)
+      continue;
+    yajl_gen_map_open(g);
+    host_json_gen_str(g, "_id");
+    host_json_gen_str(g, e->id);
+    host_json_gen_str(g, "_source");
+    gen_entity(g, e);
+    yajl_gen_map_close(g);
+  }
+  yajl_gen_array_close(g);
+  yajl_gen_map_close(g);
+  yajl_gen_map_close(g);
+  r->status = 200;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+  free(pattern);
+}
+
+static void list(struct sim *s, struct reply *r, const char *type, const char *service,
+                 const char *limit_s, const char *after_s) {
+  long limit = limit_s ? strtol(limit_s, NULL, 10) : 10;
+  size_t start = after_s ? strtoul(after_s, NULL, 10) : 0;
+  if (limit < 1 || limit > 1000000)
+    limit = 10;
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "data");
+  yajl_gen_array_open(g);
+  long n = 0;
+  size_t i = start, total = 0;
+  for (size_t j = 0; j < s->n_ents; j++)
+    total += !s->ents[j].deleted && strcmp(s->ents[j].type, type) == 0 &&
+             (!service || (s->ents[j].service && strcmp(s->ents[j].service, service) == 0));
+  for (; i < s->n_ents && n < limit; i++) {
+    struct entity *e = &s->ents[i];
+    if (e->deleted || strcmp(e->type, type) != 0 ||
+        (service && (!e->service || strcmp(e->service, service) != 0)))
+      continue;
+    gen_entity(g, e);
+    n++;
+  }
+  yajl_gen_array_close(g);
+  host_json_gen_str(g, "paging");
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "total");
+  yajl_gen_integer(g, (long long)total);
+  /* The cursor is opaque to clients; here it is the next store index. */
+  size_t k = i;
+  while (k < s->n_ents &&
+         (s->ents[k].deleted || strcmp(s->ents[k].type, type) != 0 ||
+          (service && (!s->ents[k].service || strcmp(s->ents[k].service, service) != 0))))
+    k++;
+  if (k < s->n_ents) {
+    char after[32];
+    snprintf(after, sizeof after, "%zu", k);
+    host_json_gen_str(g, "after");
+    host_json_gen_str(g, after);
+  }
+  yajl_gen_map_close(g);
+  yajl_gen_map_close(g);
+  r->status = 200;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
+/* ---- /__sim ------------------------------------------------------------------------------- */
+
+static const struct sim *sort_sim; /* qsort has no context argument; one thread only */
+
+static int cmp_ent(const void *a, const void *b) {
+  const struct entity *x = &sort_sim->ents[*(const size_t *)a];
+  const struct entity *y = &sort_sim->ents[*(const size_t *)b];
+  int c = strcmp(x->type, y->type);
+  return c ? c : strcmp(x->fqn, y->fqn);
+}
+
+static int cmp_edge(const void *a, const void *b) {
+  const struct edge *x = a, *y = b;
+  int c = strcmp(x->from_id, y->from_id);
+  return c ? c : strcmp(x->to_id, y->to_id);
+}
+
+static int cmp_usage(const void *a, const void *b) {
+  const struct usage *x = a, *y = b;
+  int c = strcmp(x->fqn, y->fqn);
+  return c ? c : strcmp(x->date, y->date);
+}
+
+static void dump_store(struct sim *s, struct reply *r) {
+  size_t *order = malloc((s->n_ents + 1) * sizeof *order);
+  for (size_t i = 0; i < s->n_ents; i++)
+    order[i] = i;
+  sort_sim = s;
+  qsort(order, s->n_ents, sizeof *order, cmp_ent);
+  if (s->n_edges)
+    qsort(s->edges, s->n_edges, sizeof *s->edges, cmp_edge);
+  if (s->n_usages)
+    qsort(s->usages, s->n_usages, sizeof *s->usages, cmp_usage);
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "entities");
+  yajl_gen_map_open(g);
+  const char *open_type = NULL;
+  for (size_t i = 0; i < s->n_ents; i++) {
+    struct entity *e = &s->ents[order[i]];
+    if (!open_type || strcmp(open_type, e->type) != 0) {
+      if (open_type)
+        yajl_gen_array_close(g);
+      host_json_gen_str(g, e->type);
+      yajl_gen_array_open(g);
+      open_type = e->type;
+    }
+    gen_entity(g, e);
+  }
+  if (open_type)
+    yajl_gen_array_close(g);
+  yajl_gen_map_close(g);
+  host_json_gen_str(g, "lineage");
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < s->n_edges; i++) {
+    struct edge *e = &s->edges[i];
+    struct entity *f = find_by_id(s, e->from_id), *t = find_by_id(s, e->to_id);
+    yajl_gen_map_open(g);
+    const char *kv[] = {"fromId", e->from_id, "fromType", e->from_type, "fromFqn", f->fqn,
+                        "toId",   e->to_id,   "toType",   e->to_type,   "toFqn",   t->fqn};
+    for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++)
+      host_json_gen_str(g, kv[k]);
+    if (e->details) {
+      char err[64];
+      yajl_val d = host_json_parse(e->details, strlen(e->details), err, sizeof err);
+      host_json_gen_str(g, "lineageDetails");
+      host_json_gen_value(g, d);
+      yajl_tree_free(d);
+    }
+    yajl_gen_map_close(g);
+  }
+  yajl_gen_array_close(g);
+  host_json_gen_str(g, "usage");
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < s->n_usages; i++) {
+    yajl_gen_map_open(g);
+    host_json_gen_str(g, "type");
+    host_json_gen_str(g, s->usages[i].type);
+    host_json_gen_str(g, "fullyQualifiedName");
+    host_json_gen_str(g, s->usages[i].fqn);
+    host_json_gen_str(g, "date");
+    host_json_gen_str(g, s->usages[i].date);
+    host_json_gen_str(g, "count");
+    yajl_gen_integer(g, s->usages[i].count);
+    yajl_gen_map_close(g);
+  }
+  yajl_gen_array_close(g);
+  yajl_gen_map_close(g);
+  r->status = 200;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+  free(order);
+}
+
+static void dump_stats(struct sim *s, struct reply *r) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  const char *names[] = {"requests",  "puts",      "gets",    "deletes",   "authFailures",
+                         "faults5xx", "faults429", "rejects", "status2xx", "status4xx"};
+  unsigned long vals[] = {s->requests, s->puts, s->gets,    s->deletes, s->auth_failures,
+                          s->f5xx,     s->f429, s->rejects, s->s2xx,    s->s4xx};
+  for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+    host_json_gen_str(g, names[i]);
+    yajl_gen_integer(g, (long long)vals[i]);
+  }
+  yajl_gen_map_close(g);
+  r->status = 200;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
+/* ---- routing ------------------------------------------------------------------------------ */
+
+static const char *arg(struct MHD_Connection *c, const char *key) {
+  return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static bool authorized(struct sim *s, struct MHD_Connection *c) {
+  if (!s->jwt)
+    return true;
+  const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+  return h && strncmp(h, "Bearer ", 7) == 0 && strcmp(h + 7, s->jwt) == 0;
+}
+
+/* Routes one /api/v1 request (path after "/api/v1/"). */
+static void route_api(struct sim *s, struct MHD_Connection *c, const char *method, const char *path,
+                      const char *upload, size_t upload_len, struct reply *r) {
+  bool put = strcmp(method, "PUT") == 0, get = strcmp(method, "GET") == 0;
+  yajl_val body = NULL;
+  char err[256];
+  if (put) {
+    s->puts++;
+    body = host_json_parse(upload ? upload : "", upload_len, err, sizeof err);
+    if (!YAJL_IS_OBJECT(body)) {
+      reply_msg(r, 400, "Unable to process JSON: %s", body ? "not an object" : err);
+      goto out;
+    }
+  }
+  s->gets += get;
+  const char *name_sep = strstr(path, "/name/");
+  if (put && strcmp(path, "lineage") == 0) {
+    log_body(s, "lineage", body);
+    put_lineage(s, r, body);
+  } else if (put && strncmp(path, "usage/", 6) == 0 && name_sep) {
+    char type[64];
+    snprintf(type, sizeof type, "%.*s", (int)(name_sep - path - 6), path + 6);
+    log_body(s, "usage", body);
+    put_usage(s, r, type, name_sep + 6, body);
+  } else if (put && type_of_collection(path, strlen(path))) {
+    const char *type = type_of_collection(path, strlen(path));
+    log_body(s, type, body);
+    put_entity(s, r, type, body);
+  } else if (get && strcmp(path, "search/query") == 0) {
+    search(s, r, arg(c, "q"), arg(c, "index"));
+  } else if (get && name_sep && type_of_collection(path, (size_t)(name_sep - path))) {
+    const char *type = type_of_collection(path, (size_t)(name_sep - path));
+    struct entity *e = find_entity(s, type, name_sep + 6);
+    if (e && !e->deleted)
+      reply_entity(r, 200, e);
+    else
+      reply_msg(r, 404, "%s instance for %s not found", type, name_sep + 6);
+  } else if (get && type_of_collection(path, strlen(path))) {
+    list(s, r, type_of_collection(path, strlen(path)), arg(c, "service"), arg(c, "limit"),
+         arg(c, "after"));
+  } else if (strcmp(method, "DELETE") == 0 && strrchr(path, '/') &&
+             type_of_collection(path, (size_t)(strrchr(path, '/') - path))) {
+    s->deletes++;
+    struct entity *e = find_by_id(s, strrchr(path, '/') + 1);
+    if (!e || e->deleted)
+      reply_msg(r, 404, "entity %s not found", strrchr(path, '/') + 1);
+    else {
+      e->deleted = true;
+      reply_entity(r, 200, e);
+    }
+  } else {
+    reply_msg(r, 404, "om-sim has no route %s /api/v1/%s", method, path);
+  }
+out:
+  yajl_tree_free(body);
+}
+
+struct upload {
+  char *data; /* owned */
+  size_t len;
+  bool too_big;
+};
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls) {
+  struct sim *s = cls;
+  struct upload *up = *con_cls;
+  if (!up) {
+    up = calloc(1, sizeof *up);
+    if (!up)
+      return MHD_NO;
+    *con_cls = up;
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    if (up->len + *upload_data_size > MAX_UPLOAD)
+      up->too_big = true;
+    else {
+      char *p = realloc(up->data, up->len + *upload_data_size + 1);
+      if (!p)
+        return MHD_NO;
+      up->data = p;
+      memcpy(up->data + up->len, upload_data, *upload_data_size);
+      up->len += *upload_data_size;
+      up->data[up->len] = '\0';
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  struct reply r = {0};
+  bool api = strncmp(url, "/api/v1/", 8) == 0;
+  if (api)
+    s->requests++;
+  if (strcmp(url, "/__sim/store") == 0)
+    dump_store(s, &r);
+  else if (strcmp(url, "/__sim/stats") == 0)
+    dump_stats(s, &r);
+  else if (!api)
+    reply_msg(&r, 404, "om-sim serves /api/v1 and /__sim only");
+  else if (!authorized(s, c)) {
+    s->auth_failures++;
+    reply_msg(&r, 401, "Not Authorized! Token not present or invalid");
+  } else if (up->too_big)
+    reply_msg(&r, 413, "request body larger than 8 MiB");
+  else if (s->p5xx > 0 && rand_r(&s->seed) < s->p5xx * ((double)RAND_MAX + 1)) {
+    s->f5xx++;
+    reply_msg(&r, 503, "om-sim: injected server error");
+  } else if (s->p429 > 0 && rand_r(&s->seed) < s->p429 * ((double)RAND_MAX + 1)) {
+    s->f429++;
+    reply_msg(&r, 429, "om-sim: injected throttling");
+  } else
+    route_api(s, c, method, url + 8, up->data, up->len, &r);
+  if (api && r.status >= 200 && r.status < 300)
+    s->s2xx++;
+  else if (api && r.status >= 400 && r.status < 500)
+    s->s4xx++;
+  struct MHD_Response *resp = MHD_create_response_from_buffer(
+      strlen(r.body ? r.body : ""), r.body ? r.body : "", MHD_RESPMEM_MUST_FREE);
+  if (!r.body) /* MUST_FREE of a literal would be fatal */
+    return MHD_NO;
+  MHD_add_response_header(resp, "Content-Type", "application/json");
+  enum MHD_Result ret = MHD_queue_response(c, r.status, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe) {
+  struct upload *up = *con_cls;
+  if (up) {
+    free(up->data);
+    free(up);
+    *con_cls = NULL;
+  }
+}
+
+/* ---- setup -------------------------------------------------------------------------------- */
+
+static int parse_faults(struct sim *s, const char *spec) {
+  char *copy = strdup(spec), *save = NULL;
+  int rc = 0;
+  for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(tok, '=');
+    if (!eq) {
+      rc = -1;
+      break;
+    }
+    *eq++ = '\0';
+    if (strcmp(tok, "5xx") == 0)
+      s->p5xx = strtod(eq, NULL);
+    else if (strcmp(tok, "429") == 0)
+      s->p429 = strtod(eq, NULL);
+    else if (strcmp(tok, "reject-kind") == 0)
+      s->reject_kind = strdup(eq);
+    else if (strcmp(tok, "reject-name") == 0)
+      s->reject_name = strdup(eq);
+    else {
+      rc = -1;
+      break;
+    }
+  }
+  free(copy);
+  return rc;
+}
+
+static int seed_file(struct sim *s, const char *path, bool users) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "om-sim: cannot read %s\n", path);
+    return -1;
+  }
+  char line[4096];
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!line[0] || line[0] == '#')
+      continue;
+    char *email = users ? strchr(line, ' ') : NULL;
+    if (email)
+      *email++ = '\0';
+    struct entity *e = find_entity(s, users ? "user" : "table", line);
+    if (!e)
+      e = add_entity(s, users ? "user" : "table", line);
+    if (email && *email)
+      e->email = strdup(email);
+  }
+  fclose(f);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  struct sim s = {0};
+  s.by_key = host_om_map_new();
+  s.by_id = host_om_map_new();
+  unsigned int port = 0;
+  int rc = 2;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!v) {
+      fprintf(stderr, "om-sim: %s needs a value\n", a);
+      goto out;
+    }
+    i++;
+    if (strcmp(a, "--port") == 0)
+      port = (unsigned int)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--jwt") == 0)
+      s.jwt = v;
+    else if (strcmp(a, "--seed") == 0)
+      s.seed = (unsigned int)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--faults") == 0) {
+      if (parse_faults(&s, v) != 0) {
+        fprintf(stderr, "om-sim: bad --faults '%s' (5xx=P,429=P,reject-kind=K,reject-name=N)\n", v);
+        goto out;
+      }
+    } else if (strcmp(a, "--seed-tables") == 0 || strcmp(a, "--seed-users") == 0) {
+      if (seed_file(&s, v, strcmp(a, "--seed-users") == 0) != 0)
+        goto out;
+    } else if (strcmp(a, "--bodies") == 0) {
+      if (!(s.bodies = fopen(v, "a"))) {
+        fprintf(stderr, "om-sim: cannot write %s\n", v);
+        goto out;
+      }
+    } else {
+      fprintf(stderr, "om-sim: unknown option %s\n", a);
+      goto out;
+    }
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL); /* before MHD's thread starts, so it inherits it */
+  struct sockaddr_in addr = {0};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct MHD_Daemon *d = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handle, &s,
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+      MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+  if (!d) {
+    fprintf(stderr, "om-sim: cannot listen on 127.0.0.1:%u\n", port);
+    rc = 1;
+    goto out;
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  printf("listening on http://127.0.0.1:%u\n", info ? info->port : port);
+  fflush(stdout);
+  int sig = 0;
+  sigwait(&set, &sig);
+  MHD_stop_daemon(d);
+  rc = 0;
+out:
+  free_sim(&s);
+  return rc;
+}

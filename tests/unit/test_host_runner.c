@@ -1,0 +1,531 @@
+/* The runner, driven through the etlhost binary with the scriptable `fake` plugin
+ * (tests/plugins/fake.c) and the `jsonl` plugin: state never ahead of data when killed at any
+ * instant, a re-run completes the catalog with every entity exactly once, mixed runs, exit
+ * codes, Ctrl-C, connection tests, deletion marking only after complete runs, redaction. */
+#include "config.h"
+
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static char *bin(void) {
+  return test_path("%s/host-api/etlhost", test_builddir());
+}
+static char *plugin_dir(void) {
+  return test_path("%s/tests/plugins/.libs", test_builddir());
+}
+
+/* A test's scratch directory and the files in it. Owned by the test; scratch_close frees. */
+struct scratch {
+  char *dir;      /* a fresh temporary directory */
+  char *catalog;  /* DIR/catalog.db: the sqlite sink's catalog */
+  char *state_db; /* DIR/state.db: the state store */
+  char *out;      /* DIR/out.jsonl: the file sink's output */
+  char *wf;       /* DIR/wf.yaml */
+};
+
+static void scratch_open(struct scratch *s) {
+  s->dir = test_tmpdir();
+  s->catalog = test_path("%s/catalog.db", s->dir);
+  s->state_db = test_path("%s/state.db", s->dir);
+  s->out = test_path("%s/out.jsonl", s->dir);
+  s->wf = test_path("%s/wf.yaml", s->dir);
+}
+
+static void scratch_close(struct scratch *s) {
+  test_rmtree(s->dir);
+  free(s->dir);
+  free(s->catalog);
+  free(s->state_db);
+  free(s->out);
+  free(s->wf);
+}
+
+/* Writes DIR/wf.yaml with `sources` (the YAML of the `sources:` list) into sink_type: "sqlite"
+ * (DIR/catalog.db), "file" (DIR/out.jsonl), NULL (no sink section), or any other type with the
+ * catalog path as its config. The state store is DIR/state.db. */
+static void scratch_workflow(struct scratch *s, const char *sources, const char *sink_type) {
+  char *sink = NULL;
+  if (!sink_type)
+    sink = strdup("");
+  else if (strcmp(sink_type, "file") == 0)
+    sink = test_path("sink: {type: file, config: {path: %s}}", s->out);
+  else
+    sink = test_path("sink: {type: %s, config: {path: %s}}", sink_type, s->catalog);
+  char *yaml =
+      test_path("sources:\n%s\n%s\nworkflowConfig: {stateStore: %s}\n", sources, sink, s->state_db);
+  ck_assert_int_eq(test_write_file(s->wf, yaml), 0);
+  free(yaml);
+  free(sink);
+}
+
+/* One entry of a `sources:` list (YAML, malloc'd): plugin type, serviceName name, and
+ * serviceConnection.config given as YAML (a {flow mapping}, or a block starting with "\n"
+ * indented by 8). */
+static char *source_yaml(const char *type, const char *name, const char *config) {
+  return test_path("  - type: %s\n    serviceName: %s\n    serviceConnection:\n"
+                   "      config: %s\n",
+                   type, name, config);
+}
+
+/* A workflow of one fake source `f` with config into sink_type. */
+static void scratch_fake(struct scratch *s, const char *config, const char *sink_type) {
+  char *src = source_yaml("fake", "f", config);
+  scratch_workflow(s, src, sink_type);
+  free(src);
+}
+
+/* Runs `etlhost --plugin-dir TESTPLUGINS CMD wf` with extra environment. */
+static int run_host(const char *cmd, const char *wf, char *const env[], char **out, char **err) {
+  char *b = bin(), *d = plugin_dir();
+  char *argv[] = {b, "--plugin-dir", d, (char *)cmd, (char *)wf, NULL};
+  int rc = test_run(argv, env, out, err);
+  free(b);
+  free(d);
+  return rc;
+}
+
+/* Starts etlhost run in the background, output to DIR/bg.log. */
+static pid_t spawn_host(const char *dir, const char *wf, char *const env[]) {
+  char *b = bin(), *d = plugin_dir(), *logp = test_path("%s/bg.log", dir);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    for (size_t i = 0; env && env[i]; i++)
+      putenv(env[i]);
+    execl(b, b, "--plugin-dir", d, "run", wf, (char *)NULL);
+    _exit(127);
+  }
+  free(b);
+  free(d);
+  free(logp);
+  return pid;
+}
+
+/* Waits up to timeout_ms for pid; returns its exit status (128+signal), or -1 on timeout. */
+static int wait_for(pid_t pid, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 10) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  return -1;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* One integer from a query on the database at path (0 when the file or table is missing). */
+static long long query_int(const char *db_path, const char *sql, const char *arg) {
+  sqlite3 *db = NULL;
+  long long v = 0;
+  if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+      if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return v;
+}
+
+/* The stored state's "next" of source f: -1 when there is no state. */
+static long stored_next(const char *db_path, const char *source) {
+  if (query_int(db_path, "SELECT count(*) FROM state WHERE source = ?1", source) == 0)
+    return -1;
+  return (long)query_int(
+      db_path, "SELECT json_extract(json, '$.next') FROM state WHERE source = ?1", source);
+}
+
+/* Every entity before the stored state is in the catalog: state never runs ahead of data. */
+static void assert_state_not_ahead(const char *catalog, const char *state_db, const char *source) {
+  long next = stored_next(state_db, source);
+  for (long i = 0; i < next; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "e%ld", i);
+    ck_assert_msg(query_int(catalog, "SELECT count(*) FROM entities WHERE id = ?1", id) == 1,
+                  "state says next=%ld but %s is not in the catalog", next, id);
+  }
+}
+
+/* The catalog holds exactly e0..e(n-1) of source, once each, none marked deleted. */
+static void assert_catalog_complete(const char *catalog, const char *source, long n) {
+  ck_assert_int_eq(query_int(catalog, "SELECT count(*) FROM entities WHERE source = ?1", source),
+                   n);
+  ck_assert_int_eq(
+      query_int(catalog, "SELECT count(DISTINCT id) FROM entities WHERE source = ?1", source), n);
+  ck_assert_int_eq(query_int(catalog,
+                             "SELECT count(*) FROM entities WHERE source = ?1 AND deleted != 0",
+                             source),
+                   0);
+  for (long i = 0; i < n; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "e%ld", i);
+    ck_assert_msg(query_int(catalog, "SELECT count(*) FROM entities WHERE id = ?1", id) == 1,
+                  "%s missing from the catalog", id);
+  }
+}
+
+/* ---- state ordering across a crash -------------------------------------------------------- */
+
+/* Kill points (entities emitted before the SIGKILL), around and on state boundaries. */
+static const long crash_points[] = {0, 1, 4, 5, 6, 12, 19};
+
+/* Block style: `${...}` is not a plain scalar inside a {flow mapping}. */
+#define CRASHING_CONFIG(state_every)                                                               \
+  "\n        count: 20\n        state_every: " #state_every "\n        crash_after: ${CRASH:--1}"
+
+START_TEST(crash_then_rerun_sqlite_catalog) {
+  struct scratch s;
+  scratch_open(&s);
+  scratch_fake(&s, CRASHING_CONFIG(5), "sqlite");
+  char crash[32];
+  snprintf(crash, sizeof crash, "CRASH=%ld", crash_points[_i]);
+  char *env[] = {crash, NULL};
+  ck_assert_int_eq(run_host("run", s.wf, env, NULL, NULL), 128 + SIGKILL);
+  ck_assert_int_le(stored_next(s.catalog, "f"), crash_points[_i]);
+  assert_state_not_ahead(s.catalog, s.catalog, "f");
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  assert_catalog_complete(s.catalog, "f", 20);
+  ck_assert_int_eq(stored_next(s.catalog, "f"), 0); /* a complete run: the next starts over */
+  scratch_close(&s);
+}
+END_TEST
+
+/* The file sink keeps no state: commit() then the host's state store. */
+START_TEST(crash_then_rerun_file_sink_and_state_store) {
+  struct scratch s;
+  scratch_open(&s);
+  scratch_fake(&s, CRASHING_CONFIG(4), "file");
+  char crash[32];
+  snprintf(crash, sizeof crash, "CRASH=%ld", crash_points[_i]);
+  char *env[] = {crash, NULL};
+  ck_assert_int_eq(run_host("run", s.wf, env, NULL, NULL), 128 + SIGKILL);
+  long next = stored_next(s.state_db, "f");
+  char *text = test_read_file(s.out, NULL);
+  for (long i = 0; i < next; i++) {
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"id\":\"e%ld\"", i);
+    ck_assert_msg(text && strstr(text, needle), "state next=%ld but e%ld not in the file", next, i);
+  }
+  free(text);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  text = test_read_file(s.out, NULL);
+  for (long i = 0; i < 20; i++) {
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"id\":\"e%ld\"", i);
+    ck_assert_msg(strstr(text, needle), "e%ld lost", i);
+  }
+  free(text);
+  scratch_close(&s);
+}
+END_TEST
+
+START_TEST(sigkill_from_outside_mid_run) {
+  struct scratch s;
+  scratch_open(&s);
+  scratch_fake(&s, "\n        count: 400\n        state_every: 7\n        sleep_ms: ${SLOW:-0}",
+               "sqlite");
+  char slow[] = "SLOW=1";
+  char *env[] = {slow, NULL};
+  pid_t pid = spawn_host(s.dir, s.wf, env);
+  /* Kill it once it has stored some state, at whatever instant that is. */
+  for (int i = 0; i < 500 && stored_next(s.catalog, "f") < 20; i++)
+    sleep_ms(10);
+  ck_assert_int_eq(kill(pid, SIGKILL), 0);
+  ck_assert_int_eq(wait_for(pid, 5000), 128 + SIGKILL);
+  long next = stored_next(s.catalog, "f");
+  ck_assert_int_gt(next, 0);
+  ck_assert_int_lt(next, 400);
+  assert_state_not_ahead(s.catalog, s.catalog, "f");
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  assert_catalog_complete(s.catalog, "f", 400);
+  scratch_close(&s);
+}
+END_TEST
+
+START_TEST(ctrl_c_stops_cleanly_and_keeps_what_was_committed) {
+  struct scratch s;
+  scratch_open(&s);
+  scratch_fake(&s, "{count: 100000, state_every: 10, sleep_ms: 2}", "sqlite");
+  pid_t pid = spawn_host(s.dir, s.wf, NULL);
+  for (int i = 0; i < 500 && stored_next(s.catalog, "f") < 10; i++)
+    sleep_ms(10);
+  ck_assert_int_eq(kill(pid, SIGINT), 0);
+  ck_assert_int_eq(wait_for(pid, 5000), 130);
+  ck_assert_int_ge(stored_next(s.catalog, "f"), 10);
+  assert_state_not_ahead(s.catalog, s.catalog, "f");
+  /* Nothing was marked deleted by an interrupted run. */
+  ck_assert_int_eq(query_int(s.catalog, "SELECT count(*) FROM entities WHERE deleted != 0", NULL),
+                   0);
+  char *logp = test_path("%s/bg.log", s.dir);
+  char *log = test_read_file(logp, NULL);
+  ck_assert_ptr_nonnull(strstr(log, "f (fake): interrupted"));
+  free(log);
+  free(logp);
+  scratch_close(&s);
+}
+END_TEST
+
+/* ---- mixed runs, summaries, deletion ------------------------------------------------------ */
+
+START_TEST(mixed_run_with_two_plugins) {
+  struct scratch s;
+  scratch_open(&s);
+  char *jl = test_path("%s/in.jsonl", s.dir);
+  ck_assert_int_eq(
+      test_write_file(jl,
+                      "{\"kind\":\"chart\",\"id\":\"c1\",\"source\":\"old\",\"data\":{\"n\":1}}\n"
+                      "\n"
+                      "{\"kind\":\"dashboard\",\"id\":\"d1\",\"data\":{\"x\":[1,2]},"
+                      "\"owners\":[{\"type\":\"user\",\"name\":\"ann\"}]}\n"),
+      0);
+  char *fake = source_yaml("fake", "f", "{count: 4, kinds: [chart, dashboardDataModel]}");
+  char *jsonl_config = test_path("{path: [%s]}", jl);
+  char *replay = source_yaml("jsonl", "replay", jsonl_config);
+  char *sources = test_path("%s%s", fake, replay);
+  scratch_workflow(&s, sources, "sqlite");
+  char *summary = test_path("%s/summary.json", s.dir);
+  char *b = bin(), *d = plugin_dir();
+  char *argv[] = {b, "--plugin-dir", d, "--summary-json", summary, "run", s.wf, NULL};
+  char *out = NULL;
+  ck_assert_int_eq(test_run(argv, NULL, &out, NULL), 0);
+  ck_assert_ptr_nonnull(strstr(out, "f (fake): complete"));
+  ck_assert_ptr_nonnull(strstr(out, "entities  4 (chart 2, dashboardDataModel 2)"));
+  ck_assert_ptr_nonnull(strstr(out, "replay (jsonl): complete"));
+  ck_assert_int_eq(query_int(s.catalog, "SELECT count(*) FROM entities WHERE source='f'", NULL), 4);
+  ck_assert_int_eq(
+      query_int(s.catalog, "SELECT count(*) FROM entities WHERE source='replay'", NULL), 2);
+  /* The replayed record keeps its extra members and takes the new source name. */
+  ck_assert_int_eq(query_int(s.catalog,
+                             "SELECT count(*) FROM entities WHERE source='replay' AND id='d1' AND"
+                             " json_extract(json, '$.owners[0].name') = 'ann'",
+                             NULL),
+                   1);
+  char *json = test_read_file(summary, NULL);
+  yajl_val v = yajl_tree_parse(json, NULL, 0);
+  ck_assert_ptr_nonnull(v);
+  const char *p0[] = {"sources", NULL};
+  yajl_val srcs = yajl_tree_get(v, p0, yajl_t_array);
+  ck_assert_uint_eq(srcs->u.array.len, 2);
+  const char *pk[] = {"kinds", "dashboardDataModel", NULL};
+  ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(srcs->u.array.values[0], pk, yajl_t_number)), 2);
+  const char *pc[] = {"exitCode", NULL};
+  ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(v, pc, yajl_t_number)), 0);
+  yajl_tree_free(v);
+  free(json);
+  free(out);
+  free(b);
+  free(d);
+  free(summary);
+  free(sources);
+  free(replay);
+  free(jsonl_config);
+  free(fake);
+  free(jl);
+  scratch_close(&s);
+}
+END_TEST
+
+START_TEST(lost_items_never_count_as_deletions) {
+  static const struct {
+    const char *config;
+    int exit_code;
+    long deleted;
+  } runs[] = {
+      {"{count: 6}", 0, 0},
+      {"{count: 6, lose_every: 2}", 1, 0}, /* e1, e3, e5 lost: the run is partial */
+      /* complete: e5 is gone; e4 was seen by the partial run, which the catalog counts as
+       * "seen since the last complete run" (sink_sqlite.c), so it goes one run later */
+      {"{count: 4}", 0, 1},
+      {"{count: 4}", 0, 2},
+  };
+  struct scratch s;
+  scratch_open(&s);
+  for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+    scratch_fake(&s, runs[r].config, "sqlite");
+    ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), runs[r].exit_code);
+    ck_assert_int_eq(query_int(s.catalog, "SELECT count(*) FROM entities WHERE deleted != 0", NULL),
+                     runs[r].deleted);
+  }
+  scratch_close(&s);
+}
+END_TEST
+
+/* ---- exit codes --------------------------------------------------------------------------- */
+
+static const struct {
+  const char *type;
+  const char *config;
+  const char *sink_type;
+  int exit_code;
+  const char *stderr_has;
+} exits[] = {
+    {"fake", "{count: 3}", "sqlite", 0, NULL},
+    {"fake", "{count: 3, warn_every: 1}", "sqlite", 0, "warning: e0: a scripted warning"},
+    {"fake", "{count: 6, lose_every: 3}", "sqlite", 1, "e2: lost as scripted"},
+    {"fake", "{count: 5, bad_json_at: 2}", "sqlite", 1, "chart e2: rejected by the sqlite sink"},
+    {"fake", "{count: 3, end_status: transient}", "sqlite", 1, NULL},
+    {"fake", "{open_status: auth}", "sqlite", 3, "refused to start (ETL_ERR_AUTH)"},
+    {"fake", "{open_status: connect}", "sqlite", 3, "refused to start (ETL_ERR_CONNECT)"},
+    {"fake", "{open_status: config}", "sqlite", 2, "refused to start (ETL_ERR_CONFIG)"},
+    {"nosuch", "{}", "sqlite", 2, "no plugin named `nosuch`"},
+    {"fake", "{count: 1}", "bogus", 2, "no sink of type `bogus`"},
+    {"jsonl", "{paths: x}", "sqlite", 2, "serviceConnection.config.paths: unknown key"},
+    {"jsonl", "{path: /nonexistent/x.jsonl}", "sqlite", 2, "/nonexistent/x.jsonl: cannot open"},
+};
+
+START_TEST(exit_codes) {
+  struct scratch s;
+  scratch_open(&s);
+  char *src = source_yaml(exits[_i].type, "s", exits[_i].config);
+  scratch_workflow(&s, src, exits[_i].sink_type);
+  char *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), exits[_i].exit_code);
+  if (exits[_i].stderr_has)
+    ck_assert_msg(strstr(err, exits[_i].stderr_has), "expected `%s` in:\n%s", exits[_i].stderr_has,
+                  err);
+  free(err);
+  free(src);
+  scratch_close(&s);
+}
+END_TEST
+
+START_TEST(config_error_exit_code_and_message) {
+  struct scratch s;
+  scratch_open(&s);
+  ck_assert_int_eq(test_write_file(s.wf, "source:\n  type: fake\n  serviceName: s\n"
+                                         "  serviceConnection:\n    config: 12\n"),
+                   0);
+  char *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+  ck_assert_ptr_nonnull(strstr(err, "wf.yaml:5: error: source.serviceConnection.config: expected "
+                                    "a mapping, found a string"));
+  free(err);
+  scratch_close(&s);
+}
+END_TEST
+
+/* ---- connection tests and secrets --------------------------------------------------------- */
+
+START_TEST(test_command_reports_each_step) {
+  struct scratch s;
+  scratch_open(&s);
+  char *fake = source_yaml("fake", "f", "{test_steps: [pass, fail, skip]}");
+  char *jl = source_yaml("jsonl", "j", "{path: [/nonexistent/in.jsonl]}");
+  char *sources = test_path("%s%s", fake, jl);
+  scratch_workflow(&s, sources, NULL);
+  char *out = NULL;
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 2);
+  ck_assert_ptr_nonnull(strstr(out, "f (fake):\n  PASS  plugin: "));
+  ck_assert_ptr_nonnull(strstr(out, "  PASS  step1: scripted\n  FAIL  step2: scripted\n"
+                                    "  SKIP  step3: scripted\n  => ETL_ERR_AUTH"));
+  ck_assert_ptr_nonnull(strstr(out, "FAIL  file 1: /nonexistent/in.jsonl: No such file"));
+  free(out);
+  scratch_fake(&s, "{test_steps: [pass, pass]}", NULL);
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 0);
+  ck_assert_ptr_nonnull(strstr(out, "=> ok"));
+  free(out);
+  free(sources);
+  free(jl);
+  free(fake);
+  scratch_close(&s);
+}
+END_TEST
+
+START_TEST(secrets_never_printed) {
+  struct scratch s;
+  scratch_open(&s);
+  scratch_fake(&s,
+               "{count: 2, warn_every: 1, echo_secret: true, token: '${FAKE_TOKEN}', "
+               "test_steps: [pass]}",
+               "file");
+  char token[] = "FAKE_TOKEN=tok-0123456789-very-secret";
+  char *env[] = {token, NULL};
+  char *out = NULL, *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, env, &out, &err), 0);
+  ck_assert_ptr_nonnull(strstr(err, "warning: e0: ***"));
+  ck_assert_ptr_null(strstr(err, "very-secret"));
+  ck_assert_ptr_null(strstr(out, "very-secret"));
+  free(out);
+  free(err);
+  ck_assert_int_eq(run_host("test", s.wf, env, &out, &err), 0);
+  ck_assert_ptr_nonnull(strstr(out, "PASS  step1: ***"));
+  ck_assert_ptr_null(strstr(out, "very-secret"));
+  free(out);
+  free(err);
+  scratch_close(&s);
+}
+END_TEST
+
+START_TEST(stdout_sink_keeps_stdout_clean) {
+  struct scratch s;
+  scratch_open(&s);
+  char *src = source_yaml("fake", "f", "{count: 3}");
+  char *yaml = test_path("sources:\n%ssink: {type: stdout}\nworkflowConfig: {stateStore: %s}\n",
+                         src, s.state_db);
+  ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+  char *out = NULL, *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, &out, &err), 0);
+  /* Only records on stdout: three JSON lines; the summary went to stderr. */
+  int lines = 0;
+  for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+    yajl_val v = yajl_tree_parse(line, NULL, 0);
+    ck_assert_msg(v != NULL, "not JSON on stdout: %s", line);
+    yajl_tree_free(v);
+  }
+  ck_assert_int_eq(lines, 3);
+  ck_assert_ptr_nonnull(strstr(err, "Summary"));
+  free(out);
+  free(err);
+  free(yaml);
+  free(src);
+  scratch_close(&s);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("host_runner");
+  TCase *crash = tcase_create("crash");
+  int n_crash = (int)(sizeof crash_points / sizeof crash_points[0]);
+  tcase_add_loop_test(crash, crash_then_rerun_sqlite_catalog, 0, n_crash);
+  tcase_add_loop_test(crash, crash_then_rerun_file_sink_and_state_store, 0, n_crash);
+  tcase_add_test(crash, sigkill_from_outside_mid_run);
+  tcase_add_test(crash, ctrl_c_stops_cleanly_and_keeps_what_was_committed);
+  suite_add_tcase(s, crash);
+  TCase *tc = tcase_create("runs");
+  tcase_add_test(tc, mixed_run_with_two_plugins);
+  tcase_add_test(tc, lost_items_never_count_as_deletions);
+  tcase_add_loop_test(tc, exit_codes, 0, (int)(sizeof exits / sizeof exits[0]));
+  tcase_add_test(tc, config_error_exit_code_and_message);
+  tcase_add_test(tc, test_command_reports_each_step);
+  tcase_add_test(tc, secrets_never_printed);
+  tcase_add_test(tc, stdout_sink_keeps_stdout_clean);
+  suite_add_tcase(s, tc);
+  return test_run_suite(s);
+}

@@ -1,0 +1,479 @@
+/*
+ * test_sink_omrest.c -- the metadata-rest sink against om-sim: records fed directly, as the
+ * runner feeds them (begin_source, write*, commit, end_source).
+ *
+ * What a user would notice: a Mode-like set lands with owners and lineage; running it again
+ * changes nothing; 20% injected 5xx/429 end in the same store; a record the server refuses is
+ * named with the server's message while the rest lands; a wrong JWT stops the run and never
+ * shows up in the output; markDeletedDashboards soft-deletes only after a complete run; every
+ * request body the server saw validates against OpenMetadata's schemas.
+ */
+#include "config.h"
+
+#include "log.h"
+#include "sink_omrest.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define JWT "eyJhbGciOiJIUzI1NiJ9.om-sim-test-token.c2lnbmF0dXJl"
+
+/* ---- fixtures ---------------------------------------------------------------------------------
+ */
+
+struct fixture_rec {
+  const char *kind, *id, *json;
+};
+
+/* A report with one chart, a query and a dataset as data models, a second report, lineage from
+ * seeded tables (one exact, one with an unknown database, one missing) and usage. */
+static const struct fixture_rec mode_records[] = {
+    {"dashboardService", "mode_svc", "{\"data\":{\"name\":\"mode_svc\",\"serviceType\":\"Mode\"}}"},
+    {"chart", "f622b9ee725b",
+     "{\"data\":{\"name\":\"f622b9ee725b\",\"displayName\":\"Customer Staff Table\","
+     "\"chartType\":\"Table\",\"sourceUrl\":\"https://app.mode.com/acryl/reports/9d2da37fa91e/viz/"
+     "f622b9ee725b\",\"service\":\"mode_svc\"},"
+     "\"owners\":[{\"type\":\"user\",\"name\":\"modeuser\",\"email\":\"mode@example.com\"}]}"},
+    {"chart", "c2two",
+     "{\"data\":{\"name\":\"c2two\",\"displayName\":\"Second\",\"chartType\":\"Line\","
+     "\"service\":\"mode_svc\"},"
+     "\"owners\":[{\"type\":\"user\",\"name\":\"ghost\",\"email\":null}]}"},
+    {"dashboardDataModel", "q1tok",
+     "{\"data\":{\"name\":\"q1tok\",\"displayName\":\"Query 1\",\"service\":\"mode_svc\","
+     "\"dataModelType\":\"ModeDataModel\",\"sql\":\"select * from customer join payment using "
+     "(customer_id)\",\"columns\":[]}}"},
+    {"dashboardDataModel", "ds1tok",
+     "{\"data\":{\"name\":\"ds1tok\",\"displayName\":\"Dataset\",\"service\":\"mode_svc\","
+     "\"dataModelType\":\"ModeDataModel\",\"sql\":\"select 1\",\"columns\":[]}}"},
+    {"dashboard", "9d2da37fa91e",
+     "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\",\"description\":\"d\","
+     "\"sourceUrl\":\"https://app.mode.com/acryl/reports/9d2da37fa91e\",\"project\":\"Col\","
+     "\"charts\":[\"mode_svc.f622b9ee725b\"],"
+     "\"dataModels\":[\"mode_svc.q1tok\",\"mode_svc.ds1tok\"],\"service\":\"mode_svc\"},"
+     "\"owners\":[{\"type\":\"user\",\"name\":\"Mode User\",\"email\":\"mode@example.com\"}]}"},
+    {"dashboard", "r2",
+     "{\"data\":{\"name\":\"r2\",\"displayName\":\"Report 2\",\"charts\":[],\"dataModels\":[],"
+     "\"service\":\"mode_svc\"}}"},
+    {"lineage", "pg.dvdrental.public.customer -> mode_svc.q1tok",
+     "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
+     "\"pg.dvdrental.public.customer\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
+     "\"fullyQualifiedName\":\"mode_svc.q1tok\"},\"lineageDetails\":{\"sqlQuery\":\"select 1\","
+     "\"source\":\"DashboardLineage\"}},\"fromTable\":{\"service\":\"pg\",\"database\":"
+     "\"dvdrental\",\"schema\":\"public\",\"name\":\"customer\"}}"},
+    {"lineage", "pg.*.public.payment -> mode_svc.q1tok",
+     "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
+     "\"pg.*.public.payment\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
+     "\"fullyQualifiedName\":\"mode_svc.q1tok\"},\"lineageDetails\":{\"source\":"
+     "\"DashboardLineage\"}},\"fromTable\":{\"service\":\"pg\",\"database\":null,"
+     "\"schema\":\"public\",\"name\":\"payment\"}}"},
+    {"lineage", "pg.dvdrental.public.missing -> mode_svc.q1tok",
+     "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
+     "\"pg.dvdrental.public.missing\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
+     "\"fullyQualifiedName\":\"mode_svc.q1tok\"}}}"},
+    {"lineage", "mode_svc.q1tok -> mode_svc.9d2da37fa91e",
+     "{\"data\":{\"fromEntity\":{\"type\":\"dashboardDataModel\",\"fullyQualifiedName\":"
+     "\"mode_svc.q1tok\"},\"toEntity\":{\"type\":\"dashboard\",\"fullyQualifiedName\":"
+     "\"mode_svc.9d2da37fa91e\"},\"lineageDetails\":{\"source\":\"DashboardLineage\"}}}"},
+    {"usage", "9d2da37fa91e",
+     "{\"data\":{\"date\":\"2024-05-01\",\"count\":12},\"entity\":{\"type\":\"dashboard\","
+     "\"fullyQualifiedName\":\"mode_svc.9d2da37fa91e\"}}"},
+};
+
+#define N_MODE (sizeof mode_records / sizeof mode_records[0])
+
+struct env {
+  char *dir;
+  struct test_server sim;
+  char *bodies;
+  FILE *log_file;
+  char *log_text;
+  size_t log_len;
+  struct host_log *log;
+};
+
+static void env_start(struct env *e, const char *faults, const char *jwt_on_server) {
+  memset(e, 0, sizeof *e);
+  e->dir = test_tmpdir();
+  char *tables = test_path("%s/tables.txt", e->dir);
+  char *users = test_path("%s/users.txt", e->dir);
+  e->bodies = test_path("%s/bodies.jsonl", e->dir);
+  ck_assert_int_eq(test_write_file(tables, "pg.dvdrental.public.customer\n"
+                                           "pg.dvdrental.public.payment\n"
+                                           "pg.dvdrental.public.staff\n"),
+                   0);
+  ck_assert_int_eq(test_write_file(users, "modeuser mode@example.com\n"), 0);
+  char *sim = test_path("%s/tests/om-sim/om-sim", test_builddir());
+  char *argv[16];
+  int n = 0;
+  argv[n++] = sim;
+  argv[n++] = "--jwt";
+  argv[n++] = (char *)jwt_on_server;
+  argv[n++] = "--seed-tables";
+  argv[n++] = tables;
+  argv[n++] = "--seed-users";
+  argv[n++] = users;
+  argv[n++] = "--bodies";
+  argv[n++] = e->bodies;
+  if (faults) {
+    argv[n++] = "--faults";
+    argv[n++] = (char *)faults;
+    argv[n++] = "--seed";
+    argv[n++] = "7";
+  }
+  argv[n] = NULL;
+  ck_assert_int_eq(test_server_start(&e->sim, argv), 0);
+  e->log_file = open_memstream(&e->log_text, &e->log_len);
+  e->log = host_log_new(e->log_file, ETL_SEV_DEBUG);
+  free(sim);
+  free(tables);
+  free(users);
+}
+
+static void env_stop(struct env *e) {
+  test_server_stop(&e->sim);
+  host_log_free(&e->log);
+  fclose(e->log_file);
+  free(e->log_text);
+  test_rmtree(e->dir);
+  free(e->dir);
+  free(e->bodies);
+}
+
+static const char *log_text(struct env *e) {
+  fflush(e->log_file);
+  return e->log_text ? e->log_text : "";
+}
+
+static char *workflow_json(struct env *e, const char *jwt) {
+  char *wf = NULL;
+  ck_assert_int_ge(asprintf(&wf,
+                            "{\"openMetadataServerConfig\":{\"hostPort\":\"%s/api\","
+                            "\"authProvider\":\"openmetadata\",\"securityConfig\":"
+                            "{\"jwtToken\":\"%s\"}}}",
+                            e->sim.base_url, jwt),
+                   0);
+  return wf;
+}
+
+static void *make_sink(struct env *e, const char *config, const char *jwt) {
+  char *wf = workflow_json(e, jwt);
+  void *sink = NULL;
+  etl_status st = host_sink_metadata_rest.create(config, wf, e->log, &sink);
+  free(wf);
+  ck_assert_msg(st == ETL_OK, "create: %s\n%s", etl_status_name(st), log_text(e));
+  return sink;
+}
+
+/* Feeds the records (skipping ids in `skip`), commits, ends the source. Returns commit's status.
+ * *rejected_at_write counts write() rejects. */
+static etl_status feed(void *sink, const struct fixture_rec *recs, size_t n, const char *skip,
+                       bool complete) {
+  const struct host_sink_ops *ops = &host_sink_metadata_rest;
+  ck_assert_int_eq(ops->begin_source(sink, "mode_svc", "mode"), ETL_OK);
+  for (size_t i = 0; i < n; i++) {
+    if (skip && strstr(skip, recs[i].id))
+      continue;
+    struct host_record r = {"mode_svc", recs[i].kind, recs[i].id, recs[i].json,
+                            strlen(recs[i].json)};
+    bool rejected = false;
+    ck_assert_int_eq(ops->write(sink, &r, &rejected), ETL_OK);
+  }
+  etl_status st = ops->commit(sink);
+  struct host_source_outcome o = {.complete = complete && st == ETL_OK, .run_id = 1};
+  etl_status end = ops->end_source(sink, "mode_svc", &o);
+  return st != ETL_OK ? st : end;
+}
+
+static char *store(struct env *e) {
+  char *url = test_path("%s/__sim/store", e->sim.base_url);
+  char *body = NULL;
+  long status = 0;
+  ck_assert_int_eq(test_http_get(url, &body, &status), 0);
+  ck_assert_int_eq(status, 200);
+  free(url);
+  return body;
+}
+
+static int count_of(const char *hay, const char *needle) {
+  int n = 0;
+  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+    n++;
+  return n;
+}
+
+/* Runs validate.py over the bodies om-sim captured; skips (returns) if jsonschema is absent. */
+static void validate_bodies(struct env *e) {
+  const char *py = getenv("PYTHON3") ? getenv("PYTHON3") : "/usr/bin/python3";
+  char *probe_argv[] = {(char *)py, "-c", "import jsonschema", NULL};
+  if (test_run(probe_argv, NULL, NULL, NULL) != 0) {
+    fprintf(stderr, "# python3-jsonschema missing: request bodies not validated\n");
+    return;
+  }
+  char *script = test_path("%s/openmetadata-schemas/validate.py", test_shared_dir());
+  char *cmd =
+      test_path("'%s' '%s' --extra-datamodel-type ModeDataModel < '%s'", py, script, e->bodies);
+  char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+  char *out = NULL;
+  int rc = test_run(argv, NULL, &out, NULL);
+  ck_assert_msg(rc == 0, "request bodies invalid:\n%s", out ? out : "");
+  ck_assert_msg(strstr(out, " 0 invalid") != NULL, "%s", out);
+  int valid = atoi(out); /* "N valid, 0 invalid": every PUT the sink made */
+  ck_assert_msg(valid >= 11, "only %d request bodies captured:\n%s", valid, out);
+  free(out);
+  free(cmd);
+  free(script);
+}
+
+/* ---- tests -------------------------------------------------------------------------------------
+ */
+
+START_TEST(full_run_lands_with_owners_and_lineage) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_eq(c.accepted,
+                    11); /* 1 service, 2 charts, 2 models, 2 dashboards, 3 edges, 1 usage */
+  ck_assert_uint_eq(c.rejected, 0);
+  ck_assert_uint_eq(c.lineage_unresolved, 1);
+  ck_assert_uint_eq(c.owners_unknown, 1);
+  char *s = store(&e);
+  ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.f622b9ee725b\""), 1);
+  ck_assert_int_eq(count_of(s, "\"name\":\"9d2da37fa91e\""), 1);
+  ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.q1tok\""), 1);
+  ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.r2\""), 1);
+  /* modeuser owns the chart (by name) and the report (found by email). */
+  ck_assert_int_eq(count_of(s, "\"owners\":[{\"id\":\"45525b74-02d8-5662-8b69-0bcad4fce0bd\","
+                               "\"type\":\"user\"}]"),
+                   2);
+  ck_assert_int_eq(count_of(s, "\"fromFqn\":\"pg.dvdrental.public.customer\""), 1);
+  ck_assert_int_eq(count_of(s, "\"fromFqn\":\"pg.dvdrental.public.payment\""), 1);
+  ck_assert_int_eq(count_of(s, "\"toFqn\":\"mode_svc.9d2da37fa91e\""), 1);
+  ck_assert_int_eq(count_of(s, "\"fromId\""), 3);
+  ck_assert_ptr_nonnull(strstr(s, "\"date\":\"2024-05-01\",\"count\":12"));
+  const char *log = log_text(&e);
+  ck_assert_msg(strstr(log, "pg.dvdrental.public.missing is not in OpenMetadata"), "%s", log);
+  ck_assert_msg(strstr(log, "owner ghost"), "%s", log);
+  ck_assert_ptr_null(strstr(log, JWT));
+  free(s);
+  host_sink_metadata_rest.destroy(&sink);
+  ck_assert_ptr_null(sink);
+  validate_bodies(&e);
+  env_stop(&e);
+}
+END_TEST
+
+START_TEST(second_identical_run_changes_nothing) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  char *first = store(&e);
+  host_sink_metadata_rest.destroy(&sink);
+  sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  char *second = store(&e);
+  ck_assert_str_eq(first, second); /* same ids, versions, owners, edges, usage */
+  free(first);
+  free(second);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+START_TEST(injected_faults_end_with_the_same_store) {
+  struct env clean, faulty;
+  env_start(&clean, NULL, JWT);
+  void *sink = make_sink(&clean, "{\"retryBackoffMs\": 2}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  char *want = store(&clean);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&clean);
+
+  env_start(&faulty, "5xx=0.2,429=0.1", JWT);
+  sink = make_sink(&faulty, "{\"retryBackoffMs\": 2, \"retries\": 12}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_gt(c.retries, 0);
+  ck_assert_uint_eq(c.rejected, 0);
+  char *got = store(&faulty);
+  ck_assert_str_eq(got, want);
+  free(want);
+  free(got);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&faulty);
+}
+END_TEST
+
+START_TEST(a_reject_is_reported_and_the_rest_lands) {
+  struct env e;
+  env_start(&e, "reject-name=c2two", JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_eq(c.rejected, 1);
+  ck_assert_uint_eq(c.accepted, 10);
+  const char *log = log_text(&e);
+  ck_assert_msg(strstr(log, "mode_svc: error: chart c2two: rejected by OpenMetadata (HTTP 400): "
+                            "om-sim refused chart c2two (injected reject)"),
+                "%s", log);
+  char *s = store(&e);
+  ck_assert_ptr_null(strstr(s, "mode_svc.c2two"));
+  ck_assert_ptr_nonnull(strstr(s, "mode_svc.9d2da37fa91e"));
+  free(s);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+START_TEST(a_wrong_jwt_stops_and_is_never_printed) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  const char *wrong = "eyJ-wrong-token-that-must-not-leak";
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", wrong);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_ERR_AUTH);
+  const char *log = log_text(&e);
+  ck_assert_msg(strstr(log, "refused the credentials (check securityConfig.jwtToken) (HTTP 401)"),
+                "%s", log);
+  ck_assert_ptr_null(strstr(log, wrong));
+  char *s = store(&e);
+  ck_assert_ptr_null(strstr(s, "mode_svc"));
+  free(s);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+START_TEST(mark_deleted_only_after_a_complete_run) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  host_sink_metadata_rest.destroy(&sink);
+  /* r2 and the dataset disappear from Mode; the report no longer lists the dataset. */
+  struct fixture_rec later[N_MODE];
+  memcpy(later, mode_records, sizeof later);
+  for (size_t i = 0; i < N_MODE; i++)
+    if (strcmp(later[i].id, "9d2da37fa91e") == 0 && strcmp(later[i].kind, "dashboard") == 0)
+      later[i].json = "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\","
+                      "\"charts\":[\"mode_svc.f622b9ee725b\"],\"dataModels\":[\"mode_svc.q1tok\"],"
+                      "\"service\":\"mode_svc\"}}";
+  sink = make_sink(&e, "{\"retryBackoffMs\": 5, \"markDeletedDashboards\": true}", JWT);
+  ck_assert_int_eq(feed(sink, later, N_MODE, "r2 ds1tok", false), ETL_OK);
+  char *s = store(&e);
+  ck_assert_int_eq(count_of(s, "\"deleted\":true"), 0); /* partial run: nothing deleted */
+  free(s);
+  ck_assert_int_eq(feed(sink, later, N_MODE, "r2 ds1tok", true), ETL_OK);
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_eq(c.deleted, 2);
+  s = store(&e);
+  ck_assert_int_eq(count_of(s, "\"deleted\":true"), 2);
+  ck_assert_ptr_nonnull(strstr(s, "\"fullyQualifiedName\":\"mode_svc.r2\",\"version\":0.1,"
+                                  "\"deleted\":true"));
+  free(s);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+START_TEST(a_server_that_stays_down_fails_the_commit) {
+  struct env e;
+  env_start(&e, "5xx=1.0", JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 1, \"retries\": 2}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_ERR_TRANSIENT);
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_eq(c.accepted, 0);
+  ck_assert_uint_eq(c.requests, 3); /* the service lookup, tried 1 + 2 times; nothing after it */
+  const char *log = log_text(&e);
+  ck_assert_msg(strstr(log, "OpenMetadata kept failing, gave up after retries (HTTP 503)"), "%s",
+                log);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+START_TEST(a_record_that_cannot_be_sent_is_rejected_at_write) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  void *sink = make_sink(&e, "{}", JWT);
+  const struct host_sink_ops *ops = &host_sink_metadata_rest;
+  ck_assert_int_eq(ops->begin_source(sink, "mode_svc", "mode"), ETL_OK);
+  const char *bad[] = {"{\"data\":{\"displayName\":\"no name\",\"service\":\"mode_svc\"}}",
+                       "not json at all", "{\"data\": 3}"};
+  for (size_t i = 0; i < 3; i++) {
+    struct host_record r = {"mode_svc", "chart", "bad\nid", bad[i], strlen(bad[i])};
+    bool rejected = false;
+    ck_assert_int_eq(ops->write(sink, &r, &rejected), ETL_OK);
+    ck_assert(rejected);
+  }
+  ck_assert_int_eq(ops->commit(sink), ETL_OK);
+  const char *log = log_text(&e);
+  ck_assert_msg(strstr(log, "data.name is missing"), "%s", log);
+  ck_assert_msg(strstr(log, "'data' is missing or not an object"), "%s", log);
+  ck_assert_ptr_null(strstr(log, "bad\nid")); /* a hostile id cannot forge a log line */
+  ops->destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+START_TEST(config_errors_name_the_key) {
+  struct host_log *log;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  log = host_log_new(f, ETL_SEV_DEBUG);
+  void *sink = NULL;
+  ck_assert_int_eq(host_sink_metadata_rest.create("{}", "{}", log, &sink), ETL_ERR_CONFIG);
+  ck_assert_int_eq(host_sink_metadata_rest.create(
+                       "{\"concurency\": 4}",
+                       "{\"openMetadataServerConfig\":{\"hostPort\":\"http://localhost:8585/api\","
+                       "\"authProvider\":\"no-auth\"}}",
+                       log, &sink),
+                   ETL_ERR_CONFIG);
+  ck_assert_int_eq(host_sink_metadata_rest.create(
+                       "{}",
+                       "{\"openMetadataServerConfig\":{\"hostPort\":\"http://localhost:8585/api\","
+                       "\"authProvider\":\"openmetadata\"}}",
+                       log, &sink),
+                   ETL_ERR_CONFIG);
+  ck_assert_ptr_null(sink);
+  fflush(f);
+  ck_assert_msg(strstr(text, "workflowConfig.openMetadataServerConfig: missing"), "%s", text);
+  ck_assert_msg(strstr(text, "sink.config.concurency: unknown key"), "%s", text);
+  ck_assert_msg(strstr(text, "needs securityConfig.jwtToken"), "%s", text);
+  host_log_free(&log);
+  fclose(f);
+  free(text);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("sink_omrest");
+  TCase *tc = tcase_create("om-sim");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, full_run_lands_with_owners_and_lineage);
+  tcase_add_test(tc, second_identical_run_changes_nothing);
+  tcase_add_test(tc, injected_faults_end_with_the_same_store);
+  tcase_add_test(tc, a_reject_is_reported_and_the_rest_lands);
+  tcase_add_test(tc, a_wrong_jwt_stops_and_is_never_printed);
+  tcase_add_test(tc, mark_deleted_only_after_a_complete_run);
+  tcase_add_test(tc, a_server_that_stays_down_fails_the_commit);
+  tcase_add_test(tc, a_record_that_cannot_be_sent_is_rejected_at_write);
+  tcase_add_test(tc, config_errors_name_the_key);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  return test_run_suite(suite());
+}
