@@ -119,15 +119,24 @@ static etl_status load_state(struct runner *r, const char *source, char **json, 
   return host_state_load(r->store, source, json, len);
 }
 
-/* Makes everything written so far durable, then stores the state: never the other way round. */
-static etl_status store_state(struct runner *r, const char *source, const char *json, size_t len) {
-  if (sink_keeps_state(r))
-    return r->sink_ops->store_state(r->sink, source, json, len);
+/* Commits the sink and counts the records it refused on delivery as failed. */
+static etl_status commit_sink(struct runner *r, struct host_source_report *rep) {
   etl_status st = r->sink_ops->commit(r->sink);
+  if (r->sink_ops->take_rejected)
+    rep->failed += r->sink_ops->take_rejected(r->sink);
+  return st;
+}
+
+/* Makes everything written so far durable, then stores the state: never the other way round. */
+static etl_status store_state(struct runner *r, struct host_source_report *rep, const char *json,
+                              size_t len) {
+  if (sink_keeps_state(r))
+    return r->sink_ops->store_state(r->sink, rep->name, json, len);
+  etl_status st = commit_sink(r, rep);
   if (st == ETL_OK)
     st = open_state_store(r);
   if (st == ETL_OK)
-    st = host_state_save(r->store, source, json, len);
+    st = host_state_save(r->store, rep->name, json, len);
   return st;
 }
 
@@ -156,7 +165,7 @@ static etl_status route(struct runner *r, struct etl_run *run, const struct etl_
   if (!entity_ok(run, e))
     return ETL_OK;
   if (strcmp(e->kind, "state") == 0) {
-    etl_status st = store_state(r, rep->name, e->json, e->json_len);
+    etl_status st = store_state(r, rep, e->json, e->json_len);
     if (st == ETL_OK)
       rep->states++;
     return st;
@@ -244,13 +253,16 @@ static void run_source(struct runner *r, const struct host_source_cfg *src,
   plugin->desc->close(instance);
 out_end:
   /* What the sink holds is made durable even after a failure: it is all true data. */
-  if (!sink_failed && r->sink_ops->commit(r->sink) != ETL_OK) {
+  if (!sink_failed && commit_sink(r, rep) != ETL_OK) {
     sink_failed = true;
     if (rep->status == ETL_DONE)
       rep->status = ETL_ERR_INTERNAL;
   }
   rep->complete = rep->status == ETL_DONE && rep->failed == 0 && !sink_failed;
-  struct host_source_outcome outcome = {.complete = rep->complete, .run_id = r->run_id};
+  struct host_source_outcome outcome = {
+      .complete = rep->complete,
+      .run_id = r->run_id,
+      .source_config_json = oa.args.source_config_json ? oa.args.source_config_json : "{}"};
   if (r->sink_ops->end_source(r->sink, src->name, &outcome) != ETL_OK && rep->status == ETL_DONE)
     rep->status = ETL_ERR_INTERNAL;
 out:

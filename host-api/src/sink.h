@@ -37,6 +37,8 @@ struct host_record {
 struct host_source_outcome {
   bool complete;       /* the plugin reached ETL_DONE and lost no item: absence means deletion */
   long long run_id;    /* the runner's run number (run history) */
+  const char *source_config_json; /* the source's sourceConfig.config as JSON ("{}" if none),
+                                   * borrowed; per-source options such as markDeletedDashboards */
 };
 
 /* Result of one write: ETL_OK, or a negative status. A record the sink rejects for itself
@@ -70,6 +72,11 @@ struct host_sink_ops {
   /* Ends a source: with outcome->complete, the sink may mark what this run did not see as
    * deleted (sqlite marks rows, metadata-rest soft-deletes when asked to). */
   etl_status (*end_source)(void *sink, const char *source, const struct host_source_outcome *o);
+
+  /* Optional (NULL if the sink never rejects late): the number of records rejected inside
+   * commit() since the previous call (a server refusing a record only when it is delivered),
+   * each already logged with its id. The runner counts them as failed records. */
+  unsigned long (*take_rejected)(void *sink);
 
   /* Releases the sink. NULL-safe; sets *sink to NULL. */
   void (*destroy)(void **sink);

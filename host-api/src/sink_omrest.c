@@ -98,6 +98,7 @@ struct omrest_sink {
   bool source_failed; /* a commit of this source failed: never mark deletions */
   etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
   struct host_omrest_counts counts;
+  unsigned long late_rejected; /* rejected inside commit() and not yet taken by the runner */
 };
 
 /* One request's context, freed by its callback. */
@@ -239,6 +240,7 @@ static void reject(struct omrest_sink *s, enum rec_kind kind, size_t idx,
                r->status, m ? m : "");
   free(m);
   s->counts.rejected++;
+  s->late_rejected++;
 }
 
 /* Caches the id and FQN an entity answer carries, under "type:fqn". */
@@ -1029,6 +1031,24 @@ static etl_status mark_deleted(struct omrest_sink *s) {
   return run_phase(s);
 }
 
+/* True when the source's own sourceConfig asks for markDeletedDashboards, as OpenMetadata's
+ * Mode workflow does. */
+static bool source_wants_mark_deleted(const struct host_source_outcome *o) {
+  if (!o || !o->source_config_json)
+    return false;
+  yajl_val cfg = yajl_tree_parse(o->source_config_json, NULL, 0);
+  bool yes = YAJL_IS_TRUE(host_json_get(cfg, "markDeletedDashboards"));
+  yajl_tree_free(cfg);
+  return yes;
+}
+
+static unsigned long omrest_take_rejected(void *sink) {
+  struct omrest_sink *s = sink;
+  unsigned long n = s->late_rejected;
+  s->late_rejected = 0;
+  return n;
+}
+
 static etl_status omrest_end_source(void *sink, const char *source,
                                     const struct host_source_outcome *o) {
   struct omrest_sink *s = sink;
@@ -1038,9 +1058,10 @@ static etl_status omrest_end_source(void *sink, const char *source,
     pending = pending || s->buf[k].n > 0;
   if (pending)
     st = omrest_commit(s);
-  if (st == ETL_OK && s->mark_deleted && o && o->complete && !s->source_failed)
+  bool mark = s->mark_deleted || source_wants_mark_deleted(o);
+  if (st == ETL_OK && mark && o && o->complete && !s->source_failed)
     st = mark_deleted(s);
-  else if (s->mark_deleted && o && (!o->complete || s->source_failed))
+  else if (mark && o && (!o->complete || s->source_failed))
     host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
                  "run incomplete: nothing marked deleted in OpenMetadata");
   unsigned long req = 0, retries = 0, throttled = 0;
@@ -1088,5 +1109,6 @@ const struct host_sink_ops host_sink_metadata_rest = {
     .store_state = NULL,
     .load_state = NULL,
     .end_source = omrest_end_source,
+    .take_rejected = omrest_take_rejected,
     .destroy = omrest_destroy,
 };

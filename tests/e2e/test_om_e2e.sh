@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 n=0
-echo "1..9"
+echo "1..10"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
@@ -169,6 +169,28 @@ else
   fi
 
   if [ "$rc1" -eq 0 ]; then ok "etlhost exits 0"; else not_ok "etlhost exits 0 (got $rc1)" "$(cat "$T/run1.log")"; fi
+fi
+
+# ---- 10: a record the server refuses on delivery is a failed record, not a silent loss --------
+if [ ! -x "$ETLHOST" ] || [ ! -f "$PLUGINS/jsonl.so" ] || [ ! -x "$OMSIM" ]; then
+  skip "a rejected chart fails the run with its id and the server's message" "not built"
+else
+  start_server "$T/om4.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" \
+    --seed-users "$T/users.txt" --faults "reject-kind=chart" || exit 1
+  write_jsonl_workflow "$url" '{retryBackoffMs: 5}'
+  run_etlhost "$T/jsonl.yaml" "$T/run4.log"
+  rc4=$?
+  fetch "$url/__sim/store" >"$T/store4.json"
+  # The dashboard names the refused chart, so the server refuses it too: a real cascade. The data
+  # model does not depend on the chart and lands.
+  landed=$(summarize "$T/store4.json" | grep -c '^dashboardDataModel mode_svc.q1 ')
+  if [ "$rc4" -eq 1 ] && grep -q 'chart f622b9ee725b: rejected by OpenMetadata (HTTP 4' "$T/run4.log" &&
+    [ "$landed" -eq 1 ]; then
+    ok "a rejected chart fails the run (exit 1) with its id and the server's message; the rest lands"
+  else
+    not_ok "a rejected chart fails the run with its id and the server's message" "exit $rc4" \
+      "$(cat "$T/run4.log")"
+  fi
 fi
 
 # ---- 7-9: the Mode plugin against the recorded workspace ------------------------------------------
