@@ -115,7 +115,8 @@ EOF
 }
 
 run_etlhost() { # YAML OUT
-  OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$1" >"$2" 2>&1
+  # In $T: the state store defaults to the working directory, which must stay clean.
+  (cd "$T" && OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$1" >"$2" 2>&1)
 }
 
 expected_jsonl="chart mode_svc.f622b9ee725b owners=modeuser deleted=False
@@ -237,7 +238,7 @@ workflowConfig:
     securityConfig:
       jwtToken: \${OM_JWT}
 EOF
-MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/mode.yaml" >"$T/mode1.log" 2>&1
+(cd "$T" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/mode.yaml" >"$T/mode1.log" 2>&1)
 fetch "$om3/__sim/store" >"$T/mstore1.json"
 got=$(summarize "$T/mstore1.json")
 if echo "$got" | grep -q "^dashboard local_mode.9d2da37fa91e owners=modeuser" &&
@@ -247,7 +248,7 @@ if echo "$got" | grep -q "^dashboard local_mode.9d2da37fa91e owners=modeuser" &&
 else
   not_ok "Mode workflow lands the recorded workspace" "got:" "$got" "log:" "$(cat "$T/mode1.log")"
 fi
-MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/mode.yaml" >"$T/mode2.log" 2>&1
+(cd "$T" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/mode.yaml" >"$T/mode2.log" 2>&1)
 fetch "$om3/__sim/store" >"$T/mstore2.json"
 if cmp -s "$T/mstore1.json" "$T/mstore2.json"; then ok "Mode workflow: a second run changes nothing"
 else not_ok "Mode workflow: a second run changes nothing" "$(cat "$T/mode2.log")"; fi
