@@ -102,4 +102,10 @@ void sql_definitions_free(struct sql_definitions **defs);
 int sql_render_template(const char *text, size_t len, const struct sql_definitions *defs,
                         char **out, size_t *out_len, char *err, size_t errlen);
 
+/* Like sql_render_template, but renders one plausible query for people to read: each
+ * conditional's first branch, form defaults bound, definitions expanded. Not for lineage (the
+ * tables of other branches are missing). Same ownership and errors. (Added declaration.) */
+int sql_render_preview(const char *text, size_t len, const struct sql_definitions *defs, char **out,
+                       size_t *out_len, char *err, size_t errlen);
+
 #endif

@@ -1,0 +1,71 @@
+#!/bin/sh
+# etl-sql-lineage as a user runs it: files and stdin, --dialect, --definitions with the recorded
+# Mode /definitions body, JSON on stdout, and exit status 0 / 1 (not SQL) / 2 (usage, I/O).
+# Prints TAP.
+set -u
+top_builddir=${ETL_TOP_BUILDDIR:-.}
+shared=${ETL_SHARED_DIR:-${ETL_TOP_SRCDIR:-.}/../shared}
+cli="$top_builddir/plugin/sql/etl-sql-lineage"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sqlcli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+n=0
+failed=0
+
+# check NAME EXPECTED_STATUS EXPECTED_STDOUT_OR_- STDERR_SUBSTRING_OR_- -- command...
+check() {
+  name=$1 want_rc=$2 want_out=$3 want_err=$4
+  shift 5
+  n=$((n + 1))
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  out=$(cat "$tmp/out")
+  ok=1
+  [ "$rc" -eq "$want_rc" ] || ok=0
+  if [ "$want_out" != "-" ] && [ "$out" != "$want_out" ]; then ok=0; fi
+  if [ "$want_err" != "-" ] && ! grep -qF -- "$want_err" "$tmp/err"; then ok=0; fi
+  if [ $ok -eq 1 ]; then
+    echo "ok $n - $name"
+  else
+    echo "not ok $n - $name"
+    echo "# status $rc (want $want_rc); stdout: $out"
+    sed 's/^/# stderr: /' "$tmp/err"
+    failed=$((failed + 1))
+  fi
+}
+
+printf 'INSERT INTO "S"."Out" SELECT * FROM a JOIN b.c ON true' >"$tmp/q1.sql"
+printf 'SELECT * FROM `proj.ds.t`' >"$tmp/q2.sql"
+printf 'SELECT * FROM {{ @join_on_definition as rental }} JOIN staff ON true\n{%% form %%}\nx:\n  default: 1\n{%% endform %%}' >"$tmp/mode.sql"
+printf 'SELECT (1' >"$tmp/bad.sql"
+printf '{"nope": 1}' >"$tmp/notdefs.json"
+printf '{"_embedded": {' >"$tmp/broken.json"
+
+check "stdin" 0 '{"sources":["t"],"targets":[]}' - -- sh -c "echo 'SELECT * FROM t' | '$cli'"
+check "file with targets and quoted names" 0 '{"sources":["a","b.c"],"targets":["S.Out"]}' - -- \
+  "$cli" "$tmp/q1.sql"
+check "bigquery backticks split with --dialect" 0 '{"sources":["proj.ds.t"],"targets":[]}' - -- \
+  "$cli" --dialect bigquery "$tmp/q2.sql"
+check "several files give one object" 0 \
+  '{"sources":["a","b.c","proj.ds.t"],"targets":["S.Out"]}' - -- \
+  "$cli" "$tmp/q1.sql" "$tmp/q2.sql"
+check "Mode definitions expanded" 0 \
+  '{"sources":["customer","payment","rental","staff"],"targets":[]}' - -- \
+  "$cli" --dialect jdbc:postgresql --definitions "$shared/mode-api-samples/setup/definitions.json" \
+  "$tmp/mode.sql"
+check "without definitions the reference is no table" 0 '{"sources":["staff"],"targets":[]}' - -- \
+  "$cli" "$tmp/mode.sql"
+check "unparseable SQL exits 1 naming file and position" 1 "" "bad.sql: unclosed parenthesis at line 1, column 8" -- \
+  "$cli" "$tmp/bad.sql"
+check "not SQL on stdin exits 1" 1 "" "standard input: not SQL" -- sh -c "echo 'hello there' | '$cli'"
+check "unknown dialect exits 2" 2 "" "unknown dialect 'cobol'" -- "$cli" --dialect cobol "$tmp/q1.sql"
+check "unknown option exits 2" 2 "" "unknown or incomplete option '--frobnicate'" -- "$cli" --frobnicate
+check "missing file exits 2" 2 "" "nosuch.sql: No such file or directory" -- "$cli" "$tmp/nosuch.sql"
+check "definitions without the array exit 2" 2 "" "no _embedded.definitions array" -- \
+  "$cli" --definitions "$tmp/notdefs.json" "$tmp/q1.sql"
+check "definitions that are not JSON exit 2" 2 "" "not JSON" -- \
+  "$cli" --definitions "$tmp/broken.json" "$tmp/q1.sql"
+check "help" 0 - - -- "$cli" --help
+check "help names the options" 0 - - -- sh -c "'$cli' --help | grep -q -- --definitions"
+
+echo "1..$n"
+[ $failed -eq 0 ]
