@@ -1,1 +1,64 @@
-# plugin/mode: rules for this area (owned by its module).
+# plugin/mode: the Mode connector (mode.so), its test driver and its tests.
+
+# Everything but the entry point, as a convenience library: linked into the module, and into
+# the unit tests that exercise its parts directly.
+noinst_LTLIBRARIES += plugin/mode/libmodecore.la
+plugin_mode_libmodecore_la_SOURCES = \
+	plugin/mode/conf.c plugin/mode/conf.h \
+	plugin/mode/filter.c plugin/mode/filter.h \
+	plugin/mode/conntest.c plugin/mode/conntest.h \
+	plugin/mode/http.c plugin/mode/http.h \
+	plugin/mode/ratelimit.c plugin/mode/ratelimit.h \
+	plugin/mode/retry.c plugin/mode/retry.h \
+	plugin/mode/fetch.c plugin/mode/fetch.h \
+	plugin/mode/hal.c plugin/mode/hal.h \
+	plugin/mode/pager.c plugin/mode/pager.h \
+	plugin/mode/crawl.c plugin/mode/crawl.h \
+	plugin/mode/assemble.c plugin/mode/assemble.h \
+	plugin/mode/entities.c plugin/mode/entities.h \
+	plugin/mode/lineage.c plugin/mode/lineage.h \
+	plugin/mode/owners.c plugin/mode/owners.h \
+	plugin/mode/model.h \
+	plugin/mode/util.c plugin/mode/util.h
+MODE_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS) $(CURL_CFLAGS) $(YAJL_CFLAGS)
+plugin_mode_libmodecore_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+plugin_mode_libmodecore_la_CFLAGS = $(MODE_CFLAGS)
+plugin_mode_libmodecore_la_LIBADD = plugin/sql/libsqllineage.la $(CURL_LIBS) $(YAJL_LIBS)
+
+plugin_LTLIBRARIES += plugin/mode.la
+plugin_mode_la_SOURCES = plugin/mode/plugin.c
+plugin_mode_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+plugin_mode_la_CFLAGS = $(MODE_CFLAGS)
+plugin_mode_la_LDFLAGS = -module -avoid-version -no-undefined -shared \
+	-export-symbols-regex '^etl_plugin_entry$$'
+plugin_mode_la_LIBADD = plugin/mode/libmodecore.la $(CURL_LIBS) $(YAJL_LIBS)
+
+# A minimal dlopen host for the tests and the benchmark (only <etl/plugin.h>).
+noinst_PROGRAMS += tests/unit/mode-driver
+tests_unit_mode_driver_SOURCES = tests/unit/mode_driver.c
+tests_unit_mode_driver_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_mode_driver_LDADD = $(YAJL_LIBS) $(PTHREAD_LIBS)
+
+# Unit tests of the connector's parts.
+MODE_TEST_CFLAGS = $(TESTUTIL_CFLAGS) -I$(top_srcdir) -I$(top_srcdir)/plugin/mode \
+	$(CURL_CFLAGS) $(YAJL_CFLAGS)
+MODE_TEST_LIBS = plugin/mode/libmodecore.la $(TESTUTIL_LIBS) $(CURL_LIBS) $(YAJL_LIBS)
+check_PROGRAMS += tests/unit/test_mode_config tests/unit/test_mode_core
+TESTS += tests/unit/test_mode_config tests/unit/test_mode_core
+tests_unit_test_mode_config_CFLAGS = $(MODE_TEST_CFLAGS)
+tests_unit_test_mode_config_LDADD = $(MODE_TEST_LIBS)
+tests_unit_test_mode_core_CFLAGS = $(MODE_TEST_CFLAGS)
+tests_unit_test_mode_core_LDADD = $(MODE_TEST_LIBS)
+
+# End-to-end: the plugin through the ABI against mode-sim.
+check_PROGRAMS += tests/e2e/test_mode_e2e
+TESTS += tests/e2e/test_mode_e2e
+tests_e2e_test_mode_e2e_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
+tests_e2e_test_mode_e2e_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
+EXTRA_DIST += tests/e2e/mode_compare.py
+check_PROGRAMS += tests/e2e/test_mode_faults
+TESTS += tests/e2e/test_mode_faults
+tests_e2e_test_mode_faults_SOURCES = tests/e2e/test_mode_e2e.c
+tests_e2e_test_mode_faults_CPPFLAGS = $(AM_CPPFLAGS) -DMODE_E2E_FAULTS
+tests_e2e_test_mode_faults_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
+tests_e2e_test_mode_faults_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)

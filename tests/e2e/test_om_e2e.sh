@@ -195,7 +195,7 @@ else
 fi
 
 # ---- 7-9: the Mode plugin against the recorded workspace ------------------------------------------
-FIXTURES=$SHARED/mode-api-samples/setup
+FIXTURES=$SHARED/mode-api-samples
 if [ ! -f "$PLUGINS/mode.so" ] || [ ! -x "$MODESIM" ] || [ ! -x "$ETLHOST" ]; then
   for t in "lands" "rerun" "bodies"; do skip "Mode workflow: $t" "mode.so or mode-sim not built yet"; done
   exit 0
@@ -243,8 +243,10 @@ fetch "$om3/__sim/store" >"$T/mstore1.json"
 got=$(summarize "$T/mstore1.json")
 if echo "$got" | grep -q "^dashboard local_mode.9d2da37fa91e owners=modeuser" &&
   echo "$got" | grep -q "^chart local_mode.f622b9ee725b" &&
-  echo "$got" | grep -q "^lineage pg_svc.dvdrental.public.customer -> "; then
-  ok "Mode workflow: report 9d2da37fa91e with its chart, owner and lineage from dvdrental"
+  for t in customer payment rental staff; do
+    echo "$got" | grep -q "^lineage pg_svc.dvdrental.public.$t -> " || exit_code=1
+  done && [ "${exit_code:-0}" -eq 0 ]; then
+  ok "Mode workflow: report 9d2da37fa91e with its chart, owner and lineage from dvdrental's customer, payment, rental, staff"
 else
   not_ok "Mode workflow lands the recorded workspace" "got:" "$got" "log:" "$(cat "$T/mode1.log")"
 fi

@@ -1,0 +1,203 @@
+/*
+ * assemble.c -- one complete report (or dataset) into its entities (see assemble.h): charts,
+ * data models, the dashboard, lineage edges and usage, in that order, each kept unique across
+ * the run.
+ */
+#include "config.h"
+
+#include "assemble.h"
+
+#include <etl/plugin.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lineage.h"
+
+static void diagf(struct mode_assembler *a, int sev, unsigned flags, const char *item,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void diagf(struct mode_assembler *a, int sev, unsigned flags, const char *item,
+                  const char *fmt, ...) {
+  char msg[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (a->diag)
+    a->diag(a->ctx, sev, flags, item, msg);
+}
+
+static void emit(struct mode_assembler *a, struct mode_entity *e) {
+  a->emit(a->ctx, e);
+}
+
+static const struct mode_data_source *find_source(struct mode_assembler *a, const char *id) {
+  if (id == NULL)
+    return NULL;
+  for (size_t i = 0; i < a->n_sources; i++)
+    if (a->sources[i].id && strcmp(a->sources[i].id, id) == 0)
+      return &a->sources[i];
+  if (mode_strset_add(&a->warned_sources, id) == 1 && a->sources_known)
+    diagf(a, ETL_SEV_WARNING, 0, "data sources",
+          "mode: data source %s is not in the workspace's list: tables read through it get an "
+          "unknown database service (\"*\")",
+          id);
+  return NULL;
+}
+
+struct edge_set {
+  struct mode_strset ids;
+};
+
+static void emit_edge(struct mode_assembler *a, struct edge_set *seen, const char *from_type,
+                      const char *from_fqn, const char *to_type, const char *to_fqn,
+                      const char *sql, const struct mode_lineage_table *t) {
+  char *id = mode_asprintf("%s -> %s", from_fqn, to_fqn);
+  if (id == NULL || mode_strset_add(&seen->ids, id) != 1) {
+    free(id);
+    return;
+  }
+  free(id);
+  struct mode_table_end end;
+  if (t)
+    end = (struct mode_table_end){t->service, t->database, t->schema, t->name};
+  emit(a, mode_entity_lineage(from_type, from_fqn, to_type, to_fqn, sql, t ? &end : NULL));
+}
+
+/* Emits the table -> `to` edges of one query. */
+static void query_lineage(struct mode_assembler *a, const struct mode_report *r,
+                          const struct mode_query *q, const char *to_type, const char *to_fqn,
+                          struct edge_set *seen) {
+  struct mode_lineage l;
+  char err[256];
+  const struct mode_data_source *ds = find_source(a, q->data_source_id);
+  if (mode_lineage_of(a->cfg, a->defs, ds, q->raw_query, &l, err, sizeof err) != 0) {
+    char item[64];
+    snprintf(item, sizeof item, "query %s", q->token);
+    diagf(a, ETL_SEV_WARNING, 0, item, "mode: report %s: query %s: lineage skipped: %s", r->token,
+          q->token, err);
+    return;
+  }
+  for (size_t i = 0; i < l.n_tables; i++)
+    emit_edge(a, seen, "table", l.tables[i].fqn, to_type, to_fqn, l.sql, &l.tables[i]);
+  mode_lineage_clear(&l);
+}
+
+static char *fqn2(struct mode_assembler *a, const char *name) {
+  const char *parts[2] = {a->ectx.service, name};
+  return mode_fqn(parts, 2);
+}
+
+static void finalize_dataset(struct mode_assembler *a, const struct mode_report *r) {
+  if (r->queries_lost || !mode_strset_add(&a->seen_models, r->token))
+    return;
+  struct mode_buf sql = {0};
+  for (size_t i = 0; i < r->n_queries; i++) {
+    const char *raw = r->queries[i].raw_query ? r->queries[i].raw_query : "";
+    if (i > 0)
+      mode_buf_append(&sql, ";\n", 2);
+    mode_buf_append(&sql, raw, strlen(raw));
+  }
+  emit(a,
+       mode_entity_datamodel(&a->ectx, r->token, r->name, sql.data ? sql.data : "", r->space_name));
+  mode_buf_free(&sql);
+  char *fqn = fqn2(a, r->token);
+  struct edge_set seen = {0};
+  for (size_t i = 0; fqn && i < r->n_queries; i++)
+    query_lineage(a, r, &r->queries[i], "dashboardDataModel", fqn, &seen);
+  mode_strset_clear(&seen.ids);
+  free(fqn);
+}
+
+static void finalize_report(struct mode_assembler *a, const struct mode_report *r) {
+  const struct mode_owner_entry *oe = r->creator ? mode_owners_find(a->owners, r->creator) : NULL;
+  struct mode_user creator_only = {r->creator, NULL, NULL};
+  const struct mode_user *owner = oe ? &oe->user : (r->creator ? &creator_only : NULL);
+  size_t cap = r->n_charts + r->n_queries + r->n_imported + 1;
+  char **charts = calloc(cap, sizeof *charts), **models = calloc(cap, sizeof *models);
+  int *model_q = calloc(cap, sizeof *model_q); /* query i has a data model */
+  size_t n_charts = 0, n_models = 0;
+  struct edge_set seen = {0};
+  char *dash = fqn2(a, r->token);
+  if (charts == NULL || models == NULL || model_q == NULL || dash == NULL) {
+    emit(a, NULL);
+    goto out;
+  }
+  for (size_t i = 0; i < r->n_charts; i++) {
+    const struct mode_chart *ch = &r->charts[i];
+    if (!mode_filter_allows(&a->cfg->charts, ch->title ? ch->title : "")) {
+      if (a->filtered)
+        a->filtered(a->ctx);
+      continue;
+    }
+    if (mode_strset_add(&a->seen_charts, ch->token) != 1)
+      continue;
+    emit(a, mode_entity_chart(&a->ectx, r, ch, owner));
+    if ((charts[n_charts] = fqn2(a, ch->token)) != NULL)
+      n_charts++;
+  }
+  for (size_t i = 0; a->cfg->include_data_models && i < r->n_queries; i++) {
+    const struct mode_query *q = &r->queries[i];
+    if (!mode_filter_allows(&a->cfg->data_models, q->name ? q->name : q->token)) {
+      if (a->filtered)
+        a->filtered(a->ctx);
+      continue;
+    }
+    model_q[i] = 1;
+    if (mode_strset_add(&a->seen_models, q->token) != 1)
+      continue;
+    emit(a, mode_entity_datamodel(&a->ectx, q->token, q->name, q->raw_query, r->space_name));
+    if ((models[n_models] = fqn2(a, q->token)) != NULL)
+      n_models++;
+  }
+  for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++)
+    if ((models[n_models] = fqn2(a, r->imported[i])) != NULL)
+      n_models++;
+  emit(a, mode_entity_dashboard(&a->ectx, r, charts, n_charts, models, n_models, owner));
+  for (size_t i = 0; i < r->n_queries; i++) {
+    const struct mode_query *q = &r->queries[i];
+    if (model_q[i]) {
+      char *m = fqn2(a, q->token);
+      if (m) {
+        query_lineage(a, r, q, "dashboardDataModel", m, &seen);
+        emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL);
+      }
+      free(m);
+    } else {
+      query_lineage(a, r, q, "dashboard", dash, &seen);
+    }
+  }
+  for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++) {
+    char *m = fqn2(a, r->imported[i]);
+    if (m)
+      emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL);
+    free(m);
+  }
+  if (r->view_count >= 0)
+    emit(a, mode_entity_usage(&a->ectx, r->token, r->view_count, a->today));
+out:
+  for (size_t i = 0; charts && i < n_charts; i++)
+    free(charts[i]);
+  for (size_t i = 0; models && i < n_models; i++)
+    free(models[i]);
+  free(charts), free(models), free(model_q), free(dash);
+  mode_strset_clear(&seen.ids);
+}
+
+void mode_assemble(struct mode_assembler *a, const struct mode_report *r) {
+  if (r->gone)
+    return;
+  if (r->is_dataset)
+    finalize_dataset(a, r);
+  else
+    finalize_report(a, r);
+}
+
+void mode_assembler_clear(struct mode_assembler *a) {
+  if (a == NULL)
+    return;
+  mode_strset_clear(&a->seen_charts);
+  mode_strset_clear(&a->seen_models);
+  mode_strset_clear(&a->warned_sources);
+}

@@ -1,0 +1,922 @@
+/*
+ * crawl.c -- the fetch plan and the assembly of entities (see crawl.h).
+ *
+ * Each request carries a struct req_arg saying what it is for; its callback stores what came
+ * back and, when a report has nothing left outstanding (queries, charts, its creator, and the
+ * workspace's data sources and definitions), the report is turned into entities, queued, and
+ * forgotten except for its token.
+ */
+#include "config.h"
+
+#include "crawl.h"
+
+#include <etl/plugin.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "assemble.h"
+#include "fetch.h"
+#include "owners.h"
+#include "pager.h"
+#include "plugin/sql/sql_lineage.h"
+#include "util.h"
+
+/* ---- what we read from each body ------------------------------------------------------- */
+
+static const char *const space_fields[] = {"token", "name", "space_type", "restricted"};
+enum { SP_TOKEN, SP_NAME, SP_TYPE, SP_RESTRICTED };
+static const char *const report_fields[] = {"token",
+                                            "name",
+                                            "description",
+                                            "archived",
+                                            "chart_count",
+                                            "view_count",
+                                            "_links.creator.href",
+                                            "_links.share.href",
+                                            "_links.web.href",
+                                            "imported_datasets[].token"};
+enum {
+  RP_TOKEN,
+  RP_NAME,
+  RP_DESC,
+  RP_ARCHIVED,
+  RP_CHARTS,
+  RP_VIEWS,
+  RP_CREATOR,
+  RP_SHARE,
+  RP_WEB,
+  RP_IMPORTED
+};
+static const char *const query_fields[] = {"token", "name", "raw_query", "data_source_id"};
+enum { Q_TOKEN, Q_NAME, Q_RAW, Q_DS };
+static const char *const chart_fields[] = {"token",
+                                           "view_vegas.title",
+                                           "view_vegas.chartType",
+                                           "view.selectedChart",
+                                           "view_vegas.description",
+                                           "_links.report_viz_web.href",
+                                           "view.chartTitle",
+                                           "view.chartDescription"};
+enum { C_TOKEN, C_TITLE, C_TYPE, C_TYPE_V1, C_DESC, C_VIZ, C_TITLE_V1, C_DESC_V1 };
+static const char *const source_fields[] = {"id",      "token",    "name",
+                                            "adapter", "database", "bigquery_project_id"};
+enum { DS_ID, DS_TOKEN, DS_NAME, DS_ADAPTER, DS_DATABASE, DS_PROJECT };
+static const char *const definition_fields[] = {"name", "source"};
+static const char *const user_fields[] = {"username", "name", "email"};
+
+#define SPEC(list, f)                                                                              \
+  { list, f, sizeof f / sizeof f[0] }
+static const struct mode_hal_spec spaces_spec = SPEC("spaces", space_fields);
+static const struct mode_hal_spec reports_spec = SPEC("reports", report_fields);
+static const struct mode_hal_spec queries_spec = SPEC("queries", query_fields);
+static const struct mode_hal_spec charts_spec = SPEC("charts", chart_fields);
+static const struct mode_hal_spec sources_spec = SPEC("data_sources", source_fields);
+static const struct mode_hal_spec definitions_spec = SPEC("definitions", definition_fields);
+static const struct mode_hal_spec user_spec = SPEC(NULL, user_fields);
+
+/* ---- state ------------------------------------------------------------------------------ */
+
+enum listing_kind { L_SPACES, L_REPORTS, L_DATASETS };
+
+struct listing {
+  enum listing_kind kind;
+  struct mode_pager pager;
+  char *space_token;    /* owned; NULL for the spaces listing */
+  char *space_name;     /* owned */
+  struct listing *next; /* in crawl->parked */
+};
+
+enum req_kind { R_LISTING, R_SOURCES, R_DEFS, R_QUERIES, R_CHARTS, R_USER };
+
+struct req_arg {
+  enum req_kind kind;
+  struct listing *listing;    /* R_LISTING */
+  struct mode_report *report; /* R_QUERIES, R_CHARTS */
+  char *query_token;          /* R_CHARTS, owned */
+  char *query_name;           /* R_CHARTS, owned */
+  char *username;             /* R_USER, owned */
+};
+
+struct mode_crawl {
+  const struct mode_config *cfg;
+  struct mode_crawl_hooks hooks;
+  const atomic_int *interrupt;
+  char *service; /* owned */
+  struct mode_fetch *fetch;
+  struct mode_fetch_stats reported; /* stats already passed to the host */
+  int started;
+  int sources_done, defs_done;
+  struct sql_definitions *defs;
+  struct mode_data_source *sources;
+  size_t n_sources;
+  struct mode_owners owners;
+  struct mode_strset seen_reports;
+  struct mode_assembler assembler; /* turns complete reports into entities */
+  struct mode_report *active;      /* reports in progress */
+  int n_active, max_active;
+  struct listing *parked; /* listings waiting for the active window to shrink */
+  struct mode_entity *out_head, *out_tail;
+  int fatal;
+  int done;
+};
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+static void diagf(struct mode_crawl *c, int sev, unsigned flags, const char *item, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
+static void diagf(struct mode_crawl *c, int sev, unsigned flags, const char *item, const char *fmt,
+                  ...) {
+  char msg[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (c->hooks.diag)
+    c->hooks.diag(c->hooks.ctx, sev, flags, item, msg);
+}
+
+static void set_fatal(struct mode_crawl *c, int status) {
+  if (c->fatal == 0)
+    c->fatal = status;
+}
+
+static void oom(struct mode_crawl *c) {
+  diagf(c, ETL_SEV_ERROR, 0, NULL, "mode: out of memory");
+  set_fatal(c, ETL_ERR_NOMEM);
+}
+
+static char *ws_url(struct mode_crawl *c, const char *tail) {
+  return mode_api_url(c->cfg->host, c->cfg->workspace, tail);
+}
+
+static void arg_free(struct req_arg *a) {
+  if (a == NULL)
+    return;
+  free(a->query_token);
+  free(a->query_name);
+  free(a->username);
+  free(a);
+}
+
+static int request(struct mode_crawl *c, const char *url, const struct mode_hal_spec *spec,
+                   enum mode_fetch_priority prio, struct req_arg *a);
+
+static void listing_free(struct listing *l) {
+  if (l == NULL)
+    return;
+  mode_pager_free(&l->pager);
+  free(l->space_token);
+  free(l->space_name);
+  free(l);
+}
+
+static void report_free(struct mode_report *r) {
+  if (r == NULL)
+    return;
+  free(r->token), free(r->name), free(r->description), free(r->space_name), free(r->creator);
+  free(r->share_href), free(r->web_href);
+  for (size_t i = 0; i < r->n_imported; i++)
+    free(r->imported[i]);
+  free(r->imported);
+  for (size_t i = 0; i < r->n_queries; i++) {
+    struct mode_query *q = &r->queries[i];
+    free(q->token), free(q->name), free(q->raw_query), free(q->data_source_id);
+  }
+  free(r->queries);
+  for (size_t i = 0; i < r->n_charts; i++) {
+    struct mode_chart *ch = &r->charts[i];
+    free(ch->token), free(ch->title), free(ch->type), free(ch->viz_href), free(ch->description);
+    free(ch->query_name);
+  }
+  free(r->charts);
+  free(r);
+}
+
+static void emit(struct mode_crawl *c, struct mode_entity *e) {
+  if (e == NULL) {
+    oom(c);
+    return;
+  }
+  if (c->out_tail)
+    c->out_tail->next = e;
+  else
+    c->out_head = e;
+  c->out_tail = e;
+}
+
+/* ---- listings --------------------------------------------------------------------------- */
+
+static const char *filter_param(const struct mode_crawl *c) {
+  return c->cfg->filter_custom ? "custom" : "all";
+}
+
+static void listing_request(struct mode_crawl *c, struct listing *l) {
+  struct req_arg *a = calloc(1, sizeof *a);
+  char *url = mode_pager_url(&l->pager);
+  if (a == NULL || url == NULL) {
+    free(a);
+    free(url);
+    listing_free(l);
+    oom(c);
+    return;
+  }
+  a->kind = R_LISTING;
+  a->listing = l;
+  request(c, url, l->kind == L_SPACES ? &spaces_spec : &reports_spec, MODE_FETCH_LISTING, a);
+  free(url);
+}
+
+/* Asks for the listing's next page now, or parks it while the window of reports is full. */
+static void listing_continue(struct mode_crawl *c, struct listing *l) {
+  if (l->kind != L_SPACES && c->n_active >= c->max_active) {
+    l->next = c->parked;
+    c->parked = l;
+    return;
+  }
+  listing_request(c, l);
+}
+
+static void unpark(struct mode_crawl *c) {
+  while (c->parked && c->n_active < c->max_active) {
+    struct listing *l = c->parked;
+    c->parked = l->next;
+    l->next = NULL;
+    listing_request(c, l);
+  }
+}
+
+static struct listing *listing_new(struct mode_crawl *c, enum listing_kind kind, const char *url,
+                                   const char *space_token, const char *space_name) {
+  struct listing *l = calloc(1, sizeof *l);
+  if (l == NULL)
+    return NULL;
+  l->kind = kind;
+  l->space_token = mode_strdup(space_token);
+  l->space_name = mode_strdup(space_name);
+  if (mode_pager_init(&l->pager, url, c->cfg->page_size, c->cfg->max_pages) != 0 ||
+      (space_token && !l->space_token) || (space_name && !l->space_name)) {
+    listing_free(l);
+    return NULL;
+  }
+  return l;
+}
+
+static int is_true(const char *v) {
+  return v && strcmp(v, "true") == 0;
+}
+
+static void start_space(struct mode_crawl *c, const struct mode_hal_record *rec) {
+  const char *token = mode_hal_get(rec, SP_TOKEN);
+  const char *name = mode_hal_get(rec, SP_NAME);
+  const char *type = mode_hal_get(rec, SP_TYPE);
+  int personal = type && (strcmp(type, "private") == 0 || strcmp(type, "personal") == 0);
+  if ((personal && c->cfg->exclude_personal) ||
+      (is_true(mode_hal_get(rec, SP_RESTRICTED)) && c->cfg->exclude_restricted) ||
+      !mode_filter_allows(&c->cfg->projects, name)) {
+    if (c->hooks.count)
+      c->hooks.count(c->hooks.ctx, ETL_COUNTER_FILTERED, 1);
+    return;
+  }
+  char *st = mode_url_segment(token);
+  char *tail_r = st ? mode_asprintf("/spaces/%s/reports", st) : NULL;
+  char *tail_d = st ? mode_asprintf("/spaces/%s/datasets", st) : NULL;
+  char *url_r = tail_r ? ws_url(c, tail_r) : NULL;
+  char *url_d = tail_d ? ws_url(c, tail_d) : NULL;
+  struct listing *lr = url_r ? listing_new(c, L_REPORTS, url_r, token, name ? name : token) : NULL;
+  struct listing *ld = url_d && c->cfg->include_data_models
+                           ? listing_new(c, L_DATASETS, url_d, token, name ? name : token)
+                           : NULL;
+  if (lr == NULL || (c->cfg->include_data_models && ld == NULL)) {
+    listing_free(lr);
+    listing_free(ld);
+    oom(c);
+  } else {
+    listing_continue(c, lr);
+    if (ld)
+      listing_continue(c, ld);
+  }
+  free(st), free(tail_r), free(tail_d), free(url_r), free(url_d);
+}
+
+static void need_user(struct mode_crawl *c, struct mode_report *r) {
+  const struct mode_owner_entry *e = mode_owners_find(&c->owners, r->creator);
+  if (e == NULL) {
+    e = mode_owners_add(&c->owners, r->creator);
+    struct req_arg *a = calloc(1, sizeof *a);
+    char *user = mode_url_segment(r->creator);
+    char *url = user ? mode_asprintf("%s/api/%s", c->cfg->host, user) : NULL;
+    if (e == NULL || a == NULL || url == NULL || (a->username = strdup(r->creator)) == NULL) {
+      arg_free(a);
+      free(user), free(url);
+      oom(c);
+      return;
+    }
+    a->kind = R_USER;
+    request(c, url, &user_spec, MODE_FETCH_URGENT, a);
+    free(user), free(url);
+  }
+  if (e->state == MODE_USER_PENDING)
+    r->waiting_user = 1;
+}
+
+static int fill_report(struct mode_report *r, const struct mode_hal_record *rec,
+                       const struct listing *l) {
+  r->token = mode_strdup(mode_hal_get(rec, RP_TOKEN));
+  r->name = mode_strdup(mode_hal_get(rec, RP_NAME));
+  r->description = mode_strdup(mode_hal_get(rec, RP_DESC));
+  r->space_name = mode_strdup(l->space_name);
+  r->creator = mode_owners_username(mode_hal_get(rec, RP_CREATOR));
+  r->share_href = mode_strdup(mode_hal_get(rec, RP_SHARE));
+  r->web_href = mode_strdup(mode_hal_get(rec, RP_WEB));
+  const char *cc = mode_hal_get(rec, RP_CHARTS);
+  const char *vc = mode_hal_get(rec, RP_VIEWS);
+  r->chart_count = cc ? strtol(cc, NULL, 10) : -1;
+  r->view_count = vc ? strtol(vc, NULL, 10) : -1;
+  r->archived = is_true(mode_hal_get(rec, RP_ARCHIVED));
+  r->is_dataset = l->kind == L_DATASETS;
+  const struct mode_hal_value *imp = &rec->fields[RP_IMPORTED];
+  if (imp->n) {
+    r->imported = calloc(imp->n, sizeof *r->imported);
+    if (r->imported == NULL)
+      return -1;
+    for (size_t i = 0; i < imp->n; i++)
+      if ((r->imported[r->n_imported++] = strdup(imp->v[i])) == NULL)
+        return -1;
+  }
+  return r->token && r->space_name ? 0 : -1;
+}
+
+static void start_report(struct mode_crawl *c, const struct listing *l,
+                         const struct mode_hal_record *rec) {
+  const char *token = mode_hal_get(rec, RP_TOKEN);
+  const char *name = mode_hal_get(rec, RP_NAME);
+  int added = mode_strset_add(&c->seen_reports, token);
+  if (added <= 0) {
+    if (added < 0)
+      oom(c);
+    return; /* listed twice (another collection, or a page that repeated part of another) */
+  }
+  int is_dataset = l->kind == L_DATASETS;
+  const struct mode_filter *f = is_dataset ? &c->cfg->data_models : &c->cfg->dashboards;
+  if ((c->cfg->exclude_archived && is_true(mode_hal_get(rec, RP_ARCHIVED))) ||
+      !mode_filter_allows(f, name)) {
+    if (c->hooks.count)
+      c->hooks.count(c->hooks.ctx, ETL_COUNTER_FILTERED, 1);
+    return;
+  }
+  struct mode_report *r = calloc(1, sizeof *r);
+  struct req_arg *a = calloc(1, sizeof *a);
+  char *rt = mode_url_segment(token);
+  char *tail = rt ? mode_asprintf("/reports/%s/queries", rt) : NULL;
+  char *url = tail ? ws_url(c, tail) : NULL;
+  if (r == NULL || a == NULL || url == NULL || fill_report(r, rec, l) != 0) {
+    report_free(r);
+    free(a), free(rt), free(tail), free(url);
+    oom(c);
+    return;
+  }
+  r->next = c->active;
+  c->active = r;
+  c->n_active++;
+  a->kind = R_QUERIES;
+  a->report = r;
+  r->pending++;
+  request(c, url, &queries_spec, MODE_FETCH_URGENT, a);
+  if (c->cfg->include_owners && !is_dataset && r->creator)
+    need_user(c, r);
+  free(rt), free(tail), free(url);
+}
+
+static void listing_failed(struct mode_crawl *c, struct listing *l,
+                           const struct mode_fetch_result *res) {
+  if (l->kind == L_SPACES) {
+    if (res->status == 404) {
+      diagf(c, ETL_SEV_ERROR, 0, NULL,
+            "mode: workspace '%s' not found (HTTP 404): check workspaceName", c->cfg->workspace);
+      set_fatal(c, ETL_ERR_CONFIG);
+    } else if (res->status == 403) {
+      diagf(c, ETL_SEV_ERROR, 0, NULL,
+            "mode: the API token lacks access to workspace '%s' (HTTP 403)", c->cfg->workspace);
+      set_fatal(c, ETL_ERR_AUTH);
+    } else {
+      diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, "collections",
+            "mode: cannot list collections (page %d): %s", l->pager.page, res->detail);
+      set_fatal(c, res->malformed ? ETL_ERR_PROTOCOL : ETL_ERR_TRANSIENT);
+    }
+    return;
+  }
+  char item[256];
+  snprintf(item, sizeof item, "collection %s", l->space_token);
+  diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
+        "mode: collection %s (%s): %s page %d: %s; the rest of this listing is skipped",
+        l->space_token, l->space_name, l->kind == L_REPORTS ? "reports" : "datasets", l->pager.page,
+        res->detail);
+}
+
+static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetch_result *res) {
+  if (!res->ok) {
+    listing_failed(c, l, res);
+    listing_free(l);
+    return;
+  }
+  const char **tokens = calloc(res->n_records ? res->n_records : 1, sizeof *tokens);
+  int *fresh = calloc(res->n_records ? res->n_records : 1, sizeof *fresh);
+  if (tokens == NULL || fresh == NULL) {
+    free(tokens), free(fresh);
+    listing_free(l);
+    oom(c);
+    return;
+  }
+  for (size_t i = 0; i < res->n_records; i++)
+    tokens[i] = mode_hal_get(&res->records[i], 0);
+  int page = l->pager.page;
+  enum mode_page_verdict v =
+      mode_pager_page(&l->pager, tokens, res->n_records, res->list_seen, fresh);
+  for (size_t i = 0; i < res->n_records; i++) {
+    if (!fresh[i])
+      continue;
+    if (l->kind == L_SPACES)
+      start_space(c, &res->records[i]);
+    else
+      start_report(c, l, &res->records[i]);
+  }
+  free(tokens), free(fresh);
+  if (v == MODE_PAGE_MORE) {
+    listing_continue(c, l);
+    return;
+  }
+  char item[128];
+  snprintf(item, sizeof item, "collection %s", l->space_token ? l->space_token : "list");
+  if (v == MODE_PAGE_REPEATED && res->n_records >= (size_t)l->pager.per_page)
+    /* A full page came back again: the listing ignores `page`, and whatever lies beyond its
+     * first page cannot be reached. Say so; the run is partial. */
+    diagf(c, ETL_SEV_WARNING, ETL_DIAG_ITEM_LOST, item,
+          "mode: listing %s repeated page %d instead of answering page %d: items beyond it "
+          "cannot be listed and may be missing",
+          l->pager.base_url + strlen(c->cfg->host), page - 1 > 0 ? page - 1 : 1, page);
+  if (v == MODE_PAGE_CAPPED)
+    diagf(c, ETL_SEV_WARNING, ETL_DIAG_ITEM_LOST, item,
+          "mode: listing %s stopped at the page cap (%d pages); raise maxPages if it is real",
+          l->pager.base_url + strlen(c->cfg->host), page);
+  listing_free(l);
+}
+
+/* ---- reports ---------------------------------------------------------------------------- */
+
+static void finalize(struct mode_crawl *c, struct mode_report *r);
+
+static void try_finalize(struct mode_crawl *c, struct mode_report *r) {
+  if (r->pending > 0 || r->waiting_user || !c->sources_done || !c->defs_done)
+    return;
+  struct mode_report **pp = &c->active;
+  while (*pp && *pp != r)
+    pp = &(*pp)->next;
+  if (*pp)
+    *pp = r->next;
+  c->n_active--;
+  finalize(c, r);
+  report_free(r);
+}
+
+static void finalize_ready(struct mode_crawl *c) {
+  struct mode_report *r = c->active;
+  while (r) {
+    struct mode_report *next = r->next;
+    try_finalize(c, r);
+    r = next;
+  }
+}
+
+static int store_queries(struct mode_report *r, const struct mode_fetch_result *res) {
+  r->queries = calloc(res->n_records ? res->n_records : 1, sizeof *r->queries);
+  if (r->queries == NULL)
+    return -1;
+  for (size_t i = 0; i < res->n_records; i++) {
+    const struct mode_hal_record *rec = &res->records[i];
+    const char *token = mode_hal_get(rec, Q_TOKEN);
+    int dup = token == NULL;
+    for (size_t j = 0; j < r->n_queries && !dup; j++)
+      dup = strcmp(r->queries[j].token, token) == 0;
+    if (dup)
+      continue;
+    struct mode_query *q = &r->queries[r->n_queries++];
+    q->token = mode_strdup(token);
+    q->name = mode_strdup(mode_hal_get(rec, Q_NAME));
+    q->raw_query = mode_strdup(mode_hal_get(rec, Q_RAW));
+    q->data_source_id = mode_strdup(mode_hal_get(rec, Q_DS));
+    if (q->token == NULL)
+      return -1;
+  }
+  return 0;
+}
+
+static void request_charts(struct mode_crawl *c, struct mode_report *r) {
+  for (size_t i = 0; i < r->n_queries; i++) {
+    struct req_arg *a = calloc(1, sizeof *a);
+    char *rt = mode_url_segment(r->token), *qt = mode_url_segment(r->queries[i].token);
+    char *tail = rt && qt ? mode_asprintf("/reports/%s/queries/%s/charts", rt, qt) : NULL;
+    char *url = tail ? ws_url(c, tail) : NULL;
+    if (a && url && (a->query_token = strdup(r->queries[i].token)) != NULL) {
+      a->kind = R_CHARTS;
+      a->report = r;
+      a->query_name = mode_strdup(r->queries[i].name);
+      r->pending++;
+      request(c, url, &charts_spec, MODE_FETCH_URGENT, a);
+    } else {
+      arg_free(a);
+      oom(c);
+    }
+    free(rt), free(qt), free(tail), free(url);
+  }
+}
+
+static void on_queries(struct mode_crawl *c, struct mode_report *r, struct mode_fetch_result *res) {
+  char item[64];
+  snprintf(item, sizeof item, "report %s", r->token);
+  r->pending--;
+  if (!res->ok) {
+    r->queries_lost = 1;
+    if (res->status == 404) {
+      diagf(c, ETL_SEV_WARNING, 0, item,
+            "mode: report %s: queries: HTTP 404 (deleted since it was listed?), skipped", r->token);
+      r->gone = 1;
+    } else {
+      diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
+            "mode: report %s: queries: %s; its data models and charts are skipped", r->token,
+            res->detail);
+    }
+  } else if (store_queries(r, res) != 0) {
+    oom(c);
+  } else if (!r->is_dataset && r->chart_count != 0) {
+    request_charts(c, r);
+  }
+  try_finalize(c, r);
+}
+
+static int store_charts(struct mode_report *r, const struct req_arg *a,
+                        const struct mode_fetch_result *res) {
+  struct mode_chart *grown = realloc(r->charts, (r->n_charts + res->n_records + 1) * sizeof *grown);
+  if (grown == NULL)
+    return -1;
+  r->charts = grown;
+  for (size_t i = 0; i < res->n_records; i++) {
+    const struct mode_hal_record *rec = &res->records[i];
+    if (mode_hal_get(rec, C_TOKEN) == NULL)
+      continue;
+    struct mode_chart *ch = &r->charts[r->n_charts++];
+    memset(ch, 0, sizeof *ch);
+    const char *title = mode_hal_get(rec, C_TITLE);
+    const char *type = mode_hal_get(rec, C_TYPE);
+    ch->token = mode_strdup(mode_hal_get(rec, C_TOKEN));
+    ch->title = mode_strdup(title ? title : mode_hal_get(rec, C_TITLE_V1));
+    ch->type = mode_strdup(type ? type : mode_hal_get(rec, C_TYPE_V1));
+    ch->viz_href = mode_strdup(mode_hal_get(rec, C_VIZ));
+    const char *desc = mode_hal_get(rec, C_DESC);
+    ch->description = mode_strdup(desc ? desc : mode_hal_get(rec, C_DESC_V1));
+    ch->query_name = mode_strdup(a->query_name);
+    if (ch->token == NULL)
+      return -1;
+  }
+  return 0;
+}
+
+static void on_charts(struct mode_crawl *c, struct req_arg *a, struct mode_fetch_result *res) {
+  struct mode_report *r = a->report;
+  r->pending--;
+  if (!res->ok) {
+    char item[64];
+    snprintf(item, sizeof item, "report %s", r->token);
+    r->charts_lost = 1;
+    diagf(c, res->status == 404 ? ETL_SEV_WARNING : ETL_SEV_ERROR,
+          res->status == 404 ? 0 : ETL_DIAG_ITEM_LOST, item,
+          "mode: report %s: query %s: charts: %s, skipped", r->token, a->query_token, res->detail);
+  } else if (store_charts(r, a, res) != 0) {
+    oom(c);
+  }
+  try_finalize(c, r);
+}
+
+static void on_user(struct mode_crawl *c, struct req_arg *a, struct mode_fetch_result *res) {
+  const struct mode_hal_record *rec = res->ok && res->n_records ? &res->records[0] : NULL;
+  if (rec)
+    mode_owners_resolve(&c->owners, a->username, mode_hal_get(rec, 1), mode_hal_get(rec, 2), 1);
+  else {
+    char item[160];
+    snprintf(item, sizeof item, "user %s", a->username);
+    /* A 204 (Mode's answer for some users) is empty, not an error. */
+    diagf(c, res->ok ? ETL_SEV_INFO : ETL_SEV_WARNING, 0, item,
+          "mode: user %s: %s; owner given by username only", a->username,
+          res->ok ? "no details (empty response)" : res->detail);
+    mode_owners_resolve(&c->owners, a->username, NULL, NULL, 0);
+  }
+  for (struct mode_report *r = c->active; r; r = r->next)
+    if (r->waiting_user && r->creator && strcmp(r->creator, a->username) == 0)
+      r->waiting_user = 0;
+  finalize_ready(c);
+}
+
+static void on_sources(struct mode_crawl *c, struct mode_fetch_result *res) {
+  if (!res->ok) {
+    diagf(c, ETL_SEV_WARNING, 0, "data sources",
+          "mode: data sources: %s; lineage will not know databases or dialects", res->detail);
+  } else {
+    c->sources = calloc(res->n_records ? res->n_records : 1, sizeof *c->sources);
+    if (c->sources == NULL) {
+      oom(c);
+      return;
+    }
+    for (size_t i = 0; i < res->n_records; i++) {
+      const struct mode_hal_record *rec = &res->records[i];
+      struct mode_data_source *d = &c->sources[c->n_sources++];
+      const char *db = mode_hal_get(rec, DS_DATABASE);
+      if (db == NULL || *db == '\0')
+        db = mode_hal_get(rec, DS_PROJECT);
+      d->id = mode_strdup(mode_hal_get(rec, DS_ID));
+      d->token = mode_strdup(mode_hal_get(rec, DS_TOKEN));
+      d->name = mode_strdup(mode_hal_get(rec, DS_NAME));
+      d->adapter = mode_strdup(mode_hal_get(rec, DS_ADAPTER));
+      d->database = db && *db ? mode_strdup(db) : NULL;
+    }
+  }
+  c->sources_done = 1;
+  c->assembler.sources_known = c->sources != NULL;
+  finalize_ready(c);
+}
+
+static void on_defs(struct mode_crawl *c, struct mode_fetch_result *res) {
+  if (!res->ok) {
+    diagf(c, ETL_SEV_WARNING, 0, "definitions",
+          "mode: definitions: %s; queries that use {{ @definition }} lose those tables",
+          res->detail);
+  } else {
+    for (size_t i = 0; i < res->n_records; i++) {
+      const char *name = mode_hal_get(&res->records[i], 0);
+      const char *body = mode_hal_get(&res->records[i], 1);
+      if (name && body && sql_definitions_add(c->defs, name, body, strlen(body)) != SQL_OK)
+        oom(c);
+    }
+  }
+  c->defs_done = 1;
+  finalize_ready(c);
+}
+
+static void on_done(void *owner, void *argp, struct mode_fetch_result *res) {
+  struct mode_crawl *c = owner;
+  struct req_arg *a = argp;
+  if (res->interrupted) {
+    set_fatal(c, ETL_ERR_CANCELLED);
+  } else if (res->status == 401) {
+    diagf(c, ETL_SEV_ERROR, 0, NULL,
+          "mode: credentials refused (HTTP 401): check accessToken and accessTokenPassword");
+    set_fatal(c, ETL_ERR_AUTH);
+  }
+  if (c->fatal) {
+    if (a->kind == R_LISTING)
+      listing_free(a->listing);
+    arg_free(a);
+    return;
+  }
+  switch (a->kind) {
+  case R_LISTING:
+    on_listing(c, a->listing, res);
+    break;
+  case R_SOURCES:
+    on_sources(c, res);
+    break;
+  case R_DEFS:
+    on_defs(c, res);
+    break;
+  case R_QUERIES:
+    on_queries(c, a->report, res);
+    break;
+  case R_CHARTS:
+    on_charts(c, a, res);
+    break;
+  case R_USER:
+    on_user(c, a, res);
+    break;
+  }
+  arg_free(a);
+}
+
+static int request(struct mode_crawl *c, const char *url, const struct mode_hal_spec *spec,
+                   enum mode_fetch_priority prio, struct req_arg *a) {
+  if (mode_fetch_get(c->fetch, url, spec, prio, on_done, c, a) != 0) {
+    if (a->kind == R_LISTING)
+      listing_free(a->listing);
+    arg_free(a);
+    oom(c);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- entities of one report -------------------------------------------------------------- */
+
+static void finalize(struct mode_crawl *c, struct mode_report *r) {
+  c->assembler.sources = c->sources;
+  c->assembler.n_sources = c->n_sources;
+  c->assembler.defs = c->defs;
+  mode_assemble(&c->assembler, r);
+}
+
+/* ---- driving ----------------------------------------------------------------------------- */
+
+static void start(struct mode_crawl *c) {
+  c->started = 1;
+  emit(c, mode_entity_service(&c->assembler.ectx));
+  struct req_arg *a1 = calloc(1, sizeof *a1), *a2 = calloc(1, sizeof *a2);
+  char *u1 = ws_url(c, "/data_sources"), *u2 = ws_url(c, "/definitions");
+  char *tail = mode_asprintf("/spaces?filter=%s", filter_param(c));
+  char *u3 = tail ? ws_url(c, tail) : NULL;
+  struct listing *l = u3 ? listing_new(c, L_SPACES, u3, NULL, NULL) : NULL;
+  if (a1 == NULL || a2 == NULL || u1 == NULL || u2 == NULL || l == NULL) {
+    free(a1), free(a2);
+    listing_free(l);
+    oom(c);
+  } else {
+    a1->kind = R_SOURCES;
+    a2->kind = R_DEFS;
+    request(c, u1, &sources_spec, MODE_FETCH_URGENT, a1);
+    request(c, u2, &definitions_spec, MODE_FETCH_URGENT, a2);
+    listing_request(c, l);
+  }
+  free(u1), free(u2), free(u3), free(tail);
+}
+
+static void report_counters(struct mode_crawl *c) {
+  const struct mode_fetch_stats *s = mode_fetch_stats(c->fetch);
+  if (c->hooks.count) {
+    if (s->requests != c->reported.requests)
+      c->hooks.count(c->hooks.ctx, ETL_COUNTER_REQUESTS, s->requests - c->reported.requests);
+    if (s->retries != c->reported.retries)
+      c->hooks.count(c->hooks.ctx, ETL_COUNTER_RETRIES, s->retries - c->reported.retries);
+    if (s->throttled != c->reported.throttled)
+      c->hooks.count(c->hooks.ctx, ETL_COUNTER_THROTTLED, s->throttled - c->reported.throttled);
+    if (s->bytes != c->reported.bytes)
+      c->hooks.count(c->hooks.ctx, ETL_COUNTER_BYTES, s->bytes - c->reported.bytes);
+  }
+  c->reported = *s;
+}
+
+static int stop_requested(struct mode_crawl *c) {
+  return (c->interrupt && atomic_load(c->interrupt)) ||
+         (c->hooks.cancelled && c->hooks.cancelled(c->hooks.ctx));
+}
+
+int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
+  *out = NULL;
+  if (!c->started)
+    start(c);
+  for (;;) {
+    /* A stop request wins over entities already queued: the host asked to stop now. */
+    if (c->fatal != ETL_ERR_CANCELLED && stop_requested(c))
+      set_fatal(c, ETL_ERR_CANCELLED);
+    if (c->fatal == ETL_ERR_CANCELLED)
+      return c->fatal;
+    if (c->out_head) {
+      *out = c->out_head;
+      c->out_head = c->out_head->next;
+      if (c->out_head == NULL)
+        c->out_tail = NULL;
+      (*out)->next = NULL;
+      return ETL_OK;
+    }
+    if (c->fatal)
+      return c->fatal;
+    if (c->done)
+      return ETL_DONE;
+    unpark(c);
+    int left = mode_fetch_step(c->fetch, 100);
+    report_counters(c);
+    if (left < 0) {
+      diagf(c, ETL_SEV_ERROR, 0, NULL, "mode: the HTTP engine failed");
+      set_fatal(c, ETL_ERR_INTERNAL);
+    } else if (left == 0 && c->parked != NULL) {
+      /* Nothing in flight yet listings wait: never stall on the window, go on with one. */
+      struct listing *l = c->parked;
+      c->parked = l->next;
+      l->next = NULL;
+      listing_request(c, l);
+    } else if (left == 0 && c->out_head == NULL) {
+      finalize_ready(c); /* nothing outstanding: complete what waits on nothing */
+      if (c->active != NULL && c->out_head == NULL && !c->fatal) {
+        diagf(c, ETL_SEV_ERROR, 0, NULL, "mode: internal error: reports left incomplete");
+        set_fatal(c, ETL_ERR_INTERNAL);
+      }
+      if (c->out_head == NULL)
+        c->done = 1;
+    }
+  }
+}
+
+static void assembler_emit(void *ctx, struct mode_entity *e) {
+  emit(ctx, e);
+}
+
+static void assembler_diag(void *ctx, int severity, unsigned flags, const char *item,
+                           const char *message) {
+  struct mode_crawl *c = ctx;
+  if (c->hooks.diag)
+    c->hooks.diag(c->hooks.ctx, severity, flags, item, message);
+}
+
+static void assembler_filtered(void *ctx) {
+  struct mode_crawl *c = ctx;
+  if (c->hooks.count)
+    c->hooks.count(c->hooks.ctx, ETL_COUNTER_FILTERED, 1);
+}
+
+struct mode_crawl *mode_crawl_new(const struct mode_config *cfg, const char *service,
+                                  const struct mode_crawl_hooks *hooks,
+                                  const atomic_int *interrupt) {
+  struct mode_crawl *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->cfg = cfg;
+  if (hooks)
+    c->hooks = *hooks;
+  c->interrupt = interrupt;
+  c->service = strdup(service);
+  c->defs = sql_definitions_new();
+  c->max_active = cfg->concurrency * 4 + 60;
+  c->assembler.cfg = cfg;
+  c->assembler.ectx =
+      (struct mode_entity_ctx){c->service, cfg->host, cfg->workspace, cfg->include_owners};
+  c->assembler.owners = &c->owners;
+  c->assembler.ctx = c;
+  c->assembler.emit = assembler_emit;
+  c->assembler.diag = assembler_diag;
+  c->assembler.filtered = assembler_filtered;
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(c->assembler.today, sizeof c->assembler.today, "%Y-%m-%d", &tm);
+  struct mode_fetch_opts fo = {.http = {.username = cfg->token,
+                                        .password = cfg->secret,
+                                        .ca_bundle = cfg->ca_bundle,
+                                        .connect_timeout_ms = cfg->connect_timeout_ms,
+                                        .timeout_ms = cfg->timeout_ms,
+                                        .max_host_connections = cfg->concurrency,
+                                        .max_body = cfg->max_body,
+                                        .interrupt = interrupt},
+                               .rate = cfg->rate,
+                               .burst = cfg->burst,
+                               .concurrency = cfg->concurrency,
+                               .retry = {.max_attempts = cfg->max_attempts,
+                                         .base = 0.5,
+                                         .cap = 30,
+                                         .budget = cfg->retry_budget,
+                                         .rng = (uint64_t)now ^ (uint64_t)(uintptr_t)c},
+                               .max_value = cfg->max_body};
+  c->fetch = mode_fetch_new(&fo);
+  if (c->service == NULL || c->defs == NULL || c->fetch == NULL)
+    mode_crawl_free(&c);
+  return c;
+}
+
+/* A request abandoned at close: free what its argument owns. */
+static void drop_arg(void *owner, void *argp) {
+  (void)owner;
+  struct req_arg *a = argp;
+  if (a->kind == R_LISTING)
+    listing_free(a->listing);
+  arg_free(a);
+}
+
+void mode_crawl_free(struct mode_crawl **cp) {
+  if (cp == NULL || *cp == NULL)
+    return;
+  struct mode_crawl *c = *cp;
+  mode_fetch_free(&c->fetch, drop_arg);
+  while (c->parked) {
+    struct listing *l = c->parked;
+    c->parked = l->next;
+    listing_free(l);
+  }
+  while (c->active) {
+    struct mode_report *r = c->active;
+    c->active = r->next;
+    report_free(r);
+  }
+  while (c->out_head) {
+    struct mode_entity *e = c->out_head;
+    c->out_head = e->next;
+    mode_entity_free(e);
+  }
+  for (size_t i = 0; i < c->n_sources; i++) {
+    struct mode_data_source *d = &c->sources[i];
+    free(d->id), free(d->token), free(d->name), free(d->adapter), free(d->database);
+  }
+  free(c->sources);
+  sql_definitions_free(&c->defs);
+  mode_owners_free(&c->owners);
+  mode_strset_clear(&c->seen_reports);
+  mode_assembler_clear(&c->assembler);
+  free(c->service);
+  free(c);
+  *cp = NULL;
+}

@@ -1,0 +1,314 @@
+/*
+ * hal.c -- streaming field extraction from HAL+JSON with yajl's callback parser.
+ *
+ * The parser keeps the dotted path of the current position (keys joined by '.', "[]" for
+ * array elements). When a map opens at the item path ("_embedded.<list>[]", or the root) a
+ * record starts; a scalar whose path equals one of the item's field paths is stored; the
+ * record is complete when that map closes. Everything else is read and forgotten.
+ */
+#include "config.h"
+
+#include "hal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#define HAL_PATH_MAX 512
+#define HAL_DEPTH_MAX 128
+
+struct hal_frame {
+  size_t base_len; /* path length when the container opened */
+  int is_array;
+};
+
+struct mode_hal_parser {
+  const struct mode_hal_spec *spec;
+  size_t max_value;
+  yajl_handle yajl;
+  char **field_paths; /* owned: full paths of the fields */
+  char *item_path;    /* owned: full path of an item */
+  char *list_path;    /* owned: "_embedded.<list>" or NULL */
+  char path[HAL_PATH_MAX];
+  size_t path_len;
+  struct hal_frame frames[HAL_DEPTH_MAX];
+  int depth;
+  int overflow;   /* >0 while inside a path too long or deep to track */
+  int item_depth; /* depth of the current item's map, 0 when outside any item */
+  struct mode_hal_record cur;
+  struct mode_hal_record *records; /* owned */
+  size_t n_records, cap_records;
+  int list_seen;
+  int failed;
+  char error[160];
+};
+
+static void record_clear(struct mode_hal_record *r) {
+  if (r->fields == NULL)
+    return;
+  for (size_t i = 0; i < r->n_fields; i++) {
+    for (size_t j = 0; j < r->fields[i].n; j++)
+      free(r->fields[i].v[j]);
+    free(r->fields[i].v);
+  }
+  free(r->fields);
+  r->fields = NULL;
+  r->n_fields = 0;
+}
+
+static int fail(struct mode_hal_parser *p, const char *why) {
+  if (!p->failed) {
+    p->failed = 1;
+    snprintf(p->error, sizeof p->error, "%s", why);
+  }
+  return 0; /* tells yajl to stop */
+}
+
+static int path_push_key(struct mode_hal_parser *p, const unsigned char *key, size_t len) {
+  struct hal_frame *f = &p->frames[p->depth - 1];
+  p->path_len = f->base_len;
+  size_t need = len + (f->base_len ? 1 : 0);
+  if (p->path_len + need >= HAL_PATH_MAX) {
+    p->overflow = 1;
+    p->path[p->path_len] = '\0';
+    return 1;
+  }
+  p->overflow = 0;
+  if (f->base_len)
+    p->path[p->path_len++] = '.';
+  memcpy(p->path + p->path_len, key, len);
+  p->path_len += len;
+  p->path[p->path_len] = '\0';
+  return 1;
+}
+
+static int add_value(struct mode_hal_parser *p, const char *val, size_t len) {
+  if (p->item_depth == 0 || p->overflow)
+    return 1;
+  for (size_t i = 0; i < p->spec->n_fields; i++) {
+    if (strcmp(p->path, p->field_paths[i]) != 0)
+      continue;
+    if (len > p->max_value)
+      return fail(p, "a value exceeds the size limit");
+    struct mode_hal_value *v = &p->cur.fields[i];
+    char **nv = realloc(v->v, (v->n + 1) * sizeof *nv);
+    if (nv == NULL)
+      return fail(p, "out of memory");
+    v->v = nv;
+    v->v[v->n] = malloc(len + 1);
+    if (v->v[v->n] == NULL)
+      return fail(p, "out of memory");
+    memcpy(v->v[v->n], val, len);
+    v->v[v->n][len] = '\0';
+    v->n++;
+    return 1;
+  }
+  return 1;
+}
+
+static int cb_null(void *ctx) {
+  (void)ctx;
+  return 1;
+}
+static int cb_boolean(void *ctx, int b) {
+  return add_value(ctx, b ? "true" : "false", b ? 4 : 5);
+}
+static int cb_number(void *ctx, const char *s, size_t l) {
+  return add_value(ctx, s, l);
+}
+static int cb_string(void *ctx, const unsigned char *s, size_t l) {
+  return add_value(ctx, (const char *)s, l);
+}
+
+static int open_container(struct mode_hal_parser *p, int is_array) {
+  if (p->depth >= HAL_DEPTH_MAX)
+    return fail(p, "JSON nested too deeply");
+  if (is_array && p->list_path && !p->overflow && strcmp(p->path, p->list_path) == 0)
+    p->list_seen = 1;
+  int starts_item =
+      !is_array && p->item_depth == 0 && !p->overflow && strcmp(p->path, p->item_path) == 0;
+  p->frames[p->depth].base_len = p->path_len;
+  p->frames[p->depth].is_array = is_array;
+  p->depth++;
+  if (is_array) {
+    if (p->path_len + 2 >= HAL_PATH_MAX) {
+      p->overflow = 1;
+    } else {
+      memcpy(p->path + p->path_len, "[]", 3);
+      p->path_len += 2;
+    }
+  }
+  if (starts_item) {
+    p->item_depth = p->depth;
+    p->cur.n_fields = p->spec->n_fields;
+    p->cur.fields = calloc(p->spec->n_fields ? p->spec->n_fields : 1, sizeof *p->cur.fields);
+    if (p->cur.fields == NULL)
+      return fail(p, "out of memory");
+  }
+  return 1;
+}
+
+static int close_container(struct mode_hal_parser *p) {
+  if (p->item_depth == p->depth) {
+    if (p->n_records == p->cap_records) {
+      size_t cap = p->cap_records ? p->cap_records * 2 : 16;
+      struct mode_hal_record *r = realloc(p->records, cap * sizeof *r);
+      if (r == NULL)
+        return fail(p, "out of memory");
+      p->records = r;
+      p->cap_records = cap;
+    }
+    p->records[p->n_records++] = p->cur;
+    p->cur.fields = NULL;
+    p->item_depth = 0;
+  }
+  p->depth--;
+  p->path_len = p->frames[p->depth].base_len;
+  p->path[p->path_len] = '\0';
+  /* The enclosing map's key path is restored; the next key replaces it. */
+  p->overflow = 0;
+  return 1;
+}
+
+static int cb_start_map(void *ctx) {
+  return open_container(ctx, 0);
+}
+static int cb_end_map(void *ctx) {
+  return close_container(ctx);
+}
+static int cb_start_array(void *ctx) {
+  return open_container(ctx, 1);
+}
+static int cb_end_array(void *ctx) {
+  return close_container(ctx);
+}
+static int cb_map_key(void *ctx, const unsigned char *key, size_t len) {
+  return path_push_key(ctx, key, len);
+}
+
+static char *hal_join(const char *a, const char *b, const char *c);
+
+static const yajl_callbacks hal_callbacks = {cb_null,    cb_boolean,     NULL,         NULL,
+                                             cb_number,  cb_string,      cb_start_map, cb_map_key,
+                                             cb_end_map, cb_start_array, cb_end_array};
+
+struct mode_hal_parser *mode_hal_parser_new(const struct mode_hal_spec *spec, size_t max_value) {
+  struct mode_hal_parser *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return NULL;
+  p->spec = spec;
+  p->max_value = max_value;
+  if (spec->list) {
+    p->list_path = hal_join("_embedded.", spec->list, "");
+    p->item_path = hal_join("_embedded.", spec->list, "[]");
+  } else {
+    p->item_path = hal_join("", "", "");
+  }
+  p->field_paths = calloc(spec->n_fields ? spec->n_fields : 1, sizeof *p->field_paths);
+  if (p->item_path == NULL || (spec->list && p->list_path == NULL) || p->field_paths == NULL)
+    goto fail_alloc;
+  for (size_t i = 0; i < spec->n_fields; i++) {
+    p->field_paths[i] = hal_join(p->item_path, *p->item_path ? "." : "", spec->fields[i]);
+    if (p->field_paths[i] == NULL)
+      goto fail_alloc;
+  }
+  p->yajl = yajl_alloc(&hal_callbacks, NULL, p);
+  if (p->yajl == NULL)
+    goto fail_alloc;
+  return p;
+fail_alloc:
+  mode_hal_parser_free(&p);
+  return NULL;
+}
+
+static char *hal_join(const char *a, const char *b, const char *c) {
+  size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+  char *s = malloc(la + lb + lc + 1);
+  if (s == NULL)
+    return NULL;
+  memcpy(s, a, la);
+  memcpy(s + la, b, lb);
+  memcpy(s + la + lb, c, lc + 1);
+  return s;
+}
+
+static void set_yajl_error(struct mode_hal_parser *p, const unsigned char *buf, size_t len) {
+  if (p->failed)
+    return;
+  unsigned char *msg = yajl_get_error(p->yajl, 0, buf, len);
+  fail(p, msg ? (const char *)msg : "invalid JSON");
+  if (msg)
+    yajl_free_error(p->yajl, msg);
+}
+
+int mode_hal_feed(struct mode_hal_parser *p, const char *buf, size_t len) {
+  if (p->failed)
+    return -1;
+  if (yajl_parse(p->yajl, (const unsigned char *)buf, len) != yajl_status_ok) {
+    set_yajl_error(p, (const unsigned char *)buf, len);
+    return -1;
+  }
+  return 0;
+}
+
+int mode_hal_finish(struct mode_hal_parser *p) {
+  if (p->failed)
+    return -1;
+  if (yajl_complete_parse(p->yajl) != yajl_status_ok) {
+    set_yajl_error(p, NULL, 0);
+    return -1;
+  }
+  if (p->depth != 0 || (p->n_records == 0 && p->spec->list == NULL)) {
+    fail(p, "body is not a JSON object");
+    return -1;
+  }
+  return 0;
+}
+
+const char *mode_hal_error(const struct mode_hal_parser *p) {
+  return p->failed ? p->error : "no error";
+}
+
+int mode_hal_list_seen(const struct mode_hal_parser *p) {
+  return p->list_seen;
+}
+
+void mode_hal_take(struct mode_hal_parser *p, struct mode_hal_record **records, size_t *n) {
+  *records = p->records;
+  *n = p->n_records;
+  p->records = NULL;
+  p->n_records = p->cap_records = 0;
+}
+
+void mode_hal_parser_free(struct mode_hal_parser **pp) {
+  if (pp == NULL || *pp == NULL)
+    return;
+  struct mode_hal_parser *p = *pp;
+  if (p->yajl)
+    yajl_free(p->yajl);
+  if (p->field_paths)
+    for (size_t i = 0; i < p->spec->n_fields; i++)
+      free(p->field_paths[i]);
+  free(p->field_paths);
+  free(p->item_path);
+  free(p->list_path);
+  record_clear(&p->cur);
+  mode_hal_records_free(p->records, p->n_records);
+  free(p);
+  *pp = NULL;
+}
+
+const char *mode_hal_get(const struct mode_hal_record *r, size_t i) {
+  if (r == NULL || i >= r->n_fields || r->fields[i].n == 0)
+    return NULL;
+  return r->fields[i].v[0];
+}
+
+void mode_hal_records_free(struct mode_hal_record *records, size_t n) {
+  if (records == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    record_clear(&records[i]);
+  free(records);
+}

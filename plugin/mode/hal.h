@@ -1,0 +1,56 @@
+/*
+ * hal.h -- a streaming extractor for Mode's HAL+JSON bodies. Bytes are fed as curl delivers
+ * them into yajl's callback parser; only the requested fields of each item are kept, so a
+ * 5 MB chart body costs a few strings, not 5 MB. Knows JSON paths, not what a report is.
+ *
+ * Paths are dotted keys relative to one item, "[]" marking array elements:
+ *   "token", "view_vegas.title", "_links.share.href", "imported_datasets[].token".
+ * A spec with list "reports" yields one record per element of `_embedded.reports[]`; a spec
+ * with list NULL yields one record for the root object.
+ */
+#ifndef MODE_HAL_H
+#define MODE_HAL_H
+
+#include <stddef.h>
+
+struct mode_hal_spec {
+  const char *list;          /* name under _embedded, or NULL for the root object */
+  const char *const *fields; /* item-relative paths */
+  size_t n_fields;
+};
+
+/* One field's values: strings as unescaped text, numbers as written, booleans as
+ * "true"/"false"; JSON null is not stored. Usually one value; several for "[]" paths. */
+struct mode_hal_value {
+  char **v; /* owned */
+  size_t n;
+};
+
+/* One extracted item: fields[i] answers spec->fields[i]. */
+struct mode_hal_record {
+  struct mode_hal_value *fields; /* owned, n_fields long */
+  size_t n_fields;
+};
+
+struct mode_hal_parser;
+
+/* Creates a parser for spec (which must outlive it); values longer than max_value bytes make
+ * the body malformed. Returns NULL on OOM. */
+struct mode_hal_parser *mode_hal_parser_new(const struct mode_hal_spec *spec, size_t max_value);
+/* Feeds bytes. Returns 0, or -1 once the body is known to be malformed (see error). */
+int mode_hal_feed(struct mode_hal_parser *p, const char *buf, size_t len);
+/* Ends the body. Returns 0 when the whole body was valid JSON, -1 otherwise. */
+int mode_hal_finish(struct mode_hal_parser *p);
+/* A one-line reason when feed/finish failed; never NULL. */
+const char *mode_hal_error(const struct mode_hal_parser *p);
+/* Whether `_embedded.<list>` was present as an array (list specs only). */
+int mode_hal_list_seen(const struct mode_hal_parser *p);
+/* Moves the records out (caller owns them; free with mode_hal_records_free). */
+void mode_hal_take(struct mode_hal_parser *p, struct mode_hal_record **records, size_t *n);
+void mode_hal_parser_free(struct mode_hal_parser **p);
+
+/* First value of field i, or NULL when absent/null. */
+const char *mode_hal_get(const struct mode_hal_record *r, size_t i);
+void mode_hal_records_free(struct mode_hal_record *records, size_t n);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * model.h -- what the connector remembers of Mode's objects while it assembles entities.
+ * Plain data: every char * is owned by the struct that holds it (free with the matching
+ * mode_*_clear function in crawl.c / owners.c).
+ */
+#ifndef MODE_MODEL_H
+#define MODE_MODEL_H
+
+#include <stddef.h>
+
+struct mode_data_source {
+  char *id; /* numeric id as text */
+  char *token;
+  char *name;
+  char *adapter;  /* "jdbc:postgresql", "bigquery", ... */
+  char *database; /* database, or BigQuery's project */
+};
+
+struct mode_query {
+  char *token;
+  char *name;
+  char *raw_query;
+  char *data_source_id;
+};
+
+struct mode_chart {
+  char *token;
+  char *title;
+  char *type;     /* Mode's chart type as it says it ("table", "bar", ...) */
+  char *viz_href; /* _links.report_viz_web.href */
+  char *description;
+  char *query_name; /* the query it draws, for a fallback title */
+};
+
+struct mode_report {
+  char *token;
+  char *name;
+  char *description;
+  char *space_name; /* the collection's name: the dashboard's project */
+  char *creator;    /* username from _links.creator.href */
+  char *share_href;
+  char *web_href;
+  long chart_count; /* -1 when the listing did not say */
+  long view_count;  /* -1 when unknown */
+  int is_dataset;
+  int archived;
+  char **imported; /* tokens of imported datasets */
+  size_t n_imported;
+  struct mode_query *queries;
+  size_t n_queries;
+  struct mode_chart *charts;
+  size_t n_charts;
+  int pending;      /* requests not yet answered */
+  int queries_lost; /* its queries could not be fetched */
+  int charts_lost;  /* some charts could not be fetched */
+  int gone;         /* 404 since it was listed: emit nothing */
+  int waiting_user; /* waiting for its creator's details */
+  struct mode_report *next;
+};
+
+struct mode_user {
+  char *username;
+  char *name;
+  char *email;
+};
+
+#endif

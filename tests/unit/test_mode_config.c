@@ -1,0 +1,236 @@
+/*
+ * test_mode_config.c -- the Mode connector's configuration: defaults, errors that name the
+ * key, snake_case, insecure http, filter patterns with OpenMetadata's semantics, lineage
+ * settings, and secrets kept out of messages.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "filter.h"
+#include "testutil.h"
+
+struct warnings {
+  int n;
+  char last[512];
+};
+
+static void on_warn(void *ctx, const char *msg) {
+  struct warnings *w = ctx;
+  w->n++;
+  snprintf(w->last, sizeof w->last, "%s", msg);
+}
+
+static int parse(const char *conn, const char *src, struct mode_config *c, char *err,
+                 struct warnings *w) {
+  return mode_config_parse(conn, strlen(conn), src, src ? strlen(src) : 0, c, on_warn, w, err, 512);
+}
+
+#define BASE                                                                                       \
+  "\"accessToken\":\"tok\",\"accessTokenPassword\":\"SECRET123\",\"workspaceName\":\"acme\""
+
+START_TEST(defaults_of_a_minimal_config) {
+  struct mode_config c;
+  char err[512];
+  struct warnings w = {0};
+  ck_assert_int_eq(parse("{" BASE "}", NULL, &c, err, &w), 0);
+  ck_assert_str_eq(c.host, "https://app.mode.com");
+  ck_assert_str_eq(c.workspace, "acme");
+  ck_assert_int_eq(c.filter_custom, 0);
+  ck_assert(c.rate > 3.5 && c.rate < 4.0);
+  ck_assert_int_eq(c.include_owners, 1);
+  ck_assert_int_eq(c.include_data_models, 1);
+  ck_assert_int_eq(w.n, 0);
+  mode_config_free(&c);
+}
+END_TEST
+
+static const struct {
+  const char *conn, *src, *key_in_error;
+} bad_configs[] = {
+    {"{\"accessToken\":\"t\",\"accessTokenPassword\":\"s\"}", NULL,
+     "serviceConnection.config.workspaceName"},
+    {"{\"accessTokenPassword\":\"s\",\"workspaceName\":\"w\"}", NULL,
+     "serviceConnection.config.accessToken"},
+    {"{\"accessToken\":\"t\",\"workspaceName\":\"w\"}", NULL,
+     "serviceConnection.config.accessTokenPassword"},
+    {"{" BASE ",\"hostPort\":\"http://mode.example.com\"}", NULL,
+     "serviceConnection.config.hostPort"},
+    {"{" BASE ",\"hostPort\":\"ftp://mode.example.com\"}", NULL,
+     "serviceConnection.config.hostPort"},
+    {"{" BASE ",\"hostPort\":\"not a url\"}", NULL, "serviceConnection.config.hostPort"},
+    {"{" BASE ",\"filterQueryParam\":\"everything\"}", NULL,
+     "serviceConnection.config.filterQueryParam"},
+    {"{" BASE ",\"concurrency\":\"many\"}", NULL, "serviceConnection.config.concurrency"},
+    {"{" BASE ",\"concurrency\":0}", NULL, "serviceConnection.config.concurrency"},
+    {"{" BASE ",\"requestsPerSecond\":-1}", NULL, "serviceConnection.config.requestsPerSecond"},
+    {"{" BASE ",\"wrkspaceName\":\"x\"}", NULL, "serviceConnection.config.wrkspaceName"},
+    {"{" BASE ",\"includeOwners\":true}", NULL, "serviceConnection.config.includeOwners"},
+    {"{" BASE "}", "{\"dashboardFilterPattern\":{\"includes\":[\"(unclosed\"]}}",
+     "sourceConfig.config.dashboardFilterPattern.includes[0]"},
+    {"{" BASE "}", "{\"chartFilterPattern\":{\"include\":[\"x\"]}}",
+     "sourceConfig.config.chartFilterPattern.include"},
+    {"{" BASE "}", "{\"includeDataModels\":\"yes\"}", "sourceConfig.config.includeDataModels"},
+    {"{" BASE "}", "{\"lineageInformation\":{\"dbServicePrefixes\":[1]}}",
+     "sourceConfig.config.lineageInformation.dbServicePrefixes[0]"},
+    {"{" BASE "}", "{\"dataSourceServiceMap\":{\"PostgreSQL\":5}}",
+     "sourceConfig.config.dataSourceServiceMap.PostgreSQL"},
+    {"{" BASE ",\"workspaceName\":\"a/b\"}", NULL, "serviceConnection.config.workspaceName"},
+    {"{" BASE ",\"hostPort\":\"https://u:SECRET123@x y\"}", NULL,
+     "serviceConnection.config.hostPort"},
+    {"[1]", NULL, "serviceConnection.config"},
+    {"{\"accessToken\":", NULL, "serviceConnection.config"},
+};
+
+START_TEST(errors_name_the_key) {
+  struct mode_config c;
+  char err[512] = "";
+  struct warnings w = {0};
+  ck_assert_int_eq(parse(bad_configs[_i].conn, bad_configs[_i].src, &c, err, &w), -1);
+  ck_assert_msg(strstr(err, bad_configs[_i].key_in_error) != NULL, "case %d: '%s' lacks '%s'", _i,
+                err, bad_configs[_i].key_in_error);
+  ck_assert_msg(strstr(err, "SECRET123") == NULL, "secret leaked: %s", err);
+}
+END_TEST
+
+START_TEST(insecure_http_only_to_loopback_or_when_allowed) {
+  struct mode_config c;
+  char err[512];
+  struct warnings w = {0};
+  ck_assert_int_eq(parse("{" BASE ",\"hostPort\":\"http://127.0.0.1:8080/\"}", NULL, &c, err, &w),
+                   0);
+  ck_assert_str_eq(c.host, "http://127.0.0.1:8080");
+  mode_config_free(&c);
+  ck_assert_int_eq(parse("{" BASE ",\"hostPort\":\"http://mode.internal\"}", NULL, &c, err, &w),
+                   -1);
+  ck_assert_ptr_nonnull(strstr(err, "allowInsecureHttp"));
+  ck_assert_int_eq(parse("{" BASE
+                         ",\"hostPort\":\"http://mode.internal\",\"allowInsecureHttp\":true}",
+                         NULL, &c, err, &w),
+                   0);
+  mode_config_free(&c);
+}
+END_TEST
+
+START_TEST(snake_case_is_accepted_with_a_warning) {
+  struct mode_config c;
+  char err[512];
+  struct warnings w = {0};
+  ck_assert_int_eq(parse("{\"access_token\":\"t\",\"access_token_password\":\"s\","
+                         "\"workspace_name\":\"acme\",\"filter_query_param\":\"filter=custom\"}",
+                         "{\"include_owners\":false}", &c, err, &w),
+                   0);
+  ck_assert_str_eq(c.workspace, "acme");
+  ck_assert_int_eq(c.filter_custom, 1);
+  ck_assert_int_eq(c.include_owners, 0);
+  ck_assert_int_eq(w.n, 5);
+  ck_assert_ptr_nonnull(strstr(w.last, "includeOwners"));
+  mode_config_free(&c);
+}
+END_TEST
+
+START_TEST(unknown_source_config_keys_warn) {
+  struct mode_config c;
+  char err[512];
+  struct warnings w = {0};
+  ck_assert_int_eq(parse("{" BASE "}",
+                         "{\"type\":\"DashboardMetadata\",\"markDeletedDataModels\":true,"
+                         "\"someFutureKey\":1}",
+                         &c, err, &w),
+                   0);
+  ck_assert_int_eq(w.n, 1);
+  ck_assert_ptr_nonnull(strstr(w.last, "sourceConfig.config.someFutureKey"));
+  mode_config_free(&c);
+}
+END_TEST
+
+START_TEST(lineage_settings_and_service_map) {
+  struct mode_config c;
+  char err[512];
+  struct warnings w = {0};
+  ck_assert_int_eq(parse("{" BASE ",\"dataSourceServiceMap\":{\"PostgreSQL\":\"pg_prod\","
+                         "\"34506\":\"snow\"}}",
+                         "{\"lineageInformation\":{\"dbServicePrefixes\":[\"a.db1\",\"b\"]},"
+                         "\"dbServiceNames\":[\"legacy\"]}",
+                         &c, err, &w),
+                   0);
+  ck_assert_uint_eq(c.n_db_service_prefixes, 2);
+  ck_assert_str_eq(c.db_service_prefixes[0], "a.db1");
+  ck_assert_uint_eq(c.n_db_service_names, 1);
+  ck_assert_str_eq(mode_config_mapped_service(&c, "PostgreSQL", "x", "1"), "pg_prod");
+  ck_assert_str_eq(mode_config_mapped_service(&c, "Other", "tok", "34506"), "snow");
+  ck_assert_ptr_null(mode_config_mapped_service(&c, "Other", "tok", "1"));
+  mode_config_free(&c);
+}
+END_TEST
+
+START_TEST(source_config_filters_replace_connection_ones) {
+  struct mode_config c;
+  char err[512];
+  struct warnings w = {0};
+  ck_assert_int_eq(parse("{" BASE ",\"dashboardFilterPattern\":{\"includes\":[\"^A\"]}}",
+                         "{\"dashboardFilterPattern\":{\"excludes\":[\"^tmp\"]}}", &c, err, &w),
+                   0);
+  ck_assert_int_eq(mode_filter_allows(&c.dashboards, "Beta"), 1);
+  ck_assert_int_eq(mode_filter_allows(&c.dashboards, "tmp report"), 0);
+  mode_config_free(&c);
+}
+END_TEST
+
+/* OpenMetadata's semantics: re.match (anchored at the start), includes win over excludes. */
+static const struct {
+  const char *includes[3], *excludes[3], *name;
+  int allowed;
+} filter_cases[] = {
+    {{NULL}, {NULL}, "anything", 1},
+    {{"^Sales", NULL}, {NULL}, "Sales Q1", 1},
+    {{"^Sales", NULL}, {NULL}, "Q1 Sales", 0},
+    {{"Sales", NULL}, {NULL}, "Q1 Sales", 0}, /* re.match anchors at the start */
+    {{".*Sales", NULL}, {NULL}, "Q1 Sales", 1},
+    {{"sales", NULL}, {NULL}, "Sales", 0}, /* case-sensitive */
+    {{NULL}, {"^tmp", NULL}, "tmp_x", 0},
+    {{NULL}, {"^tmp", NULL}, "x_tmp", 1},
+    {{"^a", NULL}, {"^ab", NULL}, "abc", 1}, /* includes take precedence */
+    {{"^a", "^b", NULL}, {NULL}, "bx", 1},
+    {{"^a", NULL}, {NULL}, "", 0},
+    {{NULL}, {"^a", NULL}, NULL, 0},
+};
+
+START_TEST(filter_semantics) {
+  struct mode_filter f = {0};
+  char err[128];
+  for (int k = 0; k < 3 && filter_cases[_i].includes[k]; k++)
+    ck_assert_int_eq(mode_filter_add(&f, 1, filter_cases[_i].includes[k], err, sizeof err), 0);
+  for (int k = 0; k < 3 && filter_cases[_i].excludes[k]; k++)
+    ck_assert_int_eq(mode_filter_add(&f, 0, filter_cases[_i].excludes[k], err, sizeof err), 0);
+  ck_assert_msg(mode_filter_allows(&f, filter_cases[_i].name) == filter_cases[_i].allowed,
+                "case %d (%s)", _i, filter_cases[_i].name ? filter_cases[_i].name : "NULL");
+  mode_filter_free(&f);
+}
+END_TEST
+
+START_TEST(schema_is_json_with_required_keys) {
+  ck_assert_ptr_nonnull(strstr(mode_config_schema, "\"required\":[\"accessToken\""));
+  ck_assert_ptr_nonnull(strstr(mode_config_schema, "\"workspaceName\""));
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("mode_config");
+  TCase *tc = tcase_create("config");
+  tcase_add_test(tc, defaults_of_a_minimal_config);
+  tcase_add_loop_test(tc, errors_name_the_key, 0,
+                      (int)(sizeof bad_configs / sizeof bad_configs[0]));
+  tcase_add_test(tc, insecure_http_only_to_loopback_or_when_allowed);
+  tcase_add_test(tc, snake_case_is_accepted_with_a_warning);
+  tcase_add_test(tc, unknown_source_config_keys_warn);
+  tcase_add_test(tc, lineage_settings_and_service_map);
+  tcase_add_test(tc, source_config_filters_replace_connection_ones);
+  tcase_add_loop_test(tc, filter_semantics, 0, (int)(sizeof filter_cases / sizeof filter_cases[0]));
+  tcase_add_test(tc, schema_is_json_with_required_keys);
+  suite_add_tcase(s, tc);
+  return test_run_suite(s);
+}

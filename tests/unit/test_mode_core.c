@@ -1,0 +1,508 @@
+/*
+ * test_mode_core.c -- the Mode connector's parts: HAL extraction from the recorded bodies fed
+ * in small pieces, the pager's end-of-listing rules, chart type mapping, FQNs, entity shapes,
+ * the rate limiter's arithmetic, the retry policy, owners and table lineage naming.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "conf.h"
+#include "entities.h"
+#include "hal.h"
+#include "lineage.h"
+#include "owners.h"
+#include "pager.h"
+#include "plugin/sql/sql_lineage.h"
+#include "ratelimit.h"
+#include "retry.h"
+#include "testutil.h"
+
+/* ---- hal -------------------------------------------------------------------------------- */
+
+static char *sample(const char *name) {
+  char *path = test_path("%s/mode-api-samples/setup/%s", test_shared_dir(), name);
+  char *text = test_read_file(path, NULL);
+  ck_assert_msg(text != NULL, "cannot read %s", path);
+  free(path);
+  return text;
+}
+
+/* Feeds text in pieces of `chunk` bytes, as curl's write callback would. */
+static struct mode_hal_parser *feed(const struct mode_hal_spec *spec, const char *text,
+                                    size_t chunk, int *rc) {
+  struct mode_hal_parser *p = mode_hal_parser_new(spec, 1 << 20);
+  ck_assert_ptr_nonnull(p);
+  size_t len = strlen(text);
+  *rc = 0;
+  for (size_t off = 0; off < len && *rc == 0; off += chunk)
+    *rc = mode_hal_feed(p, text + off, len - off < chunk ? len - off : chunk);
+  if (*rc == 0)
+    *rc = mode_hal_finish(p);
+  return p;
+}
+
+static const char *const report_fields[] = {
+    "token", "name", "chart_count", "_links.creator.href", "imported_datasets[].token", "archived"};
+static const struct mode_hal_spec reports_spec = {"reports", report_fields, 6};
+
+START_TEST(hal_extracts_report_fields_in_any_chunking) {
+  static const size_t chunks[] = {1, 7, 4096};
+  char *text = sample("reports_75737b70402e.json");
+  for (size_t k = 0; k < 3; k++) {
+    int rc;
+    struct mode_hal_parser *p = feed(&reports_spec, text, chunks[k], &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(mode_hal_list_seen(p), 1);
+    struct mode_hal_record *recs;
+    size_t n;
+    mode_hal_take(p, &recs, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(mode_hal_get(&recs[0], 0), "9d2da37fa91e");
+    ck_assert_str_eq(mode_hal_get(&recs[0], 1), "Report 1");
+    ck_assert_str_eq(mode_hal_get(&recs[0], 2), "1");
+    ck_assert_str_eq(mode_hal_get(&recs[0], 3), "/api/modeuser");
+    ck_assert_uint_eq(recs[0].fields[4].n, 1);
+    ck_assert_str_eq(recs[0].fields[4].v[0], "24f66e1701b6");
+    ck_assert_str_eq(mode_hal_get(&recs[0], 5), "false");
+    mode_hal_records_free(recs, n);
+    mode_hal_parser_free(&p);
+    ck_assert_ptr_null(p);
+  }
+  free(text);
+}
+END_TEST
+
+START_TEST(hal_nested_chart_fields) {
+  static const char *const f[] = {"token", "view_vegas.title", "view_vegas.chartType",
+                                  "_links.report_viz_web.href", "view.selectedChart"};
+  static const struct mode_hal_spec spec = {"charts", f, 5};
+  char *text = sample("charts.json");
+  int rc;
+  struct mode_hal_parser *p = feed(&spec, text, 13, &rc);
+  ck_assert_int_eq(rc, 0);
+  struct mode_hal_record *recs;
+  size_t n;
+  mode_hal_take(p, &recs, &n);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_str_eq(mode_hal_get(&recs[0], 0), "f622b9ee725b");
+  ck_assert_str_eq(mode_hal_get(&recs[0], 1), "Customer Staff Table");
+  ck_assert_str_eq(mode_hal_get(&recs[0], 2), "table");
+  ck_assert_str_eq(mode_hal_get(&recs[0], 3), "/acryltest/reports/9d2da37fa91e/viz/f622b9ee725b");
+  ck_assert_ptr_null(mode_hal_get(&recs[0], 4));
+  mode_hal_records_free(recs, n);
+  mode_hal_parser_free(&p);
+  free(text);
+}
+END_TEST
+
+START_TEST(hal_root_object_and_nulls) {
+  static const char *const f[] = {"username", "email", "name"};
+  static const struct mode_hal_spec spec = {NULL, f, 3};
+  int rc;
+  struct mode_hal_parser *p =
+      feed(&spec, "{\"username\":\"u\",\"email\":null,\"name\":\"N\\u00e9\",\"x\":{\"name\":1}}", 3,
+           &rc);
+  ck_assert_int_eq(rc, 0);
+  struct mode_hal_record *recs;
+  size_t n;
+  mode_hal_take(p, &recs, &n);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_str_eq(mode_hal_get(&recs[0], 0), "u");
+  ck_assert_ptr_null(mode_hal_get(&recs[0], 1));
+  ck_assert_str_eq(mode_hal_get(&recs[0], 2), "N\xc3\xa9");
+  mode_hal_records_free(recs, n);
+  mode_hal_parser_free(&p);
+}
+END_TEST
+
+static const struct {
+  const char *body;
+  int rc, list_seen;
+  size_t n;
+} hal_cases[] = {
+    {"{", -1, 0, 0},                                               /* DataHub's malformed body */
+    {"{\"_embedded\":{\"reports\":[{\"token\":\"a\"},", -1, 1, 0}, /* truncated */
+    {"{\"_links\":{\"self\":{\"href\":\"\"}},\"_embedded\":{}}", 0, 0, 0}, /* no list at all */
+    {"{\"_embedded\":{\"reports\":[]}}", 0, 1, 0},
+    {"{\"_embedded\":{\"reports\":[{\"token\":\"a\"},{\"token\":\"b\"}]}}", 0, 1, 2},
+    {"[1,2,3]", 0, 0, 0},
+    {"{\"_embedded\":{\"reports\":[{\"token\":\"a\"}]}} trailing", -1, 1, 1},
+    {"<html>502 Bad Gateway</html>", -1, 0, 0},
+};
+
+START_TEST(hal_malformed_and_edge_bodies) {
+  int rc;
+  struct mode_hal_parser *p = feed(&reports_spec, hal_cases[_i].body, 5, &rc);
+  ck_assert_int_eq(rc, hal_cases[_i].rc);
+  if (rc != 0)
+    ck_assert_str_ne(mode_hal_error(p), "no error");
+  else {
+    ck_assert_int_eq(mode_hal_list_seen(p), hal_cases[_i].list_seen);
+    struct mode_hal_record *recs;
+    size_t n;
+    mode_hal_take(p, &recs, &n);
+    ck_assert_uint_eq(n, hal_cases[_i].n);
+    mode_hal_records_free(recs, n);
+  }
+  mode_hal_parser_free(&p);
+}
+END_TEST
+
+START_TEST(hal_value_cap) {
+  static const char *const f[] = {"raw_query"};
+  static const struct mode_hal_spec spec = {"queries", f, 1};
+  struct mode_hal_parser *p = mode_hal_parser_new(&spec, 8);
+  const char *body = "{\"_embedded\":{\"queries\":[{\"raw_query\":\"SELECT * FROM big\"}]}}";
+  int rc = mode_hal_feed(p, body, strlen(body));
+  if (rc == 0)
+    rc = mode_hal_finish(p);
+  ck_assert_int_eq(rc, -1);
+  ck_assert_ptr_nonnull(strstr(mode_hal_error(p), "size limit"));
+  mode_hal_parser_free(&p);
+}
+END_TEST
+
+/* ---- pager ------------------------------------------------------------------------------ */
+
+static enum mode_page_verdict page(struct mode_pager *pg, const char *const *tokens, size_t n,
+                                   int seen, int *fresh) {
+  return mode_pager_page(pg, tokens, n, seen, fresh);
+}
+
+START_TEST(pager_a_short_page_is_not_the_end) {
+  struct mode_pager pg;
+  int fresh[30];
+  ck_assert_int_eq(mode_pager_init(&pg, "http://h/api/w/spaces/s/reports", 30, 100), 0);
+  char *url = mode_pager_url(&pg);
+  ck_assert_str_eq(url, "http://h/api/w/spaces/s/reports?per_page=30&page=1");
+  free(url);
+  const char *p1[] = {"a", "b"};
+  ck_assert_int_eq(page(&pg, p1, 2, 1, fresh), MODE_PAGE_MORE); /* 2 < 30, still go on */
+  url = mode_pager_url(&pg);
+  ck_assert_str_eq(url, "http://h/api/w/spaces/s/reports?per_page=30&page=2");
+  free(url);
+  const char *p2[] = {"b", "c"};
+  ck_assert_int_eq(page(&pg, p2, 2, 1, fresh), MODE_PAGE_MORE);
+  ck_assert_int_eq(fresh[0], 0); /* b was seen on page 1 */
+  ck_assert_int_eq(fresh[1], 1);
+  ck_assert_int_eq(page(&pg, NULL, 0, 1, fresh), MODE_PAGE_EMPTY);
+  mode_pager_free(&pg);
+}
+END_TEST
+
+START_TEST(pager_ends_on_repeat_missing_and_cap) {
+  struct mode_pager pg;
+  int fresh[4];
+  const char *p1[] = {"a", "b"};
+  ck_assert_int_eq(mode_pager_init(&pg, "http://h/x?filter=all", 30, 3), 0);
+  char *url = mode_pager_url(&pg);
+  ck_assert_str_eq(url, "http://h/x?filter=all&per_page=30&page=1");
+  free(url);
+  ck_assert_int_eq(page(&pg, p1, 2, 1, fresh), MODE_PAGE_MORE);
+  ck_assert_int_eq(page(&pg, p1, 2, 1, fresh), MODE_PAGE_REPEATED); /* ignores page= */
+  mode_pager_free(&pg);
+
+  ck_assert_int_eq(mode_pager_init(&pg, "http://h/x", 30, 3), 0);
+  ck_assert_int_eq(page(&pg, NULL, 0, 0, fresh), MODE_PAGE_MISSING); /* 204 or no list */
+  mode_pager_free(&pg);
+
+  ck_assert_int_eq(mode_pager_init(&pg, "http://h/x", 1, 2), 0);
+  const char *a[] = {"a"}, *b[] = {"b"};
+  ck_assert_int_eq(page(&pg, a, 1, 1, fresh), MODE_PAGE_MORE);
+  ck_assert_int_eq(page(&pg, b, 1, 1, fresh), MODE_PAGE_CAPPED);
+  mode_pager_free(&pg);
+}
+END_TEST
+
+/* ---- naming ------------------------------------------------------------------------------ */
+
+static const struct {
+  const char *mode, *om;
+} chart_cases[] = {
+    {"table", "Table"},         {"pivotTable", "Table"}, {"bar", "Bar"},
+    {"hStackedBar100", "Bar"},  {"line", "Line"},        {"area", "Area"},
+    {"totalArea", "Area"},      {"pie", "Pie"},          {"donut", "Pie"},
+    {"scatter", "Scatter"},     {"bigValue", "Text"},    {"bigNumber", "Text"},
+    {"histogram", "Histogram"}, {"boxPlot", "BoxPlot"},  {"heatmap", "Heatmap"},
+    {"TABLE", "Table"},         {"linePlusBar", "Bar"},  {"vegas", "Other"},
+    {"somethingNew", "Other"},  {NULL, "Other"},
+};
+
+START_TEST(chart_types_map_to_openmetadata) {
+  ck_assert_str_eq(mode_chart_type(chart_cases[_i].mode), chart_cases[_i].om);
+}
+END_TEST
+
+START_TEST(fqn_quotes_dotted_parts_and_stars_unknowns) {
+  const char *a[] = {"mode_svc", "9d2da37fa91e"};
+  char *f = mode_fqn(a, 2);
+  ck_assert_str_eq(f, "mode_svc.9d2da37fa91e");
+  free(f);
+  const char *b[] = {"svc", NULL, "public", "orders"};
+  f = mode_fqn(b, 4);
+  ck_assert_str_eq(f, "svc.*.public.orders");
+  free(f);
+  const char *c[] = {"my.svc", "analytics-prod", "web", "page.views"};
+  f = mode_fqn(c, 4);
+  ck_assert_str_eq(f, "\"my.svc\".analytics-prod.web.\"page.views\"");
+  free(f);
+}
+END_TEST
+
+static yajl_val parse_entity(const struct mode_entity *e) {
+  char err[128];
+  char *copy = strndup(e->json, e->json_len);
+  yajl_val v = yajl_tree_parse(copy, err, sizeof err);
+  free(copy);
+  ck_assert_msg(v != NULL, "entity JSON invalid: %s", err);
+  return v;
+}
+
+static const char *str_at(yajl_val v, const char *a, const char *b, const char *c) {
+  const char *path[] = {a, b, c, NULL};
+  yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+  return s ? YAJL_GET_STRING(s) : NULL;
+}
+
+START_TEST(entities_have_the_documented_shapes) {
+  struct mode_entity_ctx ctx = {"mode_svc", "https://app.mode.com", "acme", 1};
+  struct mode_report r = {.token = "9d2da37fa91e",
+                          .name = "Report 1",
+                          .space_name = "Coll",
+                          .share_href = "/acme/reports/9d2da37fa91e",
+                          .view_count = 6};
+  struct mode_chart ch = {
+      .token = "f622b9ee725b", .title = NULL, .type = "hBar", .query_name = "Q\xff"};
+  struct mode_user u = {"modeuser", "Jawad", NULL};
+  struct mode_entity *e = mode_entity_chart(&ctx, &r, &ch, &u);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_str_eq(e->kind, "chart");
+  yajl_val v = parse_entity(e);
+  ck_assert_str_eq(str_at(v, "data", "chartType", NULL), "Bar");
+  ck_assert_str_eq(str_at(v, "data", "displayName", NULL), "Q\xef\xbf\xbd (Bar chart)");
+  ck_assert_str_eq(str_at(v, "data", "sourceUrl", NULL),
+                   "https://app.mode.com/acme/reports/9d2da37fa91e/viz/f622b9ee725b");
+  const char *owners[] = {"owners", NULL};
+  yajl_val o = yajl_tree_get(v, owners, yajl_t_array);
+  ck_assert_ptr_nonnull(o);
+  ck_assert_str_eq(str_at(YAJL_GET_ARRAY(o)->values[0], "name", NULL, NULL), "modeuser");
+  yajl_tree_free(v);
+  mode_entity_free(e);
+
+  e = mode_entity_datamodel(&ctx, "6e26a9f3d4e2", "Customer and staff", "SELECT 1", "Coll");
+  v = parse_entity(e);
+  ck_assert_str_eq(str_at(v, "data", "dataModelType", NULL), "ModeDataModel");
+  const char *cols[] = {"data", "columns", NULL};
+  ck_assert_ptr_nonnull(yajl_tree_get(v, cols, yajl_t_array));
+  yajl_tree_free(v);
+  mode_entity_free(e);
+
+  struct mode_table_end t = {NULL, "dvdrental", NULL, "customer"};
+  e = mode_entity_lineage("table", "*.dvdrental.*.customer", "dashboardDataModel", "mode_svc.q",
+                          "SELECT", &t);
+  ck_assert_str_eq(e->id, "*.dvdrental.*.customer -> mode_svc.q");
+  v = parse_entity(e);
+  ck_assert_str_eq(str_at(v, "data", "lineageDetails", "source"), "DashboardLineage");
+  const char *svc[] = {"fromTable", "service", NULL};
+  ck_assert(YAJL_IS_NULL(yajl_tree_get(v, svc, yajl_t_any)));
+  yajl_tree_free(v);
+  mode_entity_free(e);
+
+  e = mode_entity_usage(&ctx, "9d2da37fa91e", 6, "2024-05-01");
+  v = parse_entity(e);
+  ck_assert_str_eq(str_at(v, "entity", "fullyQualifiedName", NULL), "mode_svc.9d2da37fa91e");
+  yajl_tree_free(v);
+  mode_entity_free(e);
+}
+END_TEST
+
+/* ---- rate limit and retry ---------------------------------------------------------------- */
+
+START_TEST(ratelimit_paces_at_the_rate) {
+  struct mode_ratelimit rl;
+  mode_ratelimit_init(&rl, 4.0, 1, 100.0);
+  ck_assert(mode_ratelimit_delay(&rl, 100.0) == 0);
+  mode_ratelimit_take(&rl, 100.0);
+  ck_assert(fabs(mode_ratelimit_delay(&rl, 100.0) - 0.25) < 1e-9);
+  ck_assert(fabs(mode_ratelimit_delay(&rl, 100.1) - 0.15) < 1e-9);
+  ck_assert(mode_ratelimit_delay(&rl, 100.25) < 1e-9);
+  /* No burst beyond capacity after idling. */
+  mode_ratelimit_take(&rl, 200.0);
+  ck_assert(mode_ratelimit_delay(&rl, 200.0) > 0.2);
+  /* At most burst + 10 * rate requests in any 10 s: 41 with 4/s, 39 with 3.8/s. */
+  mode_ratelimit_init(&rl, 3.8, 1, 0);
+  int n = 0;
+  for (double t = 0; t < 10.0; t += 0.001)
+    if (mode_ratelimit_delay(&rl, t) == 0) {
+      mode_ratelimit_take(&rl, t);
+      n++;
+    }
+  ck_assert_int_le(n, 39);
+  ck_assert_int_ge(n, 37);
+}
+END_TEST
+
+START_TEST(ratelimit_obeys_the_server) {
+  struct mode_ratelimit rl;
+  mode_ratelimit_init(&rl, 0, 1, 0); /* unlimited */
+  ck_assert(mode_ratelimit_delay(&rl, 0) == 0);
+  mode_ratelimit_pause(&rl, 0, 7);
+  ck_assert(fabs(mode_ratelimit_delay(&rl, 1) - 6) < 1e-9);
+  mode_ratelimit_observe(&rl, 10, 1700000000.0, 0, 1700000005.0); /* Unix reset time */
+  ck_assert(fabs(mode_ratelimit_delay(&rl, 10) - 5) < 1e-6);
+  mode_ratelimit_observe(&rl, 20, 0, 3, 30); /* quota left: no pause */
+  ck_assert(mode_ratelimit_delay(&rl, 20) == 0);
+  ck_assert(mode_ratelimit_parse_retry_after("12", 0) == 12);
+  ck_assert(mode_ratelimit_parse_retry_after("soon", 0) < 0);
+  ck_assert(mode_ratelimit_parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", 1445412480.0) == 10);
+}
+END_TEST
+
+START_TEST(retry_backoff_and_budget) {
+  ck_assert(mode_retry_transient(429, 0));
+  ck_assert(mode_retry_transient(503, 0));
+  ck_assert(!mode_retry_transient(404, 0));
+  ck_assert(!mode_retry_transient(401, 0));
+  ck_assert(mode_retry_transient(0, 56 /* CURLE_RECV_ERROR */));
+  ck_assert(mode_retry_transient(0, 28 /* CURLE_OPERATION_TIMEDOUT */));
+  ck_assert(!mode_retry_transient(0, 6 /* CURLE_COULDNT_RESOLVE_HOST */));
+  struct mode_retry_policy p = {.max_attempts = 4, .base = 1, .cap = 3, .budget = 100, .rng = 7};
+  for (int i = 0; i < 50; i++) {
+    double d1 = mode_retry_next(&p, 1, -1), d3 = mode_retry_next(&p, 3, -1);
+    ck_assert(d1 >= 0 && d1 <= 1);
+    ck_assert(d3 >= 0 && d3 <= 3);
+    p.budget = 100;
+  }
+  ck_assert(mode_retry_next(&p, 4, -1) < 0);   /* attempts exhausted */
+  ck_assert(mode_retry_next(&p, 1, 20) == 20); /* Retry-After wins */
+  p.budget = 0;
+  ck_assert(mode_retry_next(&p, 1, -1) < 0); /* run budget spent */
+}
+END_TEST
+
+/* ---- owners and lineage ------------------------------------------------------------------- */
+
+START_TEST(owners_usernames_and_cache) {
+  char *u = mode_owners_username("/api/modeuser");
+  ck_assert_str_eq(u, "modeuser");
+  free(u);
+  ck_assert_ptr_null(mode_owners_username("/api/"));
+  ck_assert_ptr_null(mode_owners_username(NULL));
+  struct mode_owners o = {0};
+  ck_assert_ptr_nonnull(mode_owners_add(&o, "a"));
+  ck_assert_int_eq(mode_owners_find(&o, "a")->state, MODE_USER_PENDING);
+  mode_owners_resolve(&o, "a", "A", "a@x", 1);
+  ck_assert_str_eq(mode_owners_find(&o, "a")->user.email, "a@x");
+  ck_assert_ptr_null(mode_owners_find(&o, "b"));
+  mode_owners_free(&o);
+}
+END_TEST
+
+static struct mode_config lineage_config(const char *src) {
+  struct mode_config c;
+  char err[512];
+  const char *conn = "{\"accessToken\":\"t\",\"accessTokenPassword\":\"s\",\"workspaceName\":\"w\","
+                     "\"dataSourceServiceMap\":{\"Mapped\":\"pg_prod\"}}";
+  ck_assert_int_eq(mode_config_parse(conn, strlen(conn), src, src ? strlen(src) : 0, &c, NULL, NULL,
+                                     err, sizeof err),
+                   0);
+  return c;
+}
+
+START_TEST(lineage_names_tables_from_service_database_and_sql) {
+  struct mode_data_source mapped = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental"};
+  struct mode_data_source unmapped = {"2", "tok2", "Other", "jdbc:postgresql", "sales"};
+  struct mode_config c = lineage_config(NULL);
+  struct mode_lineage l;
+  char err[256];
+  ck_assert_int_eq(mode_lineage_of(&c, NULL, &mapped,
+                                   "SELECT * FROM public.orders o JOIN customer c ON o.id = c.id",
+                                   &l, err, sizeof err),
+                   0);
+  ck_assert_uint_eq(l.n_tables, 2);
+  ck_assert_str_eq(l.tables[0].fqn, "pg_prod.dvdrental.public.orders");
+  ck_assert_str_eq(l.tables[1].fqn, "pg_prod.dvdrental.*.customer");
+  ck_assert_ptr_null(l.tables[1].schema);
+  mode_lineage_clear(&l);
+  ck_assert_int_eq(
+      mode_lineage_of(&c, NULL, &unmapped, "select 1 from other_db.s.t", &l, err, sizeof err), 0);
+  ck_assert_uint_eq(l.n_tables, 1);
+  ck_assert_str_eq(l.tables[0].fqn, "*.other_db.s.t");
+  mode_lineage_clear(&l);
+  ck_assert_int_eq(mode_lineage_of(&c, NULL, NULL, "select 1 from s.t", &l, err, sizeof err), 0);
+  ck_assert_str_eq(l.tables[0].fqn, "*.*.s.t");
+  mode_lineage_clear(&l);
+  mode_config_free(&c);
+
+  c = lineage_config(
+      "{\"lineageInformation\":{\"dbServicePrefixes\":[\"a.sales\",\"b.dvdrental.pub\"]}}");
+  ck_assert_int_eq(mode_lineage_of(&c, NULL, &unmapped, "select 1 from t", &l, err, sizeof err), 0);
+  ck_assert_str_eq(l.tables[0].fqn, "a.sales.*.t");
+  mode_lineage_clear(&l);
+  struct mode_data_source dv = {"3", "tok3", "X", "jdbc:postgresql", "dvdrental"};
+  ck_assert_int_eq(mode_lineage_of(&c, NULL, &dv, "select 1 from t", &l, err, sizeof err), 0);
+  ck_assert_str_eq(l.tables[0].fqn, "b.dvdrental.pub.t");
+  mode_lineage_clear(&l);
+  mode_config_free(&c);
+}
+END_TEST
+
+START_TEST(lineage_expands_nested_definitions) {
+  struct mode_config c = lineage_config(NULL);
+  struct sql_definitions *defs = sql_definitions_new();
+  const char *d1 = "SELECT * FROM customer JOIN payment ON payment.customer_id = customer.id";
+  const char *d2 = "SELECT x.*, staff_id\\nfrom {{ @inner_def as x }}\\nINNER JOIN rental\\n ON "
+                   "rental.id = x.rental_id";
+  ck_assert_int_eq(sql_definitions_add(defs, "inner_def", d1, strlen(d1)), SQL_OK);
+  ck_assert_int_eq(sql_definitions_add(defs, "outer_def", d2, strlen(d2)), SQL_OK);
+  struct mode_data_source ds = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental"};
+  struct mode_lineage l;
+  char err[256];
+  ck_assert_int_eq(mode_lineage_of(&c, defs, &ds,
+                                   "SELECT r.* FROM {{ @outer_def as r }} join staff on "
+                                   "staff.staff_id = r.staff_id where id = {{ sel }}\n{% form %}\n"
+                                   "sel:\n  type: text\n  default: 1\n{% endform %}",
+                                   &l, err, sizeof err),
+                   0);
+  const char *want[] = {"customer", "payment", "rental", "staff"};
+  for (size_t w = 0; w < 4; w++) {
+    int found = 0;
+    for (size_t i = 0; i < l.n_tables; i++)
+      found |= strcmp(l.tables[i].name, want[w]) == 0;
+    ck_assert_msg(found, "table %s missing", want[w]);
+  }
+  ck_assert_uint_eq(l.n_tables, 4);
+  mode_lineage_clear(&l);
+  sql_definitions_free(&defs);
+  mode_config_free(&c);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("mode_core");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, hal_extracts_report_fields_in_any_chunking);
+  tcase_add_test(tc, hal_nested_chart_fields);
+  tcase_add_test(tc, hal_root_object_and_nulls);
+  tcase_add_loop_test(tc, hal_malformed_and_edge_bodies, 0,
+                      (int)(sizeof hal_cases / sizeof hal_cases[0]));
+  tcase_add_test(tc, hal_value_cap);
+  tcase_add_test(tc, pager_a_short_page_is_not_the_end);
+  tcase_add_test(tc, pager_ends_on_repeat_missing_and_cap);
+  tcase_add_loop_test(tc, chart_types_map_to_openmetadata, 0,
+                      (int)(sizeof chart_cases / sizeof chart_cases[0]));
+  tcase_add_test(tc, fqn_quotes_dotted_parts_and_stars_unknowns);
+  tcase_add_test(tc, entities_have_the_documented_shapes);
+  tcase_add_test(tc, ratelimit_paces_at_the_rate);
+  tcase_add_test(tc, ratelimit_obeys_the_server);
+  tcase_add_test(tc, retry_backoff_and_budget);
+  tcase_add_test(tc, owners_usernames_and_cache);
+  tcase_add_test(tc, lineage_names_tables_from_service_database_and_sql);
+  tcase_add_test(tc, lineage_expands_nested_definitions);
+  suite_add_tcase(s, tc);
+  return test_run_suite(s);
+}
