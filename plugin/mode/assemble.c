@@ -40,7 +40,7 @@ static const struct mode_data_source *find_source(struct mode_assembler *a, cons
       return &a->sources[i];
   if (mode_strset_add(&a->warned_sources, id) == 1 && a->sources_known)
     diagf(a, ETL_SEV_WARNING, 0, "data sources",
-          "mode: data source %s is not in the workspace's list: tables read through it get an "
+          "data source %s is not in the workspace's list: tables read through it get an "
           "unknown database service (\"*\")",
           id);
   return NULL;
@@ -75,8 +75,7 @@ static void query_lineage(struct mode_assembler *a, const struct mode_report *r,
   if (mode_lineage_of(a->cfg, a->defs, ds, q->raw_query, &l, err, sizeof err) != 0) {
     char item[64];
     snprintf(item, sizeof item, "query %s", q->token);
-    diagf(a, ETL_SEV_WARNING, 0, item, "mode: report %s: query %s: lineage skipped: %s", r->token,
-          q->token, err);
+    diagf(a, ETL_SEV_WARNING, 0, item, "of report %s: lineage skipped: %s", r->token, err);
     return;
   }
   for (size_t i = 0; i < l.n_tables; i++)

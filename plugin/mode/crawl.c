@@ -144,7 +144,7 @@ static void set_fatal(struct mode_crawl *c, int status) {
 }
 
 static void oom(struct mode_crawl *c) {
-  diagf(c, ETL_SEV_ERROR, 0, NULL, "mode: out of memory");
+  diagf(c, ETL_SEV_ERROR, 0, NULL, "out of memory");
   set_fatal(c, ETL_ERR_NOMEM);
 }
 
@@ -395,15 +395,15 @@ static void listing_failed(struct mode_crawl *c, struct listing *l,
   if (l->kind == L_SPACES) {
     if (res->status == 404) {
       diagf(c, ETL_SEV_ERROR, 0, NULL,
-            "mode: workspace '%s' not found (HTTP 404): check workspaceName", c->cfg->workspace);
+            "workspace '%s' not found (HTTP 404): check workspaceName", c->cfg->workspace);
       set_fatal(c, ETL_ERR_CONFIG);
     } else if (res->status == 403) {
       diagf(c, ETL_SEV_ERROR, 0, NULL,
-            "mode: the API token lacks access to workspace '%s' (HTTP 403)", c->cfg->workspace);
+            "the API token lacks access to workspace '%s' (HTTP 403)", c->cfg->workspace);
       set_fatal(c, ETL_ERR_AUTH);
     } else {
       diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, "collections",
-            "mode: cannot list collections (page %d): %s", l->pager.page, res->detail);
+            "cannot list (page %d): %s", l->pager.page, res->detail);
       set_fatal(c, res->malformed ? ETL_ERR_PROTOCOL : ETL_ERR_TRANSIENT);
     }
     return;
@@ -411,8 +411,7 @@ static void listing_failed(struct mode_crawl *c, struct listing *l,
   char item[256];
   snprintf(item, sizeof item, "collection %s", l->space_token);
   diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
-        "mode: collection %s (%s): %s page %d: %s; the rest of this listing is skipped",
-        l->space_token, l->space_name, l->kind == L_REPORTS ? "reports" : "datasets", l->pager.page,
+        "(%s): %s page %d: %s; the rest of this listing is skipped", l->space_name, l->kind == L_REPORTS ? "reports" : "datasets", l->pager.page,
         res->detail);
 }
 
@@ -454,12 +453,12 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
     /* A full page came back again: the listing ignores `page`, and whatever lies beyond its
      * first page cannot be reached. Say so; the run is partial. */
     diagf(c, ETL_SEV_WARNING, ETL_DIAG_ITEM_LOST, item,
-          "mode: listing %s repeated page %d instead of answering page %d: items beyond it "
+          "listing %s repeated page %d instead of answering page %d: items beyond it "
           "cannot be listed and may be missing",
           l->pager.base_url + strlen(c->cfg->host), page - 1 > 0 ? page - 1 : 1, page);
   if (v == MODE_PAGE_CAPPED)
     diagf(c, ETL_SEV_WARNING, ETL_DIAG_ITEM_LOST, item,
-          "mode: listing %s stopped at the page cap (%d pages); raise maxPages if it is real",
+          "listing %s stopped at the page cap (%d pages); raise maxPages if it is real",
           l->pager.base_url + strlen(c->cfg->host), page);
   listing_free(l);
 }
@@ -541,12 +540,11 @@ static void on_queries(struct mode_crawl *c, struct mode_report *r, struct mode_
     r->queries_lost = 1;
     if (res->status == 404) {
       diagf(c, ETL_SEV_WARNING, 0, item,
-            "mode: report %s: queries: HTTP 404 (deleted since it was listed?), skipped", r->token);
+            "queries: HTTP 404 (deleted since it was listed?), skipped");
       r->gone = 1;
     } else {
       diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
-            "mode: report %s: queries: %s; its data models and charts are skipped", r->token,
-            res->detail);
+            "queries: %s; its data models and charts are skipped", res->detail);
     }
   } else if (store_queries(r, res) != 0) {
     oom(c);
@@ -592,7 +590,7 @@ static void on_charts(struct mode_crawl *c, struct req_arg *a, struct mode_fetch
     r->charts_lost = 1;
     diagf(c, res->status == 404 ? ETL_SEV_WARNING : ETL_SEV_ERROR,
           res->status == 404 ? 0 : ETL_DIAG_ITEM_LOST, item,
-          "mode: report %s: query %s: charts: %s, skipped", r->token, a->query_token, res->detail);
+          "query %s: charts: %s, skipped", a->query_token, res->detail);
   } else if (store_charts(r, a, res) != 0) {
     oom(c);
   }
@@ -608,8 +606,7 @@ static void on_user(struct mode_crawl *c, struct req_arg *a, struct mode_fetch_r
     snprintf(item, sizeof item, "user %s", a->username);
     /* A 204 (Mode's answer for some users) is empty, not an error. */
     diagf(c, res->ok ? ETL_SEV_INFO : ETL_SEV_WARNING, 0, item,
-          "mode: user %s: %s; owner given by username only", a->username,
-          res->ok ? "no details (empty response)" : res->detail);
+          "%s; owner given by username only", res->ok ? "no details (empty response)" : res->detail);
     mode_owners_resolve(&c->owners, a->username, NULL, NULL, 0);
   }
   for (struct mode_report *r = c->active; r; r = r->next)
@@ -621,7 +618,7 @@ static void on_user(struct mode_crawl *c, struct req_arg *a, struct mode_fetch_r
 static void on_sources(struct mode_crawl *c, struct mode_fetch_result *res) {
   if (!res->ok) {
     diagf(c, ETL_SEV_WARNING, 0, "data sources",
-          "mode: data sources: %s; lineage will not know databases or dialects", res->detail);
+          "%s; lineage will not know databases or dialects", res->detail);
   } else {
     c->sources = calloc(res->n_records ? res->n_records : 1, sizeof *c->sources);
     if (c->sources == NULL) {
@@ -649,7 +646,7 @@ static void on_sources(struct mode_crawl *c, struct mode_fetch_result *res) {
 static void on_defs(struct mode_crawl *c, struct mode_fetch_result *res) {
   if (!res->ok) {
     diagf(c, ETL_SEV_WARNING, 0, "definitions",
-          "mode: definitions: %s; queries that use {{ @definition }} lose those tables",
+          "%s; queries that use {{ @definition }} lose those tables",
           res->detail);
   } else {
     for (size_t i = 0; i < res->n_records; i++) {
@@ -670,7 +667,7 @@ static void on_done(void *owner, void *argp, struct mode_fetch_result *res) {
     set_fatal(c, ETL_ERR_CANCELLED);
   } else if (res->status == 401) {
     diagf(c, ETL_SEV_ERROR, 0, NULL,
-          "mode: credentials refused (HTTP 401): check accessToken and accessTokenPassword");
+          "credentials refused (HTTP 401): check accessToken and accessTokenPassword");
     set_fatal(c, ETL_ERR_AUTH);
   }
   if (c->fatal) {
@@ -793,7 +790,7 @@ int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
     int left = mode_fetch_step(c->fetch, 100);
     report_counters(c);
     if (left < 0) {
-      diagf(c, ETL_SEV_ERROR, 0, NULL, "mode: the HTTP engine failed");
+      diagf(c, ETL_SEV_ERROR, 0, NULL, "the HTTP engine failed");
       set_fatal(c, ETL_ERR_INTERNAL);
     } else if (left == 0 && c->parked != NULL) {
       /* Nothing in flight yet listings wait: never stall on the window, go on with one. */
@@ -804,7 +801,7 @@ int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
     } else if (left == 0 && c->out_head == NULL) {
       finalize_ready(c); /* nothing outstanding: complete what waits on nothing */
       if (c->active != NULL && c->out_head == NULL && !c->fatal) {
-        diagf(c, ETL_SEV_ERROR, 0, NULL, "mode: internal error: reports left incomplete");
+        diagf(c, ETL_SEV_ERROR, 0, NULL, "internal error: reports left incomplete");
         set_fatal(c, ETL_ERR_INTERNAL);
       }
       if (c->out_head == NULL)
