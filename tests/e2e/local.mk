@@ -10,3 +10,7 @@ tests_e2e_thirdparty_host_LDADD = -ldl
 TESTS += tests/e2e/thirdparty.sh tests/e2e/exports.sh
 dist_check_SCRIPTS += tests/e2e/thirdparty.sh tests/e2e/exports.sh
 EXTRA_DIST += tests/fixtures/demo
+
+# The product end to end under valgrind (skips itself in sanitizer builds).
+TESTS += tests/e2e/valgrind.sh
+dist_check_SCRIPTS += tests/e2e/valgrind.sh
