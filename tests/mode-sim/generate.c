@@ -3,15 +3,17 @@
  * the workspace depends only on the parameters. --mutate draws from a second stream seeded from
  * the same seed, so run 2 (with --mutate) changes a reproducible subset of run 1's reports.
  *
- * Each query is built from a pattern and a pool of table names; the pattern knows which tables
- * the SQL reads once Liquid is rendered with the form defaults and definitions are expanded,
- * which is what the ground truth records.
+ * Each query is built from a pattern and a pool of table names, quoted as the data source's
+ * dialect quotes; the pattern knows which tables the SQL reads once definitions are expanded,
+ * in every branch of its Liquid conditionals (which branch a run takes depends on its
+ * parameters), which is what the ground truth records.
  */
 #include "config.h"
 
 #include "generate.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,28 +22,30 @@
 
 /* ---- vocabulary ---- */
 
-/* Tables as the SQL writes them, and as the ground truth names them (unquoted, case kept). */
+/* Tables by their parts, dotted, case kept: the ground truth names them so. `quoted` ones are
+ * written with identifier quotes in the data source's dialect (table_sql), the others bare. */
 static const struct {
-  const char *sql, *name;
+  const char *name;
+  bool quoted;
 } TABLES[] = {
-    {"orders", "orders"},
-    {"customers", "customers"},
-    {"payment", "payment"},
-    {"rental", "rental"},
-    {"analytics.orders", "analytics.orders"},
-    {"analytics.daily_revenue", "analytics.daily_revenue"},
-    {"public.customers", "public.customers"},
-    {"marketing.campaigns", "marketing.campaigns"},
-    {"finance.invoices", "finance.invoices"},
-    {"staging.raw_events", "staging.raw_events"},
-    {"Reporting.MonthlyKPIs", "Reporting.MonthlyKPIs"},
-    {"warehouse.analytics.sessions", "warehouse.analytics.sessions"},
-    {"prod_db.sales.opportunities", "prod_db.sales.opportunities"},
-    {"DATAHUB_COMMUNITY.POSTGRES_PUBLIC.COMPANY", "DATAHUB_COMMUNITY.POSTGRES_PUBLIC.COMPANY"},
-    {"\"Sales\".\"Orders\"", "Sales.Orders"},
-    {"\"analytics\".\"userEvents\"", "analytics.userEvents"},
-    {"\"CRM\".\"public\".\"Accounts\"", "CRM.public.Accounts"},
-    {"`analytics-prod.web.pageviews`", "analytics-prod.web.pageviews"},
+    {"orders", false},
+    {"customers", false},
+    {"payment", false},
+    {"rental", false},
+    {"analytics.orders", false},
+    {"analytics.daily_revenue", false},
+    {"public.customers", false},
+    {"marketing.campaigns", false},
+    {"finance.invoices", false},
+    {"staging.raw_events", false},
+    {"Reporting.MonthlyKPIs", false},
+    {"warehouse.analytics.sessions", false},
+    {"prod_db.sales.opportunities", false},
+    {"DATAHUB_COMMUNITY.POSTGRES_PUBLIC.COMPANY", false},
+    {"Sales.Orders", true},
+    {"analytics.userEvents", true},
+    {"CRM.public.Accounts", true},
+    {"analytics-prod.web.pageviews", true},
 };
 enum { NTABLES = sizeof TABLES / sizeof TABLES[0], FIRST_QUOTED = 14 };
 
@@ -82,6 +86,9 @@ static const struct {
     {"BigQuery", "jdbc:bigquery", "bigquery", "analytics-prod", "bigquery.googleapis.com", 443},
     {"Redshift", "jdbc:redshift", "redshift", "dev", "acme.redshift.amazonaws.com", 5439},
     {"MySQL (legacy)", "jdbc:mysql", "mysql", "shop", "10.0.3.9", 3306},
+    /* Only in workspaces of 6 or more data sources, so smaller ones stay as they were. */
+    {"SQL Server", "jdbc:sqlserver", "sqlserver", "Reporting", "10.0.7.2", 1433},
+    {"Databricks", "jdbc:databricks", "databricks", "main", "acme.cloud.databricks.com", 443},
 };
 enum { NDS = sizeof DATA_SOURCES / sizeof DATA_SOURCES[0] };
 
@@ -154,6 +161,77 @@ static const char *ws_sub(struct sim_workspace *ws, const char *tmpl, const char
   return ws_strdup(ws, b.text);
 }
 
+/* ---- identifier quoting per dialect ---- */
+
+/* How analysts quote a name on a data source. "x" is a string literal, not a name, in BigQuery,
+ * MySQL and Spark SQL: writing "Sales"."Orders" there would compare strings, not read a table. */
+enum quote_style {
+  QUOTE_DOUBLE,   /* "Sales"."Orders": ANSI, Postgres, Snowflake, Redshift, Trino, Oracle */
+  QUOTE_PATH,     /* `analytics-prod.web.pageviews`: BigQuery quotes the whole path once */
+  QUOTE_BACKTICK, /* `Sales`.`Orders`: MySQL/MariaDB, Databricks/Spark, Hive */
+  QUOTE_BRACKET,  /* [Sales].[Orders]: SQL Server (T-SQL) */
+};
+
+static enum quote_style quote_style_of(const char *vendor) {
+  static const char *const backtick[] = {"mysql", "mariadb", "databricks", "spark", "hive"};
+  static const char *const bracket[] = {"sqlserver", "mssql", "azuresql", "synapse"};
+  if (strcmp(vendor, "bigquery") == 0)
+    return QUOTE_PATH;
+  for (size_t i = 0; i < sizeof backtick / sizeof backtick[0]; i++)
+    if (strcmp(vendor, backtick[i]) == 0)
+      return QUOTE_BACKTICK;
+  for (size_t i = 0; i < sizeof bracket / sizeof bracket[0]; i++)
+    if (strcmp(vendor, bracket[i]) == 0)
+      return QUOTE_BRACKET;
+  return QUOTE_DOUBLE;
+}
+
+/* Appends one quoted identifier (no quote characters inside: the vocabulary has none). */
+static void sb_ident(struct sqlbuf *b, enum quote_style q, const char *s, size_t len) {
+  switch (q) {
+  case QUOTE_DOUBLE:
+    sb_add(b, "\"%.*s\"", (int)len, s);
+    break;
+  case QUOTE_BRACKET:
+    sb_add(b, "[%.*s]", (int)len, s);
+    break;
+  case QUOTE_PATH:
+  case QUOTE_BACKTICK:
+    sb_add(b, "`%.*s`", (int)len, s);
+    break;
+  }
+}
+
+/* A quoted column name as the data source's analysts write it (arena string). */
+static const char *column_sql(struct sim_workspace *ws, enum quote_style q, const char *name) {
+  struct sqlbuf b = {.len = 0};
+  sb_ident(&b, q, name, strlen(name));
+  return ws_strdup(ws, b.text);
+}
+
+/* Table t as written in a query on a data source quoting with q: bare, or each part quoted
+ * (BigQuery: the whole dotted path in one pair of backticks). Arena string. */
+static const char *table_sql(struct sim_workspace *ws, size_t t, enum quote_style q) {
+  const char *name = TABLES[t].name;
+  if (!TABLES[t].quoted)
+    return name;
+  struct sqlbuf b = {.len = 0};
+  if (q == QUOTE_PATH) {
+    sb_ident(&b, q, name, strlen(name));
+  } else {
+    for (const char *p = name;;) {
+      const char *dot = strchr(p, '.');
+      size_t len = dot ? (size_t)(dot - p) : strlen(p);
+      sb_ident(&b, q, p, len);
+      if (!dot)
+        break;
+      sb_add(&b, ".");
+      p = dot + 1;
+    }
+  }
+  return ws_strdup(ws, b.text);
+}
+
 static void sb_reads(struct sqlbuf *b, const char *table) {
   if (b->ntables < sizeof b->tables / sizeof b->tables[0])
     b->tables[b->ntables++] = table;
@@ -213,26 +291,29 @@ static void gen_definition(struct gen *g, struct sim_definition *d, size_t i) {
       "SELECT\\n\\tc.customer_id,\\n\\tc.first_name,\\n\\tp.amount,\\n\\tp.payment_date\\n"
       "FROM\\n\\t$1 c\\nINNER JOIN $2 p \\n    ON p.customer_id = c.customer_id\\n"
       "ORDER BY p.payment_date";
-  d->source = ws_sub(ws, fmt, (const char *const[]){TABLES[a].sql, TABLES[b].sql}, 2);
+  d->source = ws_sub(ws, fmt, (const char *const[]){TABLES[a].name, TABLES[b].name}, 2);
   d->sql = ws_printf(ws,
                      "SELECT\n\tc.customer_id,\n\tc.first_name,\n\tp.amount,\n\tp.payment_date\n"
                      "FROM\n\t%s c\nINNER JOIN %s p \n    ON p.customer_id = c.customer_id\n"
                      "ORDER BY p.payment_date",
-                     TABLES[a].sql, TABLES[b].sql);
+                     TABLES[a].name, TABLES[b].name);
   const char *t[2] = {TABLES[a].name, TABLES[b].name};
   d->tables = finish_tables(ws, t, 2, &d->ntables);
 }
 
 /* ---- queries ---- */
 
-/* Writes raw (what Mode stores) and rendered (after Liquid and definitions) SQL for one of the
- * patterns, recording the tables read. */
-static void gen_sql(struct gen *g, struct sqlbuf *raw, struct sqlbuf *out) {
+/* Writes raw (what Mode stores) and rendered (Liquid rendered with the form defaults, as Mode
+ * runs it, and definitions expanded) SQL for one of the patterns, quoting names as analysts of
+ * the data source's dialect do, and records the tables a lineage reader must find: those of
+ * every branch of a conditional, since which branch a run takes depends on its parameters. */
+static void gen_sql(struct gen *g, enum quote_style qs, struct sqlbuf *raw, struct sqlbuf *out) {
+  struct sim_workspace *ws = g->ws;
   size_t a = pick_table(g, 0, NTABLES, NULL, 0);
   size_t b = pick_table(g, 0, NTABLES, &a, 1);
   size_t ab[2] = {a, b};
   size_t c = pick_table(g, 0, NTABLES, ab, 2);
-  const char *A = TABLES[a].sql, *B = TABLES[b].sql;
+  const char *A = table_sql(ws, a, qs), *B = table_sql(ws, b, qs), *C = table_sql(ws, c, qs);
   unsigned pattern = (unsigned)prng_below(&g->rng, 9);
   switch (pattern) {
   case 0: { /* join, a variable, a form with a default */
@@ -284,29 +365,42 @@ static void gen_sql(struct gen *g, struct sqlbuf *raw, struct sqlbuf *out) {
     sb_reads(out, TABLES[a].name);
     break;
   }
-  case 4: { /* {% if %} on a form value: only the default's branch is read */
+  case 4: { /* a branch on a form value: {% if %}/{% else %}, or {% case %} with three arms */
     int web = prng_chance(&g->rng, 50);
+    bool arms3 = (a + b) % 2 == 1; /* no extra draw: the rest of a seed stays as it was */
     const char *fmt =
         "SELECT date_trunc('week', created_at) AS week, COUNT(*) AS signups\nFROM $1\n"
         "WHERE created_at > now() - interval '$2 days'\nGROUP BY 1";
     char branch[512];
-    snprintf(branch, sizeof branch, "{%% if source == 'web' %%}%s{%% else %%}%s{%% endif %%}", A,
-             B);
+    if (arms3)
+      snprintf(branch, sizeof branch,
+               "{%% case source %%}{%% when 'web' %%}%s{%% when 'mobile' %%}%s"
+               "{%% else %%}%s{%% endcase %%}",
+               A, B, C);
+    else
+      snprintf(branch, sizeof branch, "{%% if source == 'web' %%}%s{%% else %%}%s{%% endif %%}", A,
+               B);
     sb_sub(raw, fmt, (const char *const[]){branch, "{{ days }}"}, 2);
     sb_add(raw,
-           "\n{%% form %%}\nsource:\n  type: select\n  default: %s\n  options: [web, mobile]\n"
+           "\n{%% form %%}\nsource:\n  type: select\n  default: %s\n  options: [web, mobile%s]\n"
            "days:\n  type: number\n  default: 30\n{%% endform %%}",
-           web ? "web" : "mobile");
+           web ? "web" : "mobile", arms3 ? ", partner" : "");
     sb_sub(out, fmt, (const char *const[]){web ? A : B, "30"}, 2);
-    sb_reads(out, web ? TABLES[a].name : TABLES[b].name);
+    /* A run with other parameters reads another branch: lineage lists them all. */
+    sb_reads(out, TABLES[a].name);
+    sb_reads(out, TABLES[b].name);
+    if (arms3)
+      sb_reads(out, TABLES[c].name);
     break;
   }
   case 5: { /* quoted identifiers */
     size_t q = pick_table(g, FIRST_QUOTED, NTABLES, NULL, 0);
-    const char *fmt =
-        "SELECT \"Order Id\", \"Customer Name\", \"Total\"\nFROM $1\nWHERE \"Status\" = 'shipped'";
-    sb_sub(raw, fmt, (const char *const[]){TABLES[q].sql}, 1);
-    sb_sub(out, fmt, (const char *const[]){TABLES[q].sql}, 1);
+    const char *fmt = "SELECT $2, $3, $4\nFROM $1\nWHERE $5 = 'shipped'";
+    const char *args[] = {table_sql(ws, q, qs), column_sql(ws, qs, "Order Id"),
+                          column_sql(ws, qs, "Customer Name"), column_sql(ws, qs, "Total"),
+                          column_sql(ws, qs, "Status")};
+    sb_sub(raw, fmt, args, 5);
+    sb_sub(out, fmt, args, 5);
     sb_reads(out, TABLES[q].name);
     break;
   }
@@ -314,8 +408,8 @@ static void gen_sql(struct gen *g, struct sqlbuf *raw, struct sqlbuf *out) {
     const char *fmt =
         "SELECT 'web' AS channel, id FROM $1\nUNION ALL\nSELECT 'store' AS channel, id FROM $2\n"
         "UNION ALL\nSELECT 'partner' AS channel, id FROM $3";
-    sb_sub(raw, fmt, (const char *const[]){A, B, TABLES[c].sql}, 3);
-    sb_sub(out, fmt, (const char *const[]){A, B, TABLES[c].sql}, 3);
+    sb_sub(raw, fmt, (const char *const[]){A, B, C}, 3);
+    sb_sub(out, fmt, (const char *const[]){A, B, C}, 3);
     sb_reads(out, TABLES[a].name);
     sb_reads(out, TABLES[b].name);
     sb_reads(out, TABLES[c].name);
@@ -358,7 +452,7 @@ static void gen_query(struct gen *g, struct sim_query *q, size_t i, unsigned nch
   q->data_source = (size_t)prng_below(&g->rng, ws->ndata_sources);
   q->created_at = timestamp(g, 0, 300);
   q->updated_at = timestamp(g, 300, 200);
-  gen_sql(g, &raw, &out);
+  gen_sql(g, quote_style_of(ws->data_sources[q->data_source].vendor), &raw, &out);
   q->raw_query = ws_strdup(ws, raw.text);
   q->rendered = ws_strdup(ws, out.text);
   q->tables = finish_tables(ws, out.tables, out.ntables, &q->ntables);

@@ -53,7 +53,7 @@ struct sim_query {
   long id;
   const char *name, *raw_query, *rendered, *created_at, *updated_at;
   size_t data_source;
-  const char **tables; /* sorted, de-duplicated: what the query reads after rendering */
+  const char **tables; /* sorted, de-duplicated: what it reads, every Liquid branch included */
   size_t ntables;
   struct sim_chart *charts;
   size_t ncharts;
