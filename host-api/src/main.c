@@ -169,6 +169,13 @@ static int cmd_run(const struct host_workflow *wf, const struct cli *cli, struct
       .progress = cli->progress == 1 || (cli->progress == -1 && isatty(STDERR_FILENO)),
   };
   struct host_run_report report;
+  char dir[4096];
+  /* Found out before the run, not after an hour of ingestion. */
+  if (cli->summary_json && !host_parent_dir_exists(cli->summary_json, dir, sizeof dir)) {
+    host_log_msg(log, ETL_SEV_ERROR, "--summary-json", NULL,
+                 "the directory '%s' of '%s' does not exist", dir, cli->summary_json);
+    return HOST_EXIT_USAGE;
+  }
   int code = host_run_workflow(wf, &opts, &report);
   if (report.n_sources) {
     /* The stdout sink owns stdout: its records must not be mixed with the summary. */

@@ -20,6 +20,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #define RUNNER_MAX_KIND 64
@@ -217,7 +218,7 @@ static etl_status pump(struct runner *r, struct etl_run *run, const struct etl_p
 static void run_source(struct runner *r, const struct host_source_cfg *src,
                        struct host_source_report *rep) {
   struct host_log *log = r->opts->log;
-  struct etl_run run = {.rep = rep, .log = log, .progress = r->progress};
+  struct etl_run run = {.rep = rep, .log = log, .progress = r->progress, .src = src};
   struct host_open_args oa = {0};
   char *state = NULL;
   size_t state_len = 0;
@@ -244,8 +245,10 @@ static void run_source(struct runner *r, const struct host_source_cfg *src,
   if (rep->status != ETL_OK) {
     if (rep->status > 0)
       rep->status = ETL_ERR_INTERNAL;
-    host_log_msg(log, ETL_SEV_ERROR, src->name, NULL, "the %s plugin refused to start (%s)",
-                 src->type, etl_status_name(rep->status));
+    /* Not after a config error that named its key and line: that is the one message to read. */
+    if (run.keyed_errors == 0)
+      host_log_msg(log, ETL_SEV_ERROR, src->name, NULL, "the %s plugin refused to start (%s)",
+                   src->type, etl_status_name(rep->status));
     goto out_end;
   }
   rep->started = true;
@@ -279,6 +282,43 @@ static long long new_run_id(void) {
   return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+bool host_parent_dir_exists(const char *path, char *dir, size_t dir_len) {
+  const char *slash = strrchr(path, '/');
+  size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 0;
+  if (n >= dir_len)
+    n = dir_len - 1;
+  if (n == 0)
+    snprintf(dir, dir_len, ".");
+  else
+    snprintf(dir, dir_len, "%.*s", (int)n, path);
+  struct stat sb;
+  return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* A sink's `path` in a directory that does not exist (or that is a directory itself) is a
+ * mistake in the file: said with its line, before the sink would fail to open it without
+ * one. False after logging it. */
+static bool sink_path_usable(const struct host_workflow *wf, struct host_log *log) {
+  const struct host_node *path = host_node_get(wf->sink_config, "path");
+  if (!path || path->type != HOST_NODE_SCALAR || !path->scalar[0])
+    return true;
+  char dir[4096], where[4096];
+  struct stat sb;
+  snprintf(where, sizeof where, "%s:%d", wf->path, path->line);
+  if (!host_parent_dir_exists(path->scalar, dir, sizeof dir)) {
+    host_log_msg(log, ETL_SEV_ERROR, where, "sink.config.path",
+                 "the directory '%s' of '%s' does not exist; create it or choose another path", dir,
+                 path->scalar);
+    return false;
+  }
+  if (stat(path->scalar, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    host_log_msg(log, ETL_SEV_ERROR, where, "sink.config.path",
+                 "'%s' is a directory; give the path of a file in it", path->scalar);
+    return false;
+  }
+  return true;
+}
+
 int host_run_workflow(const struct host_workflow *wf, const struct host_runner_opts *opts,
                       struct host_run_report *report) {
   struct runner r = {.wf = wf, .opts = opts, .run_id = new_run_id()};
@@ -288,11 +328,16 @@ int host_run_workflow(const struct host_workflow *wf, const struct host_runner_o
   report->exit_code = HOST_EXIT_USAGE;
   r.sink_ops = host_sink_find(wf->sink_type);
   if (!r.sink_ops) {
-    host_log_msg(opts->log, ETL_SEV_ERROR, wf->path, "sink.type",
+    const struct host_node *type = host_node_get(host_node_get(wf->root, "sink"), "type");
+    char where[4096];
+    snprintf(where, sizeof where, type ? "%s:%d" : "%s", wf->path, type ? type->line : 0);
+    host_log_msg(opts->log, ETL_SEV_ERROR, where, "sink.type",
                  "no sink of type `%s` (sinks: sqlite, file, stdout, metadata-rest)",
                  wf->sink_type);
     return report->exit_code;
   }
+  if (!sink_path_usable(wf, opts->log))
+    return report->exit_code;
   sink_json = host_node_to_json(wf->sink_config, NULL);
   wf_json = host_node_to_json(wf->workflow_config, NULL);
   report->sources = calloc(wf->n_sources, sizeof *report->sources);

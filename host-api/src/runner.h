@@ -84,4 +84,8 @@ int host_exit_code_for(const struct host_source_report *src);
 
 void host_run_report_free(struct host_run_report *report);
 
+/* Whether the directory that would hold the file `path` exists; writes it ("." for a bare
+ * name) into dir (dir_len bytes, truncated), for messages. */
+bool host_parent_dir_exists(const char *path, char *dir, size_t dir_len);
+
 #endif

@@ -56,6 +56,36 @@ void host_services_set_current(const struct etl_plugin *p, void *instance) {
 
 /* ---- the services table ------------------------------------------------------------------- */
 
+/* A plugin names a config key by its path inside the source ("serviceConnection.config.
+ * workspaceName: required"); the user edits a file, so such a message is printed the way the
+ * host's own config errors are: "workflow.yaml:7: error: source.serviceConnection.config.
+ * workspaceName: required". Returns false when message does not start with a key path. */
+static bool config_diag(struct etl_run *run, enum etl_severity sev, const char *message) {
+  static const char *const roots[] = {"serviceConnection.", "sourceConfig.", NULL};
+  const struct host_source_cfg *src = run->src;
+  if (!src || !src->node || !src->file)
+    return false;
+  bool keyed = false;
+  for (size_t i = 0; roots[i] && !keyed; i++)
+    keyed = strncmp(message, roots[i], strlen(roots[i])) == 0;
+  const char *colon = keyed ? strstr(message, ": ") : NULL;
+  if (!colon || memchr(message, ' ', (size_t)(colon - message)))
+    return false;
+  char *relpath = strndup(message, (size_t)(colon - message));
+  char *where = NULL, *keypath = NULL;
+  bool done = false;
+  if (!relpath || asprintf(&where, "%s:%d", src->file, host_source_line(src, relpath)) < 0 ||
+      asprintf(&keypath, "%s.%s", src->keypath, relpath) < 0)
+    goto out;
+  host_log_msg(run->log, sev, where, keypath, "%s", colon + 2);
+  if (sev == ETL_SEV_ERROR)
+    run->keyed_errors++;
+  done = true;
+out:
+  free(relpath), free(where), free(keypath);
+  return done;
+}
+
 void host_services_diag(struct etl_run *run, enum etl_severity sev, unsigned flags,
                         const char *item, const char *message) {
   if (!run)
@@ -69,6 +99,8 @@ void host_services_diag(struct etl_run *run, enum etl_severity sev, unsigned fla
   if (flags & ETL_DIAG_ITEM_LOST)
     run->rep->failed++;
   host_progress_clear(run->progress);
+  if (!item && message && config_diag(run, sev, message))
+    return;
   host_log_msg(run->log, sev, run->rep->name, item, "%s", message ? message : "(no message)");
 }
 

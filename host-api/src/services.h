@@ -20,9 +20,12 @@ struct host_source_cfg;
 struct etl_run {
   struct host_source_report *rep; /* counters and diagnostics are added here */
   struct host_log *log;
-  struct host_progress *progress; /* may be NULL; cleared before a message is printed */
-  FILE *test_out;                 /* during test(): where step verdicts go; else NULL */
-  enum etl_test_verdict worst;    /* during test(): the worst verdict so far */
+  struct host_progress *progress;    /* may be NULL; cleared before a message is printed */
+  FILE *test_out;                    /* during test(): where step verdicts go; else NULL */
+  enum etl_test_verdict worst;       /* during test(): the worst verdict so far */
+  const struct host_source_cfg *src; /* the source's config, to place the plugin's config
+                                      * errors at their line; may be NULL */
+  long long keyed_errors;            /* errors that named a config key (placed at its line) */
 };
 
 /* The table given to every plugin's entry function (static storage). */

@@ -15,7 +15,7 @@
 static int test_source(const struct host_source_cfg *src, const struct host_runner_opts *opts,
                        FILE *out) {
   struct host_source_report rep = {.name = (char *)src->name, .type = (char *)src->type};
-  struct etl_run run = {.rep = &rep, .log = opts->log, .test_out = out};
+  struct etl_run run = {.rep = &rep, .log = opts->log, .test_out = out, .src = src};
   struct host_open_args oa = {0};
   void *instance = NULL;
   fprintf(out, "%s (%s):\n", src->name, src->type);

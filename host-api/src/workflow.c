@@ -48,6 +48,43 @@ const struct host_node *host_node_get(const struct host_node *map, const char *k
   return NULL;
 }
 
+int host_source_line(const struct host_source_cfg *src, const char *relpath) {
+  const struct host_node *node = src ? src->node : NULL;
+  if (!node)
+    return 0;
+  int line = node->line;
+  const char *p = relpath;
+  while (*p && node) {
+    char key[256];
+    size_t n = strcspn(p, ".[");
+    if (n >= sizeof key)
+      break;
+    memcpy(key, p, n);
+    key[n] = '\0';
+    p += n;
+    if (n > 0 && !(node = host_node_get(node, key)))
+      break;
+    if (n > 0)
+      line = node->line;
+    while (node && *p == '[') { /* one or more [index] */
+      char *end = NULL;
+      unsigned long i = strtoul(p + 1, &end, 10);
+      if (!end || *end != ']' || node->type != HOST_NODE_SEQ || i >= node->n) {
+        node = NULL;
+        break;
+      }
+      node = node->kids[i];
+      line = node->line;
+      p = end + 1;
+    }
+    if (*p == '.')
+      p++;
+    else if (*p)
+      break;
+  }
+  return line;
+}
+
 /* Context of one conversion: where messages go and what they are prefixed with. */
 struct yaml_ctx {
   const char *name; /* file name for messages */
@@ -403,6 +440,9 @@ static void check_source(struct check_ctx *c, const struct host_node *node, cons
   if (!expect_type(c, node, keypath, HOST_NODE_MAP))
     return;
   out->line = node->line;
+  out->node = node;
+  out->file = c->file;
+  snprintf(out->keypath, sizeof out->keypath, "%s", keypath);
   reject_unknown_keys(c, node, keypath, source_keys);
   const struct host_node *type = require(c, node, keypath, "type", HOST_NODE_SCALAR);
   const struct host_node *name = require(c, node, keypath, "serviceName", HOST_NODE_SCALAR);

@@ -39,6 +39,9 @@ struct host_source_cfg {
   const struct host_node *connection;    /* serviceConnection.config (a MAP) */
   const struct host_node *source_config; /* sourceConfig.config, or NULL */
   int line;
+  const struct host_node *node; /* the source's own mapping */
+  const char *file;             /* the workflow's path, for messages */
+  char keypath[32];             /* "source" or "sources[N]", for messages */
 };
 
 /* A loaded, validated workflow. Owned by the caller; free with host_workflow_free. */
@@ -70,6 +73,12 @@ int host_yaml_parse(const char *name, const char *text, size_t len, struct host_
                     struct host_node **out);
 
 void host_node_free(struct host_node *node);
+
+/* The line of the node at relpath ("serviceConnection.config.hostPort",
+ * "sourceConfig.config.dashboardFilterPattern.includes[0]") under src's mapping: the deepest
+ * node of the path that exists, so a missing key is placed at the mapping that lacks it.
+ * Returns 0 when the source has no tree (a test's hand-made source). */
+int host_source_line(const struct host_source_cfg *src, const char *relpath);
 
 /* The value of key in a MAP node, or NULL. */
 const struct host_node *host_node_get(const struct host_node *map, const char *key);

@@ -153,7 +153,11 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
   for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++)
     if ((models[n_models] = fqn2(a, r->imported[i])) != NULL)
       n_models++;
-  emit(a, mode_entity_dashboard(&a->ectx, r, charts, n_charts, models, n_models, owner));
+  /* A report whose queries or some charts could not be fetched (an error already counted as
+   * a lost item) gives no dashboard: its chart and data model lists would be short, and a sink
+   * would overwrite the complete dashboard it holds with them. */
+  if (!r->queries_lost && !r->charts_lost)
+    emit(a, mode_entity_dashboard(&a->ectx, r, charts, n_charts, models, n_models, owner));
   for (size_t i = 0; i < r->n_queries; i++) {
     const struct mode_query *q = &r->queries[i];
     if (model_q[i]) {

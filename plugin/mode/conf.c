@@ -247,7 +247,7 @@ static int read_lineage(struct parse_ctx *p, const char *where, yajl_val v) {
           read_string_list(p, sub, val, &c->db_service_names, &c->n_db_service_names))
         return -1;
     } else {
-      warnf(p, "mode: %s: unknown key, ignored", sub);
+      warnf(p, "%s: unknown key, ignored", sub);
     }
   }
   return 0;
@@ -365,11 +365,11 @@ static int parse_doc(struct parse_ctx *p, const char *text, size_t len, int wher
       camel_case(name, camel, sizeof camel);
       d = find_key(camel);
       if (d)
-        warnf(p, "mode: %s: snake_case key accepted; spell it '%s'", where, camel);
+        warnf(p, "%s: snake_case key accepted; spell it '%s'", where, camel);
     }
     if (d == NULL || !(d->where & where_bit)) {
       if (where_bit == IN_SRC) {
-        warnf(p, "mode: %s: unknown key, ignored", where);
+        warnf(p, "%s: unknown key, ignored", where);
         continue;
       }
       rc = failf(p, "%s: unknown key%s", where,

@@ -121,6 +121,12 @@ struct mode_crawl {
   struct mode_entity *out_head, *out_tail;
   int fatal;
   int done;
+  /* A 404 on data sources or definitions before the collections listing has answered is most
+   * likely the workspace itself missing: its warning is held until the listing shows the
+   * workspace exists, so that a wrong workspaceName gives one error, not three messages. */
+  int workspace_seen;
+  int n_held;
+  char held_item[2][16], held_msg[2][768];
 };
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -409,10 +415,23 @@ static void listing_failed(struct mode_crawl *c, struct listing *l,
     return;
   }
   char item[256];
-  snprintf(item, sizeof item, "collection %s", l->space_token);
+  snprintf(item, sizeof item, "collection %s (%s)", l->space_token,
+           l->space_name ? l->space_name : "?");
   diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
-        "(%s): %s page %d: %s; the rest of this listing is skipped", l->space_name, l->kind == L_REPORTS ? "reports" : "datasets", l->pager.page,
-        res->detail);
+        "%s page %d: %s; the rest of this listing is skipped",
+        l->kind == L_REPORTS ? "reports" : "datasets", l->pager.page, res->detail);
+}
+
+/* A warning about a workspace-wide resource (item "data sources" or "definitions"); held
+ * while a 404 may mean that the workspace does not exist (see struct mode_crawl). */
+static void workspace_warning(struct mode_crawl *c, int status, const char *item, const char *msg) {
+  if (status == 404 && !c->workspace_seen && c->n_held < 2) {
+    snprintf(c->held_item[c->n_held], sizeof c->held_item[0], "%s", item);
+    snprintf(c->held_msg[c->n_held], sizeof c->held_msg[0], "%s", msg);
+    c->n_held++;
+    return;
+  }
+  diagf(c, ETL_SEV_WARNING, 0, item, "%s", msg);
 }
 
 static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetch_result *res) {
@@ -420,6 +439,12 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
     listing_failed(c, l, res);
     listing_free(l);
     return;
+  }
+  if (l->kind == L_SPACES && !c->workspace_seen) {
+    c->workspace_seen = 1;
+    for (int i = 0; i < c->n_held; i++)
+      diagf(c, ETL_SEV_WARNING, 0, c->held_item[i], "%s", c->held_msg[i]);
+    c->n_held = 0;
   }
   const char **tokens = calloc(res->n_records ? res->n_records : 1, sizeof *tokens);
   int *fresh = calloc(res->n_records ? res->n_records : 1, sizeof *fresh);
@@ -560,6 +585,10 @@ static int store_charts(struct mode_report *r, const struct req_arg *a,
   if (grown == NULL)
     return -1;
   r->charts = grown;
+  size_t query_pos = r->n_queries;
+  for (size_t q = 0; q < r->n_queries; q++)
+    if (r->queries[q].token && strcmp(r->queries[q].token, a->query_token) == 0)
+      query_pos = q;
   for (size_t i = 0; i < res->n_records; i++) {
     const struct mode_hal_record *rec = &res->records[i];
     if (mode_hal_get(rec, C_TOKEN) == NULL)
@@ -575,6 +604,8 @@ static int store_charts(struct mode_report *r, const struct req_arg *a,
     const char *desc = mode_hal_get(rec, C_DESC);
     ch->description = mode_strdup(desc ? desc : mode_hal_get(rec, C_DESC_V1));
     ch->query_name = mode_strdup(a->query_name);
+    ch->query_pos = query_pos;
+    ch->pos = i;
     if (ch->token == NULL)
       return -1;
   }
@@ -587,7 +618,9 @@ static void on_charts(struct mode_crawl *c, struct req_arg *a, struct mode_fetch
   if (!res->ok) {
     char item[64];
     snprintf(item, sizeof item, "report %s", r->token);
-    r->charts_lost = 1;
+    /* A 404: the query went away since it was listed, and its charts with it. */
+    if (res->status != 404)
+      r->charts_lost = 1;
     diagf(c, res->status == 404 ? ETL_SEV_WARNING : ETL_SEV_ERROR,
           res->status == 404 ? 0 : ETL_DIAG_ITEM_LOST, item,
           "query %s: charts: %s, skipped", a->query_token, res->detail);
@@ -617,8 +650,9 @@ static void on_user(struct mode_crawl *c, struct req_arg *a, struct mode_fetch_r
 
 static void on_sources(struct mode_crawl *c, struct mode_fetch_result *res) {
   if (!res->ok) {
-    diagf(c, ETL_SEV_WARNING, 0, "data sources",
-          "%s; lineage will not know databases or dialects", res->detail);
+    char msg[768];
+    snprintf(msg, sizeof msg, "%s; lineage will not know databases or dialects", res->detail);
+    workspace_warning(c, res->status, "data sources", msg);
   } else {
     c->sources = calloc(res->n_records ? res->n_records : 1, sizeof *c->sources);
     if (c->sources == NULL) {
@@ -645,9 +679,10 @@ static void on_sources(struct mode_crawl *c, struct mode_fetch_result *res) {
 
 static void on_defs(struct mode_crawl *c, struct mode_fetch_result *res) {
   if (!res->ok) {
-    diagf(c, ETL_SEV_WARNING, 0, "definitions",
-          "%s; queries that use {{ @definition }} lose those tables",
-          res->detail);
+    char msg[768];
+    snprintf(msg, sizeof msg, "%s; queries that use {{ @definition }} lose those tables",
+             res->detail);
+    workspace_warning(c, res->status, "definitions", msg);
   } else {
     for (size_t i = 0; i < res->n_records; i++) {
       const char *name = mode_hal_get(&res->records[i], 0);
@@ -665,7 +700,8 @@ static void on_done(void *owner, void *argp, struct mode_fetch_result *res) {
   struct req_arg *a = argp;
   if (res->interrupted) {
     set_fatal(c, ETL_ERR_CANCELLED);
-  } else if (res->status == 401) {
+  } else if (res->status == 401 && c->fatal == 0) {
+    /* Said once: the requests already in flight get the same 401 and add nothing. */
     diagf(c, ETL_SEV_ERROR, 0, NULL,
           "credentials refused (HTTP 401): check accessToken and accessTokenPassword");
     set_fatal(c, ETL_ERR_AUTH);
@@ -713,7 +749,19 @@ static int request(struct mode_crawl *c, const char *url, const struct mode_hal_
 
 /* ---- entities of one report -------------------------------------------------------------- */
 
+static int chart_order(const void *pa, const void *pb) {
+  const struct mode_chart *a = pa, *b = pb;
+  if (a->query_pos != b->query_pos)
+    return a->query_pos < b->query_pos ? -1 : 1;
+  return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
 static void finalize(struct mode_crawl *c, struct mode_report *r) {
+  /* The charts of a report's queries are fetched concurrently and stored as they arrive; the
+   * dashboard lists them in the report's own order so that an unchanged report gives the same
+   * record on every run (a sink compares records byte for byte). */
+  if (r->n_charts > 1)
+    qsort(r->charts, r->n_charts, sizeof *r->charts, chart_order);
   c->assembler.sources = c->sources;
   c->assembler.n_sources = c->n_sources;
   c->assembler.defs = c->defs;

@@ -180,15 +180,17 @@ static void on_header(void *ctx, const char *name, const char *value) {
     r->rl_reset = strtod(value, NULL);
 }
 
-/* Mode's error bodies are {"id": ..., "message": ...}: keep the message, never the body. */
+/* Mode's error bodies are {"id": ..., "message": ...}: the message is added to out ("HTTP
+ * 503"), the body never is. */
 static void error_detail(struct fetch_req *r, char *out, size_t outlen) {
   if (r->errbody.len == 0)
     return;
   yajl_val tree = yajl_tree_parse(r->errbody.data, NULL, 0);
   const char *path[] = {"message", NULL};
   yajl_val msg = tree ? yajl_tree_get(tree, path, yajl_t_string) : NULL;
-  if (msg)
-    snprintf(out, outlen, "%.200s", YAJL_GET_STRING(msg));
+  size_t used = strlen(out); /* "HTTP 503": the status stays, the message follows it */
+  if (msg && used < outlen)
+    snprintf(out + used, outlen - used, ": %.200s", YAJL_GET_STRING(msg));
   yajl_tree_free(tree);
 }
 

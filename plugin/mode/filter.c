@@ -19,7 +19,8 @@ int mode_filter_add(struct mode_filter *f, int is_include, const char *pattern, 
     return -1;
   }
   *list = grown;
-  int rc = regcomp(&grown[*n], pattern, REG_EXTENDED);
+  /* OpenMetadata matches with re.match(regex, name, re.IGNORECASE). */
+  int rc = regcomp(&grown[*n], pattern, REG_EXTENDED | REG_ICASE);
   if (rc != 0) {
     regerror(rc, &grown[*n], err, errlen);
     return -1;
@@ -40,7 +41,7 @@ int mode_filter_empty(const struct mode_filter *f) {
 int mode_filter_allows(const struct mode_filter *f, const char *name) {
   if (mode_filter_empty(f))
     return 1;
-  if (name == NULL || *name == '\0')
+  if (name == NULL)
     return 0;
   if (f->n_includes > 0) {
     for (size_t i = 0; i < f->n_includes; i++)

@@ -1,8 +1,9 @@
 /*
  * filter.h -- OpenMetadata's include/exclude name patterns, with its semantics: a pattern
- * matches when it matches at the start of the name (Python's re.match); when includes are
- * given, a name is kept only if one matches (excludes are then not consulted); otherwise a
- * name is dropped when any exclude matches. Patterns are POSIX extended regexes.
+ * matches when it matches at the start of the name, ignoring case (Python's re.match with
+ * re.IGNORECASE); when includes are given, a name is kept only if one matches (excludes are
+ * then not consulted); otherwise a name is dropped when any exclude matches. Patterns are
+ * POSIX extended regexes.
  */
 #ifndef MODE_FILTER_H
 #define MODE_FILTER_H

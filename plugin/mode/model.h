@@ -30,6 +30,8 @@ struct mode_chart {
   char *viz_href; /* _links.report_viz_web.href */
   char *description;
   char *query_name; /* the query it draws, for a fallback title */
+  size_t query_pos; /* index of that query in the report's queries, and of the chart in its */
+  size_t pos;       /* query's listing: charts arrive in any order, are emitted in this one */
 };
 
 struct mode_report {
@@ -52,7 +54,7 @@ struct mode_report {
   size_t n_charts;
   int pending;      /* requests not yet answered */
   int queries_lost; /* its queries could not be fetched */
-  int charts_lost;  /* some charts could not be fetched */
+  int charts_lost;  /* some charts could not be fetched (not a 404: those are gone) */
   int gone;         /* 404 since it was listed: emit nothing */
   int waiting_user; /* waiting for its creator's details */
   struct mode_report *next;

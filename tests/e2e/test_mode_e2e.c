@@ -579,6 +579,148 @@ START_TEST(interrupt_stops_promptly) {
 }
 END_TEST
 
+/* A wrong secret is one clear error, not one per request that was in flight (the plugin
+ * starts the listings, data sources and definitions together). */
+START_TEST(wrong_secret_is_reported_once) {
+  struct test_server srv = {0};
+  struct run r;
+  const char *extra[] = {"--workspace", "gen", "--rate-limit", "off", NULL};
+  start_sim(&srv, extra);
+  /* How many 401s come back before the plugin stops depends on timing: try a few times. */
+  for (int i = 0; i < 10; i++) {
+    run_driver(&r, &srv, "gen", "wrong-secret", NO_LIMIT, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 4); /* ETL_ERR_AUTH */
+    const char *first = strstr(r.err, "credentials refused (HTTP 401)");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_msg(strstr(first + 1, "credentials refused") == NULL, "401 reported twice:\n%s",
+                  r.err);
+    run_free(&r);
+  }
+  ck_assert_int_ge(sim_stat(&srv, "requests"), 20);
+  test_server_stop(&srv);
+}
+END_TEST
+
+/* A server error names its HTTP status and Mode's own message ("HTTP 503: Something went
+ * wrong on our end."), not the message alone. */
+START_TEST(server_errors_name_the_status) {
+  struct test_server srv = {0};
+  struct run r;
+  const char *extra[] = {"--workspace", "gen", "--rate-limit", "off", "--faults", "5xx=1", NULL};
+  start_sim(&srv, extra);
+  run_driver(&r, &srv, "gen", SECRET, NO_LIMIT ",\"maxRetries\":0", NULL, NULL, NULL);
+  ck_assert_int_ne(r.status, 0);
+  const char *e = strstr(r.err, "[collections] cannot list (page 1): HTTP 50");
+  ck_assert_msg(e != NULL, "no status in:\n%s", r.err);
+  ck_assert_msg(strstr(e, ": Something went wrong on our end.") != NULL, "no message in:\n%s",
+                r.err);
+  run_free(&r);
+  test_server_stop(&srv);
+}
+END_TEST
+
+/* A wrong workspaceName: one error, not the data sources and definitions 404s first (they are
+ * held until the collections listing shows the workspace exists). A 404 on definitions in an
+ * existing workspace is still a warning. */
+START_TEST(wrong_workspace_is_one_error) {
+  struct test_server srv = {0};
+  struct run r;
+  const char *extra[] = {"--workspace", "gen", "--rate-limit", "off", NULL};
+  start_sim(&srv, extra);
+  for (int i = 0; i < 5; i++) {
+    run_driver(&r, &srv, "nosuchws", SECRET, NO_LIMIT, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 3); /* ETL_ERR_CONFIG */
+    ck_assert_ptr_nonnull(strstr(r.err, "workspace 'nosuchws' not found"));
+    ck_assert_msg(strstr(r.err, "diag warning") == NULL, "more than the error:\n%s", r.err);
+    run_free(&r);
+  }
+  test_server_stop(&srv);
+  /* The second API request answers 404 (the data sources, definitions and collections requests
+   * go out together): whichever it hits, nothing is swallowed. */
+  const char *extra404[] = {"--workspace",   "gen", "--rate-limit", "off", "--faults",
+                            "burst=404:1@2", NULL};
+  start_sim(&srv, extra404);
+  run_driver(&r, &srv, "gen", SECRET, NO_LIMIT, NULL, NULL, NULL);
+  if (r.status == 0)
+    ck_assert_msg(strstr(r.err, "diag warning [definitions] HTTP 404") ||
+                      strstr(r.err, "diag warning [data sources] HTTP 404"),
+                  "the 404 was not reported:\n%s", r.err);
+  else
+    ck_assert_msg(strstr(r.err, "workspace 'gen' not found"), "%s", r.err);
+  run_free(&r);
+  test_server_stop(&srv);
+}
+END_TEST
+
+/* The charts of a report's queries arrive in whatever order the server answers; the dashboard
+ * must list them in the report's order (as the ground truth does), or an unchanged report
+ * gives a different record on every run and every sink sees a spurious update. */
+START_TEST(dashboard_charts_keep_the_report_order) {
+  struct test_server srv = {0};
+  struct run r;
+  char *dir = test_tmpdir();
+  char *gt = test_path("%s/gt.json", dir);
+  const char *extra[] = {"--workspace",
+                         "gen",
+                         "--seed",
+                         "17",
+                         "--spaces",
+                         "2",
+                         "--reports-per-space",
+                         "8",
+                         "--charts-per-query",
+                         "3",
+                         "--latency-ms",
+                         "0:40",
+                         "--rate-limit",
+                         "off",
+                         "--ground-truth",
+                         gt,
+                         NULL};
+  start_sim(&srv, extra);
+  run_driver(&r, &srv, "gen", SECRET, ",\"requestsPerSecond\":0", NULL, NULL, NULL);
+  ck_assert_msg(r.status == 0, "driver failed: %.2000s", r.err);
+  struct records rs;
+  load_records(&rs, r.out_path);
+  char *text = test_read_file(gt, NULL);
+  ck_assert_ptr_nonnull(text);
+  yajl_val truth = yajl_tree_parse(text, NULL, 0);
+  ck_assert_ptr_nonnull(truth);
+  const char *rpath[] = {"reports", NULL};
+  yajl_val reports = yajl_tree_get(truth, rpath, yajl_t_array);
+  ck_assert_ptr_nonnull(reports);
+  size_t checked = 0;
+  for (size_t i = 0; i < YAJL_GET_ARRAY(reports)->len; i++) {
+    yajl_val rep = YAJL_GET_ARRAY(reports)->values[i];
+    const char *tpath[] = {"token", NULL}, *cpath[] = {"charts", NULL};
+    const char *token = YAJL_GET_STRING(yajl_tree_get(rep, tpath, yajl_t_string));
+    yajl_val want = yajl_tree_get(rep, cpath, yajl_t_array);
+    yajl_val dash = find(&rs, "dashboard", token);
+    ck_assert_msg(dash != NULL, "report %s: no dashboard", token);
+    const char *gpath[] = {"data", "charts", NULL};
+    yajl_val got = yajl_tree_get(dash, gpath, yajl_t_array);
+    ck_assert_int_eq(YAJL_GET_ARRAY(got)->len, YAJL_GET_ARRAY(want)->len);
+    for (size_t k = 0; k < YAJL_GET_ARRAY(want)->len; k++) {
+      const char *wt =
+          YAJL_GET_STRING(yajl_tree_get(YAJL_GET_ARRAY(want)->values[k], tpath, yajl_t_string));
+      const char *fqn = YAJL_GET_STRING(YAJL_GET_ARRAY(got)->values[k]);
+      const char *dot = fqn ? strrchr(fqn, '.') : NULL;
+      ck_assert_msg(dot && strcmp(dot + 1, wt) == 0, "report %s: chart %zu is %s, want %s", token,
+                    k, fqn ? fqn : "(null)", wt);
+    }
+    checked += YAJL_GET_ARRAY(want)->len > 1;
+  }
+  ck_assert_msg(checked > 5, "too few reports with several charts (%zu)", checked);
+  yajl_tree_free(truth);
+  free(text);
+  free_records(&rs);
+  run_free(&r);
+  test_server_stop(&srv);
+  test_rmtree(dir);
+  free(dir), free(gt);
+}
+END_TEST
+
 /* Built twice: test_mode_e2e (clean runs) and test_mode_faults (MODE_E2E_FAULTS), so that
  * each suite stays short and make check runs them side by side. */
 #ifdef MODE_E2E_FAULTS
@@ -597,6 +739,10 @@ int main(void) {
     tcase_add_test(tc, auth_and_config_errors_stop_the_run);
     tcase_add_loop_test(tc, generated_workspace_equals_ground_truth, 0, 3);
     tcase_add_test(tc, interrupt_stops_promptly);
+    tcase_add_test(tc, dashboard_charts_keep_the_report_order);
+    tcase_add_test(tc, wrong_secret_is_reported_once);
+    tcase_add_test(tc, server_errors_name_the_status);
+    tcase_add_test(tc, wrong_workspace_is_one_error);
   } else {
     tcase_add_loop_test(tc, generated_workspace_equals_ground_truth, 3,
                         (int)(sizeof gens / sizeof gens[0]));

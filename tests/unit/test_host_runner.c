@@ -431,6 +431,61 @@ START_TEST(config_error_exit_code_and_message) {
 }
 END_TEST
 
+/* A plugin's config error names a key inside its source ("serviceConnection.config.paths:
+ * unknown key"); the user sees it as the host's own config errors: file, line, full key path,
+ * and that one message (no "refused to start" echo). An unknown sink type and a sink path in
+ * a missing directory (or naming a directory) have their line too. */
+START_TEST(plugin_config_errors_name_file_line_and_key) {
+  struct scratch s;
+  scratch_open(&s);
+  char *good = source_yaml("fake", "f", "{count: 1}");
+  char *bad = source_yaml("jsonl", "j", "\n        path: /dev/null\n        paths: x");
+  char *both = test_path("%s%s", good, bad);
+  scratch_workflow(&s, both, "sqlite");
+  char *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+  /* line 1 "sources:", 2-5 the fake source, 6 "- type: jsonl", ..., 11 "paths: x" */
+  ck_assert_msg(strstr(err, "wf.yaml:11: error: sources[1].serviceConnection.config.paths: "
+                            "unknown key"),
+                "expected file:line: key path in:\n%s", err);
+  ck_assert_msg(strstr(err, "refused to start") == NULL, "a second message:\n%s", err);
+  free(err);
+  scratch_workflow(&s, good, "bogus");
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+  ck_assert_msg(strstr(err, "wf.yaml:7: error: sink.type: no sink of type `bogus`"),
+                "expected file:line in:\n%s", err);
+  free(err);
+  /* A catalog in a directory that does not exist: the key and its line, not only the path. */
+  char *yaml = test_path("sources:\n%s\nsink:\n  type: sqlite\n  config:\n"
+                         "    path: %s/nodir/c.db\n",
+                         good, s.dir);
+  ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+  ck_assert_msg(strstr(err, "wf.yaml:10: error: sink.config.path: the directory '") &&
+                    strstr(err, "/nodir' of '"),
+                "expected file:line: sink.config.path in:\n%s", err);
+  free(err), free(yaml);
+  yaml = test_path("sources:\n%s\nsink:\n  type: sqlite\n  config:\n    path: %s\n", good, s.dir);
+  ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+  ck_assert_msg(strstr(err, "wf.yaml:10: error: sink.config.path: '") &&
+                    strstr(err, "' is a directory"),
+                "expected file:line: sink.config.path in:\n%s", err);
+  free(err), free(yaml);
+  /* --summary-json into a missing directory: refused before the run, not after it. */
+  scratch_workflow(&s, good, "sqlite");
+  unlink(s.catalog); /* made by the first run above */
+  char *b = bin(), *d = plugin_dir(), *sj = test_path("%s/nodir/s.json", s.dir);
+  char *argv[] = {b, "--plugin-dir", d, "--summary-json", sj, "run", s.wf, NULL};
+  ck_assert_int_eq(test_run(argv, NULL, NULL, &err), 2);
+  ck_assert_msg(strstr(err, "--summary-json: error: the directory '"), "%s", err);
+  ck_assert_msg(access(s.catalog, F_OK) != 0, "the run went ahead");
+  free(err), free(b), free(d), free(sj);
+  free(good), free(bad), free(both);
+  scratch_close(&s);
+}
+END_TEST
+
 /* ---- connection tests and secrets --------------------------------------------------------- */
 
 START_TEST(test_command_reports_each_step) {
@@ -523,6 +578,7 @@ int main(void) {
   tcase_add_test(tc, lost_items_never_count_as_deletions);
   tcase_add_loop_test(tc, exit_codes, 0, (int)(sizeof exits / sizeof exits[0]));
   tcase_add_test(tc, config_error_exit_code_and_message);
+  tcase_add_test(tc, plugin_config_errors_name_file_line_and_key);
   tcase_add_test(tc, test_command_reports_each_step);
   tcase_add_test(tc, secrets_never_printed);
   tcase_add_test(tc, stdout_sink_keeps_stdout_clean);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "assemble.h"
 #include "conf.h"
 #include "entities.h"
 #include "hal.h"
@@ -20,6 +21,66 @@
 #include "ratelimit.h"
 #include "retry.h"
 #include "testutil.h"
+
+/* ---- assemble ---------------------------------------------------------------------------- */
+
+struct collected {
+  int dashboards, charts, models;
+};
+
+static void collect(void *ctx, struct mode_entity *e) {
+  struct collected *c = ctx;
+  ck_assert_ptr_nonnull(e);
+  c->dashboards += strcmp(e->kind, "dashboard") == 0;
+  c->charts += strcmp(e->kind, "chart") == 0;
+  c->models += strcmp(e->kind, "dashboardDataModel") == 0;
+  mode_entity_free(e);
+}
+
+/* A report whose queries or charts failed to come (after retries) must not produce a dashboard
+ * with short chart/data model lists: the catalog would overwrite the complete one with it. */
+START_TEST(incomplete_report_gives_no_dashboard) {
+  static const char conn[] = "{\"accessToken\":\"t\",\"accessTokenPassword\":\"s\","
+                             "\"workspaceName\":\"acme\"}";
+  static const char src[] = "{\"includeDataModels\":true}";
+  struct mode_config cfg;
+  char err[256];
+  ck_assert_msg(mode_config_parse(conn, strlen(conn), src, strlen(src), &cfg, NULL, NULL, err,
+                                  sizeof err) == 0,
+                "%s", err);
+  struct mode_owners owners = {0};
+  struct collected got = {0};
+  struct mode_assembler a = {.cfg = &cfg,
+                             .ectx = {"mode_svc", "https://app.mode.com", "acme", 1},
+                             .owners = &owners,
+                             .today = "2026-01-01",
+                             .ctx = &got,
+                             .emit = collect};
+  struct mode_query q = {.token = "q1", .name = "Query 1", .raw_query = "SELECT 1"};
+  struct mode_chart ch = {.token = "c1", .title = "Chart", .type = "bar"};
+  struct mode_report r = {.token = "r1",
+                          .name = "R",
+                          .space_name = "S",
+                          .view_count = -1,
+                          .chart_count = 2,
+                          .queries = &q,
+                          .n_queries = 1,
+                          .charts = &ch,
+                          .n_charts = 1};
+  mode_assemble(&a, &r);
+  ck_assert_int_eq(got.dashboards, 1); /* complete: the dashboard */
+  r.token = "r2", q.token = "q2", ch.token = "c2";
+  r.charts_lost = 1;
+  mode_assemble(&a, &r);
+  ck_assert_int_eq(got.dashboards, 1); /* a chart listing failed: no dashboard */
+  ck_assert_int_eq(got.charts, 2);     /* what did come is still delivered */
+  r.token = "r3", r.charts_lost = 0, r.queries_lost = 1, r.n_queries = 0, r.n_charts = 0;
+  mode_assemble(&a, &r);
+  ck_assert_int_eq(got.dashboards, 1); /* its queries failed: no dashboard */
+  mode_assembler_clear(&a);
+  mode_config_free(&cfg);
+}
+END_TEST
 
 /* ---- hal -------------------------------------------------------------------------------- */
 
@@ -503,6 +564,7 @@ int main(void) {
   tcase_add_test(tc, owners_usernames_and_cache);
   tcase_add_test(tc, lineage_names_tables_from_service_database_and_sql);
   tcase_add_test(tc, lineage_expands_nested_definitions);
+  tcase_add_test(tc, incomplete_report_gives_no_dashboard);
   suite_add_tcase(s, tc);
   return test_run_suite(s);
 }
