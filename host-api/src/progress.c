@@ -52,10 +52,14 @@ void host_progress_update(struct host_progress *p, const struct host_source_repo
              src->kinds[i].n);
   }
   unsigned long secs = (unsigned long)elapsed;
-  fprintf(p->out, "\r\033[K%s: %lld entities%s%s%s, %.0f/s, %lu:%02lu:%02lu", src->name,
-          src->entities, src->n_kinds ? " (" : "", kinds, src->n_kinds ? ")" : "",
-          elapsed > 0 ? (double)src->entities / elapsed : 0.0, secs / 3600, secs / 60 % 60,
-          secs % 60);
+  /* A rate over the first second says nothing (one entity in 1 ms is "1000/s"). */
+  char rate[32] = "-";
+  if (elapsed >= 1.0)
+    snprintf(rate, sizeof rate, "%.0f", (double)src->entities / elapsed);
+  fprintf(p->out, "\r\033[K%s: %lld %s%s%s%s, %s/s, %lld requests (%lld throttled), %lu:%02lu:%02lu",
+          src->name, src->entities, src->entities == 1 ? "entity" : "entities",
+          src->n_kinds ? " (" : "", kinds, src->n_kinds ? ")" : "", rate, src->requests,
+          src->throttled, secs / 3600, secs / 60 % 60, secs % 60);
   fflush(p->out);
   p->drawn = true;
 }
