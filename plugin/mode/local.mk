@@ -1,4 +1,5 @@
-# plugin/mode: the Mode connector (mode.so), its test driver and its tests.
+# plugin/mode: the Mode connector (mode.so) and its tests (the end-to-end ones drive it through
+# tests/e2e/thirdparty_host, see tests/e2e/local.mk).
 
 # Everything but the entry point, as a convenience library: linked into the module, and into
 # the unit tests that exercise its parts directly.
@@ -33,12 +34,6 @@ plugin_mode_la_LDFLAGS = -module -avoid-version -no-undefined -shared \
 	-export-symbols-regex '^etl_plugin_entry$$'
 plugin_mode_la_LIBADD = plugin/mode/libmodecore.la $(CURL_LIBS) $(YAJL_LIBS)
 
-# A minimal dlopen host for the tests and the benchmark (only <etl/plugin.h>).
-noinst_PROGRAMS += tests/unit/mode-driver
-tests_unit_mode_driver_SOURCES = tests/unit/mode_driver.c
-tests_unit_mode_driver_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
-tests_unit_mode_driver_LDADD = $(YAJL_LIBS) $(PTHREAD_LIBS)
-
 # Unit tests of the connector's parts.
 MODE_TEST_CFLAGS = $(TESTUTIL_CFLAGS) -I$(top_srcdir) -I$(top_srcdir)/plugin/mode \
 	$(CURL_CFLAGS) $(YAJL_CFLAGS)
@@ -50,7 +45,7 @@ tests_unit_test_mode_config_LDADD = $(MODE_TEST_LIBS)
 tests_unit_test_mode_core_CFLAGS = $(MODE_TEST_CFLAGS)
 tests_unit_test_mode_core_LDADD = $(MODE_TEST_LIBS)
 
-# End-to-end: the plugin through the ABI against mode-sim.
+# End-to-end: the plugin through the ABI (tests/e2e/thirdparty_host) against mode-sim.
 check_PROGRAMS += tests/e2e/test_mode_e2e
 TESTS += tests/e2e/test_mode_e2e
 tests_e2e_test_mode_e2e_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)

@@ -1,11 +1,12 @@
-# tests/e2e: a third-party host that includes only <etl/plugin.h> and dlopens plugins
-# (also a reusable tool: thirdparty_host [--name N] [--state F] [--test] PLUGIN.so CONFIG.json),
-# the test that builds it against etl-plugin.pc, and the exported-symbols check.
+# tests/e2e: a third-party host that includes only <etl/plugin.h> and dlopens plugins (also
+# the driver of the Mode tests and of tests/bench/mode-bench, and a tool for plugin authors:
+# its options are at the top of thirdparty_host.c), the test that builds it against
+# etl-plugin.pc, and the exported-symbols check.
 check_PROGRAMS += tests/e2e/thirdparty_host
 tests_e2e_thirdparty_host_SOURCES = tests/e2e/thirdparty_host.c
 tests_e2e_thirdparty_host_CPPFLAGS = -I$(top_srcdir)/host-api/include
 tests_e2e_thirdparty_host_CFLAGS = $(AM_CFLAGS)
-tests_e2e_thirdparty_host_LDADD = -ldl
+tests_e2e_thirdparty_host_LDADD = -ldl $(PTHREAD_LIBS)
 
 TESTS += tests/e2e/thirdparty.sh tests/e2e/exports.sh
 dist_check_SCRIPTS += tests/e2e/thirdparty.sh tests/e2e/exports.sh

@@ -1,5 +1,5 @@
 /*
- * test_mode_e2e.c -- the Mode plugin through the ABI (tests/unit/mode-driver dlopens
+ * test_mode_e2e.c -- the Mode plugin through the ABI (tests/e2e/thirdparty_host dlopens
  * plugin/.libs/mode.so) against mode-sim: the recorded workspace gives exactly the expected
  * entities and they validate; the connection test gives actionable verdicts; generated
  * workspaces equal the simulator's ground truth with the minimum number of requests; fault
@@ -41,8 +41,8 @@ static void start_sim(struct test_server *srv, const char *const *extra) {
 
 struct run {
   int status;
-  char *out_path; /* JSON Lines written by the driver */
-  char *err;      /* driver's stderr */
+  char *out_path; /* JSON Lines written by the host */
+  char *err;      /* the host's stderr: diagnostics, test steps and the summary line */
   long requests, throttled, warnings, items_lost;
   char *dir;
 };
@@ -66,17 +66,22 @@ static void run_driver(struct run *r, const struct test_server *srv, const char 
   char *conn = test_path("{\"hostPort\":\"%s\",\"accessToken\":\"" TOKEN "\","
                          "\"accessTokenPassword\":\"%s\",\"workspaceName\":\"%s\"%s}",
                          srv->base_url, secret, workspace, conn_extra);
-  char *driver = test_path("%s/tests/unit/mode-driver", test_builddir());
+  char *conn_path = test_path("%s/connection.json", r->dir);
+  char *src_path = test_path("%s/source.json", r->dir);
+  ck_assert_int_eq(test_write_file(conn_path, conn), 0);
+  ck_assert_int_eq(test_write_file(src_path, src ? src : "{}"), 0);
+  char *driver = test_path("%s/tests/e2e/thirdparty_host", test_builddir());
   char *plugin = test_path("%s/plugin/.libs/mode.so", test_builddir());
-  char *argv[16] = {
-      driver,  "--plugin", plugin, "--config", conn, "--source-config", (char *)(src ? src : "{}"),
-      "--out", r->out_path};
-  int n = 9;
+  char *argv[16] = {driver,   "--name", "mode_svc", "--source-config",
+                    src_path, "--out",  r->out_path};
+  int n = 7;
   if (flag) {
     argv[n++] = (char *)flag;
     if (flag_value)
       argv[n++] = (char *)flag_value;
   }
+  argv[n++] = plugin;
+  argv[n++] = conn_path;
   argv[n] = NULL;
   r->status = test_run(argv, NULL, NULL, &r->err);
   r->requests = summary_num(r->err, "requests");
@@ -88,7 +93,7 @@ static void run_driver(struct run *r, const struct test_server *srv, const char 
   char *out = test_read_file(r->out_path, NULL);
   ck_assert_msg(out == NULL || strstr(out, "S3CR3T") == NULL, "the secret appears in output");
   free(out);
-  free(conn), free(driver), free(plugin);
+  free(conn), free(conn_path), free(src_path), free(driver), free(plugin);
 }
 
 static void run_free(struct run *r) {

@@ -14,7 +14,7 @@ check() { # check DESCRIPTION COMMAND...
   if "$@" >"$tmp/out.$n" 2>&1; then echo "ok $n - $desc"
   else echo "not ok $n - $desc"; sed 's/^/# /' "$tmp/out.$n"; failed=1; fi
 }
-echo 1..6
+echo 1..7
 
 mkdir -p "$tmp/include/etl"
 cp "$s/host-api/include/etl/plugin.h" "$tmp/include/etl/"
@@ -53,8 +53,16 @@ resume() {
 }
 check "hands state back to open" resume
 
+state_out() { # --state-out keeps the last state, as --state reads it; the summary counts
+  "$tmp/host" --state-out "$tmp/saved.json" "$b/tests/plugins/.libs/fake.so" "$tmp/fake.json" \
+    >"$tmp/saved.out" 2>"$tmp/saved.err" || return 1
+  [ "$(sed -n 's/^# state //p' "$tmp/saved.out" | tail -1)" = "$(cat "$tmp/saved.json")" ] &&
+    grep -q '^summary {"plugin":"fake",.*"status":"ETL_DONE","entities":8,"requests":5,' "$tmp/saved.err"
+}
+check "saves the last state and prints a summary" state_out
+
 conn_test() {
-  "$tmp/host" --test "$b/plugin/.libs/jsonl.so" "$tmp/jsonl.json" >"$tmp/test.out" &&
+  "$tmp/host" --test "$b/plugin/.libs/jsonl.so" "$tmp/jsonl.json" >"$tmp/test.out" 2>&1 &&
     grep -q 'PASS file 2' "$tmp/test.out"
 }
 check "runs a connection test" conn_test
