@@ -37,14 +37,16 @@ struct host_om_client_config {
 };
 
 /* The final outcome of one request. `status` is the HTTP status, or 0 when the transfer itself
- * failed (then `transport_error` says why and `connect_failed` whether the server was never
- * reached). `body` is NUL-terminated and borrowed for the call. */
+ * failed (then `transport_error` says why, `connect_failed` whether the server was never
+ * reached and `tls_failed` whether TLS was the reason). `body` is NUL-terminated and borrowed for
+ * the call. */
 struct host_om_response {
   long status;
   const char *body;
   size_t body_len;
   const char *transport_error;
   bool connect_failed;
+  bool tls_failed; /* the TLS handshake or the certificate check failed */
 };
 
 typedef void (*host_om_done_fn)(void *ctx, const struct host_om_response *resp);

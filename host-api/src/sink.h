@@ -24,6 +24,12 @@
 
 struct host_log; /* diagnostics of the host (log.h) */
 
+/* Reports one step of a sink's check (`etlhost test`): its name ("catalog", "server",
+ * "credentials"), its verdict and a message for the user (borrowed for the call; never a
+ * secret). ctx is the caller's. */
+typedef void (*host_sink_step_fn)(void *ctx, const char *step, enum etl_test_verdict verdict,
+                                  const char *message);
+
 /* One entity on its way to a sink. Borrowed: valid only during the write() call. */
 struct host_record {
   const char *source; /* the source's serviceName */
@@ -35,8 +41,8 @@ struct host_record {
 
 /* Per-source outcome the runner reports to end_source(). */
 struct host_source_outcome {
-  bool complete;       /* the plugin reached ETL_DONE and lost no item: absence means deletion */
-  long long run_id;    /* the runner's run number (run history) */
+  bool complete;    /* the plugin reached ETL_DONE and lost no item: absence means deletion */
+  long long run_id; /* the runner's run number (run history) */
   const char *source_config_json; /* the source's sourceConfig.config as JSON ("{}" if none),
                                    * borrowed; per-source options such as markDeletedDashboards */
 };
@@ -80,6 +86,18 @@ struct host_sink_ops {
 
   /* Releases the sink. NULL-safe; sets *sink to NULL. */
   void (*destroy)(void **sink);
+
+  /* Optional (NULL: nothing to check, as for stdout). `etlhost test`: checks, from the same
+   * config and workflowConfig that create() takes, that a run could deliver to this sink --
+   * the file can be written, the server answers and accepts the credentials -- WITHOUT creating
+   * the sink, writing data or leaving behind a file that was not there before (which is why it
+   * takes the config rather than a created sink: creating the sqlite or file sink creates its
+   * file). Reports every step it runs through step(ctx, ...). Returns ETL_OK when every step
+   * passed, else the class of the first failure: ETL_ERR_CONFIG (fix the workflow file, e.g.
+   * an unwritable path), ETL_ERR_CONNECT or ETL_ERR_AUTH (server unreachable, credentials
+   * refused), ETL_ERR_NOMEM. Config errors that create() would log are logged the same way. */
+  etl_status (*test)(const char *config_json, const char *workflow_json, struct host_log *log,
+                     host_sink_step_fn step, void *ctx);
 };
 
 /* Looks a sink up by its type; NULL if there is none. */

@@ -311,28 +311,37 @@ static struct file_sink *sink_new(const char *type, const char *path, struct hos
   return s;
 }
 
-static etl_status file_create(const char *config_json, const char *workflow_json,
-                              struct host_log *log, void **sinkp) {
+/* Reads the file sink's config: *path and *mode are borrowed from *cfg, which the caller frees
+ * (yajl_tree_free) whatever the result. Logs what is wrong naming the key. */
+static etl_status parse_file_config(const char *config_json, struct host_log *log, yajl_val *cfg,
+                                    const char **path, const char **mode) {
   static const char *const keys[] = {"path", "mode", NULL};
-  yajl_val cfg = NULL;
-  const char *path, *mode;
-  struct file_sink *s = NULL;
-  *sinkp = NULL;
-  etl_status st = host_sink_config_parse(config_json, "file", keys, log, &cfg);
+  *cfg = NULL;
+  etl_status st = host_sink_config_parse(config_json, "file", keys, log, cfg);
   if (st == ETL_OK)
-    st = host_sink_config_string(cfg, "path", NULL, log, &path);
-  if (st == ETL_OK && (!path || !path[0])) {
+    st = host_sink_config_string(*cfg, "path", NULL, log, path);
+  if (st == ETL_OK && (!*path || !(*path)[0])) {
     host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
                  "sink.config.path: the file sink needs the path of its JSON Lines file");
     st = ETL_ERR_CONFIG;
   }
   if (st == ETL_OK)
-    st = host_sink_config_string(cfg, "mode", "append", log, &mode);
-  if (st == ETL_OK && strcmp(mode, "append") != 0 && strcmp(mode, "truncate") != 0) {
+    st = host_sink_config_string(*cfg, "mode", "append", log, mode);
+  if (st == ETL_OK && strcmp(*mode, "append") != 0 && strcmp(*mode, "truncate") != 0) {
     host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                 "sink.config.mode: \"%s\" is not one of append, truncate", mode);
+                 "sink.config.mode: \"%s\" is not one of append, truncate", *mode);
     st = ETL_ERR_CONFIG;
   }
+  return st;
+}
+
+static etl_status file_create(const char *config_json, const char *workflow_json,
+                              struct host_log *log, void **sinkp) {
+  yajl_val cfg = NULL;
+  const char *path = NULL, *mode = NULL;
+  struct file_sink *s = NULL;
+  *sinkp = NULL;
+  etl_status st = parse_file_config(config_json, log, &cfg, &path, &mode);
   if (st != ETL_OK)
     goto out;
   s = sink_new("file", path, log);
@@ -414,6 +423,57 @@ static etl_status file_end_source(void *sink, const char *source,
   return ETL_OK;
 }
 
+/* `etlhost test`: the file's directory exists and a file can be written there. An existing
+ * file is opened for writing without being changed; a new one is created with O_EXCL and
+ * removed at once, so nothing is left behind. */
+static etl_status file_test(const char *config_json, const char *workflow_json,
+                            struct host_log *log, host_sink_step_fn step, void *ctx) {
+  (void)workflow_json;
+  yajl_val cfg = NULL;
+  const char *path = NULL, *mode = NULL;
+  char msg[4096 + 256], dir[4096];
+  struct stat sb;
+  etl_status st = parse_file_config(config_json, log, &cfg, &path, &mode);
+  if (st != ETL_OK) {
+    step(ctx, "file", ETL_TEST_FAIL, "the sink's configuration is wrong (see above)");
+    goto out;
+  }
+  const char *slash = strrchr(path, '/');
+  size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 0;
+  snprintf(dir, sizeof dir, "%.*s", n ? (int)n : 1, n ? path : ".");
+  st = ETL_ERR_CONFIG;
+  if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    snprintf(msg, sizeof msg,
+             "the directory '%s' of '%s' does not exist; create it or choose another path", dir,
+             path);
+  } else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    snprintf(msg, sizeof msg, "'%s' is a directory; give the path of a file in it", path);
+  } else if (stat(path, &sb) == 0) {
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) {
+      snprintf(msg, sizeof msg, "cannot open '%s' for writing: %s", path, strerror(errno));
+    } else {
+      close(fd);
+      snprintf(msg, sizeof msg, "'%s' exists and is writable (mode %s)", path, mode);
+      st = ETL_OK;
+    }
+  } else {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      snprintf(msg, sizeof msg, "cannot create '%s' in '%s': %s", path, dir, strerror(errno));
+    } else {
+      close(fd);
+      unlink(path);
+      snprintf(msg, sizeof msg, "'%s' does not exist yet and can be created", path);
+      st = ETL_OK;
+    }
+  }
+  step(ctx, "file", st == ETL_OK ? ETL_TEST_PASS : ETL_TEST_FAIL, msg);
+out:
+  yajl_tree_free(cfg);
+  return st;
+}
+
 const struct host_sink_ops host_sink_file_ops = {
     .type = "file",
     .create = file_create,
@@ -424,6 +484,7 @@ const struct host_sink_ops host_sink_file_ops = {
     .load_state = NULL,
     .end_source = file_end_source,
     .destroy = file_destroy,
+    .test = file_test,
 };
 
 const struct host_sink_ops host_sink_stdout_ops = {

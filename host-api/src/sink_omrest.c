@@ -1100,6 +1100,153 @@ void host_omrest_get_counts(void *sink, struct host_omrest_counts *out) {
   host_om_client_counts(s->client, &out->requests, &out->retries, &out->throttled);
 }
 
+/* ---- `etlhost test` ----------------------------------------------------------------------- */
+
+/* The final answer to one check request, copied out of the callback. */
+struct test_answer {
+  long status;
+  bool connect_failed, tls_failed;
+  char *transport_error; /* owned, or NULL */
+  char *message;         /* owned: the server's message for a non-2xx answer, or NULL */
+  bool done;
+};
+
+static void on_test_answer(void *ctx, const struct host_om_response *r) {
+  struct test_answer *a = ctx;
+  a->done = true;
+  a->status = r->status;
+  a->connect_failed = r->connect_failed;
+  a->tls_failed = r->tls_failed;
+  if (r->transport_error)
+    a->transport_error = strdup(r->transport_error);
+  else if (r->status < 200 || r->status >= 300)
+    a->message = server_message(r);
+}
+
+/* Runs one GET to its end. ETL_OK when an answer (any status) or a transport failure arrived. */
+static etl_status test_get(struct host_om_client *client, const char *path, struct test_answer *a) {
+  memset(a, 0, sizeof *a);
+  if (host_om_client_add(client, "GET", path, NULL, on_test_answer, a) != 0)
+    return ETL_ERR_NOMEM;
+  etl_status st = host_om_client_run(client);
+  return st == ETL_OK && !a->done ? ETL_ERR_INTERNAL : st;
+}
+
+static void test_answer_release(struct test_answer *a) {
+  free(a->transport_error);
+  free(a->message);
+  memset(a, 0, sizeof *a);
+}
+
+/* Step "server": the server answers at all. Any HTTP status counts as reached (a server that
+ * wants a token for its version says 401, which the credentials step then explains). */
+static etl_status test_server(const struct test_answer *a, const char *url, host_sink_step_fn step,
+                              void *ctx) {
+  char msg[1024];
+  if (a->transport_error) {
+    snprintf(msg, sizeof msg, "%s OpenMetadata at %s: %s%s",
+             a->tls_failed ? "TLS failed with" : "cannot reach", url, a->transport_error,
+             a->tls_failed ? " (check verifySSL and sslConfig.certificatePath)"
+                           : " (check hostPort and that the server is up)");
+    step(ctx, "server", ETL_TEST_FAIL, msg);
+    return ETL_ERR_CONNECT;
+  }
+  if (a->status == 404) {
+    snprintf(msg, sizeof msg,
+             "%s answered 404 for /v1/system/version: not an OpenMetadata API (hostPort should "
+             "end in /api, as in http://localhost:8585/api)",
+             url);
+    step(ctx, "server", ETL_TEST_FAIL, msg);
+    return ETL_ERR_CONFIG;
+  }
+  if (a->status >= 500) {
+    snprintf(msg, sizeof msg, "OpenMetadata at %s answered HTTP %ld: %s", url, a->status,
+             a->message ? a->message : "");
+    step(ctx, "server", ETL_TEST_FAIL, msg);
+    return ETL_ERR_CONNECT;
+  }
+  snprintf(msg, sizeof msg, "OpenMetadata at %s answers (HTTP %ld)", url, a->status);
+  step(ctx, "server", ETL_TEST_PASS, msg);
+  return ETL_OK;
+}
+
+/* Step "credentials": an authenticated read of what the sink itself reads first. */
+static etl_status test_credentials(const struct test_answer *a, bool has_jwt,
+                                   host_sink_step_fn step, void *ctx) {
+  char msg[1024];
+  etl_status st = ETL_OK;
+  const char *m = a->message ? a->message : "";
+  if (a->transport_error) {
+    snprintf(msg, sizeof msg, "the server stopped answering: %s", a->transport_error);
+    st = ETL_ERR_CONNECT;
+  } else if (a->status == 401) {
+    snprintf(msg, sizeof msg, "%s (HTTP 401: %s)",
+             has_jwt ? "the JWT was refused: check securityConfig.jwtToken"
+                     : "the server wants a JWT: set authProvider: openmetadata and "
+                       "securityConfig.jwtToken",
+             m);
+    st = ETL_ERR_AUTH;
+  } else if (a->status == 403) {
+    snprintf(msg, sizeof msg,
+             "the JWT is valid but may not read dashboard services (HTTP 403: %s): give the bot "
+             "a role that may read and write dashboards",
+             m);
+    st = ETL_ERR_AUTH;
+  } else if (a->status < 200 || a->status >= 300) {
+    snprintf(msg, sizeof msg, "listing dashboard services failed (HTTP %ld: %s)", a->status, m);
+    st = a->status >= 500 ? ETL_ERR_CONNECT : ETL_ERR_PROTOCOL;
+  } else {
+    snprintf(msg, sizeof msg, "%s", has_jwt ? "the JWT is accepted" : "no-auth is accepted");
+  }
+  step(ctx, "credentials", st == ETL_OK ? ETL_TEST_PASS : ETL_TEST_FAIL, msg);
+  return st;
+}
+
+static etl_status omrest_test(const char *config_json, const char *workflow_json,
+                              struct host_log *log, host_sink_step_fn step, void *ctx) {
+  struct omrest_sink cfg_only = {.log = log}; /* parse_*_config write their options here */
+  struct host_om_client *client = NULL;
+  struct host_om_client_config cc = {.verify_tls = true};
+  struct test_answer a = {0};
+  const char *jwt = NULL;
+  char err[256];
+  etl_status st = ETL_ERR_CONFIG;
+  yajl_val wf = host_json_parse(workflow_json ? workflow_json : "{}",
+                                workflow_json ? strlen(workflow_json) : 2, err, sizeof err);
+  if (!wf)
+    host_log_msg(log, ETL_SEV_ERROR, NULL, "workflowConfig", "not valid JSON: %s", err);
+  else
+    st = parse_server_config(&cfg_only, wf, &cc, &jwt);
+  if (st == ETL_OK)
+    st = parse_sink_config(&cfg_only, config_json, &cc);
+  if (st != ETL_OK) {
+    step(ctx, "server", ETL_TEST_FAIL, "the OpenMetadata configuration is wrong (see above)");
+    goto out;
+  }
+  cc.jwt = jwt;
+  cc.retries = 0; /* a check answers now; the run retries */
+  cc.concurrency = 1;
+  if (cc.timeout_ms > 10000)
+    cc.timeout_ms = 10000;
+  client = host_om_client_new(&cc, log);
+  st = client ? test_get(client, "/v1/system/version", &a) : ETL_ERR_NOMEM;
+  if (st == ETL_OK)
+    st = test_server(&a, cc.base_url, step, ctx);
+  test_answer_release(&a);
+  if (st != ETL_OK) {
+    step(ctx, "credentials", ETL_TEST_SKIP, "not run because the server check failed");
+    goto out;
+  }
+  st = test_get(client, "/v1/services/dashboardServices?limit=1", &a);
+  if (st == ETL_OK)
+    st = test_credentials(&a, jwt != NULL, step, ctx);
+  test_answer_release(&a);
+out:
+  host_om_client_free(&client);
+  yajl_tree_free(wf);
+  return st;
+}
+
 const struct host_sink_ops host_sink_metadata_rest = {
     .type = "metadata-rest",
     .create = omrest_create,
@@ -1111,4 +1258,5 @@ const struct host_sink_ops host_sink_metadata_rest = {
     .end_source = omrest_end_source,
     .take_rejected = omrest_take_rejected,
     .destroy = omrest_destroy,
+    .test = omrest_test,
 };

@@ -27,8 +27,13 @@
 #include "sink_common.h"
 #include "sqldb.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CATALOG_DEFAULT_PATH "etlhost-catalog.db"
 #define CATALOG_SCHEMA_VERSION 1
@@ -462,6 +467,119 @@ static etl_status sqlite_end_source(void *sink, const char *source,
   return sqlite_commit(s);
 }
 
+/* ---- `etlhost test` ----------------------------------------------------------------------- */
+
+/* An existing file: it must be an SQLite file that is a catalog (or empty, as a new one), and
+ * writable. Opened without SQLITE_OPEN_CREATE and nothing is written. */
+static etl_status test_existing(const char *path, char *msg, size_t cap) {
+  sqlite3 *db = NULL;
+  long long app_id = 0, version = 0, objects = 0;
+  etl_status st = ETL_ERR_CONFIG;
+  int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+  sqlite3_stmt *q = NULL;
+  const char *sql = "SELECT (SELECT application_id FROM pragma_application_id),"
+                    " (SELECT user_version FROM pragma_user_version),"
+                    " (SELECT count(*) FROM sqlite_schema)";
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    app_id = sqlite3_column_int64(q, 0);
+    version = sqlite3_column_int64(q, 1);
+    objects = sqlite3_column_int64(q, 2);
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(q);
+  if ((rc & 0xff) == SQLITE_NOTADB) {
+    snprintf(msg, cap, "'%s' exists and is not an SQLite catalog; choose another path", path);
+  } else if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    snprintf(msg, cap, "'%s' is locked by another process", path);
+    st = ETL_ERR_TRANSIENT;
+  } else if (rc != SQLITE_OK) {
+    snprintf(msg, cap, "cannot open '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+  } else if (app_id != HOST_SQLDB_CATALOG_ID && (app_id != 0 || objects != 0)) {
+    snprintf(msg, cap, "'%s' is an SQLite file but not an etlhost catalog; choose another path",
+             path);
+  } else if (version > CATALOG_SCHEMA_VERSION) {
+    snprintf(msg, cap, "catalog '%s' has schema %lld, newer than this etlhost knows (%d)", path,
+             version, CATALOG_SCHEMA_VERSION);
+  } else if (sqlite3_db_readonly(db, "main") != 0 || access(path, W_OK) != 0) {
+    snprintf(msg, cap, "catalog '%s' is not writable", path);
+  } else {
+    snprintf(msg, cap, "'%s' is %s, writable", path,
+             app_id == HOST_SQLDB_CATALOG_ID ? "a catalog" : "empty (becomes a catalog)");
+    st = ETL_OK;
+  }
+  sqlite3_close(db);
+  return st;
+}
+
+/* Writes the directory that would hold `path` ("." for a bare name) into dir; true when it
+ * exists as a directory. */
+static bool parent_dir_exists(const char *path, char *dir, size_t cap) {
+  const char *slash = strrchr(path, '/');
+  size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 0;
+  if (n == 0)
+    snprintf(dir, cap, ".");
+  else
+    snprintf(dir, cap, "%.*s", (int)n, path);
+  struct stat sb;
+  return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* A new file: creating it in its directory must work. Created with O_EXCL (never touching a
+ * file another process made meanwhile) and removed at once, so nothing is left behind. */
+static etl_status test_new(const char *path, char *msg, size_t cap) {
+  char dir[4096];
+  if (!parent_dir_exists(path, dir, sizeof dir)) {
+    snprintf(msg, cap,
+             "the directory '%s' of '%s' does not exist; create it or choose another path", dir,
+             path);
+    return ETL_ERR_CONFIG;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    snprintf(msg, cap, "cannot create '%s' in '%s': %s", path, dir, strerror(errno));
+    return ETL_ERR_CONFIG;
+  }
+  close(fd);
+  unlink(path);
+  snprintf(msg, cap, "'%s' does not exist yet and can be created", path);
+  return ETL_OK;
+}
+
+static etl_status sqlite_test(const char *config_json, const char *workflow_json,
+                              struct host_log *log, host_sink_step_fn step, void *ctx) {
+  (void)workflow_json;
+  static const char *const keys[] = {"path", "busyTimeoutMs", NULL};
+  yajl_val cfg = NULL;
+  const char *path = NULL;
+  char msg[4096 + 256];
+  struct stat sb;
+  etl_status st = host_sink_config_parse(config_json, "sqlite", keys, log, &cfg);
+  if (st == ETL_OK)
+    st = host_sink_config_string(cfg, "path", CATALOG_DEFAULT_PATH, log, &path);
+  if (st == ETL_OK && !path[0]) {
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "sink.config.path: must not be empty");
+    st = ETL_ERR_CONFIG;
+  }
+  if (st != ETL_OK) {
+    step(ctx, "catalog", ETL_TEST_FAIL, "the sink's configuration is wrong (see above)");
+    goto out;
+  }
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    snprintf(msg, sizeof msg, "'%s' is a directory; give the path of a file in it", path);
+    st = ETL_ERR_CONFIG;
+  } else if (stat(path, &sb) == 0) {
+    st = test_existing(path, msg, sizeof msg);
+  } else {
+    st = test_new(path, msg, sizeof msg);
+  }
+  step(ctx, "catalog", st == ETL_OK ? ETL_TEST_PASS : ETL_TEST_FAIL, msg);
+out:
+  yajl_tree_free(cfg);
+  return st;
+}
+
 const struct host_sink_ops host_sink_sqlite_ops = {
     .type = "sqlite",
     .create = sqlite_create,
@@ -472,4 +590,5 @@ const struct host_sink_ops host_sink_sqlite_ops = {
     .load_state = sqlite_load_state,
     .end_source = sqlite_end_source,
     .destroy = sqlite_destroy,
+    .test = sqlite_test,
 };

@@ -6,7 +6,10 @@
 #        changes nothing, 20% injected 5xx/429 end in the same store, the JWT never appears
 #        in etlhost's output, every request body validates against OpenMetadata's schemas;
 #   7-9  the Mode plugin against mode-sim --fixtures (the recorded workspace): skipped until
-#        plugin/mode and tests/mode-sim are built.
+#        plugin/mode and tests/mode-sim are built;
+#   10   a record the server refuses is a failed record;
+#   11-13 `etlhost test` checks the sink: the right JWT passes, a wrong one fails with exit 3
+#        and the JWT message (never the JWT), an unreachable server fails naming its URL.
 # Prints TAP. Offline: both simulators listen on 127.0.0.1 with ephemeral ports.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -28,7 +31,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 n=0
-echo "1..10"
+echo "1..13"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
@@ -191,6 +194,52 @@ else
   else
     not_ok "a rejected chart fails the run with its id and the server's message" "exit $rc4" \
       "$(cat "$T/run4.log")"
+  fi
+fi
+
+# ---- 11-13: `etlhost test` checks the sink: server reached, JWT accepted ----------------------
+test_etlhost() { # YAML JWT OUT
+  (cd "$T" && OM_JWT=$2 ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" test "$1" >"$3" 2>&1)
+}
+if [ ! -x "$ETLHOST" ] || [ ! -f "$PLUGINS/jsonl.so" ] || [ ! -x "$OMSIM" ]; then
+  for t in "right JWT" "wrong JWT" "unreachable"; do skip "etlhost test, sink: $t" "not built"; done
+else
+  start_server "$T/om5.out" "$OMSIM" --jwt "$JWT" || exit 1
+  om5=$url
+  write_jsonl_workflow "$om5" '{}'
+  test_etlhost "$T/jsonl.yaml" "$JWT" "$T/test1.log"
+  rc=$?
+  if [ "$rc" -eq 0 ] && grep -q '^sink (metadata-rest):$' "$T/test1.log" &&
+    grep -q "^  PASS  server: OpenMetadata at $om5/api answers" "$T/test1.log" &&
+    grep -q '^  PASS  credentials: the JWT is accepted$' "$T/test1.log"; then
+    ok "etlhost test with the right JWT passes the sink's server and credentials steps"
+  else
+    not_ok "etlhost test with the right JWT passes the sink steps" "exit $rc" "$(cat "$T/test1.log")"
+  fi
+
+  WRONG=eyJhbGciOiJIUzI1NiJ9.not-the-bot-token.d3Jvbmc
+  test_etlhost "$T/jsonl.yaml" "$WRONG" "$T/test2.log"
+  rc=$?
+  if [ "$rc" -eq 3 ] &&
+    grep -q '^  FAIL  credentials: the JWT was refused: check securityConfig.jwtToken' "$T/test2.log" &&
+    ! grep -q -e "$WRONG" -e "not-the-bot-token" "$T/test2.log"; then
+    ok "etlhost test with a wrong JWT fails the sink (exit 3) with the JWT message, never the JWT"
+  else
+    not_ok "etlhost test with a wrong JWT fails with exit 3 and the JWT message" "exit $rc" \
+      "$(cat "$T/test2.log")"
+  fi
+
+  # A port nothing listens on: om-sim's, after it stopped.
+  kill "$(echo $pids | awk '{print $NF}')" 2>/dev/null
+  wait "$(echo $pids | awk '{print $NF}')" 2>/dev/null
+  test_etlhost "$T/jsonl.yaml" "$JWT" "$T/test3.log"
+  rc=$?
+  if [ "$rc" -eq 3 ] && grep -q "^  FAIL  server: cannot reach OpenMetadata at $om5/api" "$T/test3.log" &&
+    grep -q '^  SKIP  credentials: ' "$T/test3.log" && ! grep -q "$JWT" "$T/test3.log"; then
+    ok "etlhost test against a stopped server fails the sink (exit 3) naming the URL"
+  else
+    not_ok "etlhost test against a stopped server fails naming the URL" "exit $rc" \
+      "$(cat "$T/test3.log")"
   fi
 fi
 

@@ -9,6 +9,7 @@
  *   PUT  /lineage, PUT /usage/{type}/name/{fqn}
  *   GET  /dashboards?service=S&limit=N&after=C (and /dashboard/datamodels), paged
  *   DELETE /<collection>/{id}  (soft delete)
+ *   GET  /system/version (no JWT needed, as on the real server), /users/loggedInUser
  * and for the tests: GET /__sim/store (everything stored, sorted, as JSON) and /__sim/stats.
  *
  * Ids are UUID-shaped hashes of (type, FQN), so two simulators fed the same entities hold equal
@@ -647,6 +648,39 @@ static void dump_stats(struct sim *s, struct reply *r) {
   yajl_gen_free(g);
 }
 
+/* GET /v1/system/version: OpenMetadata serves it to anyone (its JwtFilter excludes it), so a
+ * client can tell "server reached" from "token refused". */
+static void reply_version(struct reply *r) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "version");
+  host_json_gen_str(g, "1.6.0-om-sim");
+  host_json_gen_str(g, "revision");
+  host_json_gen_str(g, "om-sim");
+  host_json_gen_str(g, "timestamp");
+  yajl_gen_integer(g, 1700000000000LL);
+  yajl_gen_map_close(g);
+  r->status = 200;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
+/* GET /v1/users/loggedInUser: the bot the JWT belongs to (behind the JWT check). */
+static void reply_logged_in_user(struct reply *r) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "id");
+  host_json_gen_str(g, "00000000-0000-4000-8000-000000000b07");
+  host_json_gen_str(g, "name");
+  host_json_gen_str(g, "ingestion-bot");
+  host_json_gen_str(g, "isBot");
+  yajl_gen_bool(g, 1);
+  yajl_gen_map_close(g);
+  r->status = 200;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
 /* ---- routing ------------------------------------------------------------------------------ */
 
 static const char *arg(struct MHD_Connection *c, const char *key) {
@@ -676,7 +710,9 @@ static void route_api(struct sim *s, struct MHD_Connection *c, const char *metho
   }
   s->gets += get;
   const char *name_sep = strstr(path, "/name/");
-  if (put && strcmp(path, "lineage") == 0) {
+  if (get && strcmp(path, "users/loggedInUser") == 0) {
+    reply_logged_in_user(r);
+  } else if (put && strcmp(path, "lineage") == 0) {
     log_body(s, "lineage", body);
     put_lineage(s, r, body);
   } else if (put && strncmp(path, "usage/", 6) == 0 && name_sep) {
@@ -760,6 +796,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     dump_stats(s, &r);
   else if (!api)
     reply_msg(&r, 404, "om-sim serves /api/v1 and /__sim only");
+  else if (strcmp(method, "GET") == 0 && strcmp(url, "/api/v1/system/version") == 0)
+    reply_version(&r); /* public, as on the real server; never faulted */
   else if (!authorized(s, c)) {
     s->auth_failures++;
     reply_msg(&r, 401, "Not Authorized! Token not present or invalid");

@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -513,6 +515,110 @@ START_TEST(test_command_reports_each_step) {
 }
 END_TEST
 
+/* Writes DIR/wf.yaml: one fake source that passes its test, into `sink` (a YAML flow map). */
+static void scratch_sink(struct scratch *s, const char *sink) {
+  char *src = source_yaml("fake", "f", "{test_steps: [pass]}");
+  char *yaml =
+      test_path("sources:\n%ssink: %s\nworkflowConfig: {stateStore: %s}\n", src, sink, s->state_db);
+  ck_assert_int_eq(test_write_file(s->wf, yaml), 0);
+  free(yaml);
+  free(src);
+}
+
+static bool file_exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+/* `etlhost test` checks the sqlite sink's catalog without creating it: a new path in a
+ * writable directory passes and leaves no file; an unwritable or missing directory, or a file
+ * that is not a catalog, fails the sink with exit 2 (fix the workflow file). */
+START_TEST(test_command_checks_sqlite_sink) {
+  struct scratch s;
+  scratch_open(&s);
+  char *out = NULL, *sink = test_path("{type: sqlite, config: {path: %s}}", s.catalog);
+  scratch_sink(&s, sink);
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 0);
+  ck_assert_ptr_nonnull(strstr(out, "sink (sqlite):\n  PASS  catalog: "));
+  ck_assert_ptr_nonnull(strstr(out, "can be created\n  => ok\n"));
+  ck_assert(!file_exists(s.catalog));
+  free(out);
+
+  /* After a run, the catalog exists and is recognized; test leaves it as it was. */
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 0);
+  ck_assert_ptr_nonnull(strstr(out, "  PASS  catalog: "));
+  ck_assert_ptr_nonnull(strstr(out, "is a catalog, writable"));
+  free(out);
+
+  ck_assert_int_eq(test_write_file(s.catalog, "not a database, just text\n"), 0);
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 2);
+  ck_assert_ptr_nonnull(strstr(out, "  FAIL  catalog: "));
+  ck_assert_ptr_nonnull(strstr(out, "is not an SQLite catalog"));
+  free(out);
+  free(sink);
+
+  /* A directory that cannot take a new file: read-only for a user; for root (who may write
+   * anywhere) a "directory" that is a regular file. */
+  char *ro = test_path("%s/ro", s.dir);
+  char *target = test_path("%s/catalog.db", ro);
+  if (geteuid() != 0) {
+    ck_assert_int_eq(mkdir(ro, 0555), 0);
+  } else {
+    ck_assert_int_eq(test_write_file(ro, "a file, not a directory\n"), 0);
+  }
+  sink = test_path("{type: sqlite, config: {path: %s}}", target);
+  scratch_sink(&s, sink);
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 2);
+  ck_assert_ptr_nonnull(strstr(out, "sink (sqlite):\n  FAIL  catalog: "));
+  ck_assert_ptr_nonnull(strstr(out, target));
+  ck_assert_ptr_nonnull(strstr(out, "=> ETL_ERR_CONFIG"));
+  ck_assert(!file_exists(target));
+  free(out);
+  free(sink);
+  if (geteuid() != 0)
+    chmod(ro, 0755);
+
+  /* A missing directory is said as such. */
+  sink = test_path("{type: sqlite, config: {path: %s/missing/catalog.db}}", s.dir);
+  scratch_sink(&s, sink);
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 2);
+  ck_assert_ptr_nonnull(strstr(out, "/missing' of '"));
+  ck_assert_ptr_nonnull(strstr(out, "does not exist; create it or choose another path"));
+  free(out);
+  free(sink);
+  free(target);
+  free(ro);
+  scratch_close(&s);
+}
+END_TEST
+
+/* The file sink: a writable directory passes without leaving the file; a missing one fails
+ * with exit 2. stdout has nothing to check. */
+START_TEST(test_command_checks_file_and_stdout_sinks) {
+  struct scratch s;
+  scratch_open(&s);
+  char *out = NULL, *sink = test_path("{type: file, config: {path: %s}}", s.out);
+  scratch_sink(&s, sink);
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 0);
+  ck_assert_ptr_nonnull(strstr(out, "sink (file):\n  PASS  file: "));
+  ck_assert(!file_exists(s.out));
+  free(out);
+  free(sink);
+  sink = test_path("{type: file, config: {path: %s/nope/out.jsonl}}", s.dir);
+  scratch_sink(&s, sink);
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 2);
+  ck_assert_ptr_nonnull(strstr(out, "sink (file):\n  FAIL  file: the directory '"));
+  free(out);
+  scratch_sink(&s, "{type: stdout}");
+  ck_assert_int_eq(run_host("test", s.wf, NULL, &out, NULL), 0);
+  ck_assert_ptr_nonnull(strstr(out, "sink (stdout):\n  PASS  sink: nothing to check\n  => ok"));
+  free(out);
+  free(sink);
+  scratch_close(&s);
+}
+END_TEST
+
 START_TEST(secrets_never_printed) {
   struct scratch s;
   scratch_open(&s);
@@ -580,6 +686,8 @@ int main(void) {
   tcase_add_test(tc, config_error_exit_code_and_message);
   tcase_add_test(tc, plugin_config_errors_name_file_line_and_key);
   tcase_add_test(tc, test_command_reports_each_step);
+  tcase_add_test(tc, test_command_checks_sqlite_sink);
+  tcase_add_test(tc, test_command_checks_file_and_stdout_sinks);
   tcase_add_test(tc, secrets_never_printed);
   tcase_add_test(tc, stdout_sink_keeps_stdout_clean);
   suite_add_tcase(s, tc);
