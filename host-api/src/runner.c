@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <yajl/yajl_tree.h>
 #include <sys/time.h>
 
 #define RUNNER_MAX_KIND 64
@@ -160,6 +161,61 @@ static bool entity_ok(struct etl_run *run, const struct etl_entity *e) {
   return false;
 }
 
+/* A `retain` entity ({"data": {"kind": K, "ids": [...]}}): these entities of the source exist
+ * unchanged and were not sent again. Goes to the sink's retain op; a sink without one gets it
+ * as an ordinary record (file and stdout keep it in their JSON Lines, for a replay). A retain
+ * the runner cannot read is the plugin's bug: reported and counted as failed. */
+static etl_status route_retain(struct runner *r, struct etl_run *run, const struct etl_entity *e) {
+  struct host_source_report *rep = run->rep;
+  char *text = NULL;
+  yajl_val root = NULL;
+  const char **ids = NULL;
+  etl_status st = ETL_OK;
+  size_t n = 0;
+  if (!r->sink_ops->retain) {
+    struct host_record rec = {
+        .source = rep->name, .kind = e->kind, .id = e->id, .json = e->json, .json_len = e->json_len};
+    bool rejected = false;
+    st = r->sink_ops->write(r->sink, &rec, &rejected);
+    if (st == ETL_OK && rejected)
+      rep->failed++;
+  }
+  if (!(text = malloc(e->json_len + 1))) {
+    st = ETL_ERR_NOMEM;
+    goto out;
+  }
+  memcpy(text, e->json, e->json_len);
+  text[e->json_len] = '\0';
+  root = yajl_tree_parse(text, NULL, 0);
+  const char *kpath[] = {"data", "kind", NULL}, *ipath[] = {"data", "ids", NULL};
+  yajl_val kind = root ? yajl_tree_get(root, kpath, yajl_t_string) : NULL;
+  yajl_val list = root ? yajl_tree_get(root, ipath, yajl_t_array) : NULL;
+  bool ok = kind && list;
+  for (size_t i = 0; ok && i < list->u.array.len; i++)
+    ok = YAJL_IS_STRING(list->u.array.values[i]);
+  if (!ok) {
+    host_services_diag(run, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, e->id,
+                       "retain entity without data.kind and data.ids (an array of strings)");
+    goto out;
+  }
+  n = list->u.array.len;
+  if (!(ids = calloc(n ? n : 1, sizeof *ids))) {
+    st = ETL_ERR_NOMEM;
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++)
+    ids[i] = YAJL_GET_STRING(list->u.array.values[i]);
+  if (r->sink_ops->retain && st == ETL_OK)
+    st = r->sink_ops->retain(r->sink, rep->name, YAJL_GET_STRING(kind), ids, n);
+  if (st == ETL_OK)
+    rep->retained += (long long)n;
+out:
+  free(ids);
+  yajl_tree_free(root);
+  free(text);
+  return st;
+}
+
 /* Routes one entity; returns a negative status when the sink cannot go on. */
 static etl_status route(struct runner *r, struct etl_run *run, const struct etl_entity *e) {
   struct host_source_report *rep = run->rep;
@@ -171,6 +227,8 @@ static etl_status route(struct runner *r, struct etl_run *run, const struct etl_
       rep->states++;
     return st;
   }
+  if (strcmp(e->kind, "retain") == 0)
+    return route_retain(r, run, e);
   struct host_record rec = {
       .source = rep->name, .kind = e->kind, .id = e->id, .json = e->json, .json_len = e->json_len};
   bool rejected = false;

@@ -98,6 +98,14 @@ struct host_sink_ops {
    * refused), ETL_ERR_NOMEM. Config errors that create() would log are logged the same way. */
   etl_status (*test)(const char *config_json, const char *workflow_json, struct host_log *log,
                      host_sink_step_fn step, void *ctx);
+
+  /* Optional (NULL: the runner writes a `retain` entity as an ordinary record, so file and
+   * stdout carry it in their JSON Lines). The source says that these n entities of `kind`
+   * (ids borrowed for the call) still exist unchanged and were not sent again: the sink counts
+   * them as seen by this run, without touching their data. An id the sink does not hold is
+   * ignored. ETL_OK, or a negative status when the sink cannot go on. */
+  etl_status (*retain)(void *sink, const char *source, const char *kind, const char *const *ids,
+                       size_t n);
 };
 
 /* Looks a sink up by its type; NULL if there is none. */

@@ -461,6 +461,30 @@ static int kind_index(const char *kind) {
   return -1;
 }
 
+/* A `retain`: the source's dashboards, charts or data models that exist unchanged and were not
+ * sent again count as seen, so that markDeletedDashboards leaves them alone. Their FQN is
+ * service.id (docs/entities.md: the name is the id, the service the source's serviceName).
+ * Other kinds (lineage, usage) have nothing to sweep: ignored. */
+static etl_status omrest_retain(void *sink, const char *source, const char *kind,
+                                const char *const *ids, size_t n) {
+  struct omrest_sink *s = sink;
+  int k = kind_index(kind);
+  if (k != K_DASHBOARD && k != K_DATAMODEL && k != K_CHART)
+    return ETL_OK;
+  if (n)
+    host_om_map_set(s->services, source, "1");
+  for (size_t i = 0; i < n; i++) {
+    char *fqn = child_fqn(source, ids[i]);
+    char *key = fqn ? type_key(kind, fqn) : NULL;
+    int ok = key && host_om_map_set(s->seen, key, "1") == 0;
+    free(key);
+    free(fqn);
+    if (!ok)
+      return ETL_ERR_NOMEM;
+  }
+  return ETL_OK;
+}
+
 /* Checks what each kind needs before anything is sent; returns NULL or what is missing. */
 static const char *record_problem(enum rec_kind k, yajl_val json) {
   yajl_val data = host_json_get(json, "data");
@@ -1259,4 +1283,5 @@ const struct host_sink_ops host_sink_metadata_rest = {
     .take_rejected = omrest_take_rejected,
     .destroy = omrest_destroy,
     .test = omrest_test,
+    .retain = omrest_retain,
 };

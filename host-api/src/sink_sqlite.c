@@ -104,6 +104,12 @@ static const char upsert_sql[] =
     "WHERE json IS NOT excluded.json OR last_seen IS NOT excluded.last_seen OR deleted "
     "RETURNING first_seen, changed_run";
 
+/* ?1 source ?2 kind ?3 id ?4 run: a `retain` -- the row is seen by this run, its data and
+ * change stamps untouched. A deleted row stays deleted (a retain is no evidence it is back). */
+static const char retain_sql[] =
+    "UPDATE entities SET last_seen = ?4 WHERE source = ?1 AND kind = ?2 AND id = ?3"
+    " AND NOT deleted";
+
 static const char next_run_sql[] = "SELECT COALESCE(MAX(run_id), 0) + 1 FROM runs";
 
 /* ?1 run ?2 source ?3 plugin */
@@ -149,8 +155,9 @@ struct sqlite_sink {
   char *source;          /* owned: the source between begin_source and end_source, or NULL */
   long long epoch;       /* of the current source; see the comment at the top */
   struct source_counts counts;
+  bool retain_miss_logged; /* a retained id the catalog lacks was logged (once per run) */
   sqlite3_stmt *upsert, *next_run, *begin_run, *epoch_st, *sweep, *end_run, *put_state,
-      *get_state; /* owned, prepared once */
+      *get_state, *retain; /* owned, prepared once */
 };
 
 static etl_status db_fail(struct sqlite_sink *s, int rc, const char *action) {
@@ -169,6 +176,7 @@ static etl_status prepare_all(struct sqlite_sink *s) {
       {&s->begin_run, begin_run_sql}, {&s->epoch_st, epoch_sql},
       {&s->sweep, sweep_sql},         {&s->end_run, end_run_sql},
       {&s->put_state, put_state_sql}, {&s->get_state, get_state_sql},
+      {&s->retain, retain_sql},
   };
   for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
     int rc =
@@ -229,7 +237,8 @@ static void sqlite_destroy(void **sinkp) {
   if (s->in_txn)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   sqlite3_stmt *all[] = {s->upsert, s->next_run, s->begin_run, s->epoch_st,
-                         s->sweep,  s->end_run,  s->put_state, s->get_state};
+                         s->sweep,  s->end_run,  s->put_state, s->get_state,
+                         s->retain};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(s->db);
@@ -378,6 +387,39 @@ static etl_status sqlite_write(void *sink, const struct host_record *rec, bool *
   if (++s->pending >= AUTOCOMMIT_RECORDS)
     return sqlite_commit(s);
   return ETL_OK;
+}
+
+static etl_status sqlite_retain(void *sink, const char *source, const char *kind,
+                                 const char *const *ids, size_t n) {
+  struct sqlite_sink *s = sink;
+  if (!s->source) {
+    host_log_msg(s->log, ETL_SEV_ERROR, source, NULL,
+                 "catalog '%s': retain before begin_source (a bug in the runner)", s->path);
+    return ETL_ERR_INTERNAL;
+  }
+  etl_status st = ensure_txn(s);
+  size_t missing = 0;
+  for (size_t i = 0; i < n && st == ETL_OK; i++) {
+    sqlite3_bind_text(s->retain, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->retain, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->retain, 3, ids[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->retain, 4, s->run_id);
+    int rc = step_done(s->retain);
+    if (rc != SQLITE_OK)
+      st = db_fail(s, rc, "retain");
+    else if (sqlite3_changes(s->db) == 0)
+      missing++;
+  }
+  /* Not an error: the catalog may be newer than the source's state (another file, a reset). */
+  if (missing && !s->retain_miss_logged) {
+    s->retain_miss_logged = true;
+    host_log_msg(s->log, ETL_SEV_DEBUG, source, kind,
+                 "catalog '%s': %zu retained %s id(s) not in the catalog (or deleted); ignored",
+                 s->path, missing, kind);
+  }
+  if (st == ETL_OK && (s->pending += n) >= AUTOCOMMIT_RECORDS)
+    st = sqlite_commit(s);
+  return st;
 }
 
 static etl_status sqlite_store_state(void *sink, const char *source, const char *state_json,
@@ -591,4 +633,5 @@ const struct host_sink_ops host_sink_sqlite_ops = {
     .end_source = sqlite_end_source,
     .destroy = sqlite_destroy,
     .test = sqlite_test,
+    .retain = sqlite_retain,
 };

@@ -74,6 +74,7 @@ static const struct key_def keys[] = {
     {"includeTags", K_BOOL, IN_SRC, OFF(include_tags), 0, 0},
     {"markDeletedDashboards", K_BOOL, IN_SRC, OFF(mark_deleted), 0, 0},
     {"excludeArchivedReports", K_BOOL, IN_CONN | IN_SRC, OFF(exclude_archived), 0, 0},
+    {"incremental", K_BOOL, IN_CONN, OFF(incremental), 0, 0},
     {"excludePersonalCollections", K_BOOL, IN_CONN | IN_SRC, OFF(exclude_personal), 0, 0},
     {"excludeRestrictedCollections", K_BOOL, IN_CONN | IN_SRC, OFF(exclude_restricted), 0, 0},
     {"dataSourceServiceMap", K_MAP, IN_CONN | IN_SRC, 0, 0, 0},
@@ -534,6 +535,7 @@ const char mode_config_schema[] =
     "\"projectFilterPattern\":{\"$ref\":\"#/definitions/filterPattern\"},"
     "\"supportsMetadataExtraction\":{\"type\":\"boolean\"},"
     "\"excludeArchivedReports\":{\"type\":\"boolean\",\"default\":false},"
+    "\"incremental\":{\"type\":\"boolean\",\"default\":false},"
     "\"excludePersonalCollections\":{\"type\":\"boolean\",\"default\":false},"
     "\"excludeRestrictedCollections\":{\"type\":\"boolean\",\"default\":false},"
     "\"dataSourceServiceMap\":{\"type\":\"object\",\"additionalProperties\":{\"type\":"

@@ -23,6 +23,7 @@ struct mode_config {
   struct mode_filter projects;    /* on collection names */
   int include_owners, include_data_models, include_tags, mark_deleted;
   int exclude_archived, exclude_personal, exclude_restricted;
+  int incremental; /* skip reports whose listing stamp is unchanged (docs/mode.md) */
   char **db_service_prefixes; /* owned; lineageInformation.dbServicePrefixes */
   size_t n_db_service_prefixes;
   char **db_service_names; /* owned; older dbServiceNames */

@@ -5,6 +5,11 @@
  * back and, when a report has nothing left outstanding (queries, charts, its creator, and the
  * workspace's data sources and definitions), the report is turned into entities, queued, and
  * forgotten except for its token.
+ *
+ * Incremental runs (cfg->incremental, see incremental.h): a report whose listing stamp equals
+ * the previous run's is not fetched once the workspace stamp (settings, data sources,
+ * definitions) is known to be unchanged; until then it waits in the window as a candidate.
+ * Its previous entities are retained instead. The new map goes out as the last entity.
  */
 #include "config.h"
 
@@ -19,6 +24,7 @@
 
 #include "assemble.h"
 #include "fetch.h"
+#include "incremental.h"
 #include "owners.h"
 #include "pager.h"
 #include "plugin/sql/sql_lineage.h"
@@ -37,7 +43,11 @@ static const char *const report_fields[] = {"token",
                                             "_links.creator.href",
                                             "_links.share.href",
                                             "_links.web.href",
-                                            "imported_datasets[].token"};
+                                            "imported_datasets[].token",
+                                            "updated_at",
+                                            "last_saved_at",
+                                            "edited_at",
+                                            "query_count"};
 enum {
   RP_TOKEN,
   RP_NAME,
@@ -48,7 +58,11 @@ enum {
   RP_CREATOR,
   RP_SHARE,
   RP_WEB,
-  RP_IMPORTED
+  RP_IMPORTED,
+  RP_UPDATED,
+  RP_SAVED,
+  RP_EDITED,
+  RP_QUERIES
 };
 static const char *const query_fields[] = {"token", "name", "raw_query", "data_source_id"};
 enum { Q_TOKEN, Q_NAME, Q_RAW, Q_DS };
@@ -127,6 +141,17 @@ struct mode_crawl {
   int workspace_seen;
   int n_held;
   char held_item[2][16], held_msg[2][768];
+  /* Incremental runs (NULL incr otherwise): reports whose stamp is unchanged are retained
+   * once the workspace stamp (config, data sources, definitions) is known to be unchanged. */
+  struct mode_incr *incr;    /* borrowed from the plugin instance */
+  uint64_t config_hash;      /* of the settings, from the plugin */
+  uint64_t sources_hash, defs_hash;
+  char global_stamp[17];
+  int global_known, global_same;
+  int incr_unsure; /* a workspace-wide list failed: retain nothing, store no state */
+  int incr_lost;   /* an item was lost: store no state (the next run is full for it) */
+  int recording;   /* the entities emitted now belong to the report being recorded */
+  int state_sent;
 };
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -140,6 +165,8 @@ static void diagf(struct mode_crawl *c, int sev, unsigned flags, const char *ite
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (flags & ETL_DIAG_ITEM_LOST)
+    c->incr_lost = 1;
   if (c->hooks.diag)
     c->hooks.diag(c->hooks.ctx, sev, flags, item, msg);
 }
@@ -183,7 +210,7 @@ static void report_free(struct mode_report *r) {
   if (r == NULL)
     return;
   free(r->token), free(r->name), free(r->description), free(r->space_name), free(r->creator);
-  free(r->share_href), free(r->web_href);
+  free(r->share_href), free(r->web_href), free(r->stamp);
   for (size_t i = 0; i < r->n_imported; i++)
     free(r->imported[i]);
   free(r->imported);
@@ -355,6 +382,108 @@ static int fill_report(struct mode_report *r, const struct mode_hal_record *rec,
   return r->token && r->space_name ? 0 : -1;
 }
 
+/* Asks for a report's queries (its charts follow) and its creator. */
+static void fetch_report(struct mode_crawl *c, struct mode_report *r) {
+  struct req_arg *a = calloc(1, sizeof *a);
+  char *rt = mode_url_segment(r->token);
+  char *tail = rt ? mode_asprintf("/reports/%s/queries", rt) : NULL;
+  char *url = tail ? ws_url(c, tail) : NULL;
+  if (a == NULL || url == NULL) {
+    free(a), free(rt), free(tail), free(url);
+    oom(c);
+    return;
+  }
+  a->kind = R_QUERIES;
+  a->report = r;
+  r->pending++;
+  request(c, url, &queries_spec, MODE_FETCH_URGENT, a);
+  if (c->cfg->include_owners && !r->is_dataset && r->creator)
+    need_user(c, r);
+  free(rt), free(tail), free(url);
+}
+
+/* The stamp of a report: every listing field its entities are made of, and the ones that say
+ * it was edited. Not view_count: usage is emitted fresh on every run. */
+static void report_stamp(const struct mode_hal_record *rec, const struct listing *l, char *out) {
+  uint64_t h = mode_incr_hash(MODE_INCR_HASH_INIT, l->kind == L_DATASETS ? "dataset" : "report");
+  h = mode_incr_hash(mode_incr_hash(h, l->space_token), l->space_name);
+  for (size_t i = 0; i < sizeof report_fields / sizeof report_fields[0]; i++) {
+    if (i == RP_VIEWS)
+      continue;
+    const struct mode_hal_value *v = &rec->fields[i];
+    h = mode_incr_hash(h, v->n ? "" : NULL);
+    for (size_t j = 0; j < v->n; j++)
+      h = mode_incr_hash(h, v->v[j]);
+  }
+  mode_incr_hex(h, out);
+}
+
+struct retain_ctx {
+  struct mode_crawl *c;
+  const char *token;
+};
+
+static int emit_retain(void *ctx, const char *kind, const char *const *ids, size_t n) {
+  struct retain_ctx *rc = ctx;
+  emit(rc->c, mode_incr_retain_entity(rc->token, kind, ids, n)); /* NULL: oom() */
+  return 0;
+}
+
+/* An unchanged report: one `retain` per kind of what it produced last time, fresh usage, and
+ * its entry carried over into this run's map. Nothing is fetched. */
+static void retain_report(struct mode_crawl *c, const struct mode_incr_entry *prev, int is_dataset,
+                          long view_count) {
+  if (mode_incr_begin(c->incr, prev->token, prev->stamp, prev) != 0) {
+    oom(c);
+    return;
+  }
+  struct retain_ctx rc = {c, prev->token};
+  if (mode_incr_each_kind(prev, emit_retain, &rc) != 0)
+    oom(c); /* a retain short of ids would let the sink mark them deleted: stop instead */
+  if (!is_dataset && view_count >= 0)
+    emit(c, mode_entity_usage(&c->assembler.ectx, prev->token, view_count, c->assembler.today));
+}
+
+static void try_finalize(struct mode_crawl *c, struct mode_report *r);
+
+/* Once data sources and definitions are in: the workspace stamp, and the fate of the reports
+ * that waited for it (retained when it is unchanged, else fetched like any other). */
+static void resolve_candidates(struct mode_crawl *c) {
+  if (c->incr == NULL || c->global_known || !c->sources_done || !c->defs_done)
+    return;
+  uint64_t h = mode_incr_hash(MODE_INCR_HASH_INIT, "mode-incremental-1");
+  char part[17];
+  mode_incr_hex(c->config_hash, part);
+  h = mode_incr_hash(h, part);
+  mode_incr_hex(c->sources_hash, part);
+  h = mode_incr_hash(h, part);
+  mode_incr_hex(c->defs_hash, part);
+  h = mode_incr_hash(h, part);
+  mode_incr_hex(h, c->global_stamp);
+  c->global_known = 1;
+  c->global_same = !c->incr_unsure && c->incr->prev_stamp &&
+                   strcmp(c->incr->prev_stamp, c->global_stamp) == 0;
+  struct mode_report **pp = &c->active;
+  while (*pp) {
+    struct mode_report *r = *pp;
+    if (!r->candidate) {
+      pp = &r->next;
+      continue;
+    }
+    r->candidate = 0;
+    const struct mode_incr_entry *prev = mode_incr_find(c->incr, r->token);
+    if (c->global_same && prev) {
+      *pp = r->next;
+      c->n_active--;
+      retain_report(c, prev, r->is_dataset, r->view_count);
+      report_free(r);
+    } else {
+      fetch_report(c, r);
+      pp = &r->next;
+    }
+  }
+}
+
 static void start_report(struct mode_crawl *c, const struct listing *l,
                          const struct mode_hal_record *rec) {
   const char *token = mode_hal_get(rec, RP_TOKEN);
@@ -373,27 +502,35 @@ static void start_report(struct mode_crawl *c, const struct listing *l,
       c->hooks.count(c->hooks.ctx, ETL_COUNTER_FILTERED, 1);
     return;
   }
+  char stamp[17];
+  const struct mode_incr_entry *prev = NULL;
+  if (c->incr) {
+    report_stamp(rec, l, stamp);
+    prev = mode_incr_find(c->incr, token);
+    if (prev && strcmp(prev->stamp, stamp) != 0)
+      prev = NULL;
+    if (prev && c->global_known) {
+      if (c->global_same) {
+        const char *vc = mode_hal_get(rec, RP_VIEWS);
+        retain_report(c, prev, is_dataset, vc ? strtol(vc, NULL, 10) : -1);
+        return;
+      }
+      prev = NULL;
+    }
+  }
   struct mode_report *r = calloc(1, sizeof *r);
-  struct req_arg *a = calloc(1, sizeof *a);
-  char *rt = mode_url_segment(token);
-  char *tail = rt ? mode_asprintf("/reports/%s/queries", rt) : NULL;
-  char *url = tail ? ws_url(c, tail) : NULL;
-  if (r == NULL || a == NULL || url == NULL || fill_report(r, rec, l) != 0) {
+  if (r == NULL || fill_report(r, rec, l) != 0 || (c->incr && (r->stamp = strdup(stamp)) == NULL)) {
     report_free(r);
-    free(a), free(rt), free(tail), free(url);
     oom(c);
     return;
   }
   r->next = c->active;
   c->active = r;
   c->n_active++;
-  a->kind = R_QUERIES;
-  a->report = r;
-  r->pending++;
-  request(c, url, &queries_spec, MODE_FETCH_URGENT, a);
-  if (c->cfg->include_owners && !is_dataset && r->creator)
-    need_user(c, r);
-  free(rt), free(tail), free(url);
+  if (prev)
+    r->candidate = 1; /* decided when the workspace stamp is known (resolve_candidates) */
+  else
+    fetch_report(c, r);
 }
 
 static void listing_failed(struct mode_crawl *c, struct listing *l,
@@ -493,7 +630,7 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
 static void finalize(struct mode_crawl *c, struct mode_report *r);
 
 static void try_finalize(struct mode_crawl *c, struct mode_report *r) {
-  if (r->pending > 0 || r->waiting_user || !c->sources_done || !c->defs_done)
+  if (r->candidate || r->pending > 0 || r->waiting_user || !c->sources_done || !c->defs_done)
     return;
   struct mode_report **pp = &c->active;
   while (*pp && *pp != r)
@@ -653,6 +790,8 @@ static void on_sources(struct mode_crawl *c, struct mode_fetch_result *res) {
     char msg[768];
     snprintf(msg, sizeof msg, "%s; lineage will not know databases or dialects", res->detail);
     workspace_warning(c, res->status, "data sources", msg);
+    if (res->status != 404)
+      c->incr_unsure = 1;
   } else {
     c->sources = calloc(res->n_records ? res->n_records : 1, sizeof *c->sources);
     if (c->sources == NULL) {
@@ -670,10 +809,13 @@ static void on_sources(struct mode_crawl *c, struct mode_fetch_result *res) {
       d->name = mode_strdup(mode_hal_get(rec, DS_NAME));
       d->adapter = mode_strdup(mode_hal_get(rec, DS_ADAPTER));
       d->database = db && *db ? mode_strdup(db) : NULL;
+      for (size_t f = 0; f < sizeof source_fields / sizeof source_fields[0]; f++)
+        c->sources_hash = mode_incr_hash(c->sources_hash, mode_hal_get(rec, f));
     }
   }
   c->sources_done = 1;
   c->assembler.sources_known = c->sources != NULL;
+  resolve_candidates(c);
   finalize_ready(c);
 }
 
@@ -683,15 +825,19 @@ static void on_defs(struct mode_crawl *c, struct mode_fetch_result *res) {
     snprintf(msg, sizeof msg, "%s; queries that use {{ @definition }} lose those tables",
              res->detail);
     workspace_warning(c, res->status, "definitions", msg);
+    if (res->status != 404)
+      c->incr_unsure = 1;
   } else {
     for (size_t i = 0; i < res->n_records; i++) {
       const char *name = mode_hal_get(&res->records[i], 0);
       const char *body = mode_hal_get(&res->records[i], 1);
+      c->defs_hash = mode_incr_hash(mode_incr_hash(c->defs_hash, name), body);
       if (name && body && sql_definitions_add(c->defs, name, body, strlen(body)) != SQL_OK)
         oom(c);
     }
   }
   c->defs_done = 1;
+  resolve_candidates(c);
   finalize_ready(c);
 }
 
@@ -765,7 +911,15 @@ static void finalize(struct mode_crawl *c, struct mode_report *r) {
   c->assembler.sources = c->sources;
   c->assembler.n_sources = c->n_sources;
   c->assembler.defs = c->defs;
+  /* Record what the report produces, unless it is gone or incomplete (then the next run
+   * fetches it again). */
+  c->recording = c->incr && r->stamp && !r->gone && !r->queries_lost && !r->charts_lost;
+  if (c->recording && mode_incr_begin(c->incr, r->token, r->stamp, NULL) != 0) {
+    c->recording = 0;
+    oom(c);
+  }
   mode_assemble(&c->assembler, r);
+  c->recording = 0;
 }
 
 /* ---- driving ----------------------------------------------------------------------------- */
@@ -852,19 +1006,30 @@ int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
         diagf(c, ETL_SEV_ERROR, 0, NULL, "internal error: reports left incomplete");
         set_fatal(c, ETL_ERR_INTERNAL);
       }
-      if (c->out_head == NULL)
+      if (c->out_head == NULL && c->incr && c->global_known && !c->incr_unsure &&
+          !c->incr_lost && !c->state_sent) {
+        /* After the last entity, and only when nothing was lost: the next run starts from it. */
+        c->state_sent = 1;
+        emit(c, mode_incr_state_entity(c->incr, c->global_stamp));
+      } else if (c->out_head == NULL) {
         c->done = 1;
+      }
     }
   }
 }
 
 static void assembler_emit(void *ctx, struct mode_entity *e) {
-  emit(ctx, e);
+  struct mode_crawl *c = ctx;
+  if (c->recording && e && mode_incr_add_id(c->incr, e->kind, e->id) != 0)
+    oom(c);
+  emit(c, e);
 }
 
 static void assembler_diag(void *ctx, int severity, unsigned flags, const char *item,
                            const char *message) {
   struct mode_crawl *c = ctx;
+  if (flags & ETL_DIAG_ITEM_LOST)
+    c->incr_lost = 1;
   if (c->hooks.diag)
     c->hooks.diag(c->hooks.ctx, severity, flags, item, message);
 }
@@ -921,6 +1086,12 @@ struct mode_crawl *mode_crawl_new(const struct mode_config *cfg, const char *ser
   if (c->service == NULL || c->defs == NULL || c->fetch == NULL)
     mode_crawl_free(&c);
   return c;
+}
+
+void mode_crawl_set_incremental(struct mode_crawl *c, struct mode_incr *incr,
+                                uint64_t config_hash) {
+  c->incr = incr;
+  c->config_hash = config_hash;
 }
 
 /* A request abandoned at close: free what its argument owns. */

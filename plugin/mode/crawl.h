@@ -17,6 +17,7 @@
 #define MODE_CRAWL_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "entities.h"
@@ -37,6 +38,12 @@ struct mode_crawl *mode_crawl_new(const struct mode_config *cfg, const char *ser
                                   const atomic_int *interrupt);
 /* Produces the next entity: returns ETL_OK with *out (owned by the caller), ETL_DONE, or a
  * negative etl_status (auth, config, cancelled) after reporting why. */
+/* Makes the run incremental (docs/mode.md): incr (borrowed, must outlive the crawl) holds the
+ * previous run's map and receives this run's; config_hash stamps the settings. Call before
+ * the first mode_crawl_next. */
+struct mode_incr;
+void mode_crawl_set_incremental(struct mode_crawl *c, struct mode_incr *incr,
+                                uint64_t config_hash);
 int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out);
 void mode_crawl_free(struct mode_crawl **c);
 

@@ -19,6 +19,7 @@ plugin_mode_libmodecore_la_SOURCES = \
 	plugin/mode/entities.c plugin/mode/entities.h \
 	plugin/mode/lineage.c plugin/mode/lineage.h \
 	plugin/mode/owners.c plugin/mode/owners.h \
+	plugin/mode/incremental.c plugin/mode/incremental.h \
 	plugin/mode/model.h \
 	plugin/mode/util.c plugin/mode/util.h
 MODE_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS) $(CURL_CFLAGS) $(YAJL_CFLAGS)
@@ -57,3 +58,9 @@ tests_e2e_test_mode_faults_SOURCES = tests/e2e/test_mode_e2e.c
 tests_e2e_test_mode_faults_CPPFLAGS = $(AM_CPPFLAGS) -DMODE_E2E_FAULTS
 tests_e2e_test_mode_faults_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
 tests_e2e_test_mode_faults_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
+
+# Incremental runs: etlhost with the sqlite sink against mode-sim, over several runs.
+check_PROGRAMS += tests/e2e/test_mode_incremental
+TESTS += tests/e2e/test_mode_incremental
+tests_e2e_test_mode_incremental_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_mode_incremental_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS)

@@ -57,6 +57,8 @@ struct mode_report {
   int charts_lost;  /* some charts could not be fetched (not a 404: those are gone) */
   int gone;         /* 404 since it was listed: emit nothing */
   int waiting_user; /* waiting for its creator's details */
+  char *stamp;      /* incremental runs: the stamp of its listing fields (owned), else NULL */
+  int candidate;    /* unchanged since the previous run: waits for the workspace stamp */
   struct mode_report *next;
 };
 

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <etl/plugin.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "conntest.h"
 #include "crawl.h"
 #include "entities.h"
+#include "incremental.h"
 
 struct mode_instance {
   const struct etl_host_services *services; /* host's, static */
@@ -22,6 +24,8 @@ struct mode_instance {
   char *source_name;           /* owned */
   struct mode_config cfg;      /* owned */
   struct mode_crawl *crawl;    /* owned, created on the first next_entity */
+  struct mode_incr incr;       /* owned: incremental runs' maps (empty otherwise) */
+  uint64_t config_hash;        /* incremental runs: the stamp of the settings */
   struct mode_entity *current; /* owned: the entity handed out last */
   struct etl_entity out;
   atomic_int interrupt;
@@ -61,6 +65,7 @@ static void mode_close(void *instance) {
   if (m == NULL)
     return;
   mode_crawl_free(&m->crawl);
+  mode_incr_clear(&m->incr);
   mode_entity_free(m->current);
   mode_config_free(&m->cfg);
   free(m->source_name);
@@ -90,6 +95,25 @@ static etl_status mode_open(const struct etl_open_args *args, void **instance) {
     diag(m, ETL_SEV_ERROR, 0, NULL, err);
     mode_close(m);
     return ETL_ERR_CONFIG;
+  }
+  if (m->cfg.incremental) {
+    m->config_hash = mode_incr_hash_config(MODE_INCR_HASH_INIT, args->config_json,
+                                           args->config_json_len);
+    m->config_hash = mode_incr_hash_config(m->config_hash, args->source_config_json,
+                                           args->source_config_json_len);
+    int rc = args->state_json ? mode_incr_load(&m->incr, args->state_json, args->state_json_len,
+                                               err, sizeof err)
+                              : 0;
+    if (rc == -2) {
+      diag(m, ETL_SEV_ERROR, 0, NULL, err);
+      mode_close(m);
+      return ETL_ERR_NOMEM;
+    }
+    if (rc == -1) {
+      char msg[640];
+      snprintf(msg, sizeof msg, "incremental: %s; this run fetches every report", err);
+      diag(m, ETL_SEV_WARNING, 0, NULL, msg);
+    }
   }
   *instance = m;
   return ETL_OK;
@@ -124,6 +148,8 @@ static etl_status mode_next_entity(void *instance, const struct etl_entity **out
       diag(m, ETL_SEV_ERROR, 0, NULL, "mode: out of memory starting the run");
       return m->final = ETL_ERR_NOMEM;
     }
+    if (m->cfg.incremental)
+      mode_crawl_set_incremental(m->crawl, &m->incr, m->config_hash);
   }
   int rc = mode_crawl_next(m->crawl, &m->current);
   if (rc != ETL_OK) {

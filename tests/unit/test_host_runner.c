@@ -379,6 +379,77 @@ START_TEST(lost_items_never_count_as_deletions) {
 }
 END_TEST
 
+/* A `retain` (replayed here by the jsonl source) marks the catalog's rows seen without touching
+ * their data, so a complete run does not mark them deleted; an id the catalog lacks is ignored;
+ * a retain without data.ids is a failed item; the file sink keeps it as a line. */
+START_TEST(retain_keeps_rows_without_rewriting_them) {
+  static const char rec[] = "{\"kind\":\"chart\",\"id\":\"c1\",\"data\":{\"n\":1}}\n"
+                            "{\"kind\":\"chart\",\"id\":\"c2\",\"data\":{\"n\":2}}\n";
+  static const char retain[] =
+      "{\"kind\":\"retain\",\"id\":\"r\",\"data\":{\"kind\":\"chart\",\"ids\":[\"c1\",\"ghost\"]}}\n";
+  static const char bad[] = "{\"kind\":\"retain\",\"id\":\"b\",\"data\":{\"kind\":\"chart\"}}\n";
+  struct scratch s;
+  scratch_open(&s);
+  char *jl = test_path("%s/in.jsonl", s.dir);
+  char *cfg = test_path("{path: [%s]}", jl);
+  char *src = source_yaml("jsonl", "replay", cfg);
+  char *summary = test_path("%s/summary.json", s.dir);
+  char *b = bin(), *d = plugin_dir();
+  char *argv[] = {b, "--plugin-dir", d, "--summary-json", summary, "run", s.wf, NULL};
+  scratch_workflow(&s, src, "sqlite");
+
+  ck_assert_int_eq(test_write_file(jl, rec), 0);
+  ck_assert_int_eq(test_run(argv, NULL, NULL, NULL), 0);
+  long long run1 = query_int(s.catalog, "SELECT changed_run FROM entities WHERE id = 'c1'", NULL);
+
+  ck_assert_int_eq(test_write_file(jl, retain), 0);
+  ck_assert_int_eq(test_run(argv, NULL, NULL, NULL), 0);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT deleted FROM entities WHERE id = 'c1'", NULL), 0);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT changed_run FROM entities WHERE id = 'c1'", NULL),
+                   run1);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT last_seen > first_seen FROM entities "
+                                        "WHERE id = 'c1'", NULL),
+                   1);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT deleted FROM entities WHERE id = 'c2'", NULL), 1);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT count(*) FROM entities WHERE id IN "
+                                        "('ghost', 'r')", NULL),
+                   0);
+  char *json = test_read_file(summary, NULL);
+  yajl_val v = yajl_tree_parse(json, NULL, 0);
+  const char *pr[] = {"sources", NULL}, *rk[] = {"retained", NULL};
+  yajl_val srcs = yajl_tree_get(v, pr, yajl_t_array);
+  ck_assert_ptr_nonnull(srcs);
+  ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(srcs->u.array.values[0], rk, yajl_t_number)), 2);
+  yajl_tree_free(v);
+  free(json);
+
+  /* c2, deleted, stays deleted when retained: a retain is no evidence it is back. */
+  ck_assert_int_eq(test_write_file(jl, "{\"kind\":\"retain\",\"id\":\"r\",\"data\":{\"kind\":"
+                                       "\"chart\",\"ids\":[\"c1\",\"c2\"]}}\n"),
+                   0);
+  ck_assert_int_eq(test_run(argv, NULL, NULL, NULL), 0);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT deleted FROM entities WHERE id = 'c2'", NULL), 1);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT deleted FROM entities WHERE id = 'c1'", NULL), 0);
+
+  char *err = NULL;
+  ck_assert_int_eq(test_write_file(jl, bad), 0);
+  ck_assert_int_eq(test_run(argv, NULL, NULL, &err), 1);
+  ck_assert_ptr_nonnull(strstr(err, "retain entity without data.kind and data.ids"));
+  free(err);
+
+  scratch_workflow(&s, src, "file");
+  ck_assert_int_eq(test_write_file(jl, retain), 0);
+  ck_assert_int_eq(test_run(argv, NULL, NULL, NULL), 0);
+  char *out = test_read_file(s.out, NULL);
+  ck_assert_ptr_nonnull(out);
+  ck_assert_ptr_nonnull(strstr(out, "\"kind\":\"retain\""));
+  ck_assert_ptr_nonnull(strstr(out, "\"ghost\""));
+  free(out);
+  free(b), free(d), free(summary), free(src), free(cfg), free(jl);
+  scratch_close(&s);
+}
+END_TEST
+
 /* ---- exit codes --------------------------------------------------------------------------- */
 
 static const struct {
@@ -682,6 +753,7 @@ int main(void) {
   TCase *tc = tcase_create("runs");
   tcase_add_test(tc, mixed_run_with_two_plugins);
   tcase_add_test(tc, lost_items_never_count_as_deletions);
+  tcase_add_test(tc, retain_keeps_rows_without_rewriting_them);
   tcase_add_loop_test(tc, exit_codes, 0, (int)(sizeof exits / sizeof exits[0]));
   tcase_add_test(tc, config_error_exit_code_and_message);
   tcase_add_test(tc, plugin_config_errors_name_file_line_and_key);

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "entities.h"
 #include "hal.h"
+#include "incremental.h"
 #include "lineage.h"
 #include "owners.h"
 #include "pager.h"
@@ -543,6 +544,70 @@ START_TEST(lineage_expands_nested_definitions) {
 }
 END_TEST
 
+/* The state an incremental run reads back: what it wrote round-trips; anything else is refused
+ * with a reason (the plugin then warns and runs in full), never half-loaded. */
+START_TEST(incremental_state_round_trips_and_refuses_bad_input) {
+  struct mode_incr out = {0}, in = {0};
+  char err[256];
+  ck_assert_int_eq(mode_incr_begin(&out, "r2", "s2", NULL), 0);
+  ck_assert_int_eq(mode_incr_add_id(&out, "dashboard", "r2"), 0);
+  ck_assert_int_eq(mode_incr_add_id(&out, "chart", "c1"), 0);
+  ck_assert_int_eq(mode_incr_add_id(&out, "chart", "c2"), 0);
+  ck_assert_int_eq(mode_incr_add_id(&out, "usage", "r2"), 0); /* not recorded */
+  ck_assert_int_eq(mode_incr_begin(&out, "r1", "s1", NULL), 0);
+  struct mode_entity *st = mode_incr_state_entity(&out, "G");
+  ck_assert_ptr_nonnull(st);
+  ck_assert_str_eq(st->kind, "state");
+  ck_assert_str_eq(st->json, "{\"version\":1,\"stamp\":\"G\",\"reports\":{\"r2\":{\"s\":\"s2\","
+                             "\"e\":{\"dashboard\":[\"r2\"],\"chart\":[\"c1\",\"c2\"]}},"
+                             "\"r1\":{\"s\":\"s1\",\"e\":{}}}}");
+  ck_assert_int_eq(mode_incr_load(&in, st->json, st->json_len, err, sizeof err), 0);
+  ck_assert_str_eq(in.prev_stamp, "G");
+  const struct mode_incr_entry *e = mode_incr_find(&in, "r2");
+  ck_assert_ptr_nonnull(e);
+  ck_assert_str_eq(e->stamp, "s2");
+  ck_assert_ptr_nonnull(mode_incr_find(&in, "r1"));
+  ck_assert_ptr_null(mode_incr_find(&in, "r3"));
+  const char *ids[] = {"c1", "c2"};
+  struct mode_entity *r = mode_incr_retain_entity("r2", "chart", ids, 2);
+  ck_assert_str_eq(r->kind, "retain");
+  ck_assert_str_eq(r->id, "r2/chart");
+  ck_assert_str_eq(r->json, "{\"data\":{\"kind\":\"chart\",\"ids\":[\"c1\",\"c2\"]}}");
+  mode_entity_free(r);
+  mode_entity_free(st);
+  mode_incr_clear(&in);
+  mode_incr_clear(&out);
+
+  static const char *const bad[] = {
+      "not json",
+      "[]",
+      "{\"version\":2,\"stamp\":\"G\",\"reports\":{}}",
+      "{\"version\":1,\"reports\":{}}",
+      "{\"version\":1,\"stamp\":\"G\",\"reports\":[]}",
+      "{\"version\":1,\"stamp\":\"G\",\"reports\":{\"a\":{\"s\":\"x\",\"e\":{}},\"b\":{\"e\":{}}}}",
+      "{\"version\":1,\"stamp\":\"G\",\"reports\":{\"a\":{\"s\":\"x\",\"e\":{\"what\":[\"1\"]}}}}",
+      "{\"version\":1,\"stamp\":\"G\",\"reports\":{\"a\":{\"s\":\"x\",\"e\":{\"chart\":[3]}}}}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct mode_incr b = {0};
+    err[0] = '\0';
+    ck_assert_msg(mode_incr_load(&b, bad[i], strlen(bad[i]), err, sizeof err) == -1,
+                  "accepted: %s", bad[i]);
+    ck_assert_msg(err[0] != '\0', "no reason for: %s", bad[i]);
+    ck_assert_ptr_null(b.prev);
+    ck_assert_ptr_null(mode_incr_find(&b, "a"));
+    mode_incr_clear(&b);
+  }
+  /* Secrets never reach the stamp: changing them keeps it, changing a setting changes it. */
+  const char *c1 = "{\"accessToken\":\"a\",\"accessTokenPassword\":\"b\",\"workspaceName\":\"w\"}";
+  const char *c2 = "{\"accessToken\":\"x\",\"accessTokenPassword\":\"y\",\"workspaceName\":\"w\"}";
+  const char *c3 = "{\"accessToken\":\"a\",\"accessTokenPassword\":\"b\",\"workspaceName\":\"v\"}";
+  uint64_t h1 = mode_incr_hash_config(MODE_INCR_HASH_INIT, c1, strlen(c1));
+  ck_assert(h1 == mode_incr_hash_config(MODE_INCR_HASH_INIT, c2, strlen(c2)));
+  ck_assert(h1 != mode_incr_hash_config(MODE_INCR_HASH_INIT, c3, strlen(c3)));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("mode_core");
   TCase *tc = tcase_create("core");
@@ -565,6 +630,7 @@ int main(void) {
   tcase_add_test(tc, lineage_names_tables_from_service_database_and_sql);
   tcase_add_test(tc, lineage_expands_nested_definitions);
   tcase_add_test(tc, incomplete_report_gives_no_dashboard);
+  tcase_add_test(tc, incremental_state_round_trips_and_refuses_bad_input);
   suite_add_tcase(s, tc);
   return test_run_suite(s);
 }

@@ -385,6 +385,43 @@ START_TEST(mark_deleted_only_after_a_complete_run) {
 }
 END_TEST
 
+/* Dashboards and data models a source retained (not sent again, unchanged) count as seen:
+ * markDeletedDashboards leaves them alone; what was neither sent nor retained goes. */
+START_TEST(retained_entities_are_not_marked_deleted) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  host_sink_metadata_rest.destroy(&sink);
+  sink = make_sink(&e, "{\"retryBackoffMs\": 5, \"markDeletedDashboards\": true}", JWT);
+  const struct host_sink_ops *ops = &host_sink_metadata_rest;
+  ck_assert_ptr_nonnull(ops->retain);
+  ck_assert_int_eq(ops->begin_source(sink, "mode_svc", "mode"), ETL_OK);
+  for (size_t i = 0; i < N_MODE; i++) {
+    if (strstr("r2 ds1tok", mode_records[i].id))
+      continue;
+    struct host_record r = {"mode_svc", mode_records[i].kind, mode_records[i].id,
+                            mode_records[i].json, strlen(mode_records[i].json)};
+    bool rejected = false;
+    ck_assert_int_eq(ops->write(sink, &r, &rejected), ETL_OK);
+  }
+  const char *dash[] = {"r2"};
+  ck_assert_int_eq(ops->retain(sink, "mode_svc", "dashboard", dash, 1), ETL_OK);
+  ck_assert_int_eq(ops->commit(sink), ETL_OK);
+  struct host_source_outcome o = {.complete = true, .run_id = 2};
+  ck_assert_int_eq(ops->end_source(sink, "mode_svc", &o), ETL_OK);
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_eq(c.deleted, 1); /* ds1tok: neither sent nor retained */
+  char *s = store(&e);
+  ck_assert_ptr_null(strstr(s, "\"fullyQualifiedName\":\"mode_svc.r2\",\"version\":0.1,"
+                               "\"deleted\":true"));
+  free(s);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
 START_TEST(a_server_that_stays_down_fails_the_commit) {
   struct env e;
   env_start(&e, "5xx=1.0", JWT);
@@ -467,6 +504,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_reject_is_reported_and_the_rest_lands);
   tcase_add_test(tc, a_wrong_jwt_stops_and_is_never_printed);
   tcase_add_test(tc, mark_deleted_only_after_a_complete_run);
+  tcase_add_test(tc, retained_entities_are_not_marked_deleted);
   tcase_add_test(tc, a_server_that_stays_down_fails_the_commit);
   tcase_add_test(tc, a_record_that_cannot_be_sent_is_rejected_at_write);
   tcase_add_test(tc, config_errors_name_the_key);
