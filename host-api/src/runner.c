@@ -132,11 +132,23 @@ static etl_status commit_sink(struct runner *r, struct host_source_report *rep) 
 /* Makes everything written so far durable, then stores the state: never the other way round. */
 static etl_status store_state(struct runner *r, struct host_source_report *rep, const char *json,
                               size_t len) {
+  etl_status st = sink_keeps_state(r) ? ETL_OK : commit_sink(r, rep);
+  if (st != ETL_OK)
+    return st;
+  /* A record of this run was lost or refused: a state stored now would let the next run skip
+   * it for good (an incremental plugin retains what it believes delivered). Keep the last
+   * stored state instead; the next run redoes the work, which upserts absorb. */
+  if (rep->failed > 0) {
+    if (rep->states_held++ == 0)
+      host_log_msg(r->opts->log, ETL_SEV_WARNING, rep->name, NULL,
+                   "state not stored: %lld record(s) of this run failed, so the next run starts "
+                   "from the last stored state",
+                   rep->failed);
+    return ETL_OK;
+  }
   if (sink_keeps_state(r))
     return r->sink_ops->store_state(r->sink, rep->name, json, len);
-  etl_status st = commit_sink(r, rep);
-  if (st == ETL_OK)
-    st = open_state_store(r);
+  st = open_state_store(r);
   if (st == ETL_OK)
     st = host_state_save(r->store, rep->name, json, len);
   return st;
@@ -222,8 +234,9 @@ static etl_status route(struct runner *r, struct etl_run *run, const struct etl_
   if (!entity_ok(run, e))
     return ETL_OK;
   if (strcmp(e->kind, "state") == 0) {
+    long long held = rep->states_held;
     etl_status st = store_state(r, rep, e->json, e->json_len);
-    if (st == ETL_OK)
+    if (st == ETL_OK && rep->states_held == held)
       rep->states++;
     return st;
   }

@@ -48,6 +48,7 @@ struct host_source_report {
   size_t n_kinds;
   long long entities; /* records routed to the sink (states excluded) */
   long long states;   /* states stored */
+  long long states_held; /* states not stored because records of this run had failed */
   long long retained; /* entities a `retain` said exist unchanged (not sent again) */
   long long failed;   /* records lost (ETL_DIAG_ITEM_LOST) or rejected by the sink */
   long long warnings, errors;

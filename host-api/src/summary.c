@@ -49,7 +49,8 @@ void host_summary_print(FILE *out, const struct host_run_report *report, struct 
     for (size_t k = 0; k < s->n_kinds; k++)
       fprintf(out, "%s%s %lld", k ? ", " : " (", s->kinds[k].kind, s->kinds[k].n);
     fprintf(out, "%s\n", s->n_kinds ? ")" : "");
-    fprintf(out, "    states    %lld stored   retained %lld\n", s->states, s->retained);
+    fprintf(out, "    states    %lld stored%s   retained %lld\n", s->states,
+            s->states_held ? " (held back: records failed)" : "", s->retained);
     fprintf(out, "    failed    %lld   filtered %lld   warnings %lld   errors %lld\n", s->failed,
             s->filtered, s->warnings, s->errors);
     fprintf(out, "    requests  %lld   retries %lld   throttled %lld   bytes %lld\n", s->requests,
@@ -96,6 +97,7 @@ static yajl_gen_status gen_source(yajl_gen g, const struct host_source_report *s
     long long v;
   } ints[] = {{"entities", s->entities},
               {"states", s->states},
+              {"states_held", s->states_held},
               {"retained", s->retained},
               {"failed", s->failed},
               {"filtered", s->filtered},

@@ -379,6 +379,31 @@ START_TEST(lost_items_never_count_as_deletions) {
 }
 END_TEST
 
+/* Once a record of the run has failed, later states are not stored: the next run must start
+ * before the failure, or an incremental plugin would skip the failed record for good. */
+START_TEST(state_is_held_back_after_a_failed_record) {
+  struct scratch s;
+  scratch_open(&s);
+  /* States after entities 2, 4, 6 ({"next": 2|4|6}) and {"next": 0} at the end; entity 3's
+   * data is not JSON, so the sink refuses it. */
+  scratch_fake(&s, "{count: 6, state_every: 2, bad_json_at: 3}", "sqlite");
+  char *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 1);
+  ck_assert_msg(strstr(err, "state not stored") != NULL, "no warning in:\n%s", err);
+  ck_assert_int_eq(
+      query_int(s.catalog, "SELECT json_extract(json, '$.next') FROM state WHERE source = ?1", "f"),
+      2);
+  free(err);
+  /* The same run without the bad record stores its final state again. */
+  scratch_fake(&s, "{count: 6, state_every: 2}", "sqlite");
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  ck_assert_int_eq(
+      query_int(s.catalog, "SELECT json_extract(json, '$.next') FROM state WHERE source = ?1", "f"),
+      0);
+  scratch_close(&s);
+}
+END_TEST
+
 /* A `retain` (replayed here by the jsonl source) marks the catalog's rows seen without touching
  * their data, so a complete run does not mark them deleted; an id the catalog lacks is ignored;
  * a retain without data.ids is a failed item; the file sink keeps it as a line. */
@@ -753,6 +778,7 @@ int main(void) {
   TCase *tc = tcase_create("runs");
   tcase_add_test(tc, mixed_run_with_two_plugins);
   tcase_add_test(tc, lost_items_never_count_as_deletions);
+  tcase_add_test(tc, state_is_held_back_after_a_failed_record);
   tcase_add_test(tc, retain_keeps_rows_without_rewriting_them);
   tcase_add_loop_test(tc, exit_codes, 0, (int)(sizeof exits / sizeof exits[0]));
   tcase_add_test(tc, config_error_exit_code_and_message);
