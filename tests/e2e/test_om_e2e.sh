@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 n=0
-echo "1..13"
+echo "1..14"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
@@ -309,4 +309,21 @@ elif out=$("$PY" "$SHARED/openmetadata-schemas/validate.py" --extra-datamodel-ty
   ok "Mode workflow: every request body validates ($(echo "$out" | tail -1))"
 else
   not_ok "Mode workflow: every request body validates" "$out"
+fi
+
+# The same Mode workflow into a server failing 20% of requests (5xx) and throttling 10% (429):
+# retried until accepted, it ends with the same store as the clean run.
+start_server "$T/om5.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" \
+  --seed-users "$T/users.txt" --faults "5xx=0.2,429=0.1" --seed 5 || exit 1
+sed -e "s|$om3/api|$url/api|" -e 's|^  config: {}$|  config: {retryBackoffMs: 2, retries: 12}|' \
+  "$T/mode.yaml" >"$T/mode-faults.yaml"
+(cd "$T" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/mode-faults.yaml" >"$T/mode5.log" 2>&1)
+rc5=$?
+fetch "$url/__sim/store" >"$T/mstore5.json"
+faults=$(fetch "$url/__sim/stats")
+if [ "$rc5" -eq 0 ] && cmp -s "$T/mstore1.json" "$T/mstore5.json"; then
+  ok "Mode workflow: 20% 5xx and 10% 429 end with the same store ($faults)"
+else
+  not_ok "Mode workflow: 20% 5xx and 10% 429 end with the same store (exit $rc5)" \
+    "$(diff "$T/mstore1.json" "$T/mstore5.json" | head -20)" "$(cat "$T/mode5.log")"
 fi
