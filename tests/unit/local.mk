@@ -21,3 +21,12 @@ tests_unit_test_host_loader_LDADD = $(HOST_TEST_LIBS)
 tests_unit_test_host_runner_SOURCES = tests/unit/test_host_runner.c
 tests_unit_test_host_runner_CFLAGS = $(HOST_TEST_CFLAGS)
 tests_unit_test_host_runner_LDADD = $(HOST_TEST_LIBS)
+
+# ETL_PLUGIN_STATIC: two plugins' sources linked into one program (static preloading).
+check_PROGRAMS += tests/unit/test_static_plugins
+TESTS += tests/unit/test_static_plugins
+tests_unit_test_static_plugins_SOURCES = tests/unit/test_static_plugins.c plugin/jsonl/jsonl.c \
+	tests/plugins/fake.c
+tests_unit_test_static_plugins_CPPFLAGS = $(AM_CPPFLAGS) -DETL_PLUGIN_STATIC
+tests_unit_test_static_plugins_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_test_static_plugins_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
