@@ -17,11 +17,11 @@
 struct sync_get {
   int done;
   long status;
-  int ok, interrupted;
+  int ok, interrupted, tls_unverified;
   size_t n;
   char *first_token; /* owned */
   char *first_name;  /* owned */
-  char detail[256];
+  char detail[512];
 };
 
 static void sync_done(void *owner, void *arg, struct mode_fetch_result *res) {
@@ -31,6 +31,7 @@ static void sync_done(void *owner, void *arg, struct mode_fetch_result *res) {
   s->status = res->status;
   s->ok = res->ok;
   s->interrupted = res->interrupted;
+  s->tls_unverified = res->tls_unverified;
   s->n = res->n_records;
   snprintf(s->detail, sizeof s->detail, "%s", res->detail);
   if (res->n_records > 0) {
@@ -73,11 +74,14 @@ struct test_run {
 /* Turns a failed GET into a verdict sentence and a status class. */
 static int fail_step(struct test_run *t, const char *step, const struct sync_get *s,
                      const char *what) {
-  char msg[512];
+  char msg[768];
   int status;
   if (s->interrupted) {
     snprintf(msg, sizeof msg, "interrupted");
     status = ETL_ERR_CANCELLED;
+  } else if (s->tls_unverified) { /* already a whole sentence naming the server and caBundle */
+    snprintf(msg, sizeof msg, "%s", s->detail);
+    status = ETL_ERR_CONNECT;
   } else if (s->status == 0) {
     snprintf(msg, sizeof msg, "cannot reach %s: %s (check hostPort, the network, caBundle)",
              t->cfg->host, s->detail);

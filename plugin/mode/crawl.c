@@ -851,6 +851,10 @@ static void on_done(void *owner, void *argp, struct mode_fetch_result *res) {
     diagf(c, ETL_SEV_ERROR, 0, NULL,
           "credentials refused (HTTP 401): check accessToken and accessTokenPassword");
     set_fatal(c, ETL_ERR_AUTH);
+  } else if (res->tls_unverified && c->fatal == 0) {
+    /* Every request fails the same way: one error, and no half-run. */
+    diagf(c, ETL_SEV_ERROR, 0, NULL, "%s", res->detail);
+    set_fatal(c, ETL_ERR_CONNECT);
   }
   if (c->fatal) {
     if (a->kind == R_LISTING)

@@ -224,6 +224,7 @@ static void on_done(void *ctx, const struct mode_http_outcome *o) {
     else
       snprintf(res.detail, sizeof res.detail, "%s", o->error ? o->error : "transfer failed");
     transient = !o->too_big && mode_retry_transient(0, o->curl_code);
+    res.tls_unverified = o->tls_unverified;
     res.status = 0;
   } else if (o->status == 200) {
     if (r->parse_failed || mode_hal_finish(r->parser) != 0) {

@@ -28,7 +28,8 @@ struct mode_fetch_result {
   int attempts;
   struct mode_hal_record *records; /* owned by the result; set to NULL to take them */
   size_t n_records;
-  char detail[256]; /* why it failed: Mode's error message, curl's error, the JSON error */
+  int tls_unverified; /* the server's TLS certificate could not be verified: see caBundle */
+  char detail[512];   /* why it failed: Mode's error message, curl's error, the JSON error */
 };
 
 /* Called once per request on the thread driving mode_fetch_step. */

@@ -191,6 +191,44 @@ fail:
   return -1;
 }
 
+/* Writes "scheme://host[:port]" of url into out (the URL itself when it does not parse). */
+static void url_origin(const char *url, char *out, size_t cap) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL, *port = NULL;
+  snprintf(out, cap, "%s", url);
+  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+    curl_url_get(u, CURLUPART_PORT, &port, 0);
+    snprintf(out, cap, "%s://%s%s%s", scheme, host, port ? ":" : "", port ? port : "");
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+}
+
+/* A failed certificate check gets a sentence that says what to do, not only curl's words:
+ * the usual cause is a server whose certificate comes from a private CA. */
+static void tls_error(const struct mode_http *h, const struct http_xfer *x, CURLcode code,
+                      const char *detail, char *out, size_t cap) {
+  char origin[256];
+  url_origin(x->url, origin, sizeof origin);
+  if (code == CURLE_SSL_CACERT_BADFILE)
+    snprintf(out, cap, "caBundle '%s' cannot be used to verify %s (%s): want a readable PEM file",
+             h->ca_bundle ? h->ca_bundle : "(system default)", origin, detail);
+  else if (h->ca_bundle)
+    snprintf(out, cap,
+             "the TLS certificate of %s could not be verified with caBundle '%s' (%s): check "
+             "that caBundle holds the CA that signed it",
+             origin, h->ca_bundle, detail);
+  else
+    snprintf(out, cap,
+             "the TLS certificate of %s could not be verified (%s): if the server uses a private "
+             "CA, set caBundle to that CA's PEM file",
+             origin, detail);
+}
+
 static void report_done(struct mode_http *h, CURLMsg *msg) {
   struct http_xfer *x = NULL;
   curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
@@ -205,8 +243,12 @@ static void report_done(struct mode_http *h, CURLMsg *msg) {
   const struct mode_http_handlers *hd = x->handlers;
   void *ctx = x->ctx;
   /* Detach before the callback so that it may start new transfers freely. */
-  char errcopy[CURL_ERROR_SIZE];
-  if (o.error) {
+  char errcopy[CURL_ERROR_SIZE + 512];
+  if (o.curl_code == CURLE_PEER_FAILED_VERIFICATION || o.curl_code == CURLE_SSL_CACERT_BADFILE) {
+    o.tls_unverified = 1;
+    tls_error(h, x, msg->data.result, o.error, errcopy, sizeof errcopy);
+    o.error = errcopy;
+  } else if (o.error) {
     strncpy(errcopy, o.error, sizeof errcopy - 1);
     errcopy[sizeof errcopy - 1] = '\0';
     o.error = errcopy;

@@ -24,12 +24,13 @@ struct mode_http_opts {
 
 /* What became of one transfer. */
 struct mode_http_outcome {
-  long status;       /* HTTP status, 0 if none was received */
-  int curl_code;     /* CURLcode, 0 on transport success */
-  int interrupted;   /* stopped because the interrupt flag was set */
-  int too_big;       /* stopped because the body passed max_body */
-  int handler_abort; /* stopped because on_body asked to */
-  const char *error; /* one line when curl_code != 0 (valid during on_done) */
+  long status;        /* HTTP status, 0 if none was received */
+  int curl_code;      /* CURLcode, 0 on transport success */
+  int interrupted;    /* stopped because the interrupt flag was set */
+  int too_big;        /* stopped because the body passed max_body */
+  int handler_abort;  /* stopped because on_body asked to */
+  int tls_unverified; /* the server's certificate could not be verified (or caBundle read) */
+  const char *error;  /* one line when curl_code != 0 (valid during on_done) */
 };
 
 /* Callbacks of one transfer; ctx is passed back. All run on the thread calling

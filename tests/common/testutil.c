@@ -116,16 +116,23 @@ int test_server_start(struct test_server *srv, char *const argv[]) {
   char line[256];
   int rc = read_line_with_timeout(fds[0], line, sizeof line, 20000);
   close(fds[0]);
-  const char *prefix = "listening on http://127.0.0.1:";
-  if (rc != 0 || strncmp(line, prefix, strlen(prefix)) != 0) {
+  /* "listening on http://127.0.0.1:PORT" or, for a simulator serving TLS, "https://". */
+  const char *prefix = "listening on ";
+  const char *hostport = "://127.0.0.1:";
+  const char *scheme = line + strlen(prefix);
+  size_t scheme_len = 0;
+  if (rc == 0 && strncmp(line, prefix, strlen(prefix)) == 0)
+    scheme_len = strncmp(scheme, "https", 5) == 0 ? 5 : strncmp(scheme, "http", 4) == 0 ? 4 : 0;
+  if (scheme_len == 0 || strncmp(scheme + scheme_len, hostport, strlen(hostport)) != 0) {
     fprintf(stderr, "testutil: %s did not announce its port\n", argv[0]);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;
   }
   srv->pid = pid;
-  srv->port = atoi(line + strlen(prefix));
-  snprintf(srv->base_url, sizeof srv->base_url, "http://127.0.0.1:%d", srv->port);
+  srv->port = atoi(scheme + scheme_len + strlen(hostport));
+  snprintf(srv->base_url, sizeof srv->base_url, "%.*s://127.0.0.1:%d", (int)scheme_len, scheme,
+           srv->port);
   return 0;
 }
 

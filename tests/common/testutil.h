@@ -28,7 +28,7 @@ char *test_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct test_server {
   pid_t pid;
   int port;
-  char base_url[64]; /* "http://127.0.0.1:PORT" */
+  char base_url[64]; /* "http://127.0.0.1:PORT" or "https://..." as announced */
 };
 
 /* Starts argv[0] with argv (NULL-terminated) and waits (up to 20 s) for its first stdout line.

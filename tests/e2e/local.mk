@@ -15,3 +15,8 @@ EXTRA_DIST += tests/fixtures/demo
 # The product end to end under valgrind (skips itself in sanitizer builds).
 TESTS += tests/e2e/valgrind.sh
 dist_check_SCRIPTS += tests/e2e/valgrind.sh
+
+# TLS verification of the Mode connector (caBundle) and the metadata-rest sink
+# (sslConfig.certificatePath) against the simulators serving HTTPS with a throwaway CA.
+TESTS += tests/e2e/test_tls.sh
+dist_check_SCRIPTS += tests/e2e/test_tls.sh

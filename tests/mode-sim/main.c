@@ -24,6 +24,7 @@ static const char USAGE[] =
     "                 --queries-per-report N --charts-per-query N --users N --data-sources N]\n"
     "                [--latency-ms N[:JITTER]] [--rate-limit N/SECONDS|off] [--faults SPEC]\n"
     "                [--mutate PERCENT] [--ground-truth FILE] [--log FILE]\n"
+    "                [--tls-cert FILE --tls-key FILE]\n"
     "Serves Mode's REST API on 127.0.0.1; see docs/mode-sim.md.\n";
 
 enum {
@@ -45,6 +46,8 @@ enum {
   OPT_MUTATE,
   OPT_TRUTH,
   OPT_LOG,
+  OPT_TLS_CERT,
+  OPT_TLS_KEY,
   OPT_HELP
 };
 
@@ -67,6 +70,8 @@ static const struct option OPTIONS[] = {
     {"mutate", required_argument, NULL, OPT_MUTATE},
     {"ground-truth", required_argument, NULL, OPT_TRUTH},
     {"log", required_argument, NULL, OPT_LOG},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -179,6 +184,12 @@ static int parse_option(int opt, const char *arg, struct sim_config *c) {
   case OPT_LOG:
     c->log_path = arg;
     return 0;
+  case OPT_TLS_CERT:
+    c->tls_cert_path = arg;
+    return 0;
+  case OPT_TLS_KEY:
+    c->tls_key_path = arg;
+    return 0;
   default:
     return -1;
   }
@@ -227,8 +238,50 @@ static int parse_args(int argc, char **argv, struct sim_config *c) {
     fputs("mode-sim: --ground-truth describes generated workspaces; not with --fixtures\n", stderr);
     return -1;
   }
+  if (!c->tls_cert_path != !c->tls_key_path) {
+    fputs("mode-sim: --tls-cert and --tls-key go together (a PEM certificate and its key)\n",
+          stderr);
+    return -1;
+  }
   c->gen.workspace = c->workspace;
   return 0;
+}
+
+/* Reads a whole PEM file into a NUL-terminated string the caller frees; NULL with a message
+ * naming the flag and the file otherwise. */
+static char *read_pem(const char *flag, const char *path) {
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "mode-sim: --%s %s: %s\n", flag, path, strerror(errno));
+    return NULL;
+  }
+  for (;;) {
+    if (cap - len < 4097) {
+      char *nb = realloc(buf, cap = cap ? cap * 2 : 8192);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+        fprintf(stderr, "mode-sim: --%s %s: out of memory\n", flag, path);
+        goto out;
+      }
+      buf = nb;
+    }
+    size_t got = fread(buf + len, 1, 4096, f);
+    len += got;
+    if (got == 0)
+      break;
+  }
+  buf[len] = '\0';
+  if (ferror(f) || !strstr(buf, "-----BEGIN ")) {
+    fprintf(stderr, "mode-sim: --%s %s: not a PEM file\n", flag, path);
+    free(buf);
+    buf = NULL;
+  }
+out:
+  fclose(f);
+  return buf;
 }
 
 int main(int argc, char **argv) {
@@ -239,6 +292,11 @@ int main(int argc, char **argv) {
   if (parse_args(argc, argv, &cfg) != 0)
     return 2;
   server_block_signals();
+  if (cfg.tls_cert_path && (!(cfg.tls_cert_pem = read_pem("tls-cert", cfg.tls_cert_path)) ||
+                            !(cfg.tls_key_pem = read_pem("tls-key", cfg.tls_key_path)))) {
+    rc = 2;
+    goto out;
+  }
   if (render_init() != 0)
     goto out;
   if (cfg.fixtures_dir ? fixtures_load(cfg.fixtures_dir, &fx) : sim_generate(&cfg.gen, &ws))
@@ -252,5 +310,7 @@ out:
   fixtures_free(&fx);
   ws_free(&ws);
   render_cleanup();
+  free(cfg.tls_cert_pem);
+  free(cfg.tls_key_pem);
   return rc;
 }

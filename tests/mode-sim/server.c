@@ -499,17 +499,31 @@ int server_run(const struct route_source *src) {
   timer_started = 1;
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0,
-                       NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &addr,
+  /* TLS options go in through MHD_OPTION_ARRAY so one call serves both schemes. */
+  const int tls = cfg->tls_cert_pem != NULL;
+  if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+    fputs("mode-sim: --tls-cert: this libmicrohttpd was built without TLS\n", stderr);
+    goto out;
+  }
+  struct MHD_OptionItem tls_opts[] = {
+      {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, cfg->tls_key_pem},
+      {MHD_OPTION_HTTPS_MEM_CERT, 0, cfg->tls_cert_pem},
+      {MHD_OPTION_END, 0, NULL},
+  };
+  d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+                           (tls ? MHD_USE_TLS : 0),
+                       0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &addr,
                        MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT, 20000u,
                        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-                       MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+                       MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_ARRAY, tls_opts,
+                       MHD_OPTION_END);
   if (!d) {
-    fprintf(stderr, "mode-sim: cannot listen on 127.0.0.1:%u\n", cfg->port);
+    fprintf(stderr, "mode-sim: cannot listen on 127.0.0.1:%u%s\n", cfg->port,
+            tls ? " (or the --tls-cert/--tls-key pair is unusable)" : "");
     goto out;
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-  printf("listening on http://127.0.0.1:%u\n", info ? info->port : cfg->port);
+  printf("listening on %s://127.0.0.1:%u\n", tls ? "https" : "http", info ? info->port : cfg->port);
   fflush(stdout);
   wait_for_signal();
   rc = 0;

@@ -21,8 +21,10 @@ struct sim_config {
   unsigned latency_ms, jitter_ms;
   unsigned rate_n, rate_seconds; /* rate_n 0: no rate limit */
   struct faults faults;
-  const char *ground_truth; /* NULL: none written */
-  const char *log_path;     /* NULL: no request log */
+  const char *ground_truth;                 /* NULL: none written */
+  const char *log_path;                     /* NULL: no request log */
+  const char *tls_cert_path, *tls_key_path; /* both set: serve HTTPS */
+  char *tls_cert_pem, *tls_key_pem;         /* read by main; owned by main, outlive the server */
 };
 
 #endif

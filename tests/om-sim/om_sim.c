@@ -19,10 +19,12 @@
  * before a request is applied, so a failed request never half-happens.
  *
  * Usage: om-sim [--port N] [--jwt TOKEN] [--faults SPEC] [--seed N] [--seed-tables FILE]
- *               [--seed-users FILE] [--bodies FILE]
+ *               [--seed-users FILE] [--bodies FILE] [--tls-cert FILE --tls-key FILE]
  * --seed-tables: one table FQN per line. --seed-users: "name email" per line.
  * --bodies: every PUT body as a JSON line {"kind": K, "data": body} for validate.py.
- * Prints "listening on http://127.0.0.1:PORT" first; stops on SIGTERM or SIGINT.
+ * --tls-cert/--tls-key: a PEM certificate and its key; then it serves HTTPS only.
+ * Prints "listening on http://127.0.0.1:PORT" (https:// with TLS) first; stops on SIGTERM or
+ * SIGINT.
  */
 #include "config.h"
 
@@ -30,6 +32,7 @@
 #include "omrest_map.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -888,8 +891,43 @@ static int seed_file(struct sim *s, const char *path, bool users) {
   return 0;
 }
 
+/* Reads a whole PEM file into a string the caller frees; NULL with a message otherwise. */
+static char *read_pem(const char *flag, const char *path) {
+  FILE *f = fopen(path, "r");
+  char *buf = NULL;
+  size_t len = 0;
+  if (!f) {
+    fprintf(stderr, "om-sim: %s %s: %s\n", flag, path, strerror(errno));
+    return NULL;
+  }
+  char chunk[4096];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    char *nb = realloc(buf, len + got + 1);
+    if (!nb)
+      goto fail;
+    buf = nb;
+    memcpy(buf + len, chunk, got);
+    len += got;
+  }
+  if (!buf || ferror(f))
+    goto fail;
+  buf[len] = '\0';
+  if (!strstr(buf, "-----BEGIN "))
+    goto fail;
+  fclose(f);
+  return buf;
+fail:
+  fprintf(stderr, "om-sim: %s %s: not a readable PEM file\n", flag, path);
+  free(buf);
+  fclose(f);
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   struct sim s = {0};
+  const char *tls_cert_path = NULL, *tls_key_path = NULL;
+  char *tls_cert = NULL, *tls_key = NULL; /* owned; outlive the daemon */
   s.by_key = host_om_map_new();
   s.by_id = host_om_map_new();
   unsigned int port = 0;
@@ -915,6 +953,10 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--seed-tables") == 0 || strcmp(a, "--seed-users") == 0) {
       if (seed_file(&s, v, strcmp(a, "--seed-users") == 0) != 0)
         goto out;
+    } else if (strcmp(a, "--tls-cert") == 0) {
+      tls_cert_path = v;
+    } else if (strcmp(a, "--tls-key") == 0) {
+      tls_key_path = v;
     } else if (strcmp(a, "--bodies") == 0) {
       if (!(s.bodies = fopen(v, "a"))) {
         fprintf(stderr, "om-sim: cannot write %s\n", v);
@@ -925,6 +967,13 @@ int main(int argc, char **argv) {
       goto out;
     }
   }
+  if (!tls_cert_path != !tls_key_path) {
+    fputs("om-sim: --tls-cert and --tls-key go together\n", stderr);
+    goto out;
+  }
+  if (tls_cert_path && (!(tls_cert = read_pem("--tls-cert", tls_cert_path)) ||
+                        !(tls_key = read_pem("--tls-key", tls_key_path))))
+    goto out;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -934,17 +983,24 @@ int main(int argc, char **argv) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons((uint16_t)port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  /* TLS options go in through MHD_OPTION_ARRAY so one call serves both schemes. */
+  struct MHD_OptionItem tls_opts[] = {
+      {tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, tls_key},
+      {MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert},
+      {MHD_OPTION_END, 0, NULL},
+  };
   struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handle, &s,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-      MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (tls_cert ? MHD_USE_TLS : 0),
+      (uint16_t)port, NULL, NULL, handle, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+      MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+      MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
   if (!d) {
     fprintf(stderr, "om-sim: cannot listen on 127.0.0.1:%u\n", port);
     rc = 1;
     goto out;
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-  printf("listening on http://127.0.0.1:%u\n", info ? info->port : port);
+  printf("listening on %s://127.0.0.1:%u\n", tls_cert ? "https" : "http", info ? info->port : port);
   fflush(stdout);
   int sig = 0;
   sigwait(&set, &sig);
@@ -952,5 +1008,7 @@ int main(int argc, char **argv) {
   rc = 0;
 out:
   free_sim(&s);
+  free(tls_cert);
+  free(tls_key);
   return rc;
 }
