@@ -20,3 +20,4 @@ dist_check_SCRIPTS += tests/e2e/valgrind.sh
 # (sslConfig.certificatePath) against the simulators serving HTTPS with a throwaway CA.
 TESTS += tests/e2e/test_tls.sh
 dist_check_SCRIPTS += tests/e2e/test_tls.sh
+EXTRA_DIST += tests/e2e/tap-lib.sh

@@ -22,37 +22,8 @@ OMSIM=$B/tests/om-sim/om-sim
 MODESIM=$B/tests/mode-sim/mode-sim
 JWT=eyJhbGciOiJIUzI1NiJ9.e2e-om-sim-token.c2lnbmF0dXJl
 
-T=$(mktemp -d)
-pids=""
-cleanup() {
-  for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-n=0
+. "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
 echo "1..14"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-
-# start_server OUTFILE CMD...: runs a simulator, waits for "listening on URL"; sets $url.
-start_server() {
-  out=$1
-  shift
-  : >"$out"
-  "$@" >"$out" 2>"$out.err" &
-  pids="$pids $!"
-  i=0
-  while [ $i -lt 200 ]; do
-    url=$(sed -n '1s/^listening on //p' "$out")
-    [ -n "$url" ] && return 0
-    sleep 0.05
-    i=$((i + 1))
-  done
-  echo "# $1 did not start: $(cat "$out.err")"
-  return 1
-}
 
 fetch() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
 

@@ -28,35 +28,7 @@ if ! command -v openssl >/dev/null 2>&1; then
   exit 0
 fi
 
-T=$(mktemp -d)
-pids=""
-cleanup() {
-  for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-
-# start_server OUTFILE CMD...: runs a simulator, waits for "listening on URL"; sets $url.
-start_server() {
-  out=$1
-  shift
-  : >"$out"
-  "$@" >"$out" 2>"$out.err" &
-  pids="$pids $!"
-  i=0
-  while [ $i -lt 200 ]; do
-    url=$(sed -n '1s/^listening on //p' "$out")
-    [ -n "$url" ] && return 0
-    sleep 0.05
-    i=$((i + 1))
-  done
-  echo "Bail out! $1 did not start: $(cat "$out.err")"
-  exit 1
-}
+. "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
 
 # ---- a throwaway CA and a certificate it signs for IP 127.0.0.1 ---------------------------------
 if ! {
