@@ -3,8 +3,9 @@
  *
  *   tests/bench/sql-bench [CASES_JSON] [SECONDS]
  *
- * Reports MB/s and queries/s over the shared corpus (default
- * $ETL_SHARED_DIR/sql-lineage-corpus/cases.json, else ../shared/...), microseconds per query
+ * Reports MB/s and queries/s over the SQL corpus (default
+ * $ETL_TOP_SRCDIR/tests/fixtures/sql-lineage-corpus/cases.json, ETL_TOP_SRCDIR defaulting to
+ * the current directory), microseconds per query
  * for a synthetic 5 KB analyst query (CTEs, joins, subqueries, Liquid, a definition), and the
  * peak RSS of the process. Not a test: numbers go to docs/sql-lineage.md.
  */
@@ -126,9 +127,9 @@ int main(int argc, char **argv) {
   double seconds = argc > 2 ? atof(argv[2]) : 1.0;
   char fallback[4096];
   if (!path) {
-    const char *shared = getenv("ETL_SHARED_DIR");
-    snprintf(fallback, sizeof fallback, "%s/sql-lineage-corpus/cases.json",
-             shared && *shared ? shared : "../shared");
+    const char *top = getenv("ETL_TOP_SRCDIR");
+    snprintf(fallback, sizeof fallback, "%s/tests/fixtures/sql-lineage-corpus/cases.json",
+             top && *top ? top : ".");
     path = fallback;
   }
   size_t n = 0;

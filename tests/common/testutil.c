@@ -49,13 +49,10 @@ const char *test_srcdir(void) {
   return env_or("ETL_TOP_SRCDIR", ".");
 }
 
-const char *test_shared_dir(void) {
+const char *test_fixtures_dir(void) {
   static char path[4096];
-  const char *v = getenv("ETL_SHARED_DIR");
-  if (v && *v)
-    return v;
   if (!path[0])
-    snprintf(path, sizeof path, "%s/../shared", test_srcdir());
+    snprintf(path, sizeof path, "%s/tests/fixtures", test_srcdir());
   return path;
 }
 

@@ -1,7 +1,7 @@
 /*
  * Shared helpers of the Check suites: running a suite as TAP for automake's driver, finding the
- * build, source and shared trees, starting a test server on an ephemeral port, and small I/O
- * helpers. Every suite links tests/common/libtestutil.la.
+ * build tree, the source tree and tests/fixtures, starting a test server on an ephemeral port,
+ * and small I/O helpers. Every suite links tests/common/libtestutil.la.
  */
 #ifndef ETL_TESTUTIL_H
 #define ETL_TESTUTIL_H
@@ -14,11 +14,12 @@
  * process exit status: 0 when every test passed. Frees the suite. */
 int test_run_suite(Suite *suite);
 
-/* Absolute path of the build tree, the source tree, and the shared reference material
- * (ETL_SHARED_DIR, else ETL_TOP_SRCDIR/../shared). Never NULL; static storage. */
+/* Absolute path of the build tree, the source tree, and the fixtures the suites read
+ * (ETL_TOP_SRCDIR/tests/fixtures: recorded Mode responses, OpenMetadata schemas, SQL corpus).
+ * Never NULL; static storage. */
 const char *test_builddir(void);
 const char *test_srcdir(void);
-const char *test_shared_dir(void);
+const char *test_fixtures_dir(void);
 
 /* Formats a path like printf. Returns a malloc'd string owned by the caller; aborts on OOM. */
 char *test_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -189,7 +189,7 @@ static int validate(const char *dir) {
     return 1;
   char *path = test_path("%s/validate.jsonl", dir);
   /* validate.py reads {"kind","data"} and ignores other members. */
-  char *script = test_path("%s/openmetadata-schemas/validate.py", test_shared_dir());
+  char *script = test_path("%s/openmetadata-schemas/validate.py", test_fixtures_dir());
   char *filter = test_path(
       "import json,sys\n"
       "keep={'dashboardService','chart','dashboard','dashboardDataModel'}\n"
@@ -211,7 +211,7 @@ static int validate(const char *dir) {
 /* ---- the recorded workspace ---------------------------------------------------------------- */
 
 static void start_recorded(struct test_server *srv) {
-  char *fixtures = test_path("%s/mode-api-samples", test_shared_dir());
+  char *fixtures = test_path("%s/mode-api-samples", test_fixtures_dir());
   const char *extra[] = {"--fixtures", fixtures, "--workspace", "acryl", NULL};
   start_sim(srv, extra);
   free(fixtures);

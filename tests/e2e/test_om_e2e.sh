@@ -14,7 +14,6 @@
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
 S=${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}
-SHARED=${ETL_SHARED_DIR:-$S/../shared}
 PY=${PYTHON3:-/usr/bin/python3}
 PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
 ETLHOST=$B/host-api/etlhost
@@ -138,7 +137,7 @@ else
 
   if ! "$PY" -c 'import jsonschema' 2>/dev/null; then
     skip "every request body validates" "python3-jsonschema missing"
-  elif out=$("$PY" "$SHARED/openmetadata-schemas/validate.py" --extra-datamodel-type ModeDataModel <"$T/bodies.jsonl"); then
+  elif out=$("$PY" "$S/tests/fixtures/openmetadata-schemas/validate.py" --extra-datamodel-type ModeDataModel <"$T/bodies.jsonl"); then
     ok "every request body validates ($(echo "$out" | tail -1))"
   else
     not_ok "every request body validates" "$out"
@@ -218,7 +217,7 @@ else
 fi
 
 # ---- 7-9: the Mode plugin against the recorded workspace ------------------------------------------
-FIXTURES=$SHARED/mode-api-samples
+FIXTURES=$S/tests/fixtures/mode-api-samples
 if [ ! -f "$PLUGINS/mode.so" ] || [ ! -x "$MODESIM" ] || [ ! -x "$ETLHOST" ]; then
   echo "Bail out! mode.so or mode-sim is not built"
   exit 1
@@ -279,7 +278,7 @@ if cmp -s "$T/mstore1.json" "$T/mstore2.json"; then ok "Mode workflow: a second 
 else not_ok "Mode workflow: a second run changes nothing" "$(cat "$T/mode2.log")"; fi
 if ! "$PY" -c 'import jsonschema' 2>/dev/null; then
   skip "Mode workflow: every request body validates" "python3-jsonschema missing"
-elif out=$("$PY" "$SHARED/openmetadata-schemas/validate.py" --extra-datamodel-type ModeDataModel <"$T/mode-bodies.jsonl"); then
+elif out=$("$PY" "$S/tests/fixtures/openmetadata-schemas/validate.py" --extra-datamodel-type ModeDataModel <"$T/mode-bodies.jsonl"); then
   ok "Mode workflow: every request body validates ($(echo "$out" | tail -1))"
 else
   not_ok "Mode workflow: every request body validates" "$out"

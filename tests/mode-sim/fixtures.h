@@ -1,5 +1,5 @@
 /*
- * --fixtures DIR: the recorded workspace of ../shared/mode-api-samples, served byte for byte.
+ * --fixtures DIR: the recorded workspace of tests/fixtures/mode-api-samples, served byte for byte.
  * DIR/url-map.json's "test_mode.py@2025-01" section maps each recorded URL to a file; the
  * recorded workspace name ("acryl") is replaced by whatever --workspace names.
  */

@@ -1,6 +1,6 @@
 /*
  * JSON templates of Mode's HAL+JSON bodies, derived from the recorded responses in
- * ../shared/mode-api-samples/setup/ (DataHub's Mode test fixtures, Apache-2.0): one item of each
+ * tests/fixtures/mode-api-samples/setup/ (DataHub's Mode test fixtures, Apache-2.0): one item of each
  * recorded listing, with values replaced by ${name} placeholders that render.c resolves. Keys,
  * nesting, nulls and link forms are Mode's. Generated once by a script from the samples; edit by
  * hand only to follow a newer recording.

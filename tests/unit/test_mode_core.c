@@ -86,7 +86,7 @@ END_TEST
 /* ---- hal -------------------------------------------------------------------------------- */
 
 static char *sample(const char *name) {
-  char *path = test_path("%s/mode-api-samples/setup/%s", test_shared_dir(), name);
+  char *path = test_path("%s/mode-api-samples/setup/%s", test_fixtures_dir(), name);
   char *text = test_read_file(path, NULL);
   ck_assert_msg(text != NULL, "cannot read %s", path);
   free(path);

@@ -213,7 +213,7 @@ static void validate_bodies(struct env *e) {
     fprintf(stderr, "# python3-jsonschema missing: request bodies not validated\n");
     return;
   }
-  char *script = test_path("%s/openmetadata-schemas/validate.py", test_shared_dir());
+  char *script = test_path("%s/openmetadata-schemas/validate.py", test_fixtures_dir());
   char *cmd =
       test_path("'%s' '%s' --extra-datamodel-type ModeDataModel < '%s'", py, script, e->bodies);
   char *argv[] = {"/bin/sh", "-c", cmd, NULL};

@@ -4,7 +4,7 @@
 # Prints TAP.
 set -u
 top_builddir=${ETL_TOP_BUILDDIR:-.}
-shared=${ETL_SHARED_DIR:-${ETL_TOP_SRCDIR:-.}/../shared}
+fixtures=${ETL_TOP_SRCDIR:-.}/tests/fixtures
 cli="$top_builddir/plugin/sql/etl-sql-lineage"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sqlcli.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -50,7 +50,7 @@ check "several files give one object" 0 \
   "$cli" "$tmp/q1.sql" "$tmp/q2.sql"
 check "Mode definitions expanded" 0 \
   '{"sources":["customer","payment","rental","staff"],"targets":[]}' - -- \
-  "$cli" --dialect jdbc:postgresql --definitions "$shared/mode-api-samples/setup/definitions.json" \
+  "$cli" --dialect jdbc:postgresql --definitions "$fixtures/mode-api-samples/setup/definitions.json" \
   "$tmp/mode.sql"
 check "without definitions the reference is no table" 0 '{"sources":["staff"],"targets":[]}' - -- \
   "$cli" "$tmp/mode.sql"

@@ -1,5 +1,5 @@
 /*
- * Runs every case of the shared SQL lineage corpus (../shared/sql-lineage-corpus/cases.json:
+ * Runs every case of the shared SQL lineage corpus (tests/fixtures/sql-lineage-corpus/cases.json:
  * public test cases of sqllineage, OpenLineage and sqlglot) through sql_extract_tables with the
  * case's dialect, and compares lower-cased dotted names as the corpus README defines them.
  * Prints the pass rate as a TAP diagnostic ("# corpus: N/252 passed") and fails on any case
@@ -36,7 +36,7 @@ static const char *known_reason(const char *id) {
 static yajl_val corpus;
 
 static void load_corpus(void) {
-  char *path = test_path("%s/sql-lineage-corpus/cases.json", test_shared_dir());
+  char *path = test_path("%s/sql-lineage-corpus/cases.json", test_fixtures_dir());
   char *text = test_read_file(path, NULL);
   char errbuf[256];
   ck_assert_msg(text != NULL, "cannot read %s", path);

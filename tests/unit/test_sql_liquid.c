@@ -249,7 +249,7 @@ END_TEST
 /* ---- the recorded Mode samples --------------------------------------------------------------- */
 
 static yajl_val load_json(const char *rel) {
-  char *path = test_path("%s/mode-api-samples/%s", test_shared_dir(), rel);
+  char *path = test_path("%s/mode-api-samples/%s", test_fixtures_dir(), rel);
   char *text = test_read_file(path, NULL), errbuf[256];
   ck_assert_msg(text != NULL, "cannot read %s", path);
   yajl_val v = yajl_tree_parse(text, errbuf, sizeof errbuf);
@@ -313,7 +313,7 @@ START_TEST(mode_samples_match_datahub_golden) {
   ck_assert_str_eq(got, "customer,payment,rental,staff");
   free(got);
   char *golden_path =
-      test_path("%s/mode-api-samples/golden/mode_mces_golden.json", test_shared_dir());
+      test_path("%s/mode-api-samples/golden/mode_mces_golden.json", test_fixtures_dir());
   char *golden = test_read_file(golden_path, NULL);
   ck_assert_ptr_nonnull(golden);
   const char *names[] = {"customer", "payment", "rental", "staff"};
