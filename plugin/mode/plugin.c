@@ -84,9 +84,9 @@ static etl_status usage_open(struct mode_instance *m, const struct etl_open_args
   char err[256], msg[400];
   if (mode_usage_today(getenv("ETL_MODE_TODAY"), m->today) < 0)
     diag(m, ETL_SEV_WARNING, 0, NULL, "usage: ETL_MODE_TODAY is not YYYY-MM-DD; using today");
-  int rc = args->state_json ? mode_usage_load(&m->usage, args->state_json, args->state_json_len,
-                                              err, sizeof err)
-                            : 0;
+  int rc = args->state_json
+               ? mode_usage_load(&m->usage, args->state_json, args->state_json_len, err, sizeof err)
+               : 0;
   if (rc == -2) {
     diag(m, ETL_SEV_ERROR, 0, NULL, err);
     return ETL_ERR_NOMEM;
@@ -126,13 +126,13 @@ static etl_status mode_open(const struct etl_open_args *args, void **instance) {
     return ETL_ERR_CONFIG;
   }
   if (m->cfg.incremental) {
-    m->config_hash = mode_incr_hash_config(MODE_INCR_HASH_INIT, args->config_json,
-                                           args->config_json_len);
+    m->config_hash =
+        mode_incr_hash_config(MODE_INCR_HASH_INIT, args->config_json, args->config_json_len);
     m->config_hash = mode_incr_hash_config(m->config_hash, args->source_config_json,
                                            args->source_config_json_len);
-    int rc = args->state_json ? mode_incr_load(&m->incr, args->state_json, args->state_json_len,
-                                               err, sizeof err)
-                              : 0;
+    int rc = args->state_json
+                 ? mode_incr_load(&m->incr, args->state_json, args->state_json_len, err, sizeof err)
+                 : 0;
     if (rc == -2) {
       diag(m, ETL_SEV_ERROR, 0, NULL, err);
       mode_close(m);

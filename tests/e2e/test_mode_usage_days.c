@@ -154,10 +154,14 @@ static void usage_days(int incremental) {
   free(dir);
 }
 
-START_TEST(full_runs_send_daily_increases) { usage_days(0); }
+START_TEST(full_runs_send_daily_increases) {
+  usage_days(0);
+}
 END_TEST
 
-START_TEST(incremental_runs_send_daily_increases) { usage_days(1); }
+START_TEST(incremental_runs_send_daily_increases) {
+  usage_days(1);
+}
 END_TEST
 
 int main(void) {
