@@ -126,13 +126,13 @@ static etl_status mode_open(const struct etl_open_args *args, void **instance) {
     return ETL_ERR_CONFIG;
   }
   if (m->cfg.incremental) {
-    m->config_hash =
-        mode_incr_hash_config(MODE_INCR_HASH_INIT, args->config_json, args->config_json_len);
+    m->config_hash = mode_incr_hash_config(MODE_INCR_HASH_INIT, args->config_json,
+                                           args->config_json_len);
     m->config_hash = mode_incr_hash_config(m->config_hash, args->source_config_json,
                                            args->source_config_json_len);
-    int rc = args->state_json
-                 ? mode_incr_load(&m->incr, args->state_json, args->state_json_len, err, sizeof err)
-                 : 0;
+    int rc = args->state_json ? mode_incr_load(&m->incr, args->state_json, args->state_json_len,
+                                               err, sizeof err)
+                              : 0;
     if (rc == -2) {
       diag(m, ETL_SEV_ERROR, 0, NULL, err);
       mode_close(m);
