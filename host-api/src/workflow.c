@@ -513,6 +513,30 @@ static void warn_workflow_noops(struct check_ctx *c, const struct host_node *wc,
                    "does nothing: etlhost has no free-form workflow settings");
 }
 
+/* markDeletedDashboards is a source's wish that only the sink can carry out: the sqlite catalog
+ * marks what a complete run did not deliver whatever it says, the file sinks write no
+ * deletions. A value the sink cannot honour says so (metadata-rest honours both). */
+static void warn_mark_deleted(struct check_ctx *c, const struct host_workflow *wf) {
+  for (size_t i = 0; i < wf->n_sources; i++) {
+    const struct host_node *mark =
+        host_node_get(wf->sources[i].source_config, "markDeletedDashboards");
+    if (!mark || mark->type != HOST_NODE_SCALAR)
+      continue;
+    int yes = strcasecmp(mark->scalar, "true") == 0;
+    const char *why = NULL;
+    if (strcmp(wf->sink_type, "sqlite") == 0 && !yes)
+      why = "the sqlite catalog marks what a complete run did not deliver as deleted, always";
+    else if ((strcmp(wf->sink_type, "file") == 0 || strcmp(wf->sink_type, "stdout") == 0) && yes)
+      why = "the file and stdout sinks write records, never deletions";
+    if (!why)
+      continue;
+    char kp[320], msg[320];
+    snprintf(kp, sizeof kp, "%s.sourceConfig.config.markDeletedDashboards", wf->sources[i].keypath);
+    snprintf(msg, sizeof msg, "does nothing with the %s sink: %s", wf->sink_type, why);
+    config_warning(c, mark, kp, msg);
+  }
+}
+
 static void check_workflow_config(struct check_ctx *c, const struct host_node *wc,
                                   struct host_workflow *wf) {
   /* openMetadataServerConfig, config, raiseOnError and successThreshold are OpenMetadata's own
@@ -612,6 +636,8 @@ static void check_workflow(struct check_ctx *c, struct host_workflow *wf) {
   const struct host_node *wc = host_node_get(wf->root, "workflowConfig");
   if (wc)
     check_workflow_config(c, wc, wf);
+  if (c->errors == 0)
+    warn_mark_deleted(c, wf);
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */
