@@ -73,3 +73,11 @@ check_PROGRAMS += tests/e2e/test_mode_usage_days
 TESTS += tests/e2e/test_mode_usage_days
 tests_e2e_test_mode_usage_days_CFLAGS = $(TESTUTIL_CFLAGS) $(SQLITE_CFLAGS)
 tests_e2e_test_mode_usage_days_LDADD = $(TESTUTIL_LIBS) $(SQLITE_LIBS)
+
+# OpenMetadata's own Mode workflows (tests/fixtures/openmetadata-workflows) through etlhost
+# against mode-sim: every key honoured or warned about, none refused or silently ignored.
+check_PROGRAMS += tests/e2e/test_om_workflows
+TESTS += tests/e2e/test_om_workflows
+tests_e2e_test_om_workflows_CFLAGS = $(HOST_TEST_CFLAGS)
+tests_e2e_test_om_workflows_LDADD = $(HOST_TEST_LIBS)
+EXTRA_DIST += tests/fixtures/openmetadata-workflows
