@@ -30,7 +30,7 @@ struct mode_instance {
   struct mode_usage usage;     /* owned: the view-count ledger, from and into the state */
   struct mode_entity_ctx ectx; /* borrows source_name and cfg: rebuilds usage records */
   char today[11];              /* the usage date, YYYY-MM-DD (ETL_MODE_TODAY in tests) */
-  int state_done;              /* a state entity went out; the next call ends the run */
+  int state_done;              /* the ledger's own state went out: the next call ends the run */
   struct mode_entity *current; /* owned: the entity handed out last */
   struct etl_entity out;
   atomic_int interrupt;
@@ -180,8 +180,6 @@ static int next_from_crawl(struct mode_instance *m) {
   }
   if (rc != ETL_OK)
     return rc;
-  if (strcmp(m->current->kind, "state") == 0)
-    m->state_done = 1;
   if (strcmp(m->current->kind, "usage") == 0 &&
       mode_usage_rewrite(&m->usage, &m->ectx, m->today, &m->current) != 0) {
     diag(m, ETL_SEV_ERROR, 0, m->current->id, "mode: usage: out of memory");
