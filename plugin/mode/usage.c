@@ -92,7 +92,8 @@ int mode_usage_load(struct mode_usage *u, const char *state_json, size_t len, ch
       goto out;
     }
   }
-  qsort(u->v, u->n, sizeof *u->v, by_token);
+  if (u->n > 0) /* an empty ledger has no array to sort (qsort wants one) */
+    qsort(u->v, u->n, sizeof *u->v, by_token);
   u->n_sorted = u->n;
   rc = 0;
 out:

@@ -96,6 +96,16 @@ static void db_exec(const char *dir, const char *sql) {
   free(path);
 }
 
+/* Moves every stored total of the ledger by delta (as if Mode's counts had moved by -delta). */
+static void shift_ledger(const char *dir, int delta) {
+  char *sql = test_path("UPDATE state SET json = json_set(json, '$.usage', json((SELECT "
+                        "json_group_object(key, json_array(json_extract(value, '$[0]') + %d, "
+                        "json_extract(value, '$[1]'))) FROM json_each(state.json, '$.usage'))))",
+                        delta);
+  db_exec(dir, sql);
+  free(sql);
+}
+
 /* Usage rows of `day` whose count is `sql_expr` of the stored ledger total `t` (json_extract of
  * the state); compared with all live usage rows. */
 #define USAGE_ROWS "SELECT count(*) FROM entities WHERE kind = 'usage' AND NOT deleted"
@@ -131,18 +141,14 @@ static void usage_days(int incremental) {
   free(err);
 
   /* Day 3 after 3 views each (the stored totals lowered by 3): 3 each. */
-  db_exec(dir, "UPDATE state SET json = json_set(json, '$.usage', json((SELECT "
-               "json_group_object(key, json_array(json_extract(value, '$[0]') - 3, "
-               "json_extract(value, '$[1]'))) FROM json_each(state.json, '$.usage'))))");
+  shift_ledger(dir, -3);
   st = run_day(&srv, dir, "2030-01-03", incremental, &err);
   ck_assert_msg(st == 0, "day 3 exit %d:\n%s", st, err);
   ck_assert_int_eq(db_num(dir, DAY_ROWS("2030-01-03") " AND " COUNT " = 3"), reports);
   free(err);
 
   /* Day 4 after a reset (the stored totals above Mode's): the new totals, never negative. */
-  db_exec(dir, "UPDATE state SET json = json_set(json, '$.usage', json((SELECT "
-               "json_group_object(key, json_array(json_extract(value, '$[0]') + 1000, "
-               "json_extract(value, '$[1]'))) FROM json_each(state.json, '$.usage'))))");
+  shift_ledger(dir, +1000);
   st = run_day(&srv, dir, "2030-01-04", incremental, &err);
   ck_assert_msg(st == 0, "day 4 exit %d:\n%s", st, err);
   ck_assert_int_eq(db_num(dir, DAY_ROWS("2030-01-04") " AND " COUNT " = " LEDGER("id")), reports);
