@@ -478,18 +478,84 @@ static void check_sink(struct check_ctx *c, const struct host_node *sink,
   wf->sink_config = optional(c, sink, "sink", "config", HOST_NODE_MAP);
 }
 
+/* "file:line: warning: key.path: message": a key accepted that changes nothing here. */
+static void config_warning(struct check_ctx *c, const struct host_node *node, const char *keypath,
+                           const char *message) {
+  char where[4096];
+  snprintf(where, sizeof where, "%s:%d", c->file, node->line);
+  host_log_msg(c->log, ETL_SEV_WARNING, where, keypath, "%s", message);
+}
+
+/* OpenMetadata's workflowConfig keys that etlhost accepts (so that a user's file runs unchanged)
+ * but cannot honour: one warning each saying so. */
+static void warn_workflow_noops(struct check_ctx *c, const struct host_node *wc,
+                                const struct host_workflow *wf) {
+  const struct host_node *om = host_node_get(wc, "openMetadataServerConfig");
+  const struct host_node *raise = host_node_get(wc, "raiseOnError");
+  const struct host_node *threshold = host_node_get(wc, "successThreshold");
+  const struct host_node *config = host_node_get(wc, "config");
+  if (om && strcmp(wf->sink_type, "metadata-rest") != 0) {
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "does nothing here: only the metadata-rest sink talks to OpenMetadata, and the "
+             "sink is `%.64s`",
+             wf->sink_type);
+    config_warning(c, om, "workflowConfig.openMetadataServerConfig", msg);
+  }
+  if (raise && (raise->type != HOST_NODE_SCALAR || strcasecmp(raise->scalar, "true") != 0))
+    config_warning(c, raise, "workflowConfig.raiseOnError",
+                   "does nothing: etlhost always exits 1 when a record failed (see exit status)");
+  if (threshold)
+    config_warning(c, threshold, "workflowConfig.successThreshold",
+                   "does nothing: etlhost exits 1 when any record failed, whatever the share");
+  if (config)
+    config_warning(c, config, "workflowConfig.config",
+                   "does nothing: etlhost has no free-form workflow settings");
+}
+
+/* markDeletedDashboards is a source's wish that only the sink can carry out: the sqlite catalog
+ * marks what a complete run did not deliver whatever it says, the file sinks write no
+ * deletions. A value the sink cannot honour says so (metadata-rest honours both). */
+static void warn_mark_deleted(struct check_ctx *c, const struct host_workflow *wf) {
+  for (size_t i = 0; i < wf->n_sources; i++) {
+    const struct host_node *mark =
+        host_node_get(wf->sources[i].source_config, "markDeletedDashboards");
+    if (!mark || mark->type != HOST_NODE_SCALAR)
+      continue;
+    int yes = strcasecmp(mark->scalar, "true") == 0;
+    const char *why = NULL;
+    if (strcmp(wf->sink_type, "sqlite") == 0 && !yes)
+      why = "the sqlite catalog marks what a complete run did not deliver as deleted, always";
+    else if ((strcmp(wf->sink_type, "file") == 0 || strcmp(wf->sink_type, "stdout") == 0) && yes)
+      why = "the file and stdout sinks write records, never deletions";
+    if (!why)
+      continue;
+    char kp[320], msg[320];
+    snprintf(kp, sizeof kp, "%s.sourceConfig.config.markDeletedDashboards", wf->sources[i].keypath);
+    snprintf(msg, sizeof msg, "does nothing with the %s sink: %s", wf->sink_type, why);
+    config_warning(c, mark, kp, msg);
+  }
+}
+
 static void check_workflow_config(struct check_ctx *c, const struct host_node *wc,
                                   struct host_workflow *wf) {
-  /* openMetadataServerConfig, raiseOnError and successThreshold are OpenMetadata's own keys:
-   * accepted so a user's existing file works; the metadata-rest sink reads the first. */
-  static const char *const wc_keys[] = {"loggerLevel",  "openMetadataServerConfig", "stateStore",
-                                        "raiseOnError", "successThreshold",         NULL};
+  /* openMetadataServerConfig, config, raiseOnError and successThreshold are OpenMetadata's own
+   * keys: accepted so a user's existing file works; the metadata-rest sink reads the first,
+   * the others warn (warn_workflow_noops). */
+  static const char *const wc_keys[] = {"loggerLevel",
+                                        "openMetadataServerConfig",
+                                        "stateStore",
+                                        "raiseOnError",
+                                        "successThreshold",
+                                        "config",
+                                        NULL};
   static const char *const levels[] = {"DEBUG", "INFO", "WARN", "WARNING", "ERROR", NULL};
   if (!expect_type(c, wc, "workflowConfig", HOST_NODE_MAP))
     return;
   wf->workflow_config = wc;
   reject_unknown_keys(c, wc, "workflowConfig", wc_keys);
   optional(c, wc, "workflowConfig", "openMetadataServerConfig", HOST_NODE_MAP);
+  warn_workflow_noops(c, wc, wf);
   const struct host_node *store = optional(c, wc, "workflowConfig", "stateStore", HOST_NODE_SCALAR);
   if (store)
     wf->state_store = store->scalar;
@@ -570,6 +636,8 @@ static void check_workflow(struct check_ctx *c, struct host_workflow *wf) {
   const struct host_node *wc = host_node_get(wf->root, "workflowConfig");
   if (wc)
     check_workflow_config(c, wc, wf);
+  if (c->errors == 0)
+    warn_mark_deleted(c, wf);
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */

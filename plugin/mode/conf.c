@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yajl/yajl_tree.h>
 
 #include "util.h"
@@ -32,6 +33,8 @@ enum key_kind {
   K_STRLIST,
   K_MAP,
   K_LINEAGE,
+  K_TYPE, /* the document's `type`: must name what this connector is */
+  K_NOOP, /* an OpenMetadata switch with no effect for Mode: warns when it asks for one */
   K_IGNORED
 };
 enum { IN_CONN = 1, IN_SRC = 2 };
@@ -46,8 +49,8 @@ struct key_def {
 
 #define OFF(m) offsetof(struct mode_config, m)
 static const struct key_def keys[] = {
-    {"type", K_IGNORED, IN_CONN | IN_SRC, 0, 0, 0},
-    {"supportsMetadataExtraction", K_IGNORED, IN_CONN, 0, 0, 0},
+    {"type", K_TYPE, IN_CONN | IN_SRC, 0, 0, 0},
+    {"supportsMetadataExtraction", K_NOOP, IN_CONN, 0, 0, 0},
     {"hostPort", K_STRING, IN_CONN, OFF(host), 0, 0},
     {"accessToken", K_STRING, IN_CONN, OFF(token), 0, 0},
     {"accessTokenPassword", K_STRING, IN_CONN, OFF(secret), 0, 0},
@@ -71,8 +74,9 @@ static const struct key_def keys[] = {
     {"projectFilterPattern", K_FILTER, IN_CONN | IN_SRC, OFF(projects), 0, 0},
     {"includeOwners", K_BOOL, IN_SRC, OFF(include_owners), 0, 0},
     {"includeDataModels", K_BOOL, IN_SRC, OFF(include_data_models), 0, 0},
-    {"includeTags", K_BOOL, IN_SRC, OFF(include_tags), 0, 0},
+    {"includeTags", K_NOOP, IN_SRC, 0, 0, 0},
     {"markDeletedDashboards", K_BOOL, IN_SRC, OFF(mark_deleted), 0, 0},
+    {"markDeletedDataModels", K_BOOL, IN_SRC, OFF(mark_deleted_models), 0, 0},
     {"excludeArchivedReports", K_BOOL, IN_CONN | IN_SRC, OFF(exclude_archived), 0, 0},
     {"incremental", K_BOOL, IN_CONN, OFF(incremental), 0, 0},
     {"excludePersonalCollections", K_BOOL, IN_CONN | IN_SRC, OFF(exclude_personal), 0, 0},
@@ -80,11 +84,32 @@ static const struct key_def keys[] = {
     {"dataSourceServiceMap", K_MAP, IN_CONN | IN_SRC, 0, 0, 0},
     {"lineageInformation", K_LINEAGE, IN_SRC, 0, 0, 0},
     {"dbServiceNames", K_STRLIST, IN_SRC, OFF(db_service_names), 0, 0},
-    /* Pipeline keys OpenMetadata defines that have no meaning for this connector. */
-    {"markDeletedDataModels", K_IGNORED, IN_SRC, 0, 0, 0},
-    {"includeDraftDashboard", K_IGNORED, IN_SRC, 0, 0, 0},
-    {"overrideMetadata", K_IGNORED, IN_SRC, 0, 0, 0},
-    {"overrideLineage", K_IGNORED, IN_SRC, 0, 0, 0},
+    /* Pipeline switches OpenMetadata defines that change nothing for this connector. */
+    {"includeDraftDashboard", K_NOOP, IN_SRC, 0, 0, 0},
+    {"overrideMetadata", K_NOOP, IN_SRC, 0, 0, 0},
+    {"overrideLineage", K_NOOP, IN_SRC, 0, 0, 0},
+};
+
+/* Why each K_NOOP key does nothing, and the value that asks for something (the other value is
+ * what happens anyway, so it is honoured and says nothing). */
+static const struct {
+  const char *name;
+  int warn_when;
+  const char *why;
+} noops[] = {
+    {"includeTags", 1, "Mode's API exposes no tags"},
+    {"includeDraftDashboard", 0, "Mode has no draft reports: every report is read"},
+    {"overrideMetadata", 0,
+     "the sinks always write what Mode has, as OpenMetadata does with overrideMetadata: true"},
+    {"overrideLineage", 1, "lineage edges are added to what the server has, never replaced"},
+    {"supportsMetadataExtraction", 0, "metadata is what this connector extracts"},
+};
+
+/* Spellings found in OpenMetadata's own examples, accepted with a warning naming the key. */
+static const struct {
+  const char *alias, *name;
+} aliases[] = {
+    {"includeOwner", "includeOwners"}, /* docs/connectors/dashboard/mode/cli.md */
 };
 
 struct parse_ctx {
@@ -279,6 +304,25 @@ static int read_filter_param(struct parse_ctx *p, const char *where, const char 
   return 0;
 }
 
+/* `type` names what the document configures: Mode's connection, the dashboard pipeline. */
+static int check_type(struct parse_ctx *p, const char *where, yajl_val v) {
+  const char *want = strncmp(where, SRC ".", sizeof SRC) == 0 ? "DashboardMetadata" : "Mode";
+  const char *got = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+  if (got == NULL || strcasecmp(got, want) != 0)
+    return failf(p, "%s: expected \"%s\" (this is the Mode connector's %s)", where, want,
+                 *want == 'M' ? "connection" : "dashboard metadata pipeline");
+  return 0;
+}
+
+static int check_noop(struct parse_ctx *p, const struct key_def *d, const char *where, yajl_val v) {
+  if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+    return failf(p, "%s: expected true or false", where);
+  for (size_t i = 0; i < sizeof noops / sizeof noops[0]; i++)
+    if (strcmp(noops[i].name, d->name) == 0 && YAJL_IS_TRUE(v) == noops[i].warn_when)
+      warnf(p, "%s: does nothing for Mode: %s", where, noops[i].why);
+  return 0;
+}
+
 static int apply_key(struct parse_ctx *p, const struct key_def *d, const char *where, yajl_val v) {
   struct mode_config *c = p->c;
   char *base = (char *)c;
@@ -286,6 +330,10 @@ static int apply_key(struct parse_ctx *p, const struct key_def *d, const char *w
   switch (d->kind) {
   case K_IGNORED:
     return 0;
+  case K_TYPE:
+    return check_type(p, where, v);
+  case K_NOOP:
+    return check_noop(p, d, where, v);
   case K_STRING:
     if (!YAJL_IS_STRING(v))
       return failf(p, "%s: expected a string", where);
@@ -362,6 +410,9 @@ static int parse_doc(struct parse_ctx *p, const char *text, size_t len, int wher
     char camel[128], where[384];
     snprintf(where, sizeof where, "%s.%s", prefix, name);
     const struct key_def *d = find_key(name);
+    for (size_t a = 0; d == NULL && a < sizeof aliases / sizeof aliases[0]; a++)
+      if (strcmp(aliases[a].alias, name) == 0 && (d = find_key(aliases[a].name)) != NULL)
+        warnf(p, "%s: accepted as '%s'; spell it '%s'", where, d->name, d->name);
     if (d == NULL && strchr(name, '_')) {
       camel_case(name, camel, sizeof camel);
       d = find_key(camel);
@@ -388,8 +439,8 @@ static void set_defaults(struct mode_config *c) {
   memset(c, 0, sizeof *c);
   c->include_owners = 1;
   c->include_data_models = 1;
-  c->include_tags = 1;
-  c->mark_deleted = 1;
+  c->mark_deleted = 1; /* OpenMetadata's default (dashboardServiceMetadataPipeline.json) */
+  c->mark_deleted_models = -1;
   c->concurrency = 8;
   c->rate = 3.8;
   c->burst = 1;
@@ -474,6 +525,12 @@ int mode_config_parse(const char *conn, size_t conn_len, const char *src, size_t
     goto fail;
   if (src != NULL && src_len > 0 && parse_doc(&p, src, src_len, IN_SRC, SRC) != 0)
     goto fail;
+  /* The sinks sweep data models with dashboards: a different wish cannot be honoured. */
+  if (out->mark_deleted_models >= 0 && out->mark_deleted_models != out->mark_deleted)
+    warnf(&p,
+          SRC ".markDeletedDataModels: does nothing for Mode: data models are marked deleted "
+              "together with dashboards, as markDeletedDashboards says (%s)",
+          out->mark_deleted ? "true" : "false");
   if (check_required(&p) != 0)
     goto fail;
   return 0;

@@ -21,7 +21,9 @@ struct mode_config {
   struct mode_filter charts;      /* on chart titles */
   struct mode_filter data_models; /* on query and dataset names */
   struct mode_filter projects;    /* on collection names */
-  int include_owners, include_data_models, include_tags, mark_deleted;
+  int include_owners, include_data_models;
+  int mark_deleted;        /* markDeletedDashboards: read by the sink; OpenMetadata's default */
+  int mark_deleted_models; /* markDeletedDataModels, -1 when not given (follows the above) */
   int exclude_archived, exclude_personal, exclude_restricted;
   int incremental; /* skip reports whose listing stamp is unchanged (docs/mode.md) */
   char **db_service_prefixes; /* owned; lineageInformation.dbServicePrefixes */

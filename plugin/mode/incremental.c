@@ -11,6 +11,8 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "usage.h"
+
 const char *const mode_incr_kinds[MODE_INCR_KINDS] = {"dashboard", "chart", "dashboardDataModel",
                                                       "lineage"};
 
@@ -348,6 +350,10 @@ struct mode_entity *mode_incr_state_entity(const struct mode_incr *inc, const ch
     yajl_gen_map_close(g);
   }
   yajl_gen_map_close(g);
+  if (inc->usage) {
+    gen_s(g, "usage");
+    mode_usage_gen(inc->usage, g);
+  }
   yajl_gen_map_close(g);
   return take(g, "state", "state");
 }

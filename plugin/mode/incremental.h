@@ -6,7 +6,9 @@
  * map is built as reports are assembled or retained and handed to the host as a `state`
  * entity at the end of a run that lost nothing.
  *
- * State JSON: {"version": 1, "stamp": G, "reports": {"<token>": {"s": S, "e": {"<kind>": [ids]}}}}
+ * State JSON: {"version": 1, "stamp": G, "reports": {"<token>": {"s": S, "e": {"<kind>": [ids]}}},
+ *              "usage": {...}} -- "usage" is the view-count ledger of usage.h, kept in the same
+ * state because a source has one; it is written whatever `incremental` says.
  *
  * Memory: one entry per report, its ids packed in one block ("<kind digit><id>\0" records).
  */
@@ -29,7 +31,10 @@ struct mode_incr_entry {
   size_t len;
 };
 
+struct mode_usage;
+
 struct mode_incr {
+  const struct mode_usage *usage; /* borrowed, may be NULL: written into the state entity */
   char *prev_stamp;             /* owned; the previous run's workspace stamp, NULL when none */
   struct mode_incr_entry *prev; /* owned, sorted by token */
   size_t n_prev;
@@ -73,7 +78,8 @@ int mode_incr_each_kind(const struct mode_incr_entry *e,
 /* A `retain` entity (id "<token>/<kind>") listing ids; NULL on OOM. */
 struct mode_entity *mode_incr_retain_entity(const char *token, const char *kind,
                                             const char *const *ids, size_t n);
-/* The `state` entity of this run's map under workspace stamp `stamp`; NULL on OOM. */
+/* The `state` entity of this run's map under workspace stamp `stamp` (with inc->usage when
+ * set); NULL on OOM. */
 struct mode_entity *mode_incr_state_entity(const struct mode_incr *inc, const char *stamp);
 
 /* Frees everything inc owns and zeroes it. NULL-safe. */

@@ -20,6 +20,7 @@ plugin_mode_libmodecore_la_SOURCES = \
 	plugin/mode/lineage.c plugin/mode/lineage.h \
 	plugin/mode/owners.c plugin/mode/owners.h \
 	plugin/mode/incremental.c plugin/mode/incremental.h \
+	plugin/mode/usage.c plugin/mode/usage.h \
 	plugin/mode/model.h \
 	plugin/mode/util.c plugin/mode/util.h
 MODE_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS) $(CURL_CFLAGS) $(YAJL_CFLAGS)
@@ -39,8 +40,10 @@ plugin_mode_la_LIBADD = plugin/mode/libmodecore.la $(CURL_LIBS) $(YAJL_LIBS)
 MODE_TEST_CFLAGS = $(TESTUTIL_CFLAGS) -I$(top_srcdir) -I$(top_srcdir)/plugin/mode \
 	$(CURL_CFLAGS) $(YAJL_CFLAGS)
 MODE_TEST_LIBS = plugin/mode/libmodecore.la $(TESTUTIL_LIBS) $(CURL_LIBS) $(YAJL_LIBS)
-check_PROGRAMS += tests/unit/test_mode_config tests/unit/test_mode_core
-TESTS += tests/unit/test_mode_config tests/unit/test_mode_core
+check_PROGRAMS += tests/unit/test_mode_config tests/unit/test_mode_core tests/unit/test_mode_usage
+TESTS += tests/unit/test_mode_config tests/unit/test_mode_core tests/unit/test_mode_usage
+tests_unit_test_mode_usage_CFLAGS = $(MODE_TEST_CFLAGS)
+tests_unit_test_mode_usage_LDADD = $(MODE_TEST_LIBS)
 tests_unit_test_mode_config_CFLAGS = $(MODE_TEST_CFLAGS)
 tests_unit_test_mode_config_LDADD = $(MODE_TEST_LIBS)
 tests_unit_test_mode_core_CFLAGS = $(MODE_TEST_CFLAGS)
@@ -64,3 +67,17 @@ check_PROGRAMS += tests/e2e/test_mode_incremental
 TESTS += tests/e2e/test_mode_incremental
 tests_e2e_test_mode_incremental_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
 tests_e2e_test_mode_incremental_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS)
+
+# Usage as a daily increase: etlhost with the sqlite sink against mode-sim over several days.
+check_PROGRAMS += tests/e2e/test_mode_usage_days
+TESTS += tests/e2e/test_mode_usage_days
+tests_e2e_test_mode_usage_days_CFLAGS = $(TESTUTIL_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_mode_usage_days_LDADD = $(TESTUTIL_LIBS) $(SQLITE_LIBS)
+
+# OpenMetadata's own Mode workflows (tests/fixtures/openmetadata-workflows) through etlhost
+# against mode-sim: every key honoured or warned about, none refused or silently ignored.
+check_PROGRAMS += tests/e2e/test_om_workflows
+TESTS += tests/e2e/test_om_workflows
+tests_e2e_test_om_workflows_CFLAGS = $(HOST_TEST_CFLAGS)
+tests_e2e_test_om_workflows_LDADD = $(HOST_TEST_LIBS)
+EXTRA_DIST += tests/fixtures/openmetadata-workflows

@@ -17,6 +17,7 @@
 #include "crawl.h"
 #include "entities.h"
 #include "incremental.h"
+#include "usage.h"
 
 struct mode_instance {
   const struct etl_host_services *services; /* host's, static */
@@ -26,6 +27,10 @@ struct mode_instance {
   struct mode_crawl *crawl;    /* owned, created on the first next_entity */
   struct mode_incr incr;       /* owned: incremental runs' maps (empty otherwise) */
   uint64_t config_hash;        /* incremental runs: the stamp of the settings */
+  struct mode_usage usage;     /* owned: the view-count ledger, from and into the state */
+  struct mode_entity_ctx ectx; /* borrows source_name and cfg: rebuilds usage records */
+  char today[11];              /* the usage date, YYYY-MM-DD (ETL_MODE_TODAY in tests) */
+  int state_done;              /* the ledger's own state went out: the next call ends the run */
   struct mode_entity *current; /* owned: the entity handed out last */
   struct etl_entity out;
   atomic_int interrupt;
@@ -66,10 +71,34 @@ static void mode_close(void *instance) {
     return;
   mode_crawl_free(&m->crawl);
   mode_incr_clear(&m->incr);
+  mode_usage_clear(&m->usage);
   mode_entity_free(m->current);
   mode_config_free(&m->cfg);
   free(m->source_name);
   free(m);
+}
+
+/* The usage ledger from the stored state, and the day usage is counted for. ETL_MODE_TODAY
+ * (YYYY-MM-DD) replaces the clock: the tests' seam, not a setting. */
+static etl_status usage_open(struct mode_instance *m, const struct etl_open_args *args) {
+  char err[256], msg[400];
+  if (mode_usage_today(getenv("ETL_MODE_TODAY"), m->today) < 0)
+    diag(m, ETL_SEV_WARNING, 0, NULL, "usage: ETL_MODE_TODAY is not YYYY-MM-DD; using today");
+  int rc = args->state_json
+               ? mode_usage_load(&m->usage, args->state_json, args->state_json_len, err, sizeof err)
+               : 0;
+  if (rc == -2) {
+    diag(m, ETL_SEV_ERROR, 0, NULL, err);
+    return ETL_ERR_NOMEM;
+  }
+  if (rc == -1) {
+    snprintf(msg, sizeof msg, "usage: %s; every report counts as seen for the first time", err);
+    diag(m, ETL_SEV_WARNING, 0, NULL, msg);
+  }
+  m->incr.usage = &m->usage;
+  m->ectx = (struct mode_entity_ctx){m->source_name, m->cfg.host, m->cfg.workspace,
+                                     m->cfg.include_owners};
+  return ETL_OK;
 }
 
 static etl_status mode_open(const struct etl_open_args *args, void **instance) {
@@ -115,6 +144,11 @@ static etl_status mode_open(const struct etl_open_args *args, void **instance) {
       diag(m, ETL_SEV_WARNING, 0, NULL, msg);
     }
   }
+  etl_status st = usage_open(m, args);
+  if (st != ETL_OK) {
+    mode_close(m);
+    return st;
+  }
   *instance = m;
   return ETL_OK;
 }
@@ -130,6 +164,28 @@ static etl_status mode_test(void *instance) {
   if (m == NULL)
     return ETL_ERR_INTERNAL;
   return mode_conntest_run(&m->cfg, test_step, m, &m->interrupt);
+}
+
+/* The crawl's next entity into m->current, with usage turned into the day's increase (usage.h)
+ * and, after a run that is not incremental, a state holding the ledger (an incremental run's
+ * state carries it already). */
+static int next_from_crawl(struct mode_instance *m) {
+  int rc = mode_crawl_next(m->crawl, &m->current);
+  if (rc == ETL_DONE && !m->cfg.incremental) {
+    m->state_done = 1;
+    m->current = mode_incr_state_entity(&m->incr, "");
+    if (m->current == NULL)
+      diag(m, ETL_SEV_ERROR, 0, NULL, "mode: out of memory writing the state");
+    return m->current ? ETL_OK : ETL_ERR_NOMEM;
+  }
+  if (rc != ETL_OK)
+    return rc;
+  if (strcmp(m->current->kind, "usage") == 0 &&
+      mode_usage_rewrite(&m->usage, &m->ectx, m->today, &m->current) != 0) {
+    diag(m, ETL_SEV_ERROR, 0, m->current->id, "mode: usage: out of memory");
+    return ETL_ERR_NOMEM;
+  }
+  return ETL_OK;
 }
 
 static etl_status mode_next_entity(void *instance, const struct etl_entity **out) {
@@ -151,7 +207,9 @@ static etl_status mode_next_entity(void *instance, const struct etl_entity **out
     if (m->cfg.incremental)
       mode_crawl_set_incremental(m->crawl, &m->incr, m->config_hash);
   }
-  int rc = mode_crawl_next(m->crawl, &m->current);
+  if (m->state_done)
+    return m->final = ETL_DONE;
+  int rc = next_from_crawl(m);
   if (rc != ETL_OK) {
     m->final = rc;
     return rc;

@@ -119,8 +119,9 @@ def main():
         data_models = False
     gt = json.load(open(args[0]))
     present = set()
+    # "# state {...}" lines are the driver's comments for state entities.
     for l in open(args[1]):
-        if l.strip():
+        if l.strip() and not l.startswith("#"):
             rec = json.loads(l)
             if rec["kind"] in ("dashboard", "dashboardDataModel"):
                 present.add(rec["id"])
@@ -129,7 +130,7 @@ def main():
     for r in gt["reports"] + gt.get("datasets", []):
         if r["space_token"] in lost_spaces and r["token"] not in present:
             lost.add(r["token"])
-    records = [json.loads(l) for l in open(args[1]) if l.strip()]
+    records = [json.loads(l) for l in open(args[1]) if l.strip() and not l.startswith("#")]
     problems = []
     by_kind = {}
     ids = Counter()

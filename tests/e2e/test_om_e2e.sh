@@ -290,6 +290,9 @@ start_server "$T/om5.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" \
   --seed-users "$T/users.txt" --faults "5xx=0.2,429=0.1" --seed 5 || exit 1
 sed -e "s|$om3/api|$url/api|" -e 's|^  config: {}$|  config: {retryBackoffMs: 2, retries: 12}|' \
   "$T/mode.yaml" >"$T/mode-faults.yaml"
+# A new server: the runs above left their usage ledger in $T's state store, keyed by serviceName
+# only, which would send this server no usage today (state is to be keyed by destination).
+rm -f "$T/etlhost-state.db"
 (cd "$T" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/mode-faults.yaml" >"$T/mode5.log" 2>&1)
 rc5=$?
 fetch "$url/__sim/store" >"$T/mstore5.json"

@@ -238,6 +238,78 @@ START_TEST(secrets_are_registered_before_logging) {
 }
 END_TEST
 
+static int count_of(const char *text, const char *needle) {
+  int n = 0;
+  for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+    n++;
+  return n;
+}
+
+/* OpenMetadata's workflowConfig keys: accepted, and each one that does nothing here says so
+ * once, at its line. */
+START_TEST(openmetadata_workflow_keys_warn_when_they_do_nothing) {
+  const char *yaml = GOOD_SOURCE "workflowConfig:\n"
+                                 "  loggerLevel: INFO\n"
+                                 "  raiseOnError: false\n"
+                                 "  successThreshold: 90\n"
+                                 "  config: {}\n"
+                                 "  openMetadataServerConfig:\n"
+                                 "    hostPort: http://localhost:8585/api\n";
+  char *messages = NULL;
+  ck_assert_int_eq(load_text(yaml, NULL, &messages, NULL), 0);
+  ck_assert_int_eq(count_of(messages, "warning"), 4);
+  ck_assert_ptr_nonnull(strstr(messages, "workflow.yaml:9: warning: "
+                                         "workflowConfig.raiseOnError: does nothing"));
+  ck_assert_ptr_nonnull(strstr(messages, "workflow.yaml:10: warning: "
+                                         "workflowConfig.successThreshold: does nothing"));
+  ck_assert_ptr_nonnull(strstr(messages, "workflow.yaml:11: warning: "
+                                         "workflowConfig.config: does nothing"));
+  ck_assert_ptr_nonnull(strstr(messages, "workflowConfig.openMetadataServerConfig: does nothing "
+                                         "here: only the metadata-rest sink"));
+  free(messages);
+
+  /* Honoured as given: no warning. */
+  const char *honoured = GOOD_SOURCE "sink: {type: metadata-rest}\n"
+                                     "workflowConfig:\n"
+                                     "  raiseOnError: true\n"
+                                     "  openMetadataServerConfig:\n"
+                                     "    hostPort: http://localhost:8585/api\n";
+  ck_assert_int_eq(load_text(honoured, NULL, &messages, NULL), 0);
+  ck_assert_int_eq(count_of(messages, "warning"), 0);
+  free(messages);
+}
+END_TEST
+
+/* markDeletedDashboards: the sink carries it out, or says it cannot. */
+static const struct {
+  const char *sink, *value;
+  int warnings;
+} mark_cases[] = {
+    {"{type: sqlite}", "false", 1},
+    {"{type: sqlite}", "true", 0},
+    {"{type: metadata-rest}", "false", 0},
+    {"{type: metadata-rest}", "true", 0},
+    {"{type: file, config: {path: x}}", "true", 1},
+    {"{type: stdout}", "false", 0},
+};
+
+START_TEST(mark_deleted_warns_when_the_sink_cannot_honour_it) {
+  char *yaml = test_path(GOOD_SOURCE "  sourceConfig:\n"
+                                     "    config:\n"
+                                     "      markDeletedDashboards: %s\n"
+                                     "sink: %s\n",
+                         mark_cases[_i].value, mark_cases[_i].sink);
+  char *messages = NULL;
+  ck_assert_int_eq(load_text(yaml, NULL, &messages, NULL), 0);
+  ck_assert_msg(count_of(messages, "warning") == mark_cases[_i].warnings, "%s", messages);
+  if (mark_cases[_i].warnings)
+    ck_assert_ptr_nonnull(strstr(messages, "workflow.yaml:9: warning: source.sourceConfig.config."
+                                           "markDeletedDashboards: does nothing with the"));
+  free(messages);
+  free(yaml);
+}
+END_TEST
+
 START_TEST(missing_file) {
   struct host_log *log = host_log_new(stderr, ETL_SEV_ERROR);
   struct host_workflow *wf = NULL;
@@ -259,6 +331,9 @@ int main(void) {
   tcase_add_test(tc, yaml_types_become_json_types);
   tcase_add_test(tc, aliases_are_resolved);
   tcase_add_test(tc, secrets_are_registered_before_logging);
+  tcase_add_test(tc, openmetadata_workflow_keys_warn_when_they_do_nothing);
+  tcase_add_loop_test(tc, mark_deleted_warns_when_the_sink_cannot_honour_it, 0,
+                      (int)(sizeof mark_cases / sizeof mark_cases[0]));
   tcase_add_test(tc, missing_file);
   suite_add_tcase(s, tc);
   return test_run_suite(s);

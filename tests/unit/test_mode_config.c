@@ -43,6 +43,7 @@ START_TEST(defaults_of_a_minimal_config) {
   ck_assert(c.rate > 3.5 && c.rate < 4.0);
   ck_assert_int_eq(c.include_owners, 1);
   ck_assert_int_eq(c.include_data_models, 1);
+  ck_assert_int_eq(c.mark_deleted, 1); /* OpenMetadata's default for markDeletedDashboards */
   ck_assert_int_eq(w.n, 0);
   mode_config_free(&c);
 }
@@ -74,6 +75,9 @@ static const struct {
     {"{" BASE "}", "{\"chartFilterPattern\":{\"include\":[\"x\"]}}",
      "sourceConfig.config.chartFilterPattern.include"},
     {"{" BASE "}", "{\"includeDataModels\":\"yes\"}", "sourceConfig.config.includeDataModels"},
+    {"{" BASE "}", "{\"includeTags\":\"yes\"}", "sourceConfig.config.includeTags"},
+    {"{" BASE "}", "{\"type\":\"DatabaseMetadata\"}", "sourceConfig.config.type"},
+    {"{" BASE ",\"type\":\"Looker\"}", NULL, "serviceConnection.config.type"},
     {"{" BASE "}", "{\"lineageInformation\":{\"dbServicePrefixes\":[1]}}",
      "sourceConfig.config.lineageInformation.dbServicePrefixes[0]"},
     {"{" BASE "}", "{\"dataSourceServiceMap\":{\"PostgreSQL\":5}}",
@@ -145,6 +149,58 @@ START_TEST(unknown_source_config_keys_warn) {
                    0);
   ck_assert_int_eq(w.n, 1);
   ck_assert_msg(strncmp(w.last, "sourceConfig.config.someFutureKey: ", 35) == 0, "%s", w.last);
+  mode_config_free(&c);
+}
+END_TEST
+
+/* OpenMetadata's switches that change nothing for Mode: one warning, naming the key and why,
+ * exactly when the value asks for something that cannot happen. */
+static const struct {
+  const char *src;
+  int warnings;
+  const char *says;
+} noop_cases[] = {
+    {"{\"includeTags\":true}", 1,
+     "sourceConfig.config.includeTags: does nothing for Mode: Mode's API exposes no tags"},
+    {"{\"includeTags\":false}", 0, NULL},
+    {"{\"includeDraftDashboard\":false}", 1, "includeDraftDashboard: does nothing for Mode"},
+    {"{\"includeDraftDashboard\":true}", 0, NULL},
+    {"{\"overrideMetadata\":false}", 1, "overrideMetadata: does nothing for Mode"},
+    {"{\"overrideMetadata\":true}", 0, NULL},
+    {"{\"overrideLineage\":true}", 1, "overrideLineage: does nothing for Mode"},
+    {"{\"overrideLineage\":false}", 0, NULL},
+    {"{\"markDeletedDataModels\":false}", 1, "markDeletedDataModels: does nothing for Mode"},
+    {"{\"markDeletedDataModels\":true}", 0, NULL},
+    {"{\"markDeletedDashboards\":false,\"markDeletedDataModels\":false}", 0, NULL},
+    {"{\"markDeletedDashboards\":false,\"markDeletedDataModels\":true}", 1, "(false)"},
+    {"{\"includeOwner\":false}", 1, "includeOwner: accepted as 'includeOwners'"},
+};
+
+START_TEST(switches_that_do_nothing_for_mode_warn_once) {
+  struct mode_config c;
+  char err[512];
+  struct warnings w = {0};
+  ck_assert_msg(parse("{" BASE "}", noop_cases[_i].src, &c, err, &w) == 0, "%s", err);
+  ck_assert_msg(w.n == noop_cases[_i].warnings, "%s: %d warnings (last: %s)", noop_cases[_i].src,
+                w.n, w.last);
+  if (noop_cases[_i].says)
+    ck_assert_msg(strstr(w.last, noop_cases[_i].says) != NULL, "%s", w.last);
+  ck_assert_ptr_null(strchr(w.last, '\n'));
+  if (strstr(noop_cases[_i].src, "includeOwner\""))
+    ck_assert_int_eq(c.include_owners, 0);
+  mode_config_free(&c);
+}
+END_TEST
+
+START_TEST(connection_flag_and_type_are_checked) {
+  struct mode_config c;
+  char err[512];
+  struct warnings w = {0};
+  ck_assert_int_eq(parse("{" BASE ",\"type\":\"Mode\",\"supportsMetadataExtraction\":false}",
+                         "{\"type\":\"DashboardMetadata\"}", &c, err, &w),
+                   0);
+  ck_assert_int_eq(w.n, 1);
+  ck_assert_ptr_nonnull(strstr(w.last, "supportsMetadataExtraction: does nothing for Mode"));
   mode_config_free(&c);
 }
 END_TEST
@@ -231,6 +287,9 @@ int main(void) {
   tcase_add_test(tc, insecure_http_only_to_loopback_or_when_allowed);
   tcase_add_test(tc, snake_case_is_accepted_with_a_warning);
   tcase_add_test(tc, unknown_source_config_keys_warn);
+  tcase_add_loop_test(tc, switches_that_do_nothing_for_mode_warn_once, 0,
+                      (int)(sizeof noop_cases / sizeof noop_cases[0]));
+  tcase_add_test(tc, connection_flag_and_type_are_checked);
   tcase_add_test(tc, lineage_settings_and_service_map);
   tcase_add_test(tc, source_config_filters_replace_connection_ones);
   tcase_add_loop_test(tc, filter_semantics, 0, (int)(sizeof filter_cases / sizeof filter_cases[0]));
