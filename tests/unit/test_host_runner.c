@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -438,6 +440,113 @@ START_TEST(lost_items_never_count_as_deletions) {
 }
 END_TEST
 
+/* ---- full and read-only disks ------------------------------------------------------------ */
+
+/* Mounts a tmpfs of `kb` KiB at DIR/name (root only; NULL when it cannot: not root, no
+ * CAP_SYS_ADMIN). The caller unmounts with umount_tmpfs. */
+static char *mount_tmpfs(const char *dir, const char *name, int kb) {
+  char *mnt = test_path("%s/%s", dir, name), opts[32];
+  snprintf(opts, sizeof opts, "size=%dk", kb);
+  if (geteuid() != 0 || mkdir(mnt, 0755) != 0 || mount("tmpfs", mnt, "tmpfs", 0, opts) != 0) {
+    free(mnt);
+    return NULL;
+  }
+  return mnt;
+}
+
+static void umount_tmpfs(char *mnt) {
+  if (mnt)
+    umount2(mnt, MNT_DETACH);
+  free(mnt);
+}
+
+/* A workflow of one fake source into sink_type at sink_path, state store DIR/state.db. */
+static void write_fake_into(struct scratch *s, const char *config, const char *sink_type,
+                            const char *sink_path, const char *state_db) {
+  char *src = source_yaml("fake", "f", config);
+  char *yaml = test_path("sources:\n%ssink: {type: %s, config: {path: %s}}\n"
+                         "workflowConfig: {stateStore: %s}\n",
+                         src, sink_type, sink_path, state_db ? state_db : s->state_db);
+  ck_assert_int_eq(test_write_file(s->wf, yaml), 0);
+  free(yaml);
+  free(src);
+}
+
+/* A full disk stops the source with the reason, counts as an error and never exits 0. */
+START_TEST(full_disk_is_an_error) {
+  struct scratch s;
+  scratch_open(&s);
+  char *tiny = mount_tmpfs(s.dir, "tiny", 64);
+  char *tiny_out = tiny ? test_path("%s/out.jsonl", tiny) : NULL;
+  char *tiny_cat = tiny ? test_path("%s/catalog.db", tiny) : NULL;
+  const struct {
+    const char *type, *path;
+  } cases[] = {{"file", "/dev/full"}, {"file", tiny_out}, {"sqlite", tiny_cat}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    if (!cases[c].path || access(cases[c].path[1] == 'd' ? "/dev/full" : s.dir, W_OK) != 0)
+      continue; /* no tmpfs (not root) or no /dev/full */
+    write_fake_into(&s, "{count: 3000, state_every: 100}", cases[c].type, cases[c].path, NULL);
+    char *out = NULL, *err = NULL;
+    ck_assert_int_eq(run_host("run", s.wf, NULL, &out, &err), 1);
+    ck_assert_msg(strstr(err, "disk full"), "%s: no \"disk full\" in:\n%s", cases[c].path, err);
+    ck_assert_msg(strstr(out, "errors 1"), "%s: the failure is not counted:\n%s", cases[c].path,
+                  out);
+    free(out);
+    free(err);
+    if (strcmp(cases[c].path, "/dev/full") != 0)
+      unlink(cases[c].path); /* the next case gets the space back */
+  }
+  free(tiny_out);
+  free(tiny_cat);
+  umount_tmpfs(tiny);
+  scratch_close(&s);
+}
+END_TEST
+
+/* A catalog, a file or a state store that cannot be written says why (EROFS, EACCES), not
+ * "No such file or directory" (SQLite falls back to read-only and then misses its -wal). */
+START_TEST(read_only_outputs_say_why) {
+  struct scratch s;
+  scratch_open(&s);
+  char *ro = mount_tmpfs(s.dir, "ro", 1024);
+  char *dir = ro ? strdup(ro) : strdup(s.dir);
+  char *cat = test_path("%s/catalog.db", dir), *out = test_path("%s/out.jsonl", dir);
+  char *state = test_path("%s/state.db", dir);
+  write_fake_into(&s, "{count: 3, state_every: 1}", "sqlite", cat, state);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  write_fake_into(&s, "{count: 3, state_every: 1}", "file", out, state);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  const char *reason = NULL;
+  if (ro) {
+    ck_assert_int_eq(mount("tmpfs", ro, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL), 0);
+    reason = strerror(EROFS);
+  } else if (geteuid() != 0) {
+    ck_assert_int_eq(chmod(cat, 0444), 0);
+    ck_assert_int_eq(chmod(out, 0444), 0);
+    ck_assert_int_eq(chmod(state, 0444), 0);
+    reason = strerror(EACCES);
+  }
+  const struct {
+    const char *type, *path, *state_db;
+  } cases[] = {{"sqlite", cat, NULL}, {"file", out, NULL}, {"file", s.out, state}};
+  for (size_t c = 0; reason && c < sizeof cases / sizeof cases[0]; c++) {
+    write_fake_into(&s, "{count: 3, state_every: 1}", cases[c].type, cases[c].path,
+                    cases[c].state_db);
+    char *err = NULL;
+    ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+    ck_assert_msg(strstr(err, reason), "case %zu: no \"%s\" in:\n%s", c, reason, err);
+    ck_assert_msg(!strstr(err, "No such file"), "case %zu: a wrong reason in:\n%s", c, err);
+    free(err);
+  }
+  free(cat);
+  free(out);
+  free(state);
+  free(dir);
+  umount_tmpfs(ro);
+  scratch_close(&s);
+}
+END_TEST
+
 /* Once a record of the run has failed, later states are not stored: the next run must start
  * before the failure, or an incremental plugin would skip the failed record for good. */
 START_TEST(state_is_held_back_after_a_failed_record) {
@@ -840,6 +949,8 @@ int main(void) {
   tcase_add_test(tc, mixed_run_with_two_plugins);
   tcase_add_test(tc, lost_items_never_count_as_deletions);
   tcase_add_test(tc, state_is_held_back_after_a_failed_record);
+  tcase_add_test(tc, full_disk_is_an_error);
+  tcase_add_test(tc, read_only_outputs_say_why);
   tcase_add_test(tc, retain_keeps_rows_without_rewriting_them);
   tcase_add_loop_test(tc, exit_codes, 0, (int)(sizeof exits / sizeof exits[0]));
   tcase_add_test(tc, config_error_exit_code_and_message);
