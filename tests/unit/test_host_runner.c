@@ -697,6 +697,33 @@ START_TEST(config_error_exit_code_and_message) {
 }
 END_TEST
 
+/* An OpenMetadata workflow's file sink, `filename` and all, runs unchanged; a `filename` in a
+ * missing directory is named with its line, as `path` is. */
+START_TEST(openmetadata_file_sink_filename_runs) {
+  struct scratch s;
+  scratch_open(&s);
+  char *src = source_yaml("fake", "f", "{count: 5, state_every: 2}");
+  char *yaml = test_path("sources:\n%ssink:\n  type: file\n  config:\n    filename: %s\n"
+                         "workflowConfig: {stateStore: %s}\n",
+                         src, s.out, s.state_db);
+  ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  assert_file_once(s.out, "f", 5);
+  free(yaml);
+  yaml = test_path("sources:\n%ssink:\n  type: file\n  config:\n    filename: %s/nope/o.jsonl\n"
+                   "workflowConfig: {stateStore: %s}\n",
+                   src, s.dir, s.state_db);
+  ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+  char *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+  ck_assert_msg(strstr(err, "wf.yaml:9: error: sink.config.filename: the directory '"), "%s", err);
+  free(err);
+  free(yaml);
+  free(src);
+  scratch_close(&s);
+}
+END_TEST
+
 /* A plugin's config error names a key inside its source ("serviceConnection.config.paths:
  * unknown key"); the user sees it as the host's own config errors: file, line, full key path,
  * and that one message (no "refused to start" echo). An unknown sink type and a sink path in
@@ -954,6 +981,7 @@ int main(void) {
   tcase_add_test(tc, retain_keeps_rows_without_rewriting_them);
   tcase_add_loop_test(tc, exit_codes, 0, (int)(sizeof exits / sizeof exits[0]));
   tcase_add_test(tc, config_error_exit_code_and_message);
+  tcase_add_test(tc, openmetadata_file_sink_filename_runs);
   tcase_add_test(tc, plugin_config_errors_name_file_line_and_key);
   tcase_add_test(tc, test_command_reports_each_step);
   tcase_add_test(tc, test_command_checks_sqlite_sink);
