@@ -288,8 +288,8 @@ static etl_status lock_file(struct file_sink *s, int fd, long long timeout_ms) {
                    s->path, waited);
       return ETL_ERR_TRANSIENT;
     }
-    if (waited == 0)
-      host_log_msg(s->log, ETL_SEV_INFO, NULL, NULL,
+    if (waited == 0) /* a warning: a wait is never silent */
+      host_log_msg(s->log, ETL_SEV_WARNING, NULL, NULL,
                    "file sink: '%s' is locked (flock) by another writer; waiting up to %lld ms",
                    s->path, timeout_ms);
     long long nap = timeout_ms - waited < LOCK_POLL_MS ? timeout_ms - waited : LOCK_POLL_MS;

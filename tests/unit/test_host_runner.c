@@ -440,6 +440,61 @@ START_TEST(lost_items_never_count_as_deletions) {
 }
 END_TEST
 
+/* Two runs started together into one file take turns (flock): both complete, and the file is
+ * two whole runs, every line valid, none lost. With lockTimeoutMs 0 the second one fails at
+ * once naming the lock, and the first run's file is intact. */
+START_TEST(two_runs_into_one_file_take_turns) {
+  struct scratch s;
+  scratch_open(&s);
+  for (int variant = 0; variant < 2; variant++) {
+    char *src = source_yaml("fake", "f", "{count: 300, state_every: 10, sleep_ms: 1}");
+    char *yaml = test_path("sources:\n%ssink: {type: file, config: {path: %s, lockTimeoutMs: %d}}"
+                           "\nworkflowConfig: {stateStore: %s}\n",
+                           src, s.out, variant ? 0 : 30000, s.state_db);
+    ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+    unlink(s.out);
+    pid_t first = spawn_host(s.dir, s.wf, NULL);
+    for (int i = 0; i < 500 && access(s.out, F_OK) != 0; i++)
+      sleep_ms(5); /* the first run holds the lock */
+    char *err = NULL;
+    int second = run_host("run", s.wf, NULL, NULL, &err);
+    ck_assert_int_eq(wait_for(first, 30000), 0);
+    if (variant == 0) {
+      ck_assert_msg(second == 0, "the second run: exit %d\n%s", second, err);
+      ck_assert_msg(strstr(err, "is locked (flock) by another writer; waiting up to 30000 ms"),
+                    "%s", err);
+      char *text = test_read_file(s.out, NULL);
+      int seen[300] = {0}, lines = 0;
+      for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        ck_assert_msg(nl != NULL, "a partial last line");
+        *nl = '\0';
+        long i = -1;
+        ck_assert_msg(sscanf(line, "{\"kind\":\"chart\",\"id\":\"e%ld\"", &i) == 1 && i >= 0 &&
+                          i < 300 && nl[-1] == '}',
+                      "a broken line: %s", line);
+        seen[i]++;
+        lines++;
+      }
+      ck_assert_int_eq(lines, 600);
+      for (int i = 0; i < 300; i++)
+        ck_assert_msg(seen[i] == 2, "e%d is there %d times", i, seen[i]);
+      free(text);
+    } else {
+      ck_assert_int_eq(second, 2);
+      ck_assert_msg(strstr(err, "is locked (flock) by another writer, most likely another etlhost "
+                                "run into the same file; gave up after 0 ms"),
+                    "%s", err);
+      assert_file_once(s.out, "f", 300);
+    }
+    free(err);
+    free(yaml);
+    free(src);
+  }
+  scratch_close(&s);
+}
+END_TEST
+
 /* ---- full and read-only disks ------------------------------------------------------------ */
 
 /* Mounts a tmpfs of `kb` KiB at DIR/name (root only; NULL when it cannot: not root, no
@@ -976,6 +1031,7 @@ int main(void) {
   tcase_add_test(tc, mixed_run_with_two_plugins);
   tcase_add_test(tc, lost_items_never_count_as_deletions);
   tcase_add_test(tc, state_is_held_back_after_a_failed_record);
+  tcase_add_test(tc, two_runs_into_one_file_take_turns);
   tcase_add_test(tc, full_disk_is_an_error);
   tcase_add_test(tc, read_only_outputs_say_why);
   tcase_add_test(tc, retain_keeps_rows_without_rewriting_them);
