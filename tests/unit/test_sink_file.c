@@ -356,10 +356,18 @@ END_TEST
 
 /* ---- `filename`, OpenMetadata's and DataHub's name for `path` ---------------------------- */
 
+static void count_passes(void *ctx, const char *step, enum etl_test_verdict verdict,
+                         const char *message) {
+  *(int *)ctx += verdict == ETL_TEST_PASS;
+}
+
 START_TEST(test_filename_is_accepted_as_path) {
   char config[4096];
   void *sink = NULL;
+  int passes = 0;
   snprintf(config, sizeof config, "{\"filename\": \"%s\"}", out_path);
+  ck_assert_int_eq(ops->test(config, wf_json, t_log, count_passes, &passes), ETL_OK);
+  ck_assert_int_eq(passes, 1); /* `etlhost test` reads it too */
   ck_assert_int_eq(try_open(config, &sink), ETL_OK);
   ck_assert(!write_rec(ops, sink, "chart", "a", "{\"data\": {}}", 12));
   finish(ops, &sink);
