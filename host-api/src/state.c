@@ -137,8 +137,8 @@ static etl_status marks_table(struct host_state_store *store) {
                          "create the file sink's offsets");
 }
 
-static etl_status put_mark(struct host_state_store *store, const char *file,
-                           const struct host_state_mark *mark) {
+etl_status host_state_mark_save(struct host_state_store *store, const char *file,
+                                const struct host_state_mark *mark) {
   sqlite3_stmt *put = NULL;
   etl_status st = marks_table(store);
   if (st != ETL_OK)
@@ -190,11 +190,6 @@ etl_status host_state_mark_load(struct host_state_store *store, const char *file
   return st;
 }
 
-etl_status host_state_mark_save(struct host_state_store *store, const char *file,
-                                const struct host_state_mark *mark) {
-  return put_mark(store, file, mark);
-}
-
 etl_status host_state_save_marked(struct host_state_store *store, const char *source,
                                   const char *json, size_t len, const char *file,
                                   const struct host_state_mark *mark) {
@@ -204,7 +199,7 @@ etl_status host_state_save_marked(struct host_state_store *store, const char *so
     return st;
   st = host_state_save(store, source, json, len);
   if (st == ETL_OK)
-    st = put_mark(store, file, mark);
+    st = host_state_mark_save(store, file, mark);
   if (st == ETL_OK)
     return host_sqldb_exec(store->db, "COMMIT", store->log, state_kind.what, store->path,
                            "save state");
