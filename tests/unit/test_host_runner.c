@@ -627,6 +627,37 @@ START_TEST(state_is_held_back_after_a_failed_record) {
 }
 END_TEST
 
+/* The same with the file sink: the run whose states were held back ends unclean, so the next
+ * run cuts the file back to the last state stored (next=2) and rewrites from there: e2, e4 and
+ * e5 are not left twice. So does a run stopped by Ctrl-C. */
+START_TEST(file_sink_cuts_back_to_a_held_state) {
+  struct scratch s;
+  scratch_open(&s);
+  scratch_fake(&s, "{count: 6, state_every: 2, bad_json_at: 3}", "file");
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 1);
+  ck_assert_int_eq(stored_next(s.state_db, "f"), 2);
+  scratch_fake(&s, "{count: 6, state_every: 2}", "file");
+  char *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 0);
+  ck_assert_msg(strstr(err, "an interrupted run wrote after its last stored state"), "%s", err);
+  free(err);
+  assert_file_once(s.out, "f", 6);
+
+  unlink(s.out);
+  scratch_fake(&s, "{count: 100000, state_every: 10, sleep_ms: 1}", "file");
+  pid_t pid = spawn_host(s.dir, s.wf, NULL);
+  for (int i = 0; i < 500 && stored_next(s.state_db, "f") < 20; i++)
+    sleep_ms(10);
+  ck_assert_int_eq(kill(pid, SIGINT), 0);
+  ck_assert_int_eq(wait_for(pid, 5000), 130);
+  long next = stored_next(s.state_db, "f");
+  scratch_fake(&s, "{count: 100000, state_every: 10, crash_after: 0}", "file");
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 128 + SIGKILL); /* opens, cuts */
+  assert_file_once(s.out, "f", next);
+  scratch_close(&s);
+}
+END_TEST
+
 /* A `retain` (replayed here by the jsonl source) marks the catalog's rows seen without touching
  * their data, so a complete run does not mark them deleted; an id the catalog lacks is ignored;
  * a retain without data.ids is a failed item; the file sink keeps it as a line. */
@@ -1031,6 +1062,7 @@ int main(void) {
   tcase_add_test(tc, mixed_run_with_two_plugins);
   tcase_add_test(tc, lost_items_never_count_as_deletions);
   tcase_add_test(tc, state_is_held_back_after_a_failed_record);
+  tcase_add_test(tc, file_sink_cuts_back_to_a_held_state);
   tcase_add_test(tc, two_runs_into_one_file_take_turns);
   tcase_add_test(tc, full_disk_is_an_error);
   tcase_add_test(tc, read_only_outputs_say_why);
