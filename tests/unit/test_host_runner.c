@@ -332,15 +332,21 @@ START_TEST(sigkill_from_outside_mid_run) {
 }
 END_TEST
 
+/* Runs etlhost on DIR/wf.yaml in the background and stops it with SIGINT once the state of f
+ * in db has reached next >= n; the run must end as interrupted (exit status 130). */
+static void ctrl_c_once_stored(struct scratch *s, const char *db, long n) {
+  pid_t pid = spawn_host(s->dir, s->wf, NULL);
+  for (int i = 0; i < 500 && stored_next(db, "f") < n; i++)
+    sleep_ms(10);
+  ck_assert_int_eq(kill(pid, SIGINT), 0);
+  ck_assert_int_eq(wait_for(pid, 5000), 130);
+}
+
 START_TEST(ctrl_c_stops_cleanly_and_keeps_what_was_committed) {
   struct scratch s;
   scratch_open(&s);
   scratch_fake(&s, "{count: 100000, state_every: 10, sleep_ms: 2}", "sqlite");
-  pid_t pid = spawn_host(s.dir, s.wf, NULL);
-  for (int i = 0; i < 500 && stored_next(s.catalog, "f") < 10; i++)
-    sleep_ms(10);
-  ck_assert_int_eq(kill(pid, SIGINT), 0);
-  ck_assert_int_eq(wait_for(pid, 5000), 130);
+  ctrl_c_once_stored(&s, s.catalog, 10);
   ck_assert_int_ge(stored_next(s.catalog, "f"), 10);
   assert_state_not_ahead(s.catalog, s.catalog, "f");
   /* Nothing was marked deleted by an interrupted run. */
@@ -645,11 +651,7 @@ START_TEST(file_sink_cuts_back_to_a_held_state) {
 
   unlink(s.out);
   scratch_fake(&s, "{count: 100000, state_every: 10, sleep_ms: 1}", "file");
-  pid_t pid = spawn_host(s.dir, s.wf, NULL);
-  for (int i = 0; i < 500 && stored_next(s.state_db, "f") < 20; i++)
-    sleep_ms(10);
-  ck_assert_int_eq(kill(pid, SIGINT), 0);
-  ck_assert_int_eq(wait_for(pid, 5000), 130);
+  ctrl_c_once_stored(&s, s.state_db, 20);
   long next = stored_next(s.state_db, "f");
   scratch_fake(&s, "{count: 100000, state_every: 10, crash_after: 0}", "file");
   ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 128 + SIGKILL); /* opens, cuts */
