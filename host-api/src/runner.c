@@ -272,6 +272,7 @@ static etl_status pump(struct runner *r, struct etl_run *run, const struct etl_p
         host_log_msg(r->opts->log, ETL_SEV_ERROR, run->rep->name, NULL,
                      "the %s sink failed (%s); stopping this source", r->sink_ops->type,
                      etl_status_name(rs));
+        run->rep->errors++; /* a full disk is an error of the run, not "errors 0" */
         *sink_failed = true;
         st = rs;
       }
@@ -329,6 +330,7 @@ out_end:
   /* What the sink holds is made durable even after a failure: it is all true data. */
   if (!sink_failed && commit_sink(r, rep) != ETL_OK) {
     sink_failed = true;
+    rep->errors++;
     if (rep->status == ETL_DONE)
       rep->status = ETL_ERR_INTERNAL;
   }
@@ -370,20 +372,25 @@ bool host_parent_dir_exists(const char *path, char *dir, size_t dir_len) {
  * mistake in the file: said with its line, before the sink would fail to open it without
  * one. False after logging it. */
 static bool sink_path_usable(const struct host_workflow *wf, struct host_log *log) {
+  const char *key = "sink.config.path";
   const struct host_node *path = host_node_get(wf->sink_config, "path");
+  if (!path) { /* the file sink's `filename`, as OpenMetadata's workflows call it */
+    key = "sink.config.filename";
+    path = host_node_get(wf->sink_config, "filename");
+  }
   if (!path || path->type != HOST_NODE_SCALAR || !path->scalar[0])
     return true;
   char dir[4096], where[4096];
   struct stat sb;
   snprintf(where, sizeof where, "%s:%d", wf->path, path->line);
   if (!host_parent_dir_exists(path->scalar, dir, sizeof dir)) {
-    host_log_msg(log, ETL_SEV_ERROR, where, "sink.config.path",
+    host_log_msg(log, ETL_SEV_ERROR, where, key,
                  "the directory '%s' of '%s' does not exist; create it or choose another path", dir,
                  path->scalar);
     return false;
   }
   if (stat(path->scalar, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-    host_log_msg(log, ETL_SEV_ERROR, where, "sink.config.path",
+    host_log_msg(log, ETL_SEV_ERROR, where, key,
                  "'%s' is a directory; give the path of a file in it", path->scalar);
     return false;
   }

@@ -9,10 +9,19 @@
  * with the reason and the stream goes on. Numbers pass through verbatim (yajl_gen_number).
  *
  * Delivery: write() fills a stdio buffer; commit() flushes it and fsyncs the file (and, once,
- * its directory, so a newly created file survives a crash too). A line is written whole or, on a
- * crash, left partial at the very end; the next run in append mode cuts such a partial last line
- * before appending. Records since the last stored state come again after a crash, so a file
- * may hold a record twice; readers keep the last line per (source, kind, id).
+ * its directory, so a newly created file survives a crash too).
+ *
+ * Exactly once across kills. A file cannot roll back, so the sink rolls it back by hand: it
+ * stores each source's state itself (store_state), in the host's state store, in one
+ * transaction with a mark -- the file's length once everything before that state was fsync'd.
+ * The mark also says whether the last run ended cleanly. A run that did not (killed,
+ * interrupted, a source incomplete) left bytes past the mark that its sources will write again
+ * from their stored states, so the next run cuts the file back to the mark before appending.
+ * A crash can also leave a partial last line where no mark applies (a source that stores no
+ * state); append mode cuts that too.
+ *
+ * One writer per file: the sink holds an exclusive flock() on the file from create to destroy;
+ * a second run waits up to lockTimeoutMs for it, then fails naming the lock.
  */
 #include "config.h"
 
@@ -20,28 +29,52 @@
 #include "sink.h"
 #include "sink_builtin.h"
 #include "sink_common.h"
+#include "omrest_json.h"
+#include "state.h"
+#include "workflow.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
 #define FILE_BUFFER_BYTES (1 << 16)
+#define LOCK_TIMEOUT_MS_DEFAULT 5000 /* as the sqlite sink's busyTimeoutMs */
+#define LOCK_POLL_MS 50
 
 struct file_sink {
   const char *type; /* "file" or "stdout"; static */
   FILE *out;        /* owned by a file sink, borrowed (stdout) by a stdout sink */
   bool owns_out;
   char *path;           /* owned: the file's path, or "stdout", for messages */
+  const char *key;      /* static: "path" or "filename", the config key that named the file */
   bool dir_synced;      /* the directory entry of the file has been fsync'd */
   struct host_log *log; /* borrowed */
   yajl_gen gen;         /* owned: reused for every record */
+  /* A file sink only (NULL/false for stdout): */
+  struct host_state_store *store; /* owned: where states and marks go */
+  bool regular;                   /* a regular file: locked, marked and cut back */
+  char *mark_key;                 /* owned: the file's real path, the key of its mark */
+  long long dev, ino;             /* the file's identity, stored with its mark */
+  bool failed;                    /* an I/O error happened: the run did not end cleanly */
+  bool unfinished;                /* a source ended incomplete: its states are behind the file */
+};
+
+/* The file sink's config, borrowed from its parsed JSON. */
+struct file_config {
+  const char *path;
+  const char *key; /* "path" or "filename" */
+  bool append;
+  long long lock_timeout_ms;
 };
 
 /* ---- one record to one line ---------------------------------------------------------- */
@@ -184,6 +217,7 @@ static bool encode_record(struct file_sink *s, const struct host_record *rec, ch
 /* ---- the file ------------------------------------------------------------------------ */
 
 static etl_status io_fail(struct file_sink *s, int err, const char *action) {
+  s->failed = true;
   host_log_msg(s->log, ETL_SEV_ERROR, NULL, NULL, "%s sink: '%s': %s: %s%s", s->type, s->path,
                action, strerror(err), err == ENOSPC || err == EDQUOT ? " (disk full)" : "");
   return err == ENOSPC || err == EDQUOT ? ETL_ERR_TRANSIENT : ETL_ERR_INTERNAL;
@@ -232,16 +266,137 @@ static etl_status cut_partial_line(struct file_sink *s, int fd) {
   return ETL_OK;
 }
 
-static etl_status open_file(struct file_sink *s, bool append) {
-  int flags = O_RDWR | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
-  int fd = open(s->path, flags, 0644);
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One writer per file: two runs appending at once interleave their lines and each would cut the
+ * other's unfinished last line. The lock is the file's own flock, held until destroy (the file
+ * is closed); a second run waits up to timeout_ms for it. */
+static etl_status lock_file(struct file_sink *s, int fd, long long timeout_ms) {
+  long long start = now_ms(), waited = 0;
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR)
+      return io_fail(s, errno, "cannot lock it (flock)");
+    if (waited >= timeout_ms) {
+      host_log_msg(s->log, ETL_SEV_ERROR, NULL, NULL,
+                   "file sink: '%s' is locked (flock) by another writer, most likely another "
+                   "etlhost run into the same file; gave up after %lld ms (sink.config."
+                   "lockTimeoutMs)",
+                   s->path, waited);
+      return ETL_ERR_TRANSIENT;
+    }
+    if (waited == 0) /* a warning: a wait is never silent */
+      host_log_msg(s->log, ETL_SEV_WARNING, NULL, NULL,
+                   "file sink: '%s' is locked (flock) by another writer; waiting up to %lld ms",
+                   s->path, timeout_ms);
+    long long nap = timeout_ms - waited < LOCK_POLL_MS ? timeout_ms - waited : LOCK_POLL_MS;
+    struct timespec ts = {0, (long)(nap > 0 ? nap : 1) * 1000000L};
+    nanosleep(&ts, NULL);
+    waited = now_ms() - start;
+  }
+  return ETL_OK;
+}
+
+/* Cuts the file to `keep` bytes, durably: the bytes cut must not come back after a power loss
+ * under the lines appended next. */
+static etl_status cut_to(struct file_sink *s, int fd, off_t keep, const char *why) {
+  if (ftruncate(fd, keep) != 0)
+    return io_fail(s, errno, why);
+  if (fsync(fd) != 0)
+    return io_fail(s, errno, "fsync failed");
+  return ETL_OK;
+}
+
+/* After a run that did not end cleanly, what lies past the mark was written after the last
+ * stored state: the sources start again from that state and write it again, so it goes. A file
+ * that is not the one marked, or shorter than the mark, was changed outside etlhost; it is left
+ * alone. */
+static etl_status cut_to_mark(struct file_sink *s, int fd, const struct stat *sb) {
+  struct host_state_mark m;
+  bool found = false;
+  etl_status st = host_state_mark_load(s->store, s->mark_key, &m, &found);
+  if (st != ETL_OK || !found || m.clean || sb->st_size == m.offset)
+    return st;
+  if (m.dev != (long long)sb->st_dev || m.ino != (long long)sb->st_ino || sb->st_size < m.offset) {
+    host_log_msg(s->log, ETL_SEV_WARNING, NULL, NULL,
+                 "file sink: '%s': the last run into it was interrupted, but the file was "
+                 "replaced or shortened since (%lld bytes, %lld committed); nothing cut, so "
+                 "records since the last stored state may appear twice",
+                 s->path, (long long)sb->st_size, m.offset);
+    return ETL_OK;
+  }
+  st = cut_to(s, fd, (off_t)m.offset, "cannot cut what an interrupted run wrote");
+  if (st == ETL_OK)
+    host_log_msg(s->log, ETL_SEV_WARNING, NULL, NULL,
+                 "file sink: '%s': removed %lld bytes an interrupted run wrote after its last "
+                 "stored state; they are written again from that state",
+                 s->path, (long long)sb->st_size - m.offset);
+  return st;
+}
+
+/* Saves the file's current length as its mark: clean after a run that ended well, else the
+ * point the next run cuts back to. */
+static etl_status save_mark(struct file_sink *s, int fd, bool clean) {
+  off_t end = lseek(fd, 0, SEEK_END);
+  if (end < 0)
+    return io_fail(s, errno, "cannot find its end");
+  struct host_state_mark m = {.offset = end, .dev = s->dev, .ino = s->ino, .clean = clean};
+  return host_state_mark_save(s->store, s->mark_key, &m);
+}
+
+/* Makes a regular file ready for this run, under its lock: emptied (truncate), or cut back to
+ * what stored states cover and to its last whole line (append); then marked as being written. */
+static etl_status prepare_regular(struct file_sink *s, int fd, const struct file_config *fc) {
+  struct stat sb;
+  char real[PATH_MAX];
+  etl_status st = lock_file(s, fd, fc->lock_timeout_ms);
+  if (st != ETL_OK)
+    return st;
+  if (fstat(fd, &sb) != 0)
+    return io_fail(s, errno, "cannot stat");
+  s->dev = (long long)sb.st_dev;
+  s->ino = (long long)sb.st_ino;
+  if (!(s->mark_key = strdup(realpath(s->path, real) ? real : s->path)))
+    return ETL_ERR_NOMEM;
+  if (!fc->append)
+    st = sb.st_size ? cut_to(s, fd, 0, "cannot empty it (mode truncate)") : ETL_OK;
+  else if ((st = cut_to_mark(s, fd, &sb)) == ETL_OK)
+    st = cut_partial_line(s, fd);
+  if (st == ETL_OK)
+    st = save_mark(s, fd, false);
+  return st;
+}
+
+/* The state store named by workflowConfig.stateStore (the runner's default when absent). */
+static etl_status open_store(struct file_sink *s, const char *workflow_json) {
+  char err[128];
+  yajl_val wf = host_json_parse(workflow_json ? workflow_json : "{}",
+                                workflow_json ? strlen(workflow_json) : 2, err, sizeof err);
+  const char *path = host_json_str(wf, "stateStore");
+  etl_status st = host_state_open(path ? path : HOST_DEFAULT_STATE_STORE, s->log, &s->store);
+  yajl_tree_free(wf);
+  return st;
+}
+
+static etl_status open_file(struct file_sink *s, const struct file_config *fc,
+                            const char *workflow_json) {
+  int fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  struct stat sb;
   if (fd < 0) {
     host_log_msg(s->log, ETL_SEV_ERROR, NULL, NULL,
-                 "sink.config.path: file sink: cannot open '%s' for writing: %s", s->path,
+                 "sink.config.%s: file sink: cannot open '%s' for writing: %s", s->key, s->path,
                  strerror(errno));
     return ETL_ERR_CONFIG;
   }
-  etl_status st = append ? cut_partial_line(s, fd) : ETL_OK;
+  etl_status st = open_store(s, workflow_json);
+  if (st == ETL_OK && fstat(fd, &sb) != 0)
+    st = io_fail(s, errno, "cannot stat");
+  s->regular = st == ETL_OK && S_ISREG(sb.st_mode);
+  if (st == ETL_OK && s->regular)
+    st = prepare_regular(s, fd, fc);
   if (st == ETL_OK) {
     s->out = fdopen(fd, "w");
     if (!s->out)
@@ -279,16 +434,33 @@ static int sync_parent_dir(const char *path) {
 
 /* ---- the sink operations --------------------------------------------------------------- */
 
+/* Flushes and fsyncs what a run that ended well wrote, and marks the file clean: the next run
+ * appends after it and cuts nothing. */
+static void mark_clean(struct file_sink *s) {
+  if (!s->store || !s->regular || s->failed || s->unfinished)
+    return;
+  errno = 0;
+  if (fflush(s->out) != 0 || ferror(s->out) || fsync(fileno(s->out)) != 0) {
+    io_fail(s, errno ? errno : EIO, "write failed");
+    return;
+  }
+  save_mark(s, fileno(s->out), true);
+}
+
 static void file_destroy(void **sinkp) {
   if (!sinkp || !*sinkp)
     return;
   struct file_sink *s = *sinkp;
-  if (s->out && s->owns_out)
-    fclose(s->out);
-  else if (s->out)
+  if (s->out && s->owns_out) {
+    mark_clean(s);
+    fclose(s->out); /* releases the lock */
+  } else if (s->out) {
     fflush(s->out);
+  }
   if (s->gen)
     yajl_gen_free(s->gen);
+  host_state_close(&s->store);
+  free(s->mark_key);
   free(s->path);
   free(s);
   *sinkp = NULL;
@@ -299,6 +471,7 @@ static struct file_sink *sink_new(const char *type, const char *path, struct hos
   if (!s)
     return NULL;
   s->type = type;
+  s->key = "path";
   s->log = log;
   s->path = strdup(path);
   s->gen = yajl_gen_alloc(NULL);
@@ -311,45 +484,75 @@ static struct file_sink *sink_new(const char *type, const char *path, struct hos
   return s;
 }
 
-/* Reads the file sink's config: *path and *mode are borrowed from *cfg, which the caller frees
- * (yajl_tree_free) whatever the result. Logs what is wrong naming the key. */
+/* The file's path: `path`, or `filename` as OpenMetadata's and DataHub's file sinks call it;
+ * both may be given only when they agree. */
+static etl_status config_path(yajl_val cfg, struct host_log *log, struct file_config *fc) {
+  const char *path = NULL, *filename = NULL;
+  etl_status st = host_sink_config_string(cfg, "path", NULL, log, &path);
+  if (st == ETL_OK)
+    st = host_sink_config_string(cfg, "filename", NULL, log, &filename);
+  if (st != ETL_OK)
+    return st;
+  if (path && filename && strcmp(path, filename) != 0) {
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
+                 "sink.config.filename: \"%s\" differs from sink.config.path \"%s\"; give one "
+                 "of them (filename is OpenMetadata's and DataHub's name for path)",
+                 filename, path);
+    return ETL_ERR_CONFIG;
+  }
+  fc->path = path ? path : filename;
+  fc->key = path || !filename ? "path" : "filename";
+  if (!fc->path || !fc->path[0]) {
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
+                 "sink.config.%s: the file sink needs the path of its JSON Lines file (path, "
+                 "or filename as in OpenMetadata's workflows)",
+                 fc->key);
+    return ETL_ERR_CONFIG;
+  }
+  return ETL_OK;
+}
+
+/* Reads the file sink's config into *fc, whose strings are borrowed from *cfg, which the caller
+ * frees (yajl_tree_free) whatever the result. Logs what is wrong naming the key. */
 static etl_status parse_file_config(const char *config_json, struct host_log *log, yajl_val *cfg,
-                                    const char **path, const char **mode) {
-  static const char *const keys[] = {"path", "mode", NULL};
+                                    struct file_config *fc) {
+  static const char *const keys[] = {"path", "filename", "mode", "lockTimeoutMs", NULL};
+  const char *mode = NULL;
   *cfg = NULL;
   etl_status st = host_sink_config_parse(config_json, "file", keys, log, cfg);
   if (st == ETL_OK)
-    st = host_sink_config_string(*cfg, "path", NULL, log, path);
-  if (st == ETL_OK && (!*path || !(*path)[0])) {
+    st = config_path(*cfg, log, fc);
+  if (st == ETL_OK)
+    st = host_sink_config_string(*cfg, "mode", "append", log, &mode);
+  if (st == ETL_OK && strcmp(mode, "append") != 0 && strcmp(mode, "truncate") != 0) {
     host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                 "sink.config.path: the file sink needs the path of its JSON Lines file");
+                 "sink.config.mode: \"%s\" is not one of append, truncate", mode);
     st = ETL_ERR_CONFIG;
   }
   if (st == ETL_OK)
-    st = host_sink_config_string(*cfg, "mode", "append", log, mode);
-  if (st == ETL_OK && strcmp(*mode, "append") != 0 && strcmp(*mode, "truncate") != 0) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                 "sink.config.mode: \"%s\" is not one of append, truncate", *mode);
-    st = ETL_ERR_CONFIG;
-  }
+    fc->append = strcmp(mode, "append") == 0;
+  if (st == ETL_OK)
+    st = host_sink_config_int(*cfg, "lockTimeoutMs", LOCK_TIMEOUT_MS_DEFAULT, 0, 3600000, log,
+                              &fc->lock_timeout_ms);
   return st;
 }
 
 static etl_status file_create(const char *config_json, const char *workflow_json,
                               struct host_log *log, void **sinkp) {
   yajl_val cfg = NULL;
-  const char *path = NULL, *mode = NULL;
+  struct file_config fc = {0};
   struct file_sink *s = NULL;
   *sinkp = NULL;
-  etl_status st = parse_file_config(config_json, log, &cfg, &path, &mode);
+  etl_status st = parse_file_config(config_json, log, &cfg, &fc);
   if (st != ETL_OK)
     goto out;
-  s = sink_new("file", path, log);
+  s = sink_new("file", fc.path, log);
   if (!s) {
     st = ETL_ERR_NOMEM;
     goto out;
   }
-  st = open_file(s, strcmp(mode, "append") == 0);
+  s->key = fc.key;
+  st = open_file(s, &fc, workflow_json);
   if (st != ETL_OK)
     goto out;
   *sinkp = s;
@@ -418,8 +621,35 @@ static etl_status file_commit(void *sink) {
   return ETL_OK;
 }
 
+/* The state and the mark of the file's length, fsync'd first, in one transaction (see the top
+ * of this file). A file that cannot be cut back (a pipe, a device) stores the state alone. */
+static etl_status file_store_state(void *sink, const char *source, const char *state_json,
+                                   size_t len) {
+  struct file_sink *s = sink;
+  etl_status st = file_commit(s);
+  if (st != ETL_OK)
+    return st;
+  if (!s->regular)
+    return host_state_save(s->store, source, state_json, len);
+  off_t end = lseek(fileno(s->out), 0, SEEK_END);
+  if (end < 0)
+    return io_fail(s, errno, "cannot find its end");
+  struct host_state_mark m = {.offset = end, .dev = s->dev, .ino = s->ino, .clean = false};
+  return host_state_save_marked(s->store, source, state_json, len, s->mark_key, &m);
+}
+
+static etl_status file_load_state(void *sink, const char *source, char **json, size_t *len) {
+  struct file_sink *s = sink;
+  return host_state_load(s->store, source, json, len);
+}
+
+/* A source that ended incomplete resumes from a state behind the file's end: the run does not
+ * end cleanly, so the next one cuts back to the mark. */
 static etl_status file_end_source(void *sink, const char *source,
                                   const struct host_source_outcome *o) {
+  struct file_sink *s = sink;
+  if (!o->complete)
+    s->unfinished = true;
   return ETL_OK;
 }
 
@@ -430,14 +660,15 @@ static etl_status file_test(const char *config_json, const char *workflow_json,
                             struct host_log *log, host_sink_step_fn step, void *ctx) {
   (void)workflow_json;
   yajl_val cfg = NULL;
-  const char *path = NULL, *mode = NULL;
+  struct file_config fc = {0};
   char msg[4096 + 256], dir[4096];
   struct stat sb;
-  etl_status st = parse_file_config(config_json, log, &cfg, &path, &mode);
+  etl_status st = parse_file_config(config_json, log, &cfg, &fc);
   if (st != ETL_OK) {
     step(ctx, "file", ETL_TEST_FAIL, "the sink's configuration is wrong (see above)");
     goto out;
   }
+  const char *path = fc.path, *mode = fc.append ? "append" : "truncate";
   const char *slash = strrchr(path, '/');
   size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 0;
   snprintf(dir, sizeof dir, "%.*s", n ? (int)n : 1, n ? path : ".");
@@ -480,8 +711,8 @@ const struct host_sink_ops host_sink_file_ops = {
     .begin_source = file_begin_source,
     .write = file_write,
     .commit = file_commit,
-    .store_state = NULL, /* the runner commits, then saves state in its own store */
-    .load_state = NULL,
+    .store_state = file_store_state, /* with the mark the next run cuts back to */
+    .load_state = file_load_state,
     .end_source = file_end_source,
     .destroy = file_destroy,
     .test = file_test,
@@ -493,7 +724,7 @@ const struct host_sink_ops host_sink_stdout_ops = {
     .begin_source = file_begin_source,
     .write = file_write,
     .commit = file_commit,
-    .store_state = NULL,
+    .store_state = NULL, /* the runner commits, then saves state in its own store */
     .load_state = NULL,
     .end_source = file_end_source,
     .destroy = file_destroy,

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *rc_reason(sqlite3 *db, int rc, char *buf, size_t cap) {
   int sys = db ? sqlite3_system_errno(db) : 0;
@@ -174,6 +175,15 @@ etl_status host_sqldb_open(const char *path, const struct host_sqldb_kind *kind,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     st = host_sqldb_fail(log, db, rc, kind->what, path, "cannot open");
+    goto out_close;
+  }
+  /* SQLite opens a file it may not write read-only, then fails on its -wal with ENOENT: say
+   * the real reason (EROFS, EACCES) before that. */
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    int err = access(path, W_OK) != 0 ? errno : EACCES;
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "%s '%s': cannot open it for writing: %s",
+                 kind->what, path, strerror(err));
+    st = ETL_ERR_CONFIG;
     goto out_close;
   }
   sqlite3_busy_timeout(db, busy_timeout_ms);

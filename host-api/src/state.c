@@ -118,3 +118,91 @@ void host_state_close(struct host_state_store **storep) {
   free(store);
   *storep = NULL;
 }
+
+/* ---- the file sink's committed offsets ---------------------------------------------------
+ *
+ * A JSON Lines file cannot roll back, so the file sink records, with each state it stores, how
+ * long the file was when that state's data had been fsync'd; after a kill the next run cuts the
+ * file back to it (sink_file.c). The mark and the state go in one transaction: a state is never
+ * stored without the offset that matches it. The table is created on first use, so state stores
+ * written before it existed stay valid and an older etlhost still reads the `state` table. */
+
+static const char marks_schema[] =
+    "CREATE TABLE IF NOT EXISTS file_marks (path TEXT PRIMARY KEY, offset INTEGER NOT NULL,"
+    " dev INTEGER NOT NULL, ino INTEGER NOT NULL, clean INTEGER NOT NULL,"
+    " saved_at TEXT NOT NULL)";
+
+static etl_status marks_table(struct host_state_store *store) {
+  return host_sqldb_exec(store->db, marks_schema, store->log, state_kind.what, store->path,
+                         "create the file sink's offsets");
+}
+
+etl_status host_state_mark_save(struct host_state_store *store, const char *file,
+                                const struct host_state_mark *mark) {
+  sqlite3_stmt *put = NULL;
+  etl_status st = marks_table(store);
+  if (st != ETL_OK)
+    return st;
+  int rc = sqlite3_prepare_v2(store->db,
+                              "INSERT OR REPLACE INTO file_marks VALUES (?1, ?2, ?3, ?4, ?5,"
+                              " strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                              -1, &put, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(put, 1, file, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(put, 2, mark->offset);
+    sqlite3_bind_int64(put, 3, mark->dev);
+    sqlite3_bind_int64(put, 4, mark->ino);
+    sqlite3_bind_int(put, 5, mark->clean);
+    rc = sqlite3_step(put);
+  }
+  sqlite3_finalize(put);
+  if (rc != SQLITE_DONE)
+    return host_sqldb_fail(store->log, store->db, rc, state_kind.what, store->path,
+                           "save the file sink's committed offset");
+  return ETL_OK;
+}
+
+etl_status host_state_mark_load(struct host_state_store *store, const char *file,
+                                struct host_state_mark *mark, bool *found) {
+  sqlite3_stmt *get = NULL;
+  *found = false;
+  etl_status st = marks_table(store);
+  if (st != ETL_OK)
+    return st;
+  int rc = sqlite3_prepare_v2(store->db,
+                              "SELECT offset, dev, ino, clean FROM file_marks WHERE path = ?1",
+                              -1, &get, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(get, 1, file, -1, SQLITE_STATIC);
+    rc = sqlite3_step(get);
+  }
+  if (rc == SQLITE_ROW) {
+    mark->offset = sqlite3_column_int64(get, 0);
+    mark->dev = sqlite3_column_int64(get, 1);
+    mark->ino = sqlite3_column_int64(get, 2);
+    mark->clean = sqlite3_column_int(get, 3) != 0;
+    *found = true;
+  } else if (rc != SQLITE_DONE) {
+    st = host_sqldb_fail(store->log, store->db, rc, state_kind.what, store->path,
+                         "load the file sink's committed offset");
+  }
+  sqlite3_finalize(get);
+  return st;
+}
+
+etl_status host_state_save_marked(struct host_state_store *store, const char *source,
+                                  const char *json, size_t len, const char *file,
+                                  const struct host_state_mark *mark) {
+  etl_status st = host_sqldb_exec(store->db, "BEGIN IMMEDIATE", store->log, state_kind.what,
+                                  store->path, "save state");
+  if (st != ETL_OK)
+    return st;
+  st = host_state_save(store, source, json, len);
+  if (st == ETL_OK)
+    st = host_state_mark_save(store, file, mark);
+  if (st == ETL_OK)
+    return host_sqldb_exec(store->db, "COMMIT", store->log, state_kind.what, store->path,
+                           "save state");
+  sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+  return st;
+}

@@ -10,6 +10,7 @@
 #define HOST_STATE_H
 
 #include <etl/plugin.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct host_log;
@@ -27,6 +28,29 @@ etl_status host_state_load(struct host_state_store *store, const char *source, c
 /* Saves the state of source durably (committed and synced when this returns ETL_OK). */
 etl_status host_state_save(struct host_state_store *store, const char *source, const char *json,
                            size_t len);
+
+/* ---- the file sink's committed offsets (sink_file.c) ----
+ * A file sink's mark: how long its file was at its last committed state, which file that was
+ * (st_dev, st_ino), and whether the run that wrote it ended cleanly. Keyed by the file's real
+ * path. */
+struct host_state_mark {
+  long long offset; /* bytes of the file that belong to stored states */
+  long long dev, ino;
+  bool clean; /* the last run ended with every source complete: nothing to cut */
+};
+
+/* Loads the mark of file into *mark; *found is false when there is none. */
+etl_status host_state_mark_load(struct host_state_store *store, const char *file,
+                                struct host_state_mark *mark, bool *found);
+
+/* Saves the mark of file durably. */
+etl_status host_state_mark_save(struct host_state_store *store, const char *file,
+                                const struct host_state_mark *mark);
+
+/* Saves the state of source and the mark of file in one transaction (both or neither). */
+etl_status host_state_save_marked(struct host_state_store *store, const char *source,
+                                  const char *json, size_t len, const char *file,
+                                  const struct host_state_mark *mark);
 
 /* Closes the store; NULL-safe; sets *store to NULL. */
 void host_state_close(struct host_state_store **store);

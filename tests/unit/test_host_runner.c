@@ -1,7 +1,8 @@
 /* The runner, driven through the etlhost binary with the scriptable `fake` plugin
  * (tests/plugins/fake.c) and the `jsonl` plugin: state never ahead of data when killed at any
  * instant, a re-run completes the catalog with every entity exactly once, mixed runs, exit
- * codes, Ctrl-C, connection tests, deletion marking only after complete runs, redaction. */
+ * codes, Ctrl-C, connection tests, deletion marking only after complete runs, redaction; and a
+ * kill loop (SIGKILL at random instants) after which both sqlite and file hold each record once. */
 #include "config.h"
 
 #include "testutil.h"
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -193,6 +196,32 @@ static void assert_catalog_complete(const char *catalog, const char *source, lon
   }
 }
 
+/* The file sink's output holds exactly e0..e(n-1) of source, once each, and nothing else. */
+static void assert_file_once(const char *path, const char *source, long n) {
+  char *text = test_read_file(path, NULL);
+  ck_assert_ptr_nonnull(text);
+  int *seen = calloc((size_t)n, sizeof *seen);
+  long lines = 0;
+  char src_member[128];
+  snprintf(src_member, sizeof src_member, "\"source\":\"%s\"", source);
+  for (char *line = text, *nl; *line; line = nl + 1) {
+    nl = strchr(line, '\n');
+    ck_assert_msg(nl != NULL, "a partial last line: %s", line);
+    *nl = '\0';
+    long i = -1;
+    ck_assert_msg(sscanf(line, "{\"kind\":\"chart\",\"id\":\"e%ld\"", &i) == 1 && i >= 0 && i < n,
+                  "unexpected line %s", line);
+    ck_assert_msg(strstr(line, src_member), "line of another source: %s", line);
+    ck_assert_msg(++seen[i] == 1, "e%ld appears twice", i);
+    lines++;
+  }
+  for (long i = 0; i < n; i++)
+    ck_assert_msg(seen[i] == 1, "e%ld missing from the file", i);
+  ck_assert_int_eq(lines, n);
+  free(seen);
+  free(text);
+}
+
 /* ---- state ordering across a crash -------------------------------------------------------- */
 
 /* Kill points (entities emitted before the SIGKILL), around and on state boundaries. */
@@ -237,13 +266,45 @@ START_TEST(crash_then_rerun_file_sink_and_state_store) {
   }
   free(text);
   ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
-  text = test_read_file(s.out, NULL);
-  for (long i = 0; i < 20; i++) {
-    char needle[64];
-    snprintf(needle, sizeof needle, "\"id\":\"e%ld\"", i);
-    ck_assert_msg(strstr(text, needle), "e%ld lost", i);
+  assert_file_once(s.out, "f", 20); /* cut back to the stored state: none lost, none twice */
+  scratch_close(&s);
+}
+END_TEST
+
+/* SIGKILL at random instants, again and again, then one run to the end: every record is in
+ * the sink exactly once, for the sqlite catalog and for the file sink alike. */
+static const char *const kill_loop_sinks[] = {"sqlite", "file"};
+#define KILL_LOOP_KILLS 24
+#define KILL_LOOP_RECORDS 3000
+
+START_TEST(kill_loop_leaves_every_record_once) {
+  const char *sink = kill_loop_sinks[_i];
+  struct scratch s;
+  scratch_open(&s);
+  char config[160];
+  snprintf(config, sizeof config,
+           "\n        count: %d\n        state_every: 7\n        sleep_ms: ${SLOW:-0}",
+           KILL_LOOP_RECORDS);
+  scratch_fake(&s, config, sink);
+  unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+  char slow[] = "SLOW=1";
+  char *env[] = {slow, NULL};
+  for (int k = 0; k < KILL_LOOP_KILLS; k++) {
+    pid_t pid = spawn_host(s.dir, s.wf, env);
+    sleep_ms(rand_r(&seed) % 120); /* anywhere: loading, opening the sink, writing, storing */
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert_msg(wait_for(pid, 5000) == 128 + SIGKILL, "kill %d (seed %u): the run was not killed",
+                  k, seed);
   }
-  free(text);
+  const char *db = strcmp(sink, "sqlite") == 0 ? s.catalog : s.state_db;
+  long next = stored_next(db, "f");
+  ck_assert_msg(next < KILL_LOOP_RECORDS, "seed %u: the runs got to the end (next %ld)", seed,
+                next);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  if (strcmp(sink, "sqlite") == 0)
+    assert_catalog_complete(s.catalog, "f", KILL_LOOP_RECORDS);
+  else
+    assert_file_once(s.out, "f", KILL_LOOP_RECORDS);
   scratch_close(&s);
 }
 END_TEST
@@ -271,15 +332,21 @@ START_TEST(sigkill_from_outside_mid_run) {
 }
 END_TEST
 
+/* Runs etlhost on DIR/wf.yaml in the background and stops it with SIGINT once the state of f
+ * in db has reached next >= n; the run must end as interrupted (exit status 130). */
+static void ctrl_c_once_stored(struct scratch *s, const char *db, long n) {
+  pid_t pid = spawn_host(s->dir, s->wf, NULL);
+  for (int i = 0; i < 500 && stored_next(db, "f") < n; i++)
+    sleep_ms(10);
+  ck_assert_int_eq(kill(pid, SIGINT), 0);
+  ck_assert_int_eq(wait_for(pid, 5000), 130);
+}
+
 START_TEST(ctrl_c_stops_cleanly_and_keeps_what_was_committed) {
   struct scratch s;
   scratch_open(&s);
   scratch_fake(&s, "{count: 100000, state_every: 10, sleep_ms: 2}", "sqlite");
-  pid_t pid = spawn_host(s.dir, s.wf, NULL);
-  for (int i = 0; i < 500 && stored_next(s.catalog, "f") < 10; i++)
-    sleep_ms(10);
-  ck_assert_int_eq(kill(pid, SIGINT), 0);
-  ck_assert_int_eq(wait_for(pid, 5000), 130);
+  ctrl_c_once_stored(&s, s.catalog, 10);
   ck_assert_int_ge(stored_next(s.catalog, "f"), 10);
   assert_state_not_ahead(s.catalog, s.catalog, "f");
   /* Nothing was marked deleted by an interrupted run. */
@@ -379,6 +446,168 @@ START_TEST(lost_items_never_count_as_deletions) {
 }
 END_TEST
 
+/* Two runs started together into one file take turns (flock): both complete, and the file is
+ * two whole runs, every line valid, none lost. With lockTimeoutMs 0 the second one fails at
+ * once naming the lock, and the first run's file is intact. */
+START_TEST(two_runs_into_one_file_take_turns) {
+  struct scratch s;
+  scratch_open(&s);
+  for (int variant = 0; variant < 2; variant++) {
+    char *src = source_yaml("fake", "f", "{count: 300, state_every: 10, sleep_ms: 1}");
+    char *yaml = test_path("sources:\n%ssink: {type: file, config: {path: %s, lockTimeoutMs: %d}}"
+                           "\nworkflowConfig: {stateStore: %s}\n",
+                           src, s.out, variant ? 0 : 30000, s.state_db);
+    ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+    unlink(s.out);
+    pid_t first = spawn_host(s.dir, s.wf, NULL);
+    for (int i = 0; i < 500 && access(s.out, F_OK) != 0; i++)
+      sleep_ms(5); /* the first run holds the lock */
+    char *err = NULL;
+    int second = run_host("run", s.wf, NULL, NULL, &err);
+    ck_assert_int_eq(wait_for(first, 30000), 0);
+    if (variant == 0) {
+      ck_assert_msg(second == 0, "the second run: exit %d\n%s", second, err);
+      ck_assert_msg(strstr(err, "is locked (flock) by another writer; waiting up to 30000 ms"),
+                    "%s", err);
+      char *text = test_read_file(s.out, NULL);
+      int seen[300] = {0}, lines = 0;
+      for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        ck_assert_msg(nl != NULL, "a partial last line");
+        *nl = '\0';
+        long i = -1;
+        ck_assert_msg(sscanf(line, "{\"kind\":\"chart\",\"id\":\"e%ld\"", &i) == 1 && i >= 0 &&
+                          i < 300 && nl[-1] == '}',
+                      "a broken line: %s", line);
+        seen[i]++;
+        lines++;
+      }
+      ck_assert_int_eq(lines, 600);
+      for (int i = 0; i < 300; i++)
+        ck_assert_msg(seen[i] == 2, "e%d is there %d times", i, seen[i]);
+      free(text);
+    } else {
+      ck_assert_int_eq(second, 2);
+      ck_assert_msg(strstr(err, "is locked (flock) by another writer, most likely another etlhost "
+                                "run into the same file; gave up after 0 ms"),
+                    "%s", err);
+      assert_file_once(s.out, "f", 300);
+    }
+    free(err);
+    free(yaml);
+    free(src);
+  }
+  scratch_close(&s);
+}
+END_TEST
+
+/* ---- full and read-only disks ------------------------------------------------------------ */
+
+/* Mounts a tmpfs of `kb` KiB at DIR/name (root only; NULL when it cannot: not root, no
+ * CAP_SYS_ADMIN). The caller unmounts with umount_tmpfs. */
+static char *mount_tmpfs(const char *dir, const char *name, int kb) {
+  char *mnt = test_path("%s/%s", dir, name), opts[32];
+  snprintf(opts, sizeof opts, "size=%dk", kb);
+  if (geteuid() != 0 || mkdir(mnt, 0755) != 0 || mount("tmpfs", mnt, "tmpfs", 0, opts) != 0) {
+    free(mnt);
+    return NULL;
+  }
+  return mnt;
+}
+
+static void umount_tmpfs(char *mnt) {
+  if (mnt)
+    umount2(mnt, MNT_DETACH);
+  free(mnt);
+}
+
+/* A workflow of one fake source into sink_type at sink_path, state store DIR/state.db. */
+static void write_fake_into(struct scratch *s, const char *config, const char *sink_type,
+                            const char *sink_path, const char *state_db) {
+  char *src = source_yaml("fake", "f", config);
+  char *yaml = test_path("sources:\n%ssink: {type: %s, config: {path: %s}}\n"
+                         "workflowConfig: {stateStore: %s}\n",
+                         src, sink_type, sink_path, state_db ? state_db : s->state_db);
+  ck_assert_int_eq(test_write_file(s->wf, yaml), 0);
+  free(yaml);
+  free(src);
+}
+
+/* A full disk stops the source with the reason, counts as an error and never exits 0. */
+START_TEST(full_disk_is_an_error) {
+  struct scratch s;
+  scratch_open(&s);
+  char *tiny = mount_tmpfs(s.dir, "tiny", 64);
+  char *tiny_out = tiny ? test_path("%s/out.jsonl", tiny) : NULL;
+  char *tiny_cat = tiny ? test_path("%s/catalog.db", tiny) : NULL;
+  const struct {
+    const char *type, *path;
+  } cases[] = {{"file", "/dev/full"}, {"file", tiny_out}, {"sqlite", tiny_cat}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    if (!cases[c].path || access(cases[c].path[1] == 'd' ? "/dev/full" : s.dir, W_OK) != 0)
+      continue; /* no tmpfs (not root) or no /dev/full */
+    write_fake_into(&s, "{count: 3000, state_every: 100}", cases[c].type, cases[c].path, NULL);
+    char *out = NULL, *err = NULL;
+    ck_assert_int_eq(run_host("run", s.wf, NULL, &out, &err), 1);
+    ck_assert_msg(strstr(err, "disk full"), "%s: no \"disk full\" in:\n%s", cases[c].path, err);
+    ck_assert_msg(strstr(out, "errors 1"), "%s: the failure is not counted:\n%s", cases[c].path,
+                  out);
+    free(out);
+    free(err);
+    if (strcmp(cases[c].path, "/dev/full") != 0)
+      unlink(cases[c].path); /* the next case gets the space back */
+  }
+  free(tiny_out);
+  free(tiny_cat);
+  umount_tmpfs(tiny);
+  scratch_close(&s);
+}
+END_TEST
+
+/* A catalog, a file or a state store that cannot be written says why (EROFS, EACCES), not
+ * "No such file or directory" (SQLite falls back to read-only and then misses its -wal). */
+START_TEST(read_only_outputs_say_why) {
+  struct scratch s;
+  scratch_open(&s);
+  char *ro = mount_tmpfs(s.dir, "ro", 1024);
+  char *dir = ro ? strdup(ro) : strdup(s.dir);
+  char *cat = test_path("%s/catalog.db", dir), *out = test_path("%s/out.jsonl", dir);
+  char *state = test_path("%s/state.db", dir);
+  write_fake_into(&s, "{count: 3, state_every: 1}", "sqlite", cat, state);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  write_fake_into(&s, "{count: 3, state_every: 1}", "file", out, state);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  const char *reason = NULL;
+  if (ro) {
+    ck_assert_int_eq(mount("tmpfs", ro, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL), 0);
+    reason = strerror(EROFS);
+  } else if (geteuid() != 0) {
+    ck_assert_int_eq(chmod(cat, 0444), 0);
+    ck_assert_int_eq(chmod(out, 0444), 0);
+    ck_assert_int_eq(chmod(state, 0444), 0);
+    reason = strerror(EACCES);
+  }
+  const struct {
+    const char *type, *path, *state_db;
+  } cases[] = {{"sqlite", cat, NULL}, {"file", out, NULL}, {"file", s.out, state}};
+  for (size_t c = 0; reason && c < sizeof cases / sizeof cases[0]; c++) {
+    write_fake_into(&s, "{count: 3, state_every: 1}", cases[c].type, cases[c].path,
+                    cases[c].state_db);
+    char *err = NULL;
+    ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+    ck_assert_msg(strstr(err, reason), "case %zu: no \"%s\" in:\n%s", c, reason, err);
+    ck_assert_msg(!strstr(err, "No such file"), "case %zu: a wrong reason in:\n%s", c, err);
+    free(err);
+  }
+  free(cat);
+  free(out);
+  free(state);
+  free(dir);
+  umount_tmpfs(ro);
+  scratch_close(&s);
+}
+END_TEST
+
 /* Once a record of the run has failed, later states are not stored: the next run must start
  * before the failure, or an incremental plugin would skip the failed record for good. */
 START_TEST(state_is_held_back_after_a_failed_record) {
@@ -400,6 +629,33 @@ START_TEST(state_is_held_back_after_a_failed_record) {
   ck_assert_int_eq(
       query_int(s.catalog, "SELECT json_extract(json, '$.next') FROM state WHERE source = ?1", "f"),
       0);
+  scratch_close(&s);
+}
+END_TEST
+
+/* The same with the file sink: the run whose states were held back ends unclean, so the next
+ * run cuts the file back to the last state stored (next=2) and rewrites from there: e2, e4 and
+ * e5 are not left twice. So does a run stopped by Ctrl-C. */
+START_TEST(file_sink_cuts_back_to_a_held_state) {
+  struct scratch s;
+  scratch_open(&s);
+  scratch_fake(&s, "{count: 6, state_every: 2, bad_json_at: 3}", "file");
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 1);
+  ck_assert_int_eq(stored_next(s.state_db, "f"), 2);
+  scratch_fake(&s, "{count: 6, state_every: 2}", "file");
+  char *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 0);
+  ck_assert_msg(strstr(err, "an interrupted run wrote after its last stored state"), "%s", err);
+  free(err);
+  assert_file_once(s.out, "f", 6);
+
+  unlink(s.out);
+  scratch_fake(&s, "{count: 100000, state_every: 10, sleep_ms: 1}", "file");
+  ctrl_c_once_stored(&s, s.state_db, 20);
+  long next = stored_next(s.state_db, "f");
+  scratch_fake(&s, "{count: 100000, state_every: 10, crash_after: 0}", "file");
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 128 + SIGKILL); /* opens, cuts */
+  assert_file_once(s.out, "f", next);
   scratch_close(&s);
 }
 END_TEST
@@ -525,6 +781,33 @@ START_TEST(config_error_exit_code_and_message) {
   ck_assert_ptr_nonnull(strstr(err, "wf.yaml:5: error: source.serviceConnection.config: expected "
                                     "a mapping, found a string"));
   free(err);
+  scratch_close(&s);
+}
+END_TEST
+
+/* An OpenMetadata workflow's file sink, `filename` and all, runs unchanged; a `filename` in a
+ * missing directory is named with its line, as `path` is. */
+START_TEST(openmetadata_file_sink_filename_runs) {
+  struct scratch s;
+  scratch_open(&s);
+  char *src = source_yaml("fake", "f", "{count: 5, state_every: 2}");
+  char *yaml = test_path("sources:\n%ssink:\n  type: file\n  config:\n    filename: %s\n"
+                         "workflowConfig: {stateStore: %s}\n",
+                         src, s.out, s.state_db);
+  ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  assert_file_once(s.out, "f", 5);
+  free(yaml);
+  yaml = test_path("sources:\n%ssink:\n  type: file\n  config:\n    filename: %s/nope/o.jsonl\n"
+                   "workflowConfig: {stateStore: %s}\n",
+                   src, s.dir, s.state_db);
+  ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+  char *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+  ck_assert_msg(strstr(err, "wf.yaml:9: error: sink.config.filename: the directory '"), "%s", err);
+  free(err);
+  free(yaml);
+  free(src);
   scratch_close(&s);
 }
 END_TEST
@@ -774,14 +1057,21 @@ int main(void) {
   tcase_add_loop_test(crash, crash_then_rerun_file_sink_and_state_store, 0, n_crash);
   tcase_add_test(crash, sigkill_from_outside_mid_run);
   tcase_add_test(crash, ctrl_c_stops_cleanly_and_keeps_what_was_committed);
+  tcase_add_loop_test(crash, kill_loop_leaves_every_record_once, 0,
+                      (int)(sizeof kill_loop_sinks / sizeof kill_loop_sinks[0]));
   suite_add_tcase(s, crash);
   TCase *tc = tcase_create("runs");
   tcase_add_test(tc, mixed_run_with_two_plugins);
   tcase_add_test(tc, lost_items_never_count_as_deletions);
   tcase_add_test(tc, state_is_held_back_after_a_failed_record);
+  tcase_add_test(tc, file_sink_cuts_back_to_a_held_state);
+  tcase_add_test(tc, two_runs_into_one_file_take_turns);
+  tcase_add_test(tc, full_disk_is_an_error);
+  tcase_add_test(tc, read_only_outputs_say_why);
   tcase_add_test(tc, retain_keeps_rows_without_rewriting_them);
   tcase_add_loop_test(tc, exit_codes, 0, (int)(sizeof exits / sizeof exits[0]));
   tcase_add_test(tc, config_error_exit_code_and_message);
+  tcase_add_test(tc, openmetadata_file_sink_filename_runs);
   tcase_add_test(tc, plugin_config_errors_name_file_line_and_key);
   tcase_add_test(tc, test_command_reports_each_step);
   tcase_add_test(tc, test_command_checks_sqlite_sink);

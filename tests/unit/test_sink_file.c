@@ -3,7 +3,10 @@
  * plugin sends (quotes, backslashes, control characters, invalid UTF-8, huge strings), exact
  * round trips through a JSON parser (yajl_tree here, Python's json module when available),
  * per-record rejections with reasons, append/truncate, the repair of a torn last line, and the
- * errors for an unwritable path, a full disk and a bad config.
+ * errors for an unwritable path, a full disk and a bad config; `filename` as OpenMetadata's
+ * name for `path`; one writer per file (flock, with a second process waiting or giving up);
+ * exactly once across kills (the file cut back to the last stored state, forked children
+ * killed between a state and the next).
  */
 #include "config.h"
 
@@ -11,26 +14,32 @@
 #include "sink_testlib.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
 static const struct host_sink_ops *ops;
 static char *out_path; /* the test's JSON Lines file */
+static char *wf_json;  /* the workflowConfig: its state store in the test's directory */
 
 static void setup(void) {
   t_setup();
   ops = host_sink_find("file");
   ck_assert_ptr_nonnull(ops);
   out_path = test_path("%s/out.jsonl", t_dir);
+  wf_json = test_path("{\"stateStore\": \"%s/state.db\"}", t_dir);
 }
 
 static void teardown(void) {
   free(out_path);
+  free(wf_json);
   t_teardown();
 }
 
 static etl_status try_open(const char *config, void **sink) {
-  return ops->create(config, "{}", t_log, sink);
+  return ops->create(config, wf_json, t_log, sink);
 }
 
 static void *open_file_sink(const char *mode) {
@@ -295,7 +304,8 @@ START_TEST(test_config_errors_name_the_key) {
   ck_assert_int_eq(try_open("{\"path\": \"x\", \"mode\": \"overwrite\"}", &sink), ETL_ERR_CONFIG);
   ck_assert_logged("sink.config.mode: \"overwrite\" is not one of append, truncate");
   ck_assert_int_eq(try_open("{\"path\": \"x\", \"format\": \"csv\"}", &sink), ETL_ERR_CONFIG);
-  ck_assert_logged("sink.config.format: unknown key for the file sink (known keys: path, mode)");
+  ck_assert_logged("sink.config.format: unknown key for the file sink (known keys: path, filename, mode, "
+                   "lockTimeoutMs)");
   ck_assert_int_eq(try_open("[1]", &sink), ETL_ERR_CONFIG);
   ck_assert_logged("sink.config: file sink: expected a mapping");
   const struct host_sink_ops *so = host_sink_find("stdout");
@@ -344,6 +354,268 @@ START_TEST(test_stdout_sink_writes_the_same_lines) {
 }
 END_TEST
 
+/* ---- `filename`, OpenMetadata's and DataHub's name for `path` ---------------------------- */
+
+static void count_passes(void *ctx, const char *step, enum etl_test_verdict verdict,
+                         const char *message) {
+  *(int *)ctx += verdict == ETL_TEST_PASS;
+}
+
+START_TEST(test_filename_is_accepted_as_path) {
+  char config[4096];
+  void *sink = NULL;
+  int passes = 0;
+  snprintf(config, sizeof config, "{\"filename\": \"%s\"}", out_path);
+  ck_assert_int_eq(ops->test(config, wf_json, t_log, count_passes, &passes), ETL_OK);
+  ck_assert_int_eq(passes, 1); /* `etlhost test` reads it too */
+  ck_assert_int_eq(try_open(config, &sink), ETL_OK);
+  ck_assert(!write_rec(ops, sink, "chart", "a", "{\"data\": {}}", 12));
+  finish(ops, &sink);
+  snprintf(config, sizeof config, "{\"path\": \"%s\", \"filename\": \"%s\"}", out_path, out_path);
+  ck_assert_int_eq(try_open(config, &sink), ETL_OK); /* both, agreeing */
+  ck_assert(!write_rec(ops, sink, "chart", "b", "{\"data\": {}}", 12));
+  finish(ops, &sink);
+  ck_assert_int_eq(count_lines(out_path), 2);
+
+  snprintf(config, sizeof config, "{\"path\": \"%s\", \"filename\": \"%s/other.jsonl\"}", out_path,
+           t_dir);
+  ck_assert_int_eq(try_open(config, &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.filename: \"");
+  ck_assert_logged("/other.jsonl\" differs from sink.config.path \"");
+  ck_assert_ptr_null(sink);
+  ck_assert_int_eq(try_open("{\"filename\": \"\"}", &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.filename: the file sink needs the path of its JSON Lines file");
+  ck_assert_int_eq(try_open("{\"filename\": 3}", &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.filename:");
+  snprintf(config, sizeof config, "{\"filename\": \"%s/no-such-dir/x.jsonl\"}", t_dir);
+  ck_assert_int_eq(try_open(config, &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.filename: file sink: cannot open '");
+}
+END_TEST
+
+/* ---- one writer per file ------------------------------------------------------------------- */
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Forks a writer that opens the file sink, stores a state behind one record, appends the start
+ * of a line it is still writing (as a live run does), tells the parent through a pipe, holds
+ * the lock for hold_ms and dies without closing the sink (the kernel drops the lock). */
+static pid_t fork_writer(int hold_ms) {
+  int ready[2];
+  ck_assert_int_eq(pipe(ready), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(ready[0]);
+    void *sink = NULL;
+    char config[4096];
+    snprintf(config, sizeof config, "{\"path\": \"%s\"}", out_path);
+    if (ops->create(config, wf_json, t_log, &sink) != ETL_OK)
+      _exit(2);
+    struct host_record rec = {"src", "chart", "first", "{\"data\": {}}", 12};
+    bool rejected = false;
+    if (ops->write(sink, &rec, &rejected) != ETL_OK ||
+        ops->store_state(sink, "src", "{}", 2) != ETL_OK)
+      _exit(3);
+    int fd = open(out_path, O_WRONLY | O_APPEND);
+    if (fd < 0 || write(fd, "{\"kind\":\"chart\",\"id\":\"li", 24) != 24)
+      _exit(4);
+    if (write(ready[1], "x", 1) != 1)
+      _exit(5);
+    struct timespec ts = {hold_ms / 1000, (hold_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    _exit(0);
+  }
+  close(ready[1]);
+  char c;
+  ck_assert_int_eq(read(ready[0], &c, 1), 1);
+  close(ready[0]);
+  return pid;
+}
+
+START_TEST(test_second_writer_waits_for_the_lock) {
+  pid_t pid = fork_writer(800);
+  char config[4096];
+  snprintf(config, sizeof config, "{\"path\": \"%s\", \"lockTimeoutMs\": 10000}", out_path);
+  void *sink = NULL;
+  double t0 = now_s();
+  ck_assert_int_eq(try_open(config, &sink), ETL_OK);
+  double waited = now_s() - t0;
+  ck_assert_msg(waited > 0.4 && waited < 8, "waited %.2f s for an 0.8 s lock", waited);
+  ck_assert_logged("is locked (flock) by another writer; waiting up to 10000 ms");
+  int status = 0;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  /* Only now, the writer gone, is its unfinished line cut, back to its stored state. */
+  ck_assert_logged("removed 24 bytes an interrupted run wrote after its last stored state");
+  ck_assert(!write_rec(ops, sink, "chart", "second", "{\"data\": {}}", 12));
+  finish(ops, &sink);
+  char *text = test_read_file(out_path, NULL);
+  ck_assert_str_eq(text, "{\"kind\":\"chart\",\"id\":\"first\",\"source\":\"src\",\"data\":{}}\n"
+                         "{\"kind\":\"chart\",\"id\":\"second\",\"source\":\"src\",\"data\":{}}\n");
+  free(text);
+}
+END_TEST
+
+START_TEST(test_second_writer_gives_up_naming_the_lock) {
+  pid_t pid = fork_writer(20000);
+  char *before = test_read_file(out_path, NULL);
+  char config[4096];
+  snprintf(config, sizeof config, "{\"path\": \"%s\", \"lockTimeoutMs\": 300}", out_path);
+  void *sink = NULL;
+  double t0 = now_s();
+  ck_assert_int_eq(try_open(config, &sink), ETL_ERR_TRANSIENT);
+  double waited = now_s() - t0;
+  ck_assert_msg(waited >= 0.29 && waited < 5, "gave up after %.2f s, not 0.3 s", waited);
+  ck_assert_ptr_null(sink);
+  char *expected = test_path("file sink: '%s' is locked (flock) by another writer", out_path);
+  ck_assert_logged(expected);
+  ck_assert_logged("(sink.config.lockTimeoutMs)");
+  /* The live writer's file, its unfinished last line included, is untouched. */
+  char *after = test_read_file(out_path, NULL);
+  ck_assert_str_eq(after, before);
+  ck_assert_ptr_nonnull(strstr(after, "\n{\"kind\":\"chart\",\"id\":\"li"));
+  /* lockTimeoutMs 0: no wait at all. */
+  snprintf(config, sizeof config, "{\"path\": \"%s\", \"lockTimeoutMs\": 0}", out_path);
+  ck_assert_int_eq(try_open(config, &sink), ETL_ERR_TRANSIENT);
+  ck_assert_int_eq(try_open("{\"path\": \"x\", \"lockTimeoutMs\": -1}", &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.lockTimeoutMs: expected an integer from 0 to 3600000");
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  free(expected);
+  free(before);
+  free(after);
+}
+END_TEST
+
+/* ---- exactly once across kills ------------------------------------------------------------- */
+
+#define KILL_RECORDS 40
+
+/* One run of a resumable source into the sink: it starts from the stored state ({"next": i}),
+ * writes records e<i>.., and stores a state every `every` records. With kill_after >= 0 the
+ * process dies (_exit, no destroy: what a SIGKILL leaves) after that many records, some of
+ * them flushed and fsync'd by a commit that no state followed. Returns the next record. */
+static long run_source(long kill_after, long every) {
+  void *sink = NULL;
+  char config[4096], *state = NULL;
+  size_t len = 0;
+  snprintf(config, sizeof config, "{\"path\": \"%s\"}", out_path);
+  ck_assert_int_eq(try_open(config, &sink), ETL_OK);
+  ck_assert_int_eq(ops->begin_source(sink, "src", "fake"), ETL_OK);
+  ck_assert_int_eq(ops->load_state(sink, "src", &state, &len), ETL_OK);
+  long next = 0;
+  if (state)
+    ck_assert_int_eq(sscanf(state, "{\"next\": %ld}", &next), 1);
+  free(state);
+  for (long n = 0; next < KILL_RECORDS; n++) {
+    if (n == kill_after)
+      _exit(0);
+    char id[32], json[64];
+    snprintf(id, sizeof id, "e%ld", next);
+    snprintf(json, sizeof json, "{\"data\": {\"n\": %ld}}", next);
+    ck_assert(!write_rec(ops, sink, "chart", id, json, strlen(json)));
+    next++;
+    if (next % every == 0) {
+      snprintf(json, sizeof json, "{\"next\": %ld}", next);
+      ck_assert_int_eq(ops->store_state(sink, "src", json, strlen(json)), ETL_OK);
+    } else if (next % every == every - 1) {
+      ck_assert_int_eq(ops->commit(sink), ETL_OK); /* durable, but past the state */
+    }
+  }
+  struct host_source_outcome out = {.complete = true, .run_id = 1};
+  ck_assert_int_eq(ops->commit(sink), ETL_OK);
+  ck_assert_int_eq(ops->end_source(sink, "src", &out), ETL_OK);
+  ops->destroy(&sink);
+  return next;
+}
+
+/* The file holds exactly e0..e(n-1), once each, in order. */
+static void assert_file_holds(long n) {
+  char *text = test_read_file(out_path, NULL);
+  ck_assert_ptr_nonnull(text);
+  char *lines[KILL_RECORDS * 3];
+  size_t got = split_lines(text, lines, KILL_RECORDS * 3);
+  ck_assert_msg(got == (size_t)n, "%zu lines, expected %ld", got, n);
+  for (long i = 0; i < n; i++) {
+    char expected[128];
+    snprintf(expected, sizeof expected,
+             "{\"kind\":\"chart\",\"id\":\"e%ld\",\"source\":\"src\",\"data\":{\"n\":%ld}}", i, i);
+    ck_assert_str_eq(lines[i], expected);
+  }
+  free(text);
+}
+
+/* Runs run_source(kill_after, every) in a child and waits for it. */
+static void killed_run(long kill_after, long every) {
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    run_source(kill_after, every);
+    _exit(1); /* it finished: kill_after was past the end */
+  }
+  int status = 0;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child did not die as told");
+}
+
+START_TEST(test_kill_leaves_exactly_the_stored_records) {
+  killed_run(9, 5); /* e0..e4 under a state, then e5..e8 fsync'd by a commit */
+  void *sink = NULL;
+  char config[4096];
+  snprintf(config, sizeof config, "{\"path\": \"%s\"}", out_path);
+  ck_assert_int_eq(try_open(config, &sink), ETL_OK);
+  ck_assert_logged("written again from that state");
+  assert_file_holds(5);
+  struct host_source_outcome out = {.complete = false, .run_id = 1};
+  ck_assert_int_eq(ops->end_source(sink, "src", &out), ETL_OK);
+  ops->destroy(&sink);
+  ck_assert_int_eq(run_source(-1, 5), KILL_RECORDS);
+  assert_file_holds(KILL_RECORDS);
+  /* A run that ended cleanly is never cut: a later append run starts after it. */
+  t_mark_log();
+  ck_assert_int_eq(try_open(config, &sink), ETL_OK);
+  ops->destroy(&sink);
+  ck_assert_msg(strstr(t_logged() + t_log_mark, "removed") == NULL, "cut after a clean run");
+  assert_file_holds(KILL_RECORDS);
+}
+END_TEST
+
+/* Kills in a row, at every distance from a state, never leave a record twice. */
+START_TEST(test_repeated_kills_never_duplicate) {
+  static const long kills[] = {0, 1, 3, 4, 6, 2, 7, 0, 5, 9, 3};
+  for (size_t i = 0; i < sizeof kills / sizeof kills[0]; i++)
+    killed_run(kills[i], 4);
+  ck_assert_int_eq(run_source(-1, 4), KILL_RECORDS);
+  assert_file_holds(KILL_RECORDS);
+}
+END_TEST
+
+/* A file replaced behind the sink's back is not cut by an old mark. */
+START_TEST(test_replaced_file_is_not_cut) {
+  killed_run(7, 5);
+  ck_assert_int_eq(unlink(out_path), 0);
+  static const char other[] = "{\"kind\":\"chart\",\"id\":\"x\",\"source\":\"other\",\"data\":{}}\n"
+                              "{\"kind\":\"chart\",\"id\":\"y\",\"source\":\"other\",\"data\":{}}\n"
+                              "{\"kind\":\"chart\",\"id\":\"z\",\"source\":\"other\",\"data\":{}}\n";
+  ck_assert_int_eq(test_write_file(out_path, other), 0);
+  void *sink = NULL;
+  char config[4096];
+  snprintf(config, sizeof config, "{\"path\": \"%s\"}", out_path);
+  ck_assert_int_eq(try_open(config, &sink), ETL_OK);
+  ck_assert_logged("was replaced or shortened since");
+  ops->destroy(&sink);
+  char *text = test_read_file(out_path, NULL);
+  ck_assert_str_eq(text, other);
+  free(text);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sink_file");
   TCase *tc = tcase_create("jsonl");
@@ -356,6 +628,16 @@ int main(void) {
   tcase_add_test(tc, test_error_for_a_full_disk);
   tcase_add_test(tc, test_config_errors_name_the_key);
   tcase_add_test(tc, test_stdout_sink_writes_the_same_lines);
+  tcase_add_test(tc, test_filename_is_accepted_as_path);
   suite_add_tcase(s, tc);
+  TCase *once = tcase_create("one writer, exactly once");
+  tcase_add_checked_fixture(once, setup, teardown);
+  tcase_set_timeout(once, 60);
+  tcase_add_test(once, test_second_writer_waits_for_the_lock);
+  tcase_add_test(once, test_second_writer_gives_up_naming_the_lock);
+  tcase_add_test(once, test_kill_leaves_exactly_the_stored_records);
+  tcase_add_test(once, test_repeated_kills_never_duplicate);
+  tcase_add_test(once, test_replaced_file_is_not_cut);
+  suite_add_tcase(s, once);
   return test_run_suite(s);
 }
