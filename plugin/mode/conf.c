@@ -9,6 +9,7 @@
 
 #include "conf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <math.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yajl/yajl_tree.h>
 
 #include "util.h"
@@ -402,12 +404,38 @@ static void set_defaults(struct mode_config *c) {
   c->max_pages = 10000;
 }
 
+/* Plain http is tolerated only to this machine: an IP literal in 127.0.0.0/8, ::1, or the name
+ * localhost itself. host is as libcurl's URL parser gives it (IPv6 in brackets, IPv4 in dotted
+ * decimal), so "127.0.0.1.evil.example" is a name, not an address, and is not loopback. */
 static int is_loopback(const char *host) {
-  return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-         strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+  unsigned char addr[16];
+  char v6[64];
+  size_t n = strlen(host);
+  if (strcasecmp(host, "localhost") == 0)
+    return 1;
+  if (inet_pton(AF_INET, host, addr) == 1)
+    return addr[0] == 127;
+  if (n < 2 || n - 2 >= sizeof v6 || host[0] != '[' || host[n - 1] != ']')
+    return 0;
+  memcpy(v6, host + 1, n - 2);
+  v6[n - 2] = '\0';
+  return inet_pton(AF_INET6, v6, addr) == 1 && memcmp(addr, &in6addr_loopback, 16) == 0;
 }
 
-/* Checks hostPort: an absolute http(s) URL; http only to loopback unless allowed. */
+/* Whether the URL carries a user name or password (scheme://user:password@host). */
+static int has_userinfo(CURLU *u) {
+  char *user = NULL, *password = NULL;
+  curl_url_get(u, CURLUPART_USER, &user, 0);
+  curl_url_get(u, CURLUPART_PASSWORD, &password, 0);
+  int found = user != NULL || password != NULL;
+  curl_free(user);
+  curl_free(password);
+  return found;
+}
+
+/* Checks hostPort: an absolute http(s) URL without credentials in it; http only to loopback
+ * unless allowed. The URL is parsed by libcurl, the parser that will use it, never matched by
+ * prefix. Error messages never echo a URL that may hold a password. */
 static int check_host(struct parse_ctx *p) {
   struct mode_config *c = p->c;
   int rc = -1;
@@ -418,9 +446,16 @@ static int check_host(struct parse_ctx *p) {
   if (curl_url_set(u, CURLUPART_URL, c->host, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-    /* A URL with user:password@ must not be echoed. */
     failf(p, CONN ".hostPort: '%s' is not a URL (expected like https://app.mode.com)",
           strchr(c->host, '@') ? "***" : c->host);
+    goto out;
+  }
+  /* Whatever is in hostPort is copied into the service description and every sourceUrl. */
+  if (has_userinfo(u)) {
+    failf(p,
+          CONN ".hostPort: must not contain a user name or password (***@%s); put the API token "
+               "in accessToken and its secret in accessTokenPassword",
+          host);
     goto out;
   }
   if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
