@@ -494,6 +494,50 @@ START_TEST(config_errors_name_the_key) {
 }
 END_TEST
 
+/* The plain-http warning parses hostPort: a remote host that only looks like loopback in a prefix
+ * (a user name "localhost@", a name "127.0.0.1.evil") is warned about; loopback is not. */
+static const struct {
+  const char *host_port;
+  bool warned;
+} http_hosts[] = {
+    {"http://localhost:8585/api", false},
+    {"http://127.0.0.1:8585/api", false},
+    {"http://127.9.9.9/api", false},
+    {"http://[::1]:8585/api", false},
+    {"http://localhost@evil.example/api", true},
+    {"http://127.0.0.1.evil.example/api", true},
+    {"http://localhost.evil.example:8585/api", true},
+    {"http://[::1]@evil.example/api", true},
+    {"http://om.example.com:8585/api", true},
+    {"https://om.example.com/api", false},
+};
+
+START_TEST(plain_http_warning_parses_the_host) {
+  char *text = NULL, *wf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  struct host_log *log = host_log_new(f, ETL_SEV_DEBUG);
+  ck_assert_int_ge(asprintf(&wf,
+                            "{\"openMetadataServerConfig\":{\"hostPort\":\"%s\","
+                            "\"authProvider\":\"openmetadata\",\"securityConfig\":"
+                            "{\"jwtToken\":\"%s\"}}}",
+                            http_hosts[_i].host_port, JWT),
+                   0);
+  void *sink = NULL;
+  ck_assert_int_eq(host_sink_metadata_rest.create("{}", wf, log, &sink), ETL_OK);
+  fflush(f);
+  bool warned = strstr(text, "the JWT travels unencrypted") != NULL;
+  ck_assert_msg(warned == http_hosts[_i].warned, "%s: warned %d:\n%s", http_hosts[_i].host_port,
+                warned, text);
+  ck_assert_ptr_null(strstr(text, JWT));
+  host_sink_metadata_rest.destroy(&sink);
+  host_log_free(&log);
+  fclose(f);
+  free(text);
+  free(wf);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sink_omrest");
   TCase *tc = tcase_create("om-sim");
@@ -509,6 +553,10 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_record_that_cannot_be_sent_is_rejected_at_write);
   tcase_add_test(tc, config_errors_name_the_key);
   suite_add_tcase(s, tc);
+  TCase *urls = tcase_create("hostPort");
+  tcase_add_loop_test(urls, plain_http_warning_parses_the_host, 0,
+                      (int)(sizeof http_hosts / sizeof http_hosts[0]));
+  suite_add_tcase(s, urls);
   return s;
 }
 
