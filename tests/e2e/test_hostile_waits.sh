@@ -1,0 +1,87 @@
+#!/bin/sh
+# test_hostile_waits.sh -- etlhost against servers that accept a connection and never answer
+# (issue 14, items 6 and 10): no wait is silent or unbounded.
+#
+#   1   SIGTERM then SIGINT while the metadata-rest sink waits on such a server: the second
+#       signal stops etlhost within seconds (it used to be ignored for over 60 s);
+#   2   a second SIGINT alone does the same.
+# Prints TAP. Offline: the silent server is a few lines of python3 on an ephemeral 127.0.0.1 port.
+set -u
+B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
+PY=${PYTHON3:-/usr/bin/python3}
+PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
+ETLHOST=$B/host-api/etlhost
+
+. "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
+echo "1..2"
+
+if [ ! -x "$ETLHOST" ] || [ ! -f "$PLUGINS/jsonl.so" ] || [ ! -f "$PLUGINS/mode.so" ]; then
+  echo "Bail out! etlhost, jsonl.so or mode.so is not built"
+  exit 1
+fi
+
+# Accepts every connection and holds it open without a byte of answer.
+cat >"$T/silent.py" <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print("listening on http://127.0.0.1:%d" % s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])
+EOF
+start_server "$T/silent.out" "$PY" "$T/silent.py"
+silent=$url
+
+echo '{"kind":"dashboardService","id":"svc","source":"svc","data":{"name":"svc","serviceType":"Mode"}}' \
+  >"$T/records.jsonl"
+cat >"$T/om.yaml" <<EOF
+source:
+  type: jsonl
+  serviceName: svc
+  serviceConnection:
+    config:
+      path: $T/records.jsonl
+  sourceConfig:
+    config: {}
+sink:
+  type: metadata-rest
+  config: {timeoutSeconds: 120, retries: 5}
+workflowConfig:
+  openMetadataServerConfig:
+    hostPort: $silent/api
+    authProvider: no-auth
+EOF
+
+# now_ms: a monotonic-enough clock in milliseconds.
+now_ms() { "$PY" -c 'import time; print(int(time.monotonic() * 1000))'; }
+
+# signals_stop NAME SIG1 SIG2: starts a run into the silent server, sends SIG1 after 1.5 s and
+# SIG2 0.5 s later, and expects etlhost gone within 5 s of SIG2.
+signals_stop() {
+  (cd "$T" && exec env ETL_PLUGIN_PATH="$PLUGINS" "$ETLHOST" --no-progress run om.yaml) \
+    >"$T/sig.log" 2>&1 &
+  pid=$!
+  sleep 1.5
+  kill -"$2" "$pid"
+  sleep 0.5
+  kill -"$3" "$pid"
+  t0=$(now_ms)
+  i=0
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null
+    not_ok "$1" "etlhost still ran 5 s after the second signal" "$(cat "$T/sig.log")"
+  else
+    wait "$pid"
+    rc=$?
+    ok "$1 (gone $(($(now_ms) - t0)) ms after it, status $rc)"
+  fi
+}
+signals_stop "SIGTERM then SIGINT during a sink call stops etlhost" TERM INT
+signals_stop "a second SIGINT during a sink call stops etlhost" INT INT
