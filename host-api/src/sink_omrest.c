@@ -208,8 +208,11 @@ enum outcome { OUT_OK, OUT_NOT_FOUND, OUT_REJECTED, OUT_FATAL };
 static enum outcome classify(struct omrest_sink *s, const struct host_om_response *r,
                              const char *what) {
   if (r->transport_error) {
-    host_log_msg(s->log, ETL_SEV_ERROR, s->source, what, "OpenMetadata server unreachable: %s",
-                 r->transport_error);
+    /* Once: the requests queued behind the first failure end "not sent" with its reason. */
+    if (s->fatal == ETL_OK)
+      host_log_msg(s->log, ETL_SEV_ERROR, s->source, what, "%s: %s",
+                   r->too_big ? "OpenMetadata's reply was refused" : "OpenMetadata server unreachable",
+                   r->transport_error);
     if (s->fatal == ETL_OK)
       s->fatal = r->connect_failed ? ETL_ERR_CONNECT : ETL_ERR_TRANSIENT;
     return OUT_FATAL;

@@ -4,7 +4,8 @@
 #
 #   1   SIGTERM then SIGINT while the metadata-rest sink waits on such a server: the second
 #       signal stops etlhost within seconds (it used to be ignored for over 60 s);
-#   2   a second SIGINT alone does the same.
+#   2   a second SIGINT alone does the same;
+#   3   a server answering 100 MB: the run fails, names the cap once and counts an error.
 # Prints TAP. Offline: the silent server is a few lines of python3 on an ephemeral 127.0.0.1 port.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -13,7 +14,7 @@ PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
 ETLHOST=$B/host-api/etlhost
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..2"
+echo "1..3"
 
 if [ ! -x "$ETLHOST" ] || [ ! -f "$PLUGINS/jsonl.so" ] || [ ! -f "$PLUGINS/mode.so" ]; then
   echo "Bail out! etlhost, jsonl.so or mode.so is not built"
@@ -85,3 +86,42 @@ signals_stop() {
 }
 signals_stop "SIGTERM then SIGINT during a sink call stops etlhost" TERM INT
 signals_stop "a second SIGINT during a sink call stops etlhost" INT INT
+
+# ---- a server whose every answer is 100 MB ----------------------------------------------------------
+cat >"$T/big.py" <<'EOF'
+import socket, threading
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print("listening on http://127.0.0.1:%d" % s.getsockname()[1], flush=True)
+N = 100 << 20
+def serve(c):
+    try:
+        c.recv(65536)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n" % N)
+        for _ in range(N >> 16):
+            c.sendall(b" " * 65536)
+    except OSError:
+        pass
+    c.close()
+while True:
+    c = s.accept()[0]
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+start_server "$T/big.out" "$PY" "$T/big.py"
+for i in 1 2 3 4 5 6 7 8; do
+  echo "{\"kind\":\"chart\",\"id\":\"c$i\",\"source\":\"svc\",\"data\":{\"name\":\"c$i\",\"chartType\":\"Line\",\"service\":\"svc\"}}"
+done >>"$T/records.jsonl"
+sed "s|hostPort: .*|hostPort: $url/api|; s|config: {timeoutSeconds: 120, retries: 5}|config: {retries: 1}|" \
+  "$T/om.yaml" >"$T/big.yaml"
+(cd "$T" && ETL_PLUGIN_PATH="$PLUGINS" timeout 60 "$ETLHOST" --no-progress run big.yaml) \
+  >"$T/big.log" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && [ "$(grep -c 'larger than the 16 MiB cap' "$T/big.log")" -eq 1 ] &&
+  ! grep -q unreachable "$T/big.log" && grep -q 'errors 1' "$T/big.log"; then
+  ok "a 100 MB answer is named once, fails the run (status 1) and counts an error"
+else
+  not_ok "a 100 MB answer is named once, fails the run and counts an error" "status $rc" \
+    "$(cat "$T/big.log")"
+fi
