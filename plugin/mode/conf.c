@@ -62,6 +62,9 @@ static const struct key_def keys[] = {
     {"rateBurst", K_NUMBER, IN_CONN, OFF(burst), 1, 100000},
     {"connectTimeoutSeconds", K_NUMBER, IN_CONN, 0, 0.001, 3600},
     {"requestTimeoutSeconds", K_NUMBER, IN_CONN, 0, 0.001, 86400},
+    {"lowSpeedSeconds", K_INT, IN_CONN, OFF(low_speed_seconds), 1, 3600},
+    {"requestDeadlineSeconds", K_NUMBER, IN_CONN, OFF(request_deadline), 1, 86400},
+    {"maxRetryAfterSeconds", K_NUMBER, IN_CONN, OFF(max_retry_after), 1, 86400},
     {"maxRetries", K_INT, IN_CONN, OFF(max_attempts), 0, 100},
     {"retryBudget", K_INT, IN_CONN, 0, 0, 1e9},
     {"maxBodyBytes", K_INT, IN_CONN, 0, 1024, 2147483647.0},
@@ -397,6 +400,9 @@ static void set_defaults(struct mode_config *c) {
   c->burst = 1;
   c->connect_timeout_ms = 10000;
   c->timeout_ms = 120000;
+  c->low_speed_seconds = 30;
+  c->request_deadline = 600;
+  c->max_retry_after = 300;
   c->max_attempts = 7;
   c->retry_budget = 1000;
   c->max_body = 64u << 20;
@@ -582,6 +588,9 @@ const char mode_config_schema[] =
     "\"rateBurst\":{\"type\":\"number\",\"minimum\":1,\"default\":1},"
     "\"connectTimeoutSeconds\":{\"type\":\"number\",\"default\":10},"
     "\"requestTimeoutSeconds\":{\"type\":\"number\",\"default\":120},"
+    "\"lowSpeedSeconds\":{\"type\":\"integer\",\"minimum\":1,\"default\":30},"
+    "\"requestDeadlineSeconds\":{\"type\":\"number\",\"minimum\":1,\"default\":600},"
+    "\"maxRetryAfterSeconds\":{\"type\":\"number\",\"minimum\":1,\"default\":300},"
     "\"maxRetries\":{\"type\":\"integer\",\"minimum\":0,\"default\":6},"
     "\"retryBudget\":{\"type\":\"integer\",\"minimum\":0,\"default\":1000},"
     "\"maxBodyBytes\":{\"type\":\"integer\",\"minimum\":1024,\"default\":67108864},"

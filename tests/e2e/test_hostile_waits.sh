@@ -5,7 +5,9 @@
 #   1   SIGTERM then SIGINT while the metadata-rest sink waits on such a server: the second
 #       signal stops etlhost within seconds (it used to be ignored for over 60 s);
 #   2   a second SIGINT alone does the same;
-#   3   a server answering 100 MB: the run fails, names the cap once and counts an error.
+#   3   a server answering 100 MB: the run fails, names the cap once and counts an error;
+#   4-5 the Mode plugin against a silent server, with lowSpeedSeconds 1 and
+#       requestDeadlineSeconds 4: the run fails within seconds, and -v shows each retry and why.
 # Prints TAP. Offline: the silent server is a few lines of python3 on an ephemeral 127.0.0.1 port.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -14,7 +16,7 @@ PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
 ETLHOST=$B/host-api/etlhost
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..3"
+echo "1..5"
 
 if [ ! -x "$ETLHOST" ] || [ ! -f "$PLUGINS/jsonl.so" ] || [ ! -f "$PLUGINS/mode.so" ]; then
   echo "Bail out! etlhost, jsonl.so or mode.so is not built"
@@ -124,4 +126,41 @@ if [ "$rc" -eq 1 ] && [ "$(grep -c 'larger than the 16 MiB cap' "$T/big.log")" -
 else
   not_ok "a 100 MB answer is named once, fails the run and counts an error" "status $rc" \
     "$(cat "$T/big.log")"
+fi
+
+# ---- the Mode plugin against a server that never answers ------------------------------------------
+cat >"$T/mode.yaml" <<EOF
+source:
+  type: mode
+  serviceName: mode_svc
+  serviceConnection:
+    config:
+      hostPort: $silent
+      accessToken: tok
+      accessTokenPassword: secret
+      workspaceName: acme
+      lowSpeedSeconds: 1
+      requestDeadlineSeconds: 4
+  sourceConfig:
+    config: {}
+sink:
+  type: file
+  config:
+    path: $T/out.jsonl
+EOF
+t0=$(now_ms)
+(cd "$T" && ETL_PLUGIN_PATH="$PLUGINS" timeout 60 "$ETLHOST" --no-progress -v run mode.yaml) \
+  >"$T/mode.log" 2>&1
+rc=$?
+took=$(($(now_ms) - t0))
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ] && [ "$rc" -ne 124 ] && [ "$took" -lt 15000 ]; then
+  ok "a silent Mode server fails the run in $took ms (status $rc), not 14 minutes"
+else
+  not_ok "a silent Mode server fails the run within 15 s" "took $took ms, status $rc" \
+    "$(cat "$T/mode.log")"
+fi
+if grep -q "retry" "$T/mode.log" && grep -q "no data for 1 s" "$T/mode.log"; then
+  ok "-v shows each retry and why ($(grep -c retry "$T/mode.log") lines)"
+else
+  not_ok "-v shows each retry and why" "$(cat "$T/mode.log")"
 fi
