@@ -306,10 +306,8 @@ static void fail_fast(struct host_om_client *c, struct host_om_request *r) {
   }
   char why[sizeof c->down_reason + 64];
   snprintf(why, sizeof why, "not sent: the server failed for good (%s)", c->down_reason);
-  struct host_om_response resp = {.body = "",
-                                   .transport_error = why,
-                                   .connect_failed = c->down_connect,
-                                   .not_sent = true};
+  struct host_om_response resp = {
+      .body = "", .transport_error = why, .connect_failed = c->down_connect, .not_sent = true};
   r->done(r->ctx, &resp);
   request_free(r);
 }

@@ -211,7 +211,8 @@ static enum outcome classify(struct omrest_sink *s, const struct host_om_respons
     /* Once: the requests queued behind the first failure end "not sent" with its reason. */
     if (s->fatal == ETL_OK)
       host_log_msg(s->log, ETL_SEV_ERROR, s->source, what, "%s: %s",
-                   r->too_big ? "OpenMetadata's reply was refused" : "OpenMetadata server unreachable",
+                   r->too_big ? "OpenMetadata's reply was refused"
+                              : "OpenMetadata server unreachable",
                    r->transport_error);
     if (s->fatal == ETL_OK)
       s->fatal = r->connect_failed ? ETL_ERR_CONNECT : ETL_ERR_TRANSIENT;

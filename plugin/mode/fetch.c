@@ -227,8 +227,9 @@ static void told_pause(struct mode_fetch *f, const struct fetch_req *r, const ch
             "most maxRetryAfterSeconds allows",
             asked, header, r->url, capped);
   else
-    noticef(f, ETL_SEV_WARNING, "the server asked to pause all requests for %.0f s (%s, %s); pausing",
-            asked, header, r->url);
+    noticef(f, ETL_SEV_WARNING,
+            "the server asked to pause all requests for %.0f s (%s, %s); pausing", asked, header,
+            r->url);
 }
 
 static void finish(struct mode_fetch *f, struct fetch_req *r, struct mode_fetch_result *res) {

@@ -8,11 +8,11 @@
 #include <stdint.h>
 
 struct mode_retry_policy {
-  int max_attempts; /* per request, the first included */
-  double base;      /* seconds, first backoff ceiling */
-  double cap;       /* seconds, largest backoff */
-  long budget;      /* retries left for the whole run */
-  uint64_t rng;     /* xorshift state; any non-zero seed */
+  int max_attempts;        /* per request, the first included */
+  double base;             /* seconds, first backoff ceiling */
+  double cap;              /* seconds, largest backoff */
+  long budget;             /* retries left for the whole run */
+  uint64_t rng;            /* xorshift state; any non-zero seed */
   double max_server_delay; /* a server-given delay is cut to this (seconds; <= 0: no cut) */
   double deadline;         /* seconds from a request's first attempt after which it is not
                             * retried (requestDeadlineSeconds; <= 0: none) */

@@ -563,6 +563,23 @@ static void waits_done(void *owner, void *arg, struct mode_fetch_result *res) {
 
 static const struct mode_hal_spec waits_spec = {NULL, NULL, 0};
 
+/* Fetch options of these tests: one transfer at a time, short backoffs. */
+static struct mode_fetch_opts waits_opts(long low_speed_seconds, int max_attempts,
+                                         double max_server_delay, double deadline) {
+  return (struct mode_fetch_opts){
+      .http = {.connect_timeout_ms = 5000,
+               .timeout_ms = 30000,
+               .low_speed_seconds = low_speed_seconds},
+      .concurrency = 1,
+      .retry = {.max_attempts = max_attempts,
+                .base = 0.1,
+                .cap = 0.2,
+                .budget = 1000,
+                .rng = 1,
+                .max_server_delay = max_server_delay,
+                .deadline = deadline}};
+}
+
 /* Runs one GET of the test server through the fetch layer; returns the seconds it took. */
 static double waits_get(struct waits *w, struct mode_fetch_opts *fo) {
   fo->notice = waits_notice;
@@ -584,11 +601,7 @@ static double waits_get(struct waits *w, struct mode_fetch_opts *fo) {
 START_TEST(a_silent_server_costs_low_speed_seconds_per_attempt) {
   struct waits w;
   waits_start(&w, silent_server_py);
-  struct mode_fetch_opts fo = {
-      .http = {.connect_timeout_ms = 5000, .timeout_ms = 30000, .low_speed_seconds = 1},
-      .concurrency = 1,
-      .retry = {.max_attempts = 3, .base = 0.1, .cap = 0.2, .budget = 10, .rng = 1,
-                .max_server_delay = 300, .deadline = 600}};
+  struct mode_fetch_opts fo = waits_opts(1, 3, 300, 600);
   double took = waits_get(&w, &fo);
   ck_assert_msg(w.done && took < 8, "took %.1f s", took);
   ck_assert(!w.res.ok);
@@ -603,11 +616,7 @@ END_TEST
 START_TEST(the_request_deadline_stops_retries) {
   struct waits w;
   waits_start(&w, silent_server_py);
-  struct mode_fetch_opts fo = {
-      .http = {.connect_timeout_ms = 5000, .timeout_ms = 30000, .low_speed_seconds = 1},
-      .concurrency = 1,
-      .retry = {.max_attempts = 100, .base = 0.1, .cap = 0.2, .budget = 1000, .rng = 1,
-                .max_server_delay = 300, .deadline = 2.5}};
+  struct mode_fetch_opts fo = waits_opts(1, 100, 300, 2.5);
   double took = waits_get(&w, &fo);
   ck_assert_msg(w.done && took < 6, "took %.1f s", took);
   ck_assert_int_le(w.res.attempts, 3);
@@ -621,11 +630,7 @@ END_TEST
 START_TEST(retry_after_3600_is_capped_and_told) {
   struct waits w;
   waits_start(&w, retry_after_server_py);
-  struct mode_fetch_opts fo = {
-      .http = {.connect_timeout_ms = 5000, .timeout_ms = 30000, .low_speed_seconds = 5},
-      .concurrency = 1,
-      .retry = {.max_attempts = 2, .base = 0.1, .cap = 0.2, .budget = 10, .rng = 1,
-                .max_server_delay = 1, .deadline = 600}};
+  struct mode_fetch_opts fo = waits_opts(5, 2, 1, 600); /* maxRetryAfterSeconds 1 */
   double took = waits_get(&w, &fo);
   ck_assert_msg(w.done && took < 8, "took %.1f s", took);
   ck_assert_int_eq(w.res.status, 429);
