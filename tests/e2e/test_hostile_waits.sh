@@ -33,6 +33,7 @@ print("listening on http://127.0.0.1:%d" % s.getsockname()[1], flush=True)
 held = []
 while True:
     held.append(s.accept()[0])
+    print("accepted", flush=True)
 EOF
 start_server "$T/silent.out" "$PY" "$T/silent.py"
 silent=$url
@@ -60,13 +61,23 @@ EOF
 # now_ms: a monotonic-enough clock in milliseconds.
 now_ms() { "$PY" -c 'import time; print(int(time.monotonic() * 1000))'; }
 
-# signals_stop NAME SIG1 SIG2: starts a run into the silent server, sends SIG1 after 1.5 s and
-# SIG2 0.5 s later, and expects etlhost gone within 5 s of SIG2.
+# accepted: how many connections the silent server has taken so far.
+accepted() { grep -c '^accepted' "$T/silent.out"; }
+
+# signals_stop NAME SIG1 SIG2: starts a run into the silent server, sends SIG1 once etlhost waits
+# on it (its handlers are in place by then: a background job's SIGINT would be ignored before)
+# and SIG2 0.5 s later, and expects etlhost gone within 5 s of SIG2.
 signals_stop() {
+  before=$(accepted)
   (cd "$T" && exec env ETL_PLUGIN_PATH="$PLUGINS" "$ETLHOST" --no-progress run om.yaml) \
     >"$T/sig.log" 2>&1 &
   pid=$!
-  sleep 1.5
+  i=0
+  while [ "$(accepted)" -le "$before" ] && [ $i -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  sleep 0.3
   kill -"$2" "$pid"
   sleep 0.5
   kill -"$3" "$pid"
