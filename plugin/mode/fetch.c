@@ -214,6 +214,13 @@ static void noticef(struct mode_fetch *f, int severity, const char *fmt, ...) {
   f->opts.notice(f->opts.notice_ctx, severity, msg);
 }
 
+/* The path and query of url, for lines whose detail already names the server. */
+static const char *url_path(const char *url) {
+  const char *p = strstr(url, "://");
+  p = p ? strchr(p + 3, '/') : NULL;
+  return p ? p : url;
+}
+
 /* A server-imposed pause: one line when it is long (asked > 10 s) and new (it moved the end of
  * the pause by all of its length, or by more than 10 s), not one per response that repeats it. */
 static void told_pause(struct mode_fetch *f, const struct fetch_req *r, const char *header,
@@ -295,8 +302,8 @@ static void on_done(void *ctx, const struct mode_http_outcome *o) {
     double delay = mode_retry_next(&f->retry, r->attempts, o->status == 429 ? r->retry_after : -1,
                                    now - r->first_start);
     if (delay >= 0) {
-      noticef(f, ETL_SEV_INFO, "retry %d of %d in %.1f s: %s: %s", r->attempts,
-              f->retry.max_attempts - 1, delay, r->url, res.detail);
+      noticef(f, ETL_SEV_INFO, "retry %d of %d in %.1f s: GET %s: %s", r->attempts,
+              f->retry.max_attempts - 1, delay, url_path(r->url), res.detail);
       r->not_before = now + delay;
       queue_push(&f->queues[0], r, 1);
       f->queued++;
