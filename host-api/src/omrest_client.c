@@ -38,6 +38,7 @@ struct host_om_request {
   size_t resp_cap;
   bool too_big;
   long attempts;
+  bool probe; /* its last attempt could not connect: its retry probes the server */
   long long not_before_ms;
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -56,6 +57,12 @@ struct host_om_client {
   unsigned long n_requests, n_retries, n_throttled;
   unsigned int seed;    /* jitter */
   struct host_log *log; /* borrowed */
+  /* Set when a request failed for good during this run(): the rest fail fast with this reason
+   * instead of each spending its own retries on a server that is gone. */
+  bool down;
+  bool down_connect; /* ... and the server was never reached */
+  long probing;      /* requests whose retry will tell whether the server takes connections */
+  char down_reason[CURL_ERROR_SIZE + 96];
 };
 
 static long long now_ms(void) {
@@ -275,6 +282,36 @@ static void unlink_running(struct host_om_client *c, struct host_om_request *r) 
     }
 }
 
+/* The server failed for good on r (its last retry failed, or it cannot be reached at all):
+ * remembers why, so that the requests still queued fail at once with that reason. */
+static void mark_down(struct host_om_client *c, const struct host_om_request *r,
+                      const struct host_om_response *resp) {
+  c->down = true;
+  c->down_connect = resp->connect_failed;
+  if (resp->transport_error)
+    snprintf(c->down_reason, sizeof c->down_reason, "%s %s failed after %ld attempt%s: %s",
+             r->method, r->url + strlen(c->base_url), r->attempts, r->attempts == 1 ? "" : "s",
+             resp->transport_error);
+  else
+    snprintf(c->down_reason, sizeof c->down_reason, "%s %s failed after %ld attempt%s: HTTP %ld",
+             r->method, r->url + strlen(c->base_url), r->attempts, r->attempts == 1 ? "" : "s",
+             resp->status);
+}
+
+/* Calls back a request that will not be sent because the server is down, and frees it. */
+static void fail_fast(struct host_om_client *c, struct host_om_request *r) {
+  if (r->probe) {
+    r->probe = false;
+    c->probing--;
+  }
+  char why[sizeof c->down_reason + 64];
+  snprintf(why, sizeof why, "not sent: the server failed for good (%s)", c->down_reason);
+  struct host_om_response resp = {
+      .body = "", .transport_error = why, .connect_failed = c->down_connect, .not_sent = true};
+  r->done(r->ctx, &resp);
+  request_free(r);
+}
+
 /* Ends one transfer: either schedules a retry or calls the request back and frees it. */
 static void finish_transfer(struct host_om_client *c, struct host_om_request *r, CURLcode rc) {
   long status = 0;
@@ -282,7 +319,17 @@ static void finish_transfer(struct host_om_client *c, struct host_om_request *r,
   bool retry = rc == CURLE_OK ? retryable_status(status) : retryable_transport(rc);
   if (rc == CURLE_OK && status == 429)
     c->n_throttled++;
-  if (retry && r->attempts <= c->retries) {
+  if (r->probe) {
+    r->probe = false;
+    c->probing--;
+  }
+  if (retry && r->attempts <= c->retries && !c->down) {
+    /* A refused connection says the server is not there: new requests wait for this one's
+     * retry instead of each being refused in turn and spending its own retries. */
+    if (rc == CURLE_COULDNT_CONNECT) {
+      r->probe = true;
+      c->probing++;
+    }
     r->not_before_ms = now_ms() + retry_delay_ms(c, r, rc == CURLE_OK ? status : 0);
     c->n_retries++;
     curl_multi_remove_handle(c->multi, r->easy);
@@ -297,11 +344,13 @@ static void finish_transfer(struct host_om_client *c, struct host_om_request *r,
   struct host_om_response resp = {0};
   char why[CURL_ERROR_SIZE + 64];
   if (rc != CURLE_OK) {
-    snprintf(why, sizeof why, "%s",
-             r->too_big     ? "response larger than 16 MiB"
-             : r->errbuf[0] ? r->errbuf
-                            : curl_easy_strerror(rc));
+    if (r->too_big)
+      snprintf(why, sizeof why, "reply larger than the %u MiB cap, dropped",
+               OM_MAX_BODY / (1024u * 1024u));
+    else
+      snprintf(why, sizeof why, "%s", r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
     resp.transport_error = why;
+    resp.too_big = r->too_big;
     resp.connect_failed = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
                           rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION;
     resp.tls_failed = rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
@@ -309,6 +358,8 @@ static void finish_transfer(struct host_om_client *c, struct host_om_request *r,
   } else {
     resp.status = status;
   }
+  if (!c->down && (retry || resp.connect_failed))
+    mark_down(c, r, &resp);
   resp.body = r->resp ? r->resp : "";
   resp.body_len = r->resp_len;
   curl_multi_remove_handle(c->multi, r->easy);
@@ -327,7 +378,7 @@ static long start_ready(struct host_om_client *c, etl_status *err) {
   long wait = -1;
   for (struct host_om_request **p = &c->delayed; *p;) {
     struct host_om_request *r = *p;
-    if (r->not_before_ms <= now) {
+    if (r->not_before_ms <= now || c->down) {
       *p = r->next;
       r->next = c->ready;
       c->ready = r;
@@ -340,11 +391,17 @@ static long start_ready(struct host_om_client *c, etl_status *err) {
       wait = d;
     p = &r->next;
   }
-  while (c->ready && c->running < c->concurrency) {
+  while (c->ready && (c->running < c->concurrency || c->down)) {
     struct host_om_request *r = c->ready;
+    if (r->attempts == 0 && c->probing > 0 && !c->down)
+      break; /* retries come first in the list: wait for what they find */
     c->ready = r->next;
     if (!c->ready)
       c->ready_tail = NULL;
+    if (c->down) {
+      fail_fast(c, r); /* may queue more: they end up here too */
+      continue;
+    }
     if (start_transfer(c, r) != 0) {
       request_free(r);
       *err = ETL_ERR_NOMEM;
@@ -358,6 +415,7 @@ static long start_ready(struct host_om_client *c, etl_status *err) {
 
 etl_status host_om_client_run(struct host_om_client *c) {
   etl_status err = ETL_OK;
+  c->down = false; /* each run asks the server afresh: it may be back */
   while (c->ready || c->delayed || c->running_list) {
     long wait = start_ready(c, &err);
     if (err != ETL_OK)

@@ -47,6 +47,8 @@ struct host_om_response {
   const char *transport_error;
   bool connect_failed;
   bool tls_failed; /* the TLS handshake or the certificate check failed */
+  bool too_big;    /* the reply passed the client's cap and was dropped (transport_error says so) */
+  bool not_sent;   /* never sent: the server had failed for good on an earlier request */
 };
 
 typedef void (*host_om_done_fn)(void *ctx, const struct host_om_response *resp);
@@ -65,7 +67,10 @@ int host_om_client_add(struct host_om_client *client, const char *method, const 
                        const char *body, host_om_done_fn done, void *ctx);
 
 /* Runs every queued request (and those queued from callbacks) to its end. Returns ETL_OK, or
- * ETL_ERR_NOMEM / ETL_ERR_INTERNAL if the multi interface itself failed. */
+ * ETL_ERR_NOMEM / ETL_ERR_INTERNAL if the multi interface itself failed. Once one request has
+ * failed for good (a retryable failure after its last retry, or a refused connection), the
+ * server is taken as down for the rest of this call: transfers in flight end without further
+ * retries and every request still queued is called back at once, not_sent, with the reason. */
 etl_status host_om_client_run(struct host_om_client *client);
 
 /* Escapes one path segment or query value (curl_easy_escape). Returns malloc'd string. */

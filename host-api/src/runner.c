@@ -335,6 +335,9 @@ out_end:
       rep->status = ETL_ERR_INTERNAL;
   }
   rep->complete = rep->status == ETL_DONE && rep->failed == 0 && !sink_failed;
+  /* The sink has said why in the log; the summary must not show "errors 0" beside it. */
+  if (sink_failed)
+    rep->errors++;
   struct host_source_outcome outcome = {
       .complete = rep->complete,
       .run_id = r->run_id,

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- cancellation ------------------------------------------------------------------------- */
 
@@ -24,8 +25,24 @@ static volatile sig_atomic_t interrupted;
 static const struct etl_plugin *volatile current_plugin;
 static void *volatile current_instance;
 
+/* The first SIGINT or SIGTERM asks for a clean stop; the second, of either kind, means "now":
+ * a sink call can wait on a server for minutes without looking at the flag. Both signals
+ * count together, so SIGTERM from a supervisor followed by an operator's Ctrl-C escalates
+ * (SA_RESETHAND reset only the signal that came first and left the other one ignored). What
+ * is committed is safe: every sink and the state store survive a kill at any instant. */
 static void on_signal(int sig) {
-  (void)sig;
+  if (interrupted) {
+    static const char msg[] = "etlhost: second signal, stopping now\n";
+    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)n;
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    raise(sig); /* delivered when the handler returns: the process ends by that signal */
+    return;
+  }
   interrupted = 1;
   const struct etl_plugin *p = current_plugin;
   void *inst = current_instance;
@@ -38,7 +55,11 @@ void host_signals_install(void) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+  /* Each handler blocks the other signal too, so two arriving together cannot both see the
+   * flag unset. No SA_RESETHAND: the handler itself escalates on the second signal. */
+  sigaddset(&sa.sa_mask, SIGINT);
+  sigaddset(&sa.sa_mask, SIGTERM);
+  sa.sa_flags = 0;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 }

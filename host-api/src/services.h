@@ -41,7 +41,8 @@ void host_services_test_step(struct etl_run *run, const char *step, enum etl_tes
                              const char *message);
 
 /* Installs the SIGINT/SIGTERM handlers: the first sets the interrupted flag and calls the
- * current instance's interrupt(); a second kills the process. Call once, from main. */
+ * current instance's interrupt(); a second (SIGINT or SIGTERM, in any order) kills the process.
+ * Call once, from main. */
 void host_signals_install(void);
 
 /* Non-zero once SIGINT or SIGTERM arrived. Any thread. */

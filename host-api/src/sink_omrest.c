@@ -34,6 +34,8 @@
 #include "omrest_map.h"
 #include "sink_common.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,8 +208,12 @@ enum outcome { OUT_OK, OUT_NOT_FOUND, OUT_REJECTED, OUT_FATAL };
 static enum outcome classify(struct omrest_sink *s, const struct host_om_response *r,
                              const char *what) {
   if (r->transport_error) {
-    host_log_msg(s->log, ETL_SEV_ERROR, s->source, what, "OpenMetadata server unreachable: %s",
-                 r->transport_error);
+    /* Once: the requests queued behind the first failure end "not sent" with its reason. */
+    if (s->fatal == ETL_OK)
+      host_log_msg(s->log, ETL_SEV_ERROR, s->source, what, "%s: %s",
+                   r->too_big ? "OpenMetadata's reply was refused"
+                              : "OpenMetadata server unreachable",
+                   r->transport_error);
     if (s->fatal == ETL_OK)
       s->fatal = r->connect_failed ? ETL_ERR_CONNECT : ETL_ERR_TRANSIENT;
     return OUT_FATAL;
@@ -272,11 +278,36 @@ static const char *answer_id(const struct host_om_response *r, bool search, size
 
 /* ---- config ------------------------------------------------------------------------------- */
 
-static bool is_loopback_url(const char *url) {
-  const char *h = strstr(url, "://");
-  h = h ? h + 3 : url;
-  return strncmp(h, "localhost", 9) == 0 || strncmp(h, "127.", 4) == 0 ||
-         strncmp(h, "[::1]", 5) == 0;
+/* Loopback is an IP literal in 127.0.0.0/8, ::1, or exactly localhost; host as libcurl's URL
+ * parser gives it (IPv6 in brackets). The Mode plugin's conf.c holds the same rule. */
+static bool is_loopback_host(const char *host) {
+  unsigned char addr[16];
+  char v6[64];
+  size_t n = strlen(host);
+  if (strcasecmp(host, "localhost") == 0)
+    return true;
+  if (inet_pton(AF_INET, host, addr) == 1)
+    return addr[0] == 127;
+  if (n < 2 || n - 2 >= sizeof v6 || host[0] != '[' || host[n - 1] != ']')
+    return false;
+  memcpy(v6, host + 1, n - 2);
+  v6[n - 2] = '\0';
+  return inet_pton(AF_INET6, v6, addr) == 1 && memcmp(addr, &in6addr_loopback, 16) == 0;
+}
+
+/* Whether url is plain http to another machine. Parsed, not prefix-matched: in
+ * http://localhost@evil.example "localhost" is a user name and the host is evil.example. */
+static bool is_plain_http_to_remote(const char *url) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL;
+  bool remote = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+                curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+                strcmp(scheme, "http") == 0 &&
+                curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && !is_loopback_host(host);
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return remote;
 }
 
 /* Reads sink.config: our own keys only; an unknown key is an error naming it. */
@@ -373,7 +404,7 @@ static etl_status parse_server_config(struct omrest_sink *s, yajl_val wf,
   cc->ca_file = host_json_str(ssl, "certificatePath");
   if (!cc->ca_file)
     cc->ca_file = host_json_str(ssl, "caCertificate"); /* older OpenMetadata name */
-  if (*jwt && strncmp(cc->base_url, "http://", 7) == 0 && !is_loopback_url(cc->base_url))
+  if (*jwt && is_plain_http_to_remote(cc->base_url))
     host_log_msg(s->log, ETL_SEV_WARNING, NULL, where,
                  "hostPort is plain http to a remote host: the JWT travels unencrypted");
   /* markDeletedDashboards of the source's sourceConfig, when the whole workflow is given. */

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <math.h>
@@ -63,6 +64,9 @@ static const struct key_def keys[] = {
     {"rateBurst", K_NUMBER, IN_CONN, OFF(burst), 1, 100000},
     {"connectTimeoutSeconds", K_NUMBER, IN_CONN, 0, 0.001, 3600},
     {"requestTimeoutSeconds", K_NUMBER, IN_CONN, 0, 0.001, 86400},
+    {"lowSpeedSeconds", K_INT, IN_CONN, OFF(low_speed_seconds), 1, 3600},
+    {"requestDeadlineSeconds", K_NUMBER, IN_CONN, OFF(request_deadline), 1, 86400},
+    {"maxRetryAfterSeconds", K_NUMBER, IN_CONN, OFF(max_retry_after), 1, 86400},
     {"maxRetries", K_INT, IN_CONN, OFF(max_attempts), 0, 100},
     {"retryBudget", K_INT, IN_CONN, 0, 0, 1e9},
     {"maxBodyBytes", K_INT, IN_CONN, 0, 1024, 2147483647.0},
@@ -446,6 +450,9 @@ static void set_defaults(struct mode_config *c) {
   c->burst = 1;
   c->connect_timeout_ms = 10000;
   c->timeout_ms = 120000;
+  c->low_speed_seconds = 30;
+  c->request_deadline = 600;
+  c->max_retry_after = 300;
   c->max_attempts = 7;
   c->retry_budget = 1000;
   c->max_body = 64u << 20;
@@ -453,12 +460,38 @@ static void set_defaults(struct mode_config *c) {
   c->max_pages = 10000;
 }
 
+/* Plain http is tolerated only to this machine: an IP literal in 127.0.0.0/8, ::1, or the name
+ * localhost itself. host is as libcurl's URL parser gives it (IPv6 in brackets, IPv4 in dotted
+ * decimal), so "127.0.0.1.evil.example" is a name, not an address, and is not loopback. */
 static int is_loopback(const char *host) {
-  return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-         strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+  unsigned char addr[16];
+  char v6[64];
+  size_t n = strlen(host);
+  if (strcasecmp(host, "localhost") == 0)
+    return 1;
+  if (inet_pton(AF_INET, host, addr) == 1)
+    return addr[0] == 127;
+  if (n < 2 || n - 2 >= sizeof v6 || host[0] != '[' || host[n - 1] != ']')
+    return 0;
+  memcpy(v6, host + 1, n - 2);
+  v6[n - 2] = '\0';
+  return inet_pton(AF_INET6, v6, addr) == 1 && memcmp(addr, &in6addr_loopback, 16) == 0;
 }
 
-/* Checks hostPort: an absolute http(s) URL; http only to loopback unless allowed. */
+/* Whether the URL carries a user name or password (scheme://user:password@host). */
+static int has_userinfo(CURLU *u) {
+  char *user = NULL, *password = NULL;
+  curl_url_get(u, CURLUPART_USER, &user, 0);
+  curl_url_get(u, CURLUPART_PASSWORD, &password, 0);
+  int found = user != NULL || password != NULL;
+  curl_free(user);
+  curl_free(password);
+  return found;
+}
+
+/* Checks hostPort: an absolute http(s) URL without credentials in it; http only to loopback
+ * unless allowed. The URL is parsed by libcurl, the parser that will use it, never matched by
+ * prefix. Error messages never echo a URL that may hold a password. */
 static int check_host(struct parse_ctx *p) {
   struct mode_config *c = p->c;
   int rc = -1;
@@ -469,9 +502,16 @@ static int check_host(struct parse_ctx *p) {
   if (curl_url_set(u, CURLUPART_URL, c->host, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-    /* A URL with user:password@ must not be echoed. */
     failf(p, CONN ".hostPort: '%s' is not a URL (expected like https://app.mode.com)",
           strchr(c->host, '@') ? "***" : c->host);
+    goto out;
+  }
+  /* Whatever is in hostPort is copied into the service description and every sourceUrl. */
+  if (has_userinfo(u)) {
+    failf(p,
+          CONN ".hostPort: must not contain a user name or password (***@%s); put the API token "
+               "in accessToken and its secret in accessTokenPassword",
+          host);
     goto out;
   }
   if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
@@ -604,6 +644,9 @@ const char mode_config_schema[] =
     "\"rateBurst\":{\"type\":\"number\",\"minimum\":1,\"default\":1},"
     "\"connectTimeoutSeconds\":{\"type\":\"number\",\"default\":10},"
     "\"requestTimeoutSeconds\":{\"type\":\"number\",\"default\":120},"
+    "\"lowSpeedSeconds\":{\"type\":\"integer\",\"minimum\":1,\"default\":30},"
+    "\"requestDeadlineSeconds\":{\"type\":\"number\",\"minimum\":1,\"default\":600},"
+    "\"maxRetryAfterSeconds\":{\"type\":\"number\",\"minimum\":1,\"default\":300},"
     "\"maxRetries\":{\"type\":\"integer\",\"minimum\":0,\"default\":6},"
     "\"retryBudget\":{\"type\":\"integer\",\"minimum\":0,\"default\":1000},"
     "\"maxBodyBytes\":{\"type\":\"integer\",\"minimum\":1024,\"default\":67108864},"

@@ -39,6 +39,9 @@ struct mode_config {
   double rate; /* requests per second, 0 = unlimited */
   double burst;
   long connect_timeout_ms, timeout_ms;
+  int low_speed_seconds;   /* no data for this long fails an attempt (it is retried) */
+  double request_deadline; /* seconds from a request's first attempt; no retry after it */
+  double max_retry_after;  /* longest pause a server may impose (Retry-After, X-RateLimit-Reset) */
   int max_attempts;
   long retry_budget;
   size_t max_body;

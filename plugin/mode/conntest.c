@@ -218,21 +218,27 @@ out:
 
 int mode_conntest_run(const struct mode_config *cfg, mode_test_step_fn step, void *ctx,
                       const atomic_int *interrupt) {
-  struct mode_fetch_opts fo = {
-      .http = {.username = cfg->token,
-               .password = cfg->secret,
-               .ca_bundle = cfg->ca_bundle,
-               .connect_timeout_ms = cfg->connect_timeout_ms,
-               .timeout_ms = cfg->timeout_ms,
-               .max_host_connections = 2,
-               .max_body = cfg->max_body,
-               .interrupt = interrupt},
-      .rate = cfg->rate,
-      .burst = cfg->burst,
-      .concurrency = 1,
-      /* A test should answer quickly: two tries, short backoff. */
-      .retry = {.max_attempts = 2, .base = 0.5, .cap = 2, .budget = 10, .rng = 12345},
-      .max_value = cfg->max_body};
+  struct mode_fetch_opts fo = {.http = {.username = cfg->token,
+                                        .password = cfg->secret,
+                                        .ca_bundle = cfg->ca_bundle,
+                                        .connect_timeout_ms = cfg->connect_timeout_ms,
+                                        .timeout_ms = cfg->timeout_ms,
+                                        .low_speed_seconds = cfg->low_speed_seconds,
+                                        .max_host_connections = 2,
+                                        .max_body = cfg->max_body,
+                                        .interrupt = interrupt},
+                               .rate = cfg->rate,
+                               .burst = cfg->burst,
+                               .concurrency = 1,
+                               /* A test should answer quickly: two tries, short backoff. */
+                               .retry = {.max_attempts = 2,
+                                         .base = 0.5,
+                                         .cap = 2,
+                                         .budget = 10,
+                                         .rng = 12345,
+                                         .max_server_delay = cfg->max_retry_after,
+                                         .deadline = cfg->request_deadline},
+                               .max_value = cfg->max_body};
   struct test_run t = {cfg, step, ctx, mode_fetch_new(&fo), ETL_OK};
   if (t.fetch == NULL)
     return ETL_ERR_NOMEM;

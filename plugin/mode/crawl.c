@@ -1044,6 +1044,13 @@ static void assembler_filtered(void *ctx) {
     c->hooks.count(c->hooks.ctx, ETL_COUNTER_FILTERED, 1);
 }
 
+/* Retries and long pauses of the fetch layer, as diagnostics of the source as a whole. */
+static void fetch_notice(void *ctx, int severity, const char *message) {
+  struct mode_crawl *c = ctx;
+  if (c->hooks.diag)
+    c->hooks.diag(c->hooks.ctx, severity, 0, NULL, message);
+}
+
 struct mode_crawl *mode_crawl_new(const struct mode_config *cfg, const char *service,
                                   const struct mode_crawl_hooks *hooks,
                                   const atomic_int *interrupt) {
@@ -1074,6 +1081,7 @@ struct mode_crawl *mode_crawl_new(const struct mode_config *cfg, const char *ser
                                         .ca_bundle = cfg->ca_bundle,
                                         .connect_timeout_ms = cfg->connect_timeout_ms,
                                         .timeout_ms = cfg->timeout_ms,
+                                        .low_speed_seconds = cfg->low_speed_seconds,
                                         .max_host_connections = cfg->concurrency,
                                         .max_body = cfg->max_body,
                                         .interrupt = interrupt},
@@ -1084,8 +1092,12 @@ struct mode_crawl *mode_crawl_new(const struct mode_config *cfg, const char *ser
                                          .base = 0.5,
                                          .cap = 30,
                                          .budget = cfg->retry_budget,
-                                         .rng = (uint64_t)now ^ (uint64_t)(uintptr_t)c},
-                               .max_value = cfg->max_body};
+                                         .rng = (uint64_t)now ^ (uint64_t)(uintptr_t)c,
+                                         .max_server_delay = cfg->max_retry_after,
+                                         .deadline = cfg->request_deadline},
+                               .max_value = cfg->max_body,
+                               .notice = fetch_notice,
+                               .notice_ctx = c};
   c->fetch = mode_fetch_new(&fo);
   if (c->service == NULL || c->defs == NULL || c->fetch == NULL)
     mode_crawl_free(&c);

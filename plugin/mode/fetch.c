@@ -10,6 +10,8 @@
 
 #include "fetch.h"
 
+#include <etl/plugin.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@ struct fetch_req {
   void *owner, *arg;
   int prio;
   int attempts;
+  double first_start; /* when the first attempt started: the deadline counts from here */
   double not_before;
   struct mode_hal_parser *parser; /* owned, per attempt */
   int parse_failed;
@@ -86,6 +89,8 @@ struct mode_fetch *mode_fetch_new(const struct mode_fetch_opts *opts) {
     f->opts.concurrency = 1;
   f->retry = opts->retry;
   mode_ratelimit_init(&f->rl, opts->rate, opts->burst, mode_now());
+  if (opts->retry.max_server_delay > 0)
+    f->rl.max_pause = opts->retry.max_server_delay;
   f->http = mode_http_new(&opts->http);
   if (f->http == NULL) {
     free(f);
@@ -149,6 +154,8 @@ static int start(struct mode_fetch *f, struct fetch_req *r) {
   r->parser = mode_hal_parser_new(r->spec, f->opts.max_value);
   if (r->parser == NULL || mode_http_get(f->http, r->url, &fetch_handlers, r) != 0)
     return -1;
+  if (r->attempts == 0)
+    r->first_start = mode_now();
   r->attempts++;
   f->in_flight++;
   f->stats.requests++;
@@ -194,6 +201,44 @@ static void error_detail(struct fetch_req *r, char *out, size_t outlen) {
   yajl_tree_free(tree);
 }
 
+static void noticef(struct mode_fetch *f, int severity, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void noticef(struct mode_fetch *f, int severity, const char *fmt, ...) {
+  if (f->opts.notice == NULL)
+    return;
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  f->opts.notice(f->opts.notice_ctx, severity, msg);
+}
+
+/* The path and query of url, for lines whose detail already names the server. */
+static const char *url_path(const char *url) {
+  const char *p = strstr(url, "://");
+  p = p ? strchr(p + 3, '/') : NULL;
+  return p ? p : url;
+}
+
+/* A server-imposed pause: one line when it is long (asked > 10 s) and new (it moved the end of
+ * the pause by all of its length, or by more than 10 s), not one per response that repeats it. */
+static void told_pause(struct mode_fetch *f, const struct fetch_req *r, const char *header,
+                       double asked, double pushed) {
+  double capped = asked < f->rl.max_pause ? asked : f->rl.max_pause;
+  if (asked <= 10 || pushed <= 0 || (pushed <= 10 && pushed < capped - 0.001))
+    return;
+  if (asked > capped)
+    noticef(f, ETL_SEV_WARNING,
+            "the server asked to pause all requests for %.0f s (%s, %s); pausing %.0f s, the "
+            "most maxRetryAfterSeconds allows",
+            asked, header, r->url, capped);
+  else
+    noticef(f, ETL_SEV_WARNING,
+            "the server asked to pause all requests for %.0f s (%s, %s); pausing", asked, header,
+            r->url);
+}
+
 static void finish(struct mode_fetch *f, struct fetch_req *r, struct mode_fetch_result *res) {
   res->attempts = r->attempts;
   r->done(r->owner, r->arg, res);
@@ -208,8 +253,12 @@ static void on_done(void *ctx, const struct mode_http_outcome *o) {
   double now = mode_now();
   f->in_flight--;
   res.status = o->status;
-  if (r->rl_remaining >= 0)
-    mode_ratelimit_observe(&f->rl, now, (double)time(NULL), r->rl_remaining, r->rl_reset);
+  if (r->rl_remaining >= 0) {
+    double asked = 0;
+    double pushed = mode_ratelimit_observe(&f->rl, now, (double)time(NULL), r->rl_remaining,
+                                           r->rl_reset, &asked);
+    told_pause(f, r, "X-RateLimit-Reset", asked, pushed);
+  }
   if (o->interrupted) {
     res.interrupted = 1;
     snprintf(res.detail, sizeof res.detail, "interrupted");
@@ -245,16 +294,26 @@ static void on_done(void *ctx, const struct mode_http_outcome *o) {
     if (o->status == 429) {
       f->stats.throttled++;
       /* No Retry-After: assume the rest of Mode's 10 s window. */
-      mode_ratelimit_pause(&f->rl, now, r->retry_after >= 0 ? r->retry_after : 2.0);
+      double asked = r->retry_after >= 0 ? r->retry_after : 2.0;
+      told_pause(f, r, "Retry-After", asked, mode_ratelimit_pause(&f->rl, now, asked));
     }
   }
   if (transient) {
-    double delay = mode_retry_next(&f->retry, r->attempts, o->status == 429 ? r->retry_after : -1);
+    double delay = mode_retry_next(&f->retry, r->attempts, o->status == 429 ? r->retry_after : -1,
+                                   now - r->first_start);
     if (delay >= 0) {
+      noticef(f, ETL_SEV_INFO, "retry %d of %d in %.1f s: GET %s: %s", r->attempts,
+              f->retry.max_attempts - 1, delay, url_path(r->url), res.detail);
       r->not_before = now + delay;
       queue_push(&f->queues[0], r, 1);
       f->queued++;
       return;
+    }
+    if (delay == MODE_RETRY_PAST_DEADLINE) {
+      size_t used = strlen(res.detail);
+      snprintf(res.detail + used, sizeof res.detail - used,
+               " (gave up after %d attempt%s in %.0f s: requestDeadlineSeconds is %.0f)",
+               r->attempts, r->attempts == 1 ? "" : "s", now - r->first_start, f->retry.deadline);
     }
   }
   finish(f, r, &res);

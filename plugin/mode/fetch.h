@@ -40,8 +40,12 @@ struct mode_fetch_opts {
   double rate; /* requests per second, <= 0 unlimited */
   double burst;
   int concurrency;
-  struct mode_retry_policy retry;
-  size_t max_value; /* largest single JSON value kept */
+  struct mode_retry_policy retry; /* its max_server_delay also caps rate-limit pauses */
+  size_t max_value;               /* largest single JSON value kept */
+  /* Where each retry (ETL_SEV_INFO) and each server-imposed pause over 10 s (ETL_SEV_WARNING)
+   * is told, one line each, so that no wait is silent. May be NULL. */
+  void (*notice)(void *ctx, int severity, const char *message);
+  void *notice_ctx;
 };
 
 struct mode_fetch_stats {

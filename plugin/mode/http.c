@@ -151,6 +151,13 @@ static void set_options(struct mode_http *h, struct http_xfer *x) {
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->opts.connect_timeout_ms);
   if (h->opts.timeout_ms > 0)
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->opts.timeout_ms);
+  /* A server that accepts and then says nothing must cost lowSpeedSeconds, not the whole
+   * transfer timeout of every attempt: below 1 byte/s for that long, curl gives up with
+   * CURLE_OPERATION_TIMEDOUT, which the caller retries. */
+  if (h->opts.low_speed_seconds > 0) {
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, h->opts.low_speed_seconds);
+  }
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
@@ -229,6 +236,23 @@ static void tls_error(const struct mode_http *h, const struct http_xfer *x, CURL
              origin, detail);
 }
 
+/* curl says "Operation too slow. Less than 1 bytes/sec transferred the last 30 seconds" or
+ * "Operation timed out after 120000 milliseconds with 0 bytes received": say which limit it was
+ * in the terms of the settings, with the server's origin. */
+static void timeout_error(const struct mode_http *h, const struct http_xfer *x, char *out,
+                          size_t cap) {
+  char origin[256];
+  url_origin(x->url, origin, sizeof origin);
+  if (strstr(x->errbuf, "too slow") != NULL)
+    snprintf(out, cap, "%s sent no data for %ld s", origin, h->opts.low_speed_seconds);
+  else if (x->received == 0 && strstr(x->errbuf, "onnect") != NULL)
+    snprintf(out, cap, "could not connect to %s within %ld s", origin,
+             h->opts.connect_timeout_ms / 1000);
+  else
+    snprintf(out, cap, "%s did not finish answering within %.3g s (%zu bytes received)", origin,
+             (double)h->opts.timeout_ms / 1000.0, x->received);
+}
+
 static void report_done(struct mode_http *h, CURLMsg *msg) {
   struct http_xfer *x = NULL;
   curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
@@ -247,6 +271,9 @@ static void report_done(struct mode_http *h, CURLMsg *msg) {
   if (o.curl_code == CURLE_PEER_FAILED_VERIFICATION || o.curl_code == CURLE_SSL_CACERT_BADFILE) {
     o.tls_unverified = 1;
     tls_error(h, x, msg->data.result, o.error, errcopy, sizeof errcopy);
+    o.error = errcopy;
+  } else if (o.curl_code == CURLE_OPERATION_TIMEDOUT) {
+    timeout_error(h, x, errcopy, sizeof errcopy);
     o.error = errcopy;
   } else if (o.error) {
     strncpy(errcopy, o.error, sizeof errcopy - 1);

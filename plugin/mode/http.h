@@ -17,6 +17,7 @@ struct mode_http_opts {
   const char *ca_bundle; /* CA file, NULL = the system's */
   long connect_timeout_ms;
   long timeout_ms;             /* whole transfer */
+  long low_speed_seconds;      /* a transfer that receives nothing for this long fails; 0 = never */
   long max_host_connections;   /* connections kept to one host */
   size_t max_body;             /* bytes; a larger body fails the transfer */
   const atomic_int *interrupt; /* non-zero: abort every transfer; may be NULL */

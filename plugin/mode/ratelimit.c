@@ -19,6 +19,7 @@ void mode_ratelimit_init(struct mode_ratelimit *rl, double rate, double burst, d
   rl->tokens = rl->burst;
   rl->last = now;
   rl->paused_until = 0;
+  rl->max_pause = MODE_RATELIMIT_MAX_PAUSE;
 }
 
 static void refill(struct mode_ratelimit *rl, double now) {
@@ -46,25 +47,33 @@ void mode_ratelimit_take(struct mode_ratelimit *rl, double now) {
   rl->tokens -= 1;
 }
 
-void mode_ratelimit_pause(struct mode_ratelimit *rl, double now, double seconds) {
+double mode_ratelimit_pause(struct mode_ratelimit *rl, double now, double seconds) {
   if (seconds < 0)
-    return;
-  if (seconds > 3600)
-    seconds = 3600;
+    return 0;
+  /* A hostile or broken server must not park the run for an hour per response. */
+  if (seconds > rl->max_pause)
+    seconds = rl->max_pause;
+  double before = rl->paused_until > now ? rl->paused_until : now;
   if (now + seconds > rl->paused_until)
     rl->paused_until = now + seconds;
   /* After a pause the bucket restarts empty-but-one: no burst right at the window edge. */
   if (rl->rate > 0 && rl->tokens > 1)
     rl->tokens = 1;
+  return rl->paused_until > before ? rl->paused_until - before : 0;
 }
 
-void mode_ratelimit_observe(struct mode_ratelimit *rl, double now, double wall_now, long remaining,
-                            double reset) {
+double mode_ratelimit_observe(struct mode_ratelimit *rl, double now, double wall_now,
+                              long remaining, double reset, double *asked) {
+  if (asked)
+    *asked = 0;
   if (remaining != 0 || reset < 0)
-    return;
+    return 0;
   double seconds = reset > 1e9 ? reset - wall_now : reset;
-  if (seconds > 0)
-    mode_ratelimit_pause(rl, now, seconds);
+  if (seconds <= 0)
+    return 0;
+  if (asked)
+    *asked = seconds;
+  return mode_ratelimit_pause(rl, now, seconds);
 }
 
 double mode_ratelimit_parse_retry_after(const char *value, double wall_now) {

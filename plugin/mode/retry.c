@@ -39,15 +39,22 @@ static double next_uniform(uint64_t *s) {
   return (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
 }
 
-double mode_retry_next(struct mode_retry_policy *p, int attempt, double server_delay) {
+double mode_retry_next(struct mode_retry_policy *p, int attempt, double server_delay,
+                       double elapsed) {
   if (attempt >= p->max_attempts || p->budget <= 0)
-    return -1;
-  p->budget--;
+    return MODE_RETRY_GIVE_UP;
   double ceiling = p->base;
   for (int i = 1; i < attempt && ceiling < p->cap; i++)
     ceiling *= 2;
   if (ceiling > p->cap)
     ceiling = p->cap;
   double d = ceiling * next_uniform(&p->rng);
-  return server_delay > d ? server_delay : d;
+  if (p->max_server_delay > 0 && server_delay > p->max_server_delay)
+    server_delay = p->max_server_delay;
+  if (server_delay > d)
+    d = server_delay;
+  if (p->deadline > 0 && elapsed + d >= p->deadline)
+    return MODE_RETRY_PAST_DEADLINE;
+  p->budget--;
+  return d;
 }

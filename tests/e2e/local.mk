@@ -21,3 +21,7 @@ dist_check_SCRIPTS += tests/e2e/valgrind.sh
 TESTS += tests/e2e/test_tls.sh
 dist_check_SCRIPTS += tests/e2e/test_tls.sh
 EXTRA_DIST += tests/e2e/tap-lib.sh
+
+# Servers that accept and never answer: signals stop etlhost, and Mode's waits are bounded.
+TESTS += tests/e2e/test_hostile_waits.sh
+dist_check_SCRIPTS += tests/e2e/test_hostile_waits.sh

@@ -86,9 +86,16 @@ check "mode plugin, faults, file sink" "0 1" \
   env ETL_PLUGIN_PATH="$PLUGINS" $VG "$ETLHOST" run "$T/file.yaml"
 
 # Cancelled mid-run: SIGINT after a moment; exit 130 and no leak.
-env ETL_PLUGIN_PATH="$PLUGINS" $VG "$ETLHOST" run "$T/slow.yaml" >"$T/out.log" 2>&1 &
+# -v prints "running mode" once the handlers are in place: a SIGINT before that (valgrind starts
+# slowly on a loaded machine) would meet the SIG_IGN a background job inherits, and be lost.
+env ETL_PLUGIN_PATH="$PLUGINS" $VG "$ETLHOST" -v run "$T/slow.yaml" >"$T/out.log" 2>&1 &
 vg=$!
-sleep 4
+i=0
+while ! grep -q 'running mode' "$T/out.log" 2>/dev/null && [ $i -lt 600 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+sleep 2
 kill -INT $vg
 wait $vg
 rc=$?

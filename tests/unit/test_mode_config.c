@@ -278,6 +278,113 @@ START_TEST(schema_is_json_with_required_keys) {
 }
 END_TEST
 
+/* ---- hostPort is parsed as a URL (issue 14, item 4) ------------------------------------------ */
+
+/* Plain http only to loopback: an IP literal in 127.0.0.0/8, ::1, or exactly localhost. A host
+ * name that merely starts like one is somebody else's server. */
+static const struct {
+  const char *host_port;
+  int ok;
+} http_hosts[] = {
+    {"http://127.0.0.1:8080", 1},
+    {"http://127.1.2.3", 1},
+    {"http://localhost:9000/", 1},
+    {"http://LOCALHOST", 1},
+    {"http://[::1]:8080", 1},
+    {"http://127.0.0.1.evil.example", 0},
+    {"http://127.evil.example", 0},
+    {"http://localhost.evil.example", 0},
+    {"http://localhostx", 0},
+    {"http://128.0.0.1", 0},
+    {"http://[::2]", 0},
+    {"http://[::ffff:8.8.8.8]", 0},
+    {"https://127.0.0.1.evil.example", 1}, /* https is fine anywhere */
+};
+
+START_TEST(plain_http_loopback_is_parsed_not_prefix_matched) {
+  struct mode_config c;
+  char err[512] = "", conn[512];
+  struct warnings w = {0};
+  snprintf(conn, sizeof conn, "{" BASE ",\"hostPort\":\"%s\"}", http_hosts[_i].host_port);
+  int rc = parse(conn, NULL, &c, err, &w);
+  ck_assert_msg(rc == (http_hosts[_i].ok ? 0 : -1), "%s: rc %d (%s)", http_hosts[_i].host_port, rc,
+                err);
+  if (rc == 0)
+    mode_config_free(&c);
+  else
+    ck_assert_msg(strstr(err, "serviceConnection.config.hostPort: plain http") != NULL, "%s: %s",
+                  http_hosts[_i].host_port, err);
+}
+END_TEST
+
+/* Credentials in hostPort would be copied into every sourceUrl and the service description:
+ * refused, naming the key, without echoing them, even when plain http is allowed. */
+static const char *const userinfo_hosts[] = {
+    "http://us3r:SECRET123@127.0.0.1:8080", "https://us3r:SECRET123@app.mode.com",
+    "https://SECRET123@app.mode.com",       "https://:SECRET123@app.mode.com",
+    "http://localhost@evil.example",        "https://us3r:SECRET123@app.mode.com:443/path",
+};
+
+START_TEST(userinfo_in_host_port_is_a_config_error) {
+  struct mode_config c;
+  char err[512] = "", conn[512];
+  struct warnings w = {0};
+  snprintf(conn, sizeof conn, "{" BASE ",\"hostPort\":\"%s\",\"allowInsecureHttp\":true}",
+           userinfo_hosts[_i]);
+  ck_assert_int_eq(parse(conn, NULL, &c, err, &w), -1);
+  ck_assert_msg(strncmp(err, "serviceConnection.config.hostPort: ", 35) == 0, "%s", err);
+  ck_assert_msg(strstr(err, "user name or password") != NULL, "%s", err);
+  ck_assert_msg(strstr(err, "SECRET123") == NULL, "secret echoed: %s", err);
+  ck_assert_msg(strstr(err, "us3r") == NULL && strstr(err, "localhost") == NULL,
+                "user name echoed: %s", err);
+}
+END_TEST
+
+/* ---- the settings that bound waits (issue 14, item 6) ---------------------------------------- */
+
+START_TEST(wait_settings_have_bounded_defaults) {
+  struct mode_config c;
+  char err[512] = "";
+  struct warnings w = {0};
+  ck_assert_int_eq(parse("{" BASE "}", NULL, &c, err, &w), 0);
+  ck_assert_int_eq(c.low_speed_seconds, 30);
+  ck_assert(c.max_retry_after == 300);
+  ck_assert(c.request_deadline == 600);
+  mode_config_free(&c);
+  ck_assert_int_eq(parse("{" BASE ",\"lowSpeedSeconds\":5,\"maxRetryAfterSeconds\":20,"
+                         "\"requestDeadlineSeconds\":90}",
+                         NULL, &c, err, &w),
+                   0);
+  ck_assert_int_eq(c.low_speed_seconds, 5);
+  ck_assert(c.max_retry_after == 20);
+  ck_assert(c.request_deadline == 90);
+  mode_config_free(&c);
+  ck_assert_ptr_nonnull(strstr(mode_config_schema, "\"maxRetryAfterSeconds\""));
+  ck_assert_ptr_nonnull(strstr(mode_config_schema, "\"lowSpeedSeconds\""));
+  ck_assert_ptr_nonnull(strstr(mode_config_schema, "\"requestDeadlineSeconds\""));
+}
+END_TEST
+
+/* No setting turns a wait back into an unbounded one. */
+static const char *const bad_wait_settings[] = {
+    "\"lowSpeedSeconds\":0",        "\"lowSpeedSeconds\":1.5",
+    "\"maxRetryAfterSeconds\":0",   "\"maxRetryAfterSeconds\":100000",
+    "\"requestDeadlineSeconds\":0", "\"requestDeadlineSeconds\":-1",
+};
+
+START_TEST(wait_settings_out_of_range_name_the_key) {
+  struct mode_config c;
+  char err[512] = "", conn[512], key[64];
+  struct warnings w = {0};
+  snprintf(conn, sizeof conn, "{" BASE ",%s}", bad_wait_settings[_i]);
+  ck_assert_int_eq(parse(conn, NULL, &c, err, &w), -1);
+  snprintf(key, sizeof key, "serviceConnection.config.%.*s: ",
+           (int)(strchr(bad_wait_settings[_i] + 1, '"') - bad_wait_settings[_i] - 1),
+           bad_wait_settings[_i] + 1);
+  ck_assert_msg(strncmp(err, key, strlen(key)) == 0, "%s (want %s)", err, key);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("mode_config");
   TCase *tc = tcase_create("config");
@@ -295,5 +402,16 @@ int main(void) {
   tcase_add_loop_test(tc, filter_semantics, 0, (int)(sizeof filter_cases / sizeof filter_cases[0]));
   tcase_add_test(tc, schema_is_json_with_required_keys);
   suite_add_tcase(s, tc);
+  TCase *urls = tcase_create("hostPort");
+  tcase_add_loop_test(urls, plain_http_loopback_is_parsed_not_prefix_matched, 0,
+                      (int)(sizeof http_hosts / sizeof http_hosts[0]));
+  tcase_add_loop_test(urls, userinfo_in_host_port_is_a_config_error, 0,
+                      (int)(sizeof userinfo_hosts / sizeof userinfo_hosts[0]));
+  suite_add_tcase(s, urls);
+  TCase *waits = tcase_create("waits");
+  tcase_add_test(waits, wait_settings_have_bounded_defaults);
+  tcase_add_loop_test(waits, wait_settings_out_of_range_name_the_key, 0,
+                      (int)(sizeof bad_wait_settings / sizeof bad_wait_settings[0]));
+  suite_add_tcase(s, waits);
   return test_run_suite(s);
 }

@@ -5,7 +5,9 @@
  */
 #include "config.h"
 
+#include <etl/plugin.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
@@ -13,6 +15,7 @@
 #include "assemble.h"
 #include "conf.h"
 #include "entities.h"
+#include "fetch.h"
 #include "hal.h"
 #include "incremental.h"
 #include "lineage.h"
@@ -22,6 +25,7 @@
 #include "ratelimit.h"
 #include "retry.h"
 #include "testutil.h"
+#include "util.h"
 
 /* ---- assemble ---------------------------------------------------------------------------- */
 
@@ -414,9 +418,9 @@ START_TEST(ratelimit_obeys_the_server) {
   ck_assert(mode_ratelimit_delay(&rl, 0) == 0);
   mode_ratelimit_pause(&rl, 0, 7);
   ck_assert(fabs(mode_ratelimit_delay(&rl, 1) - 6) < 1e-9);
-  mode_ratelimit_observe(&rl, 10, 1700000000.0, 0, 1700000005.0); /* Unix reset time */
+  mode_ratelimit_observe(&rl, 10, 1700000000.0, 0, 1700000005.0, NULL); /* Unix reset time */
   ck_assert(fabs(mode_ratelimit_delay(&rl, 10) - 5) < 1e-6);
-  mode_ratelimit_observe(&rl, 20, 0, 3, 30); /* quota left: no pause */
+  mode_ratelimit_observe(&rl, 20, 0, 3, 30, NULL); /* quota left: no pause */
   ck_assert(mode_ratelimit_delay(&rl, 20) == 0);
   ck_assert(mode_ratelimit_parse_retry_after("12", 0) == 12);
   ck_assert(mode_ratelimit_parse_retry_after("soon", 0) < 0);
@@ -434,15 +438,207 @@ START_TEST(retry_backoff_and_budget) {
   ck_assert(!mode_retry_transient(0, 6 /* CURLE_COULDNT_RESOLVE_HOST */));
   struct mode_retry_policy p = {.max_attempts = 4, .base = 1, .cap = 3, .budget = 100, .rng = 7};
   for (int i = 0; i < 50; i++) {
-    double d1 = mode_retry_next(&p, 1, -1), d3 = mode_retry_next(&p, 3, -1);
+    double d1 = mode_retry_next(&p, 1, -1, 0), d3 = mode_retry_next(&p, 3, -1, 0);
     ck_assert(d1 >= 0 && d1 <= 1);
     ck_assert(d3 >= 0 && d3 <= 3);
     p.budget = 100;
   }
-  ck_assert(mode_retry_next(&p, 4, -1) < 0);   /* attempts exhausted */
-  ck_assert(mode_retry_next(&p, 1, 20) == 20); /* Retry-After wins */
+  ck_assert(mode_retry_next(&p, 4, -1, 0) < 0);   /* attempts exhausted */
+  ck_assert(mode_retry_next(&p, 1, 20, 0) == 20); /* Retry-After wins */
   p.budget = 0;
-  ck_assert(mode_retry_next(&p, 1, -1) < 0); /* run budget spent */
+  ck_assert(mode_retry_next(&p, 1, -1, 0) < 0); /* run budget spent */
+}
+END_TEST
+
+/* ---- every wait is bounded and visible (issue 14, item 6) ---------------------------------- */
+
+START_TEST(server_pauses_are_capped) {
+  struct mode_ratelimit rl;
+  mode_ratelimit_init(&rl, 0, 1, 0);
+  ck_assert(rl.max_pause == 300); /* maxRetryAfterSeconds' default */
+  ck_assert(fabs(mode_ratelimit_pause(&rl, 0, 3600) - 300) < 1e-9);
+  ck_assert(fabs(mode_ratelimit_delay(&rl, 0) - 300) < 1e-9);
+  /* The same request again adds nothing new: nothing to say a second time. */
+  ck_assert(fabs(mode_ratelimit_pause(&rl, 1, 3600) - 1) < 1e-9);
+  double asked = 0;
+  rl.max_pause = 20;
+  rl.paused_until = 0;
+  ck_assert(fabs(mode_ratelimit_observe(&rl, 10, 1700000000.0, 0, 1700003600.0, &asked) - 20) <
+            1e-6);
+  ck_assert(fabs(asked - 3600) < 1e-6);
+  ck_assert(fabs(mode_ratelimit_delay(&rl, 10) - 20) < 1e-6);
+}
+END_TEST
+
+START_TEST(retries_cap_retry_after_and_keep_the_deadline) {
+  struct mode_retry_policy p = {.max_attempts = 5,
+                                .base = 0.5,
+                                .cap = 2,
+                                .budget = 100,
+                                .rng = 3,
+                                .max_server_delay = 300,
+                                .deadline = 600};
+  ck_assert(mode_retry_next(&p, 1, 3600, 0) == 300);
+  ck_assert(mode_retry_next(&p, 1, 20, 0) == 20);
+  /* A retry that would start after the deadline is not made, and says why. */
+  long budget = p.budget;
+  ck_assert(mode_retry_next(&p, 1, 300, 400) == MODE_RETRY_PAST_DEADLINE);
+  ck_assert(mode_retry_next(&p, 2, -1, 600) == MODE_RETRY_PAST_DEADLINE);
+  ck_assert(mode_retry_next(&p, 5, -1, 0) == MODE_RETRY_GIVE_UP);
+  ck_assert_int_eq(p.budget, budget); /* a retry not made spends no budget */
+  double d = mode_retry_next(&p, 1, -1, 599); /* backoff < 0.5 s: still inside the deadline */
+  ck_assert(d >= 0 && d < 0.5);
+  ck_assert_int_eq(p.budget, budget - 1);
+}
+END_TEST
+
+/* Servers for the fetch tests: python3 scripts on an ephemeral 127.0.0.1 port. */
+static const char silent_server_py[] = /* accepts and never answers */
+    "import socket\n"
+    "s = socket.socket()\n"
+    "s.bind(('127.0.0.1', 0))\n"
+    "s.listen(64)\n"
+    "print('listening on http://127.0.0.1:%d' % s.getsockname()[1], flush=True)\n"
+    "held = []\n"
+    "while True:\n"
+    "    held.append(s.accept()[0])\n";
+
+static const char retry_after_server_py[] = /* 429 with Retry-After: 3600, always */
+    "import http.server\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        body = b'{\"id\":\"rate_limited\",\"message\":\"slow down\"}'\n"
+    "        self.send_response(429)\n"
+    "        self.send_header('Retry-After', '3600')\n"
+    "        self.send_header('Content-Length', str(len(body)))\n"
+    "        self.end_headers()\n"
+    "        self.wfile.write(body)\n"
+    "    def log_message(self, *a):\n"
+    "        pass\n"
+    "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+    "print('listening on http://127.0.0.1:%d' % s.server_address[1], flush=True)\n"
+    "s.serve_forever()\n";
+
+struct waits {
+  struct test_server srv;
+  char *dir;
+  int done, retries_told, pauses_told;
+  struct mode_fetch_result res;
+  char told[4096];
+};
+
+static void waits_start(struct waits *w, const char *script) {
+  memset(w, 0, sizeof *w);
+  w->dir = test_tmpdir();
+  char *path = test_path("%s/server.py", w->dir);
+  ck_assert_int_eq(test_write_file(path, script), 0);
+  char *py = getenv("PYTHON3") && *getenv("PYTHON3") ? getenv("PYTHON3") : "/usr/bin/python3";
+  char *argv[] = {py, path, NULL};
+  ck_assert_int_eq(test_server_start(&w->srv, argv), 0);
+  free(path);
+}
+
+static void waits_stop(struct waits *w) {
+  test_server_stop(&w->srv);
+  test_rmtree(w->dir);
+  free(w->dir);
+}
+
+static void waits_notice(void *ctx, int severity, const char *message) {
+  struct waits *w = ctx;
+  w->retries_told += severity == ETL_SEV_INFO && strncmp(message, "retry ", 6) == 0;
+  w->pauses_told += severity == ETL_SEV_WARNING;
+  size_t used = strlen(w->told);
+  snprintf(w->told + used, sizeof w->told - used, "%s\n", message);
+}
+
+static void waits_done(void *owner, void *arg, struct mode_fetch_result *res) {
+  (void)arg;
+  struct waits *w = owner;
+  w->done = 1;
+  w->res = *res;
+  w->res.records = NULL;
+  w->res.n_records = 0;
+}
+
+static const struct mode_hal_spec waits_spec = {NULL, NULL, 0};
+
+/* Fetch options of these tests: one transfer at a time, short backoffs. */
+static struct mode_fetch_opts waits_opts(long low_speed_seconds, int max_attempts,
+                                         double max_server_delay, double deadline) {
+  return (struct mode_fetch_opts){
+      .http = {.connect_timeout_ms = 5000,
+               .timeout_ms = 30000,
+               .low_speed_seconds = low_speed_seconds},
+      .concurrency = 1,
+      .retry = {.max_attempts = max_attempts,
+                .base = 0.1,
+                .cap = 0.2,
+                .budget = 1000,
+                .rng = 1,
+                .max_server_delay = max_server_delay,
+                .deadline = deadline}};
+}
+
+/* Runs one GET of the test server through the fetch layer; returns the seconds it took. */
+static double waits_get(struct waits *w, struct mode_fetch_opts *fo) {
+  fo->notice = waits_notice;
+  fo->notice_ctx = w;
+  struct mode_fetch *f = mode_fetch_new(fo);
+  ck_assert_ptr_nonnull(f);
+  char *url = test_path("%s/api/verify", w->srv.base_url);
+  ck_assert_int_eq(mode_fetch_get(f, url, &waits_spec, MODE_FETCH_URGENT, waits_done, w, NULL), 0);
+  double t0 = mode_now();
+  while (!w->done && mode_now() - t0 < 60)
+    ck_assert_int_ge(mode_fetch_step(f, 100), 0);
+  mode_fetch_free(&f, NULL);
+  free(url);
+  return mode_now() - t0;
+}
+
+/* A server that accepts and never answers: each attempt ends after lowSpeedSeconds, each retry
+ * is told, and the request gives up, instead of 7 x requestTimeoutSeconds in silence. */
+START_TEST(a_silent_server_costs_low_speed_seconds_per_attempt) {
+  struct waits w;
+  waits_start(&w, silent_server_py);
+  struct mode_fetch_opts fo = waits_opts(1, 3, 300, 600);
+  double took = waits_get(&w, &fo);
+  ck_assert_msg(w.done && took < 8, "took %.1f s", took);
+  ck_assert(!w.res.ok);
+  ck_assert_int_eq(w.res.attempts, 3);
+  ck_assert_msg(strstr(w.res.detail, "sent no data for 1 s") != NULL, "%s", w.res.detail);
+  ck_assert_msg(w.retries_told == 2, "%s", w.told);
+  waits_stop(&w);
+}
+END_TEST
+
+/* The request deadline ends the retries of a request, whatever maxRetries allows. */
+START_TEST(the_request_deadline_stops_retries) {
+  struct waits w;
+  waits_start(&w, silent_server_py);
+  struct mode_fetch_opts fo = waits_opts(1, 100, 300, 2.5);
+  double took = waits_get(&w, &fo);
+  ck_assert_msg(w.done && took < 6, "took %.1f s", took);
+  ck_assert_int_le(w.res.attempts, 3);
+  ck_assert_msg(strstr(w.res.detail, "requestDeadlineSeconds") != NULL, "%s", w.res.detail);
+  waits_stop(&w);
+}
+END_TEST
+
+/* 429 with Retry-After: 3600 is obeyed only up to maxRetryAfterSeconds, and the pause is told
+ * once per new pause, naming what the server asked and the cap. */
+START_TEST(retry_after_3600_is_capped_and_told) {
+  struct waits w;
+  waits_start(&w, retry_after_server_py);
+  struct mode_fetch_opts fo = waits_opts(5, 2, 1, 600); /* maxRetryAfterSeconds 1 */
+  double took = waits_get(&w, &fo);
+  ck_assert_msg(w.done && took < 8, "took %.1f s", took);
+  ck_assert_int_eq(w.res.status, 429);
+  ck_assert_int_eq(w.res.attempts, 2);
+  ck_assert_msg(w.pauses_told == 2, "%s", w.told); /* one per response: each began a pause */
+  ck_assert_msg(strstr(w.told, "3600 s") && strstr(w.told, "maxRetryAfterSeconds"), "%s", w.told);
+  ck_assert_msg(w.retries_told == 1, "%s", w.told);
+  waits_stop(&w);
 }
 END_TEST
 
@@ -632,5 +828,13 @@ int main(void) {
   tcase_add_test(tc, incomplete_report_gives_no_dashboard);
   tcase_add_test(tc, incremental_state_round_trips_and_refuses_bad_input);
   suite_add_tcase(s, tc);
+  TCase *waits = tcase_create("waits");
+  tcase_set_timeout(waits, 60);
+  tcase_add_test(waits, server_pauses_are_capped);
+  tcase_add_test(waits, retries_cap_retry_after_and_keep_the_deadline);
+  tcase_add_test(waits, a_silent_server_costs_low_speed_seconds_per_attempt);
+  tcase_add_test(waits, the_request_deadline_stops_retries);
+  tcase_add_test(waits, retry_after_3600_is_capped_and_told);
+  suite_add_tcase(s, waits);
   return test_run_suite(s);
 }

@@ -11,14 +11,20 @@
 #include "config.h"
 
 #include "log.h"
+#include "omrest_client.h"
 #include "sink_omrest.h"
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define JWT "eyJhbGciOiJIUzI1NiJ9.om-sim-test-token.c2lnbmF0dXJl"
 
@@ -494,6 +500,177 @@ START_TEST(config_errors_name_the_key) {
 }
 END_TEST
 
+/* ---- a server that fails for good, or answers too much (issue 14, item 10) ------------------- */
+
+struct ended {
+  int n, not_sent, connect_failed;
+  char first[512];
+};
+
+static void on_ended(void *ctx, const struct host_om_response *r) {
+  struct ended *e = ctx;
+  if (e->n++ == 0)
+    snprintf(e->first, sizeof e->first, "%s", r->transport_error ? r->transport_error : "");
+  e->not_sent += r->not_sent;
+  e->connect_failed += r->connect_failed;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A port on 127.0.0.1 where nothing listens: connections are refused. */
+static int refused_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/* 40 queued requests to a server that refuses connections: the first two (in flight) spend
+ * their retries, the other 38 end at once, not sent, with the reason; not 40 x 4 attempts. */
+START_TEST(queued_requests_fail_fast_once_the_server_is_down) {
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/api", refused_port());
+  struct host_om_client_config cc = {.base_url = url,
+                                     .concurrency = 2,
+                                     .retries = 3,
+                                     .timeout_ms = 5000,
+                                     .backoff_ms = 100,
+                                     .verify_tls = true};
+  struct host_om_client *c = host_om_client_new(&cc, NULL);
+  ck_assert_ptr_nonnull(c);
+  struct ended e = {0};
+  for (int i = 0; i < 40; i++)
+    ck_assert_int_eq(host_om_client_add(c, "GET", "/v1/charts/name/x", NULL, on_ended, &e), 0);
+  double t0 = now_s();
+  ck_assert_int_eq(host_om_client_run(c), ETL_OK);
+  double took = now_s() - t0;
+  unsigned long requests = 0;
+  host_om_client_counts(c, &requests, NULL, NULL);
+  ck_assert_int_eq(e.n, 40);
+  ck_assert_int_eq(e.connect_failed, 40);
+  ck_assert_int_ge(e.not_sent, 36);
+  ck_assert_msg(requests <= 8, "%lu attempts for 40 requests to a dead server", requests);
+  ck_assert_msg(took < 3.0, "took %.1f s", took);
+  host_om_client_free(&c);
+  /* Each run asks afresh: a server that came back is used again. */
+  struct env env;
+  env_start(&env, NULL, JWT);
+  snprintf(url, sizeof url, "%s/api", env.sim.base_url);
+  c = host_om_client_new(&cc, NULL);
+  struct ended ok = {0};
+  ck_assert_int_eq(host_om_client_add(c, "GET", "/v1/system/version", NULL, on_ended, &ok), 0);
+  ck_assert_int_eq(host_om_client_run(c), ETL_OK);
+  ck_assert_int_eq(ok.not_sent, 0);
+  host_om_client_free(&c);
+  env_stop(&env);
+}
+END_TEST
+
+/* Answers every request with 200 and a 100 MB body. */
+static const char big_server_py[] =
+    "import socket, threading\n"
+    "s = socket.socket()\n"
+    "s.bind(('127.0.0.1', 0))\n"
+    "s.listen(64)\n"
+    "print('listening on http://127.0.0.1:%d' % s.getsockname()[1], flush=True)\n"
+    "N = 100 << 20\n"
+    "def serve(c):\n"
+    "    try:\n"
+    "        c.recv(65536)\n"
+    "        c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n'\n"
+    "                  b'Content-Length: %d\\r\\n\\r\\n' % N)\n"
+    "        for _ in range(N >> 16):\n"
+    "            c.sendall(b' ' * 65536)\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    c.close()\n"
+    "while True:\n"
+    "    c = s.accept()[0]\n"
+    "    threading.Thread(target=serve, args=(c,), daemon=True).start()\n";
+
+/* A 100 MB reply is named for what it is, once, and fails the commit; it is not "server
+ * unreachable" once per record. */
+START_TEST(an_over_cap_reply_is_named_once_and_fails) {
+  struct env e;
+  env_start(&e, NULL, JWT); /* for its log and scratch directory */
+  char *script = test_path("%s/big.py", e.dir);
+  ck_assert_int_eq(test_write_file(script, big_server_py), 0);
+  const char *py = getenv("PYTHON3") ? getenv("PYTHON3") : "/usr/bin/python3";
+  struct test_server big = {0};
+  char *argv[] = {(char *)py, script, NULL};
+  ck_assert_int_eq(test_server_start(&big, argv), 0);
+  char *wf = NULL;
+  ck_assert_int_ge(asprintf(&wf,
+                            "{\"openMetadataServerConfig\":{\"hostPort\":\"%s/api\","
+                            "\"authProvider\":\"no-auth\"}}",
+                            big.base_url),
+                   0);
+  void *sink = NULL;
+  ck_assert_int_eq(host_sink_metadata_rest.create("{\"retries\": 1}", wf, e.log, &sink), ETL_OK);
+  etl_status st = feed(sink, mode_records, N_MODE, NULL, true);
+  ck_assert_int_ne(st, ETL_OK);
+  const char *log = log_text(&e);
+  ck_assert_msg(count_of(log, "reply larger than the 16 MiB cap") == 1, "%s", log);
+  ck_assert_msg(strstr(log, "unreachable") == NULL, "%s", log);
+  host_sink_metadata_rest.destroy(&sink);
+  test_server_stop(&big);
+  free(wf);
+  free(script);
+  env_stop(&e);
+}
+END_TEST
+
+/* The plain-http warning parses hostPort: a remote host that only looks like loopback in a prefix
+ * (a user name "localhost@", a name "127.0.0.1.evil") is warned about; loopback is not. */
+static const struct {
+  const char *host_port;
+  bool warned;
+} http_hosts[] = {
+    {"http://localhost:8585/api", false},
+    {"http://127.0.0.1:8585/api", false},
+    {"http://127.9.9.9/api", false},
+    {"http://[::1]:8585/api", false},
+    {"http://localhost@evil.example/api", true},
+    {"http://127.0.0.1.evil.example/api", true},
+    {"http://localhost.evil.example:8585/api", true},
+    {"http://[::1]@evil.example/api", true},
+    {"http://om.example.com:8585/api", true},
+    {"https://om.example.com/api", false},
+};
+
+START_TEST(plain_http_warning_parses_the_host) {
+  char *text = NULL, *wf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  struct host_log *log = host_log_new(f, ETL_SEV_DEBUG);
+  ck_assert_int_ge(asprintf(&wf,
+                            "{\"openMetadataServerConfig\":{\"hostPort\":\"%s\","
+                            "\"authProvider\":\"openmetadata\",\"securityConfig\":"
+                            "{\"jwtToken\":\"%s\"}}}",
+                            http_hosts[_i].host_port, JWT),
+                   0);
+  void *sink = NULL;
+  ck_assert_int_eq(host_sink_metadata_rest.create("{}", wf, log, &sink), ETL_OK);
+  fflush(f);
+  bool warned = strstr(text, "the JWT travels unencrypted") != NULL;
+  ck_assert_msg(warned == http_hosts[_i].warned, "%s: warned %d:\n%s", http_hosts[_i].host_port,
+                warned, text);
+  ck_assert_ptr_null(strstr(text, JWT));
+  host_sink_metadata_rest.destroy(&sink);
+  host_log_free(&log);
+  fclose(f);
+  free(text);
+  free(wf);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sink_omrest");
   TCase *tc = tcase_create("om-sim");
@@ -509,6 +686,15 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_record_that_cannot_be_sent_is_rejected_at_write);
   tcase_add_test(tc, config_errors_name_the_key);
   suite_add_tcase(s, tc);
+  TCase *down = tcase_create("hostile server");
+  tcase_set_timeout(down, 60);
+  tcase_add_test(down, queued_requests_fail_fast_once_the_server_is_down);
+  tcase_add_test(down, an_over_cap_reply_is_named_once_and_fails);
+  suite_add_tcase(s, down);
+  TCase *urls = tcase_create("hostPort");
+  tcase_add_loop_test(urls, plain_http_warning_parses_the_host, 0,
+                      (int)(sizeof http_hosts / sizeof http_hosts[0]));
+  suite_add_tcase(s, urls);
   return s;
 }
 
