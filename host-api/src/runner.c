@@ -272,7 +272,6 @@ static etl_status pump(struct runner *r, struct etl_run *run, const struct etl_p
         host_log_msg(r->opts->log, ETL_SEV_ERROR, run->rep->name, NULL,
                      "the %s sink failed (%s); stopping this source", r->sink_ops->type,
                      etl_status_name(rs));
-        run->rep->errors++; /* a full disk is an error of the run, not "errors 0" */
         *sink_failed = true;
         st = rs;
       }
@@ -330,7 +329,6 @@ out_end:
   /* What the sink holds is made durable even after a failure: it is all true data. */
   if (!sink_failed && commit_sink(r, rep) != ETL_OK) {
     sink_failed = true;
-    rep->errors++;
     if (rep->status == ETL_DONE)
       rep->status = ETL_ERR_INTERNAL;
   }
