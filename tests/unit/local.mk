@@ -22,6 +22,13 @@ tests_unit_test_host_runner_SOURCES = tests/unit/test_host_runner.c
 tests_unit_test_host_runner_CFLAGS = $(HOST_TEST_CFLAGS)
 tests_unit_test_host_runner_LDADD = $(HOST_TEST_LIBS)
 
+# Hostile workflow files: alias bombs, deep nests, a second document.
+check_PROGRAMS += tests/unit/test_host_yaml
+TESTS += tests/unit/test_host_yaml
+tests_unit_test_host_yaml_SOURCES = tests/unit/test_host_yaml.c
+tests_unit_test_host_yaml_CFLAGS = $(HOST_TEST_CFLAGS)
+tests_unit_test_host_yaml_LDADD = $(HOST_TEST_LIBS)
+
 # ETL_PLUGIN_STATIC: two plugins' sources linked into one program (static preloading).
 check_PROGRAMS += tests/unit/test_static_plugins
 TESTS += tests/unit/test_static_plugins
