@@ -37,3 +37,11 @@ tests_unit_test_static_plugins_SOURCES = tests/unit/test_static_plugins.c plugin
 tests_unit_test_static_plugins_CPPFLAGS = $(AM_CPPFLAGS) -DETL_PLUGIN_STATIC
 tests_unit_test_static_plugins_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_static_plugins_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
+
+# The jsonl source on hostile lines, its source compiled in as above.
+check_PROGRAMS += tests/unit/test_jsonl
+TESTS += tests/unit/test_jsonl
+tests_unit_test_jsonl_SOURCES = tests/unit/test_jsonl.c plugin/jsonl/jsonl.c
+tests_unit_test_jsonl_CPPFLAGS = $(AM_CPPFLAGS) -DETL_PLUGIN_STATIC
+tests_unit_test_jsonl_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_test_jsonl_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
