@@ -26,10 +26,6 @@ etl_status host_state_open(const char *path, struct host_log *log, struct host_s
 etl_status host_state_load(struct host_state_store *store, const char *source, char **json,
                            size_t *len);
 
-/* Saves the state of source durably (committed and synced when this returns ETL_OK). */
-etl_status host_state_save(struct host_state_store *store, const char *source, const char *json,
-                           size_t len);
-
 /* A stored state nested deeper than this is refused: yajl_gen, which plugins write with, stops
  * at 128 levels, and a plugin's yajl_tree_free recurses once per level. */
 #define HOST_STATE_MAX_DEPTH 128
@@ -40,6 +36,10 @@ etl_status host_state_save(struct host_state_store *store, const char *source, c
  * its row) and returns ETL_ERR_CONFIG. */
 etl_status host_state_check(const char *what, const char *path, const char *source,
                             const char *json, size_t len, struct host_log *log);
+
+/* Saves the state of source durably (committed and synced when this returns ETL_OK). */
+etl_status host_state_save(struct host_state_store *store, const char *source, const char *json,
+                           size_t len);
 
 /* Closes the store; NULL-safe; sets *store to NULL. */
 void host_state_close(struct host_state_store **store);
