@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,21 @@ struct yaml_anchor {
   int height;  /* levels below node: an alias of it nests that much deeper */
 };
 
+/* Names seen, for lookups in constant time: every mapping's keys (owner: the mapping) and the
+ * anchors (owner: the table itself). A linear search would make a mapping of 50000 keys cost
+ * over a billion comparisons. Open addressing; the names are borrowed from the tree and the
+ * anchors, which outlive the table. */
+struct name_slot {
+  const void *owner; /* NULL: the slot is free */
+  const char *name;
+  size_t value; /* for an anchor: its index in yaml_ctx.anchors */
+};
+
+struct name_table {
+  struct name_slot *slots; /* owned array of cap (a power of two) */
+  size_t cap, used;
+};
+
 /* Context of one read: where messages go, the open collections, the anchors seen, and the
  * counts the limits are checked against. */
 struct yaml_ctx {
@@ -124,6 +140,7 @@ struct yaml_ctx {
   int depth;                                     /* frames in use */
   struct yaml_anchor *anchors;                   /* owned array */
   size_t n_anchors, cap_anchors;
+  struct name_table names; /* keys of every mapping, and the anchors by name */
   size_t nodes;            /* every node and key so far, aliases expanded */
   size_t aliases;          /* alias uses */
   size_t alias_nodes;      /* nodes copied by alias uses */
@@ -233,6 +250,50 @@ static char *index_path(const char *base, size_t i) {
   return out;
 }
 
+static size_t name_hash(const void *owner, const char *name) {
+  size_t h = (size_t)14695981039346656037ULL ^ (size_t)(uintptr_t)owner;
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+    h = (h ^ *p) * (size_t)1099511628211ULL;
+  return h;
+}
+
+/* The slot of (owner, name), or the free slot where it would go. The table is never full. */
+static struct name_slot *name_slot(const struct name_table *t, const void *owner,
+                                   const char *name) {
+  size_t i = name_hash(owner, name) & (t->cap - 1);
+  while (t->slots[i].owner && (t->slots[i].owner != owner || strcmp(t->slots[i].name, name) != 0))
+    i = (i + 1) & (t->cap - 1);
+  return &t->slots[i];
+}
+
+static const struct name_slot *name_find(const struct name_table *t, const void *owner,
+                                         const char *name) {
+  if (t->cap == 0)
+    return NULL;
+  const struct name_slot *slot = name_slot(t, owner, name);
+  return slot->owner ? slot : NULL;
+}
+
+/* Adds (owner, name) with value, or gives an existing one the new value and name. */
+static int name_put(struct name_table *t, const void *owner, const char *name, size_t value) {
+  if (2 * (t->used + 1) > t->cap) { /* at most half full, so probes stay short */
+    struct name_table bigger = {.cap = t->cap ? 2 * t->cap : 64};
+    if (!(bigger.slots = calloc(bigger.cap, sizeof *bigger.slots)))
+      return -1;
+    for (size_t i = 0; i < t->cap; i++)
+      if (t->slots[i].owner)
+        *name_slot(&bigger, t->slots[i].owner, t->slots[i].name) = t->slots[i];
+    bigger.used = t->used;
+    free(t->slots);
+    *t = bigger;
+  }
+  struct name_slot *slot = name_slot(t, owner, name);
+  if (!slot->owner)
+    t->used++;
+  *slot = (struct name_slot){.owner = owner, .name = name, .value = value};
+  return 0;
+}
+
 static struct host_node *node_new(enum host_node_type type, int line) {
   struct host_node *node = calloc(1, sizeof *node);
   if (node) {
@@ -303,22 +364,22 @@ static int anchor_add(struct yaml_ctx *ctx, const char *name, struct host_node *
       host_node_free(node);
     return read_oom(ctx);
   }
-  ctx->anchors[ctx->n_anchors++] =
+  ctx->anchors[ctx->n_anchors] =
       (struct yaml_anchor){.name = copy, .node = node, .owned = owned, .size = size,
                            .height = height};
-  return 0;
+  ctx->n_anchors++; /* the array owns the name and the node now */
+  /* A later &name replaces an earlier one, as YAML says. */
+  return name_put(&ctx->names, &ctx->names, copy, ctx->n_anchors - 1) == 0 ? 0 : read_oom(ctx);
 }
 
 /* The anchor an alias event names, after charging its expansion against the limits; NULL
- * after logging. A later &name replaces an earlier one, as YAML says. */
+ * after logging. */
 static const struct yaml_anchor *resolve_alias(struct yaml_ctx *ctx, const yaml_event_t *ev,
                                                const char *keypath) {
   int line = (int)ev->start_mark.line + 1;
   const char *name = (const char *)ev->data.alias.anchor;
-  const struct yaml_anchor *a = NULL;
-  for (size_t i = ctx->n_anchors; !a && i-- > 0;)
-    if (strcmp(ctx->anchors[i].name, name) == 0)
-      a = &ctx->anchors[i];
+  const struct name_slot *slot = name_find(&ctx->names, &ctx->names, name);
+  const struct yaml_anchor *a = slot ? &ctx->anchors[slot->value] : NULL;
   if (!a) {
     config_error(ctx->log, ctx->name, line, keypath, "alias *%.64s: no anchor &%.64s before it",
                  name, name);
@@ -411,13 +472,13 @@ static int read_key(struct yaml_ctx *ctx, const yaml_event_t *ev) {
     config_error(ctx->log, ctx->name, line, f->keypath, "keys must be plain strings");
     return -1;
   }
-  if (host_node_get(f->node, key)) {
+  if (name_find(&ctx->names, f->node, key)) {
     config_error(ctx->log, ctx->name, line, f->keypath, "duplicate key `%s`", key);
     return -1;
   }
   if (charge_nodes(ctx, 1, line, f->keypath) != 0)
     return -1;
-  if (!(f->key = strdup(key)))
+  if (!(f->key = strdup(key)) || name_put(&ctx->names, f->node, f->key, 0) != 0)
     return read_oom(ctx);
   f->size++;
   if (ev->type != YAML_SCALAR_EVENT || !ev->data.scalar.anchor)
@@ -556,6 +617,7 @@ static void read_ctx_free(struct yaml_ctx *ctx) {
       host_node_free(ctx->anchors[i].node);
   }
   free(ctx->anchors);
+  free(ctx->names.slots);
   host_node_free(ctx->root);
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # yaml-bench.sh -- how long and how much memory etlhost takes to refuse hostile workflow files:
 # the billion-laughs alias bomb (9 levels of 9 aliases, under 500 bytes) and 200000 nested
-# flow lists. Each must be refused (exit 2) at once, in a few MB; prints seconds and peak RSS.
+# flow lists, and a mapping of 49990 keys (which a linear duplicate check made quadratic). Each
+# must be refused (exit 2) at once, in a few MB; prints seconds and peak RSS.
 #
 # usage: tests/bench/yaml-bench.sh     (from the build tree; needs /usr/bin/time)
 set -eu
@@ -21,7 +22,8 @@ trap 'rm -rf "$dir"' EXIT
 } >"$dir/bomb.yaml"
 awk 'BEGIN { printf "source: "; for (i = 0; i < 200000; i++) printf "["; print "" }' \
   >"$dir/deep.yaml"
-for f in bomb deep; do
+awk 'BEGIN { print "m:"; for (i = 0; i < 49990; i++) printf "  k%d: 1\n", i }' >"$dir/keys.yaml"
+for f in bomb deep keys; do
   bytes=$(wc -c <"$dir/$f.yaml")
   # A reader that expands the bomb must not take the machine: cap it at 1 GB.
   status=0

@@ -199,12 +199,36 @@ START_TEST(aliases_within_limits_still_work) {
 }
 END_TEST
 
+/* Keys are looked up in a hash table: 49000 keys in one mapping are read at once, not in a
+ * billion comparisons, and a duplicate among them is still found. */
+START_TEST(a_mapping_of_many_keys_is_read_in_linear_time) {
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *f = open_memstream(&buf, &size);
+  fputs("m:\n", f);
+  for (int i = 0; i < 49000; i++)
+    fprintf(f, "  k%d: %d\n", i, i);
+  fclose(f);
+  char *messages = NULL;
+  ck_assert_int_eq(parse_text(buf, strlen(buf), &messages), 0);
+  free(messages);
+  char *dup = test_path("%s  k48999: again\n", buf);
+  ck_assert_int_eq(parse_text(dup, strlen(dup), &messages), -1);
+  ck_assert_msg(strstr(messages, "workflow.yaml:49002: error: m: duplicate key `k48999`"), "%s",
+                messages);
+  free(messages);
+  free(dup);
+  free(buf);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("host_yaml");
   TCase *tc = tcase_create("limits");
   tcase_add_test(tc, alias_bomb_is_refused_at_once);
   tcase_add_loop_test(tc, hostile_file_is_refused, 0, (int)(sizeof hostile / sizeof hostile[0]));
   tcase_add_test(tc, aliases_within_limits_still_work);
+  tcase_add_test(tc, a_mapping_of_many_keys_is_read_in_linear_time);
   suite_add_tcase(s, tc);
   return test_run_suite(s);
 }
