@@ -364,9 +364,8 @@ static int anchor_add(struct yaml_ctx *ctx, const char *name, struct host_node *
       host_node_free(node);
     return read_oom(ctx);
   }
-  ctx->anchors[ctx->n_anchors] =
-      (struct yaml_anchor){.name = copy, .node = node, .owned = owned, .size = size,
-                           .height = height};
+  ctx->anchors[ctx->n_anchors] = (struct yaml_anchor){
+      .name = copy, .node = node, .owned = owned, .size = size, .height = height};
   ctx->n_anchors++; /* the array owns the name and the node now */
   /* A later &name replaces an earlier one, as YAML says. */
   return name_put(&ctx->names, &ctx->names, copy, ctx->n_anchors - 1) == 0 ? 0 : read_oom(ctx);
@@ -564,7 +563,7 @@ static int read_node(struct yaml_ctx *ctx, const yaml_event_t *ev) {
   const struct yaml_frame *f = ctx->depth ? &ctx->stack[ctx->depth - 1] : NULL;
   if (f && f->node->type == HOST_NODE_MAP && !f->key)
     return read_key(ctx, ev);
-  char *keypath = !f                              ? strdup("")
+  char *keypath = !f                               ? strdup("")
                   : f->node->type == HOST_NODE_SEQ ? index_path(f->keypath, f->node->n)
                                                    : join_path(f->keypath, f->key);
   if (!keypath)

@@ -234,9 +234,9 @@ struct record {
   char *kind, *id;    /* owned: the members' values, NULL when absent or not strings */
   size_t kind_len, id_len;
   bool kind_seen, id_seen;
-  bool too_deep;           /* a callback stopped the parse at JSONL_MAX_DEPTH */
-  const char *why;         /* otherwise why a callback stopped it, for the message */
-  yajl_gen_status gen_st;  /* the first failure re-emitting the record */
+  bool too_deep;          /* a callback stopped the parse at JSONL_MAX_DEPTH */
+  const char *why;        /* otherwise why a callback stopped it, for the message */
+  yajl_gen_status gen_st; /* the first failure re-emitting the record */
 };
 
 /* Whether this value is re-emitted: inside the root object, outside a member left out. */
@@ -368,10 +368,18 @@ static int on_close(struct record *r, bool map) {
   return 1;
 }
 
-static int on_start_map(void *ctx) { return on_open(ctx, true); }
-static int on_end_map(void *ctx) { return on_close(ctx, true); }
-static int on_start_array(void *ctx) { return on_open(ctx, false); }
-static int on_end_array(void *ctx) { return on_close(ctx, false); }
+static int on_start_map(void *ctx) {
+  return on_open(ctx, true);
+}
+static int on_end_map(void *ctx) {
+  return on_close(ctx, true);
+}
+static int on_start_array(void *ctx) {
+  return on_open(ctx, false);
+}
+static int on_end_array(void *ctx) {
+  return on_close(ctx, false);
+}
 
 static const yajl_callbacks record_callbacks = {
     .yajl_null = on_null,

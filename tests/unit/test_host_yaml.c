@@ -116,8 +116,9 @@ static const struct {
     {"block nesting 70 deep", "workflow.yaml:66: error: [0][0][0]"},
     {"1001 aliases",
      "workflow.yaml:2: error: l[1000]: alias *x: more than 1000 aliases in the file, refused"},
-    {"100001 nodes (the map, its key and the list are 3)", "workflow.yaml:1: error: l[99997]: the file has more than 100000 nodes "
-                     "(aliases expanded), refused"},
+    {"100001 nodes (the map, its key and the list are 3)",
+     "workflow.yaml:1: error: l[99997]: the file has more than 100000 nodes "
+     "(aliases expanded), refused"},
     {"an alias that nests too deep",
      "workflow.yaml:2: error: b[0][0][0][0][0][0][0][0][0][0]: alias *a: nested deeper than 64 "
      "levels once expanded"},

@@ -66,8 +66,10 @@ static char *replay(const char *text, const char *path, etl_status *final) {
   size_t size = 0;
   FILE *out = open_memstream(&buf, &size);
   const struct etl_entity *e = NULL;
-  while ((*final = p->next_entity(inst, &e)) == ETL_OK)
+  etl_status st;
+  while ((st = p->next_entity(inst, &e)) == ETL_OK)
     fprintf(out, "%s %s %.*s\n", e->kind, e->id, (int)e->json_len, e->json);
+  *final = st;
   p->close(inst);
   fclose(out);
   free(config);
@@ -100,15 +102,15 @@ START_TEST(bad_lines_are_skipped_and_the_file_goes_on) {
   char *limit_lists = brackets(98);
   char *text = test_path(
       "{\"kind\":\"chart\",\"id\":\"c1\",\"source\":\"old\",\"data\":{\"n\":1}}\n" /* 1 */
-      "%s"                                                                        /* 2 */
-      "{\"kind\":\"chart\",\"id\":\"c2\",\"data\":{}}\n"                          /* 3 */
-      "%s"                                                                        /* 4 */
-      "{\"kind\":\"chart\",\"id\":\"a\\u0000b\",\"data\":{\"v\":2}}\n"            /* 5 */
-      "{\"kind\":\"chart\",\"id\":\"a\",\"data\":{\"v\":1}}\n"                    /* 6 */
-      "{\"kind\":\"chart\",\"id\":\"t\",\"data\":{\"s\":\"x\\u0000y\"}}\n"        /* 7 */
-      "{\"kind\":\"chart\",\"id\":\"d\",\"id\":\"e\",\"data\":{}}\n"              /* 8 */
-      "{\"kind\":\"ch\\u0000art\",\"id\":\"k\",\"data\":{}}\n"                    /* 9 */
-      "%s"                                                                        /* 10 */
+      "%s"                                                                         /* 2 */
+      "{\"kind\":\"chart\",\"id\":\"c2\",\"data\":{}}\n"                           /* 3 */
+      "%s"                                                                         /* 4 */
+      "{\"kind\":\"chart\",\"id\":\"a\\u0000b\",\"data\":{\"v\":2}}\n"             /* 5 */
+      "{\"kind\":\"chart\",\"id\":\"a\",\"data\":{\"v\":1}}\n"                     /* 6 */
+      "{\"kind\":\"chart\",\"id\":\"t\",\"data\":{\"s\":\"x\\u0000y\"}}\n"         /* 7 */
+      "{\"kind\":\"chart\",\"id\":\"d\",\"id\":\"e\",\"data\":{}}\n"               /* 8 */
+      "{\"kind\":\"ch\\u0000art\",\"id\":\"k\",\"data\":{}}\n"                     /* 9 */
+      "%s"                                                                         /* 10 */
       "{\"kind\":\"chart\",\"id\":\"c3\",\"data\":{\"x\":[1,{\"y\":null}]},\"id2\":7.50}\n"
       "{\"kind\":\"chart\",\"id\":{\"no\":1},\"data\":{}}\n" /* 12 */
       "[1, 2\n",                                             /* 13 */
@@ -138,8 +140,8 @@ START_TEST(bad_lines_are_skipped_and_the_file_goes_on) {
   };
   char *all = strdup("");
   for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
-    char *more = test_path("%sE|lost|%s:%d|%s, skipped\n", all, path, expected[i].line,
-                           expected[i].message);
+    char *more =
+        test_path("%sE|lost|%s:%d|%s, skipped\n", all, path, expected[i].line, expected[i].message);
     free(all);
     all = more;
   }

@@ -254,9 +254,9 @@ START_TEST(test_a_sound_file_of_another_kind_is_not_called_damaged) {
   struct host_state_store *store = NULL;
   sqlite3 *db = NULL;
   ck_assert_int_eq(sqlite3_open(store_path, &db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE t (x); PRAGMA application_id = 7", NULL, NULL,
-                                NULL),
-                   SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db, "CREATE TABLE t (x); PRAGMA application_id = 7", NULL, NULL, NULL),
+      SQLITE_OK);
   sqlite3_close(db);
   ck_assert_int_eq(host_state_open(store_path, t_log, &store), ETL_ERR_CONFIG);
   ck_assert_logged("a SQLite database of another application");
