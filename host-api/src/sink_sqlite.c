@@ -26,6 +26,7 @@
 #include "sink_builtin.h"
 #include "sink_common.h"
 #include "sqldb.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -465,6 +466,12 @@ static etl_status sqlite_load_state(void *sink, const char *source, char **json,
   }
   sqlite3_reset(s->get_state);
   sqlite3_clear_bindings(s->get_state);
+  if (st == ETL_OK && *json &&
+      (st = host_state_check("catalog", s->path, source, *json, *len, s->log)) != ETL_OK) {
+    free(*json);
+    *json = NULL;
+    *len = 0;
+  }
   return st;
 }
 

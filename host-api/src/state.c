@@ -2,6 +2,10 @@
  * state.c -- the host's state store (see state.h): one row per source in a SQLite file,
  * written in its own transaction so that a save that returned is on disk (WAL,
  * synchronous=FULL; sqldb.c).
+ *
+ * What is read back is checked before a plugin sees it (host_state_check), and a file or a row
+ * that cannot be used says what to do: the store only records where each source stopped, so
+ * removing it (or a source's row) costs one full run, never data.
  */
 #include "config.h"
 
@@ -11,8 +15,11 @@
 #include "sqldb.h"
 
 #include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_parse.h>
 
 #define STATE_SCHEMA_VERSION 1
 #define STATE_BUSY_TIMEOUT_MS 5000
@@ -32,6 +39,121 @@ struct host_state_store {
   sqlite3_stmt *load, *save; /* owned */
 };
 
+/* ---- a damaged store ---------------------------------------------------------------------- */
+
+/* Whether SQLite finds the file at path damaged: not readable as a database, or failing its
+ * quick check. A file that is fine but not ours, or that cannot be opened, is not damaged. */
+static bool is_damaged(const char *path) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *check = NULL;
+  bool damaged = false;
+  int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &check, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(check)) == SQLITE_ROW) {
+    const unsigned char *verdict = sqlite3_column_text(check, 0);
+    damaged = !verdict || strcmp((const char *)verdict, "ok") != 0;
+  }
+  damaged = damaged || (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+  sqlite3_finalize(check);
+  sqlite3_close(db);
+  return damaged;
+}
+
+/* Whether the file's header says it is (or was) a state store: SQLite's magic, and our
+ * application_id at offset 68 or a header cut short. */
+static bool looks_like_a_store(const char *path) {
+  unsigned char head[100];
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  size_t n = fread(head, 1, sizeof head, f);
+  fclose(f);
+  if (n < 16 || memcmp(head, "SQLite format 3", 16) != 0)
+    return false;
+  if (n < sizeof head)
+    return true;
+  unsigned long id = (unsigned long)head[68] << 24 | (unsigned long)head[69] << 16 |
+                     (unsigned long)head[70] << 8 | head[71];
+  return id == HOST_SQLDB_STATE_ID;
+}
+
+/* After SQLite refused the store: if the file is damaged, says what to do about it. */
+static void damage_hint(struct host_log *log, const char *path) {
+  if (!is_damaged(path))
+    return;
+  if (looks_like_a_store(path))
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
+                 "state store '%s' is damaged. It only records where each source stopped: "
+                 "remove it or move it aside (with any '-wal' and '-shm' file beside it), and "
+                 "the next run starts every source afresh, reading everything again",
+                 path);
+  else
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
+                 "state store '%s': if this was etlhost's state store, it is damaged beyond "
+                 "recognition: remove it or move it aside, and the next run starts every source "
+                 "afresh; otherwise set workflowConfig.stateStore to another path",
+                 path);
+}
+
+/* ---- checking a stored state ---------------------------------------------------------------- */
+
+/* Depth while parsing, without building anything: the parse stops at the first level too
+ * many. */
+struct depth_count {
+  int depth;
+  bool too_deep;
+};
+
+static int on_open(void *ctx) {
+  struct depth_count *d = ctx;
+  if (++d->depth <= HOST_STATE_MAX_DEPTH)
+    return 1;
+  d->too_deep = true;
+  return 0;
+}
+
+static int on_close(void *ctx) {
+  ((struct depth_count *)ctx)->depth--;
+  return 1;
+}
+
+static const yajl_callbacks depth_callbacks = {.yajl_start_map = on_open,
+                                               .yajl_end_map = on_close,
+                                               .yajl_start_array = on_open,
+                                               .yajl_end_array = on_close};
+
+etl_status host_state_check(const char *what, const char *path, const char *source,
+                            const char *json, size_t len, struct host_log *log) {
+  if (len == 0)
+    return ETL_OK;
+  struct depth_count d = {0};
+  yajl_handle h = yajl_alloc(&depth_callbacks, NULL, &d);
+  if (!h)
+    return ETL_ERR_NOMEM;
+  yajl_status st = yajl_parse(h, (const unsigned char *)json, len);
+  if (st == yajl_status_ok)
+    st = yajl_complete_parse(h);
+  char why[256] = "";
+  if (d.too_deep) {
+    snprintf(why, sizeof why, "nested deeper than %d levels", HOST_STATE_MAX_DEPTH);
+  } else if (st != yajl_status_ok) {
+    unsigned char *err = yajl_get_error(h, 1, (const unsigned char *)json, len);
+    snprintf(why, sizeof why, "not JSON (%.*s)", err ? (int)strcspn((char *)err, "\n") : 0,
+             err ? (char *)err : "");
+    yajl_free_error(h, err);
+  }
+  yajl_free(h);
+  if (!*why)
+    return ETL_OK;
+  host_log_msg(log, ETL_SEV_ERROR, source, NULL,
+               "%s '%s': the stored state of this source is unusable (%s). Delete it to start "
+               "the source afresh (a full run): sqlite3 '%s' \"DELETE FROM state WHERE source = "
+               "'%s'\"",
+               what, path, why, path, source);
+  return ETL_ERR_CONFIG;
+}
+
 etl_status host_state_open(const char *path, struct host_log *log, struct host_state_store **out) {
   *out = NULL;
   struct host_state_store *store = calloc(1, sizeof *store);
@@ -41,6 +163,8 @@ etl_status host_state_open(const char *path, struct host_log *log, struct host_s
   }
   store->log = log;
   etl_status st = host_sqldb_open(path, &state_kind, STATE_BUSY_TIMEOUT_MS, log, &store->db);
+  if (st == ETL_ERR_CONFIG)
+    damage_hint(log, path);
   if (st != ETL_OK)
     goto out_close;
   int rc = sqlite3_prepare_v2(store->db, "SELECT json FROM state WHERE source = ?1", -1,
@@ -82,9 +206,18 @@ etl_status host_state_load(struct host_state_store *store, const char *source, c
     }
   } else if (rc != SQLITE_DONE) {
     st = host_sqldb_fail(store->log, store->db, rc, state_kind.what, store->path, "load state");
+    if (st == ETL_ERR_CONFIG)
+      damage_hint(store->log, store->path);
   }
   sqlite3_reset(store->load);
   sqlite3_clear_bindings(store->load);
+  if (st == ETL_OK && *json &&
+      (st = host_state_check(state_kind.what, store->path, source, *json, *len, store->log)) !=
+          ETL_OK) {
+    free(*json);
+    *json = NULL;
+    *len = 0;
+  }
   return st;
 }
 

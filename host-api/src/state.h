@@ -17,13 +17,26 @@ struct host_log;
 struct host_state_store;
 
 /* Opens (creating if needed) the store at path. Logs and returns ETL_ERR_CONFIG when the file
- * cannot be opened or is not a state store. *out is owned by the caller. */
+ * cannot be opened or is not a state store; for a damaged file, also what to do about it.
+ * *out is owned by the caller. */
 etl_status host_state_open(const char *path, struct host_log *log, struct host_state_store **out);
 
 /* Loads the last saved state of source into *json (malloc'd, NUL-terminated, caller frees) and
- * its length into *len; *json is NULL when there is none. */
+ * its length into *len; *json is NULL when there is none. A state that fails host_state_check
+ * is ETL_ERR_CONFIG (logged), with *json NULL. */
 etl_status host_state_load(struct host_state_store *store, const char *source, char **json,
                            size_t *len);
+
+/* A stored state nested deeper than this is refused: yajl_gen, which plugins write with, stops
+ * at 128 levels, and a plugin's yajl_tree_free recurses once per level. */
+#define HOST_STATE_MAX_DEPTH 128
+
+/* Checks a state read from the file at path (`what`: "state store" or "catalog") before it
+ * reaches a plugin: JSON, nested at most HOST_STATE_MAX_DEPTH levels, without recursion. An
+ * empty state passes. Otherwise logs what is wrong and how to reset the source's state (delete
+ * its row) and returns ETL_ERR_CONFIG. */
+etl_status host_state_check(const char *what, const char *path, const char *source,
+                            const char *json, size_t len, struct host_log *log);
 
 /* Saves the state of source durably (committed and synced when this returns ETL_OK). */
 etl_status host_state_save(struct host_state_store *store, const char *source, const char *json,

@@ -1,9 +1,12 @@
 /*
  * workflow.c -- the workflow file (see workflow.h).
  *
- * libyaml's document loader builds the node graph (it resolves anchors and aliases for us); we
- * copy it into our own small tree so that every node keeps its line and every scalar carries its
- * substituted value. Validation then walks a fixed description of OpenMetadata's workflow shape.
+ * The tree is built from libyaml's event stream (yaml_parser_parse), not its document loader:
+ * the limits on depth, nodes and aliases (an alias is a copy of its anchor's subtree) are
+ * checked as each event arrives, so an alias bomb or a deep nest is refused after a few events
+ * instead of after the loader has built it. Every node keeps its line and every scalar carries
+ * its substituted value. Validation then walks a fixed description of OpenMetadata's workflow
+ * shape.
  * Values are never echoed in messages: any of them may be a secret.
  */
 #include "config.h"
@@ -14,14 +17,20 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <yaml.h>
 
-#define CONFIG_MAX_DEPTH 64
+/* Limits of a workflow file, checked while it is read, so that a hostile file is refused
+ * before it costs anything: a 600-byte alias bomb would otherwise expand to a billion nodes. */
 #define CONFIG_MAX_BYTES (16 * 1024 * 1024)
+#define CONFIG_MAX_DEPTH 64          /* levels of nesting, aliases expanded */
+#define CONFIG_MAX_NODES 100000      /* nodes and keys, aliases expanded */
+#define CONFIG_MAX_ALIASES 1000      /* alias uses (*name) */
+#define CONFIG_MAX_ALIAS_NODES 10000 /* nodes and keys that all alias uses copy together */
 
 /* ---- the tree ----------------------------------------------------------------------------- */
 
@@ -85,11 +94,58 @@ int host_source_line(const struct host_source_cfg *src, const char *relpath) {
   return line;
 }
 
-/* Context of one conversion: where messages go and what they are prefixed with. */
+/* A collection being read: its node (owned by the frame until its end event attaches it to its
+ * parent), its key path, and, in a mapping, the key waiting for its value. */
+struct yaml_frame {
+  struct host_node *node; /* owned until attached */
+  char *keypath;          /* owned */
+  char *anchor;           /* owned: the collection's &name, registered at its end, or NULL */
+  size_t cap;             /* slots allocated in node->kids (and node->keys) */
+  size_t size;            /* nodes in the subtree so far, itself and its keys included */
+  int height;             /* levels below the node so far */
+  char *key;              /* MAP: the key read, waiting for its value (owned), or NULL */
+};
+
+/* An &anchor and the node it names. The node belongs to the tree, except for an anchored
+ * mapping key, which is no node of the tree: the anchor then owns a scalar node of its own. */
+struct yaml_anchor {
+  char *name;             /* owned */
+  struct host_node *node; /* borrowed from the tree, or owned when `owned` */
+  bool owned;
+  size_t size; /* nodes in node's subtree: what an alias of it costs */
+  int height;  /* levels below node: an alias of it nests that much deeper */
+};
+
+/* Names seen, for lookups in constant time: every mapping's keys (owner: the mapping) and the
+ * anchors (owner: the table itself). A linear search would make a mapping of 50000 keys cost
+ * over a billion comparisons. Open addressing; the names are borrowed from the tree and the
+ * anchors, which outlive the table. */
+struct name_slot {
+  const void *owner; /* NULL: the slot is free */
+  const char *name;
+  size_t value; /* for an anchor: its index in yaml_ctx.anchors */
+};
+
+struct name_table {
+  struct name_slot *slots; /* owned array of cap (a power of two) */
+  size_t cap, used;
+};
+
+/* Context of one read: where messages go, the open collections, the anchors seen, and the
+ * counts the limits are checked against. */
 struct yaml_ctx {
   const char *name; /* file name for messages */
   struct host_log *log;
-  yaml_document_t *doc;
+  struct yaml_frame stack[CONFIG_MAX_DEPTH + 1]; /* stack[0] is the root collection */
+  int depth;                                     /* frames in use */
+  struct yaml_anchor *anchors;                   /* owned array */
+  size_t n_anchors, cap_anchors;
+  struct name_table names; /* keys of every mapping, and the anchors by name */
+  size_t nodes;            /* every node and key so far, aliases expanded */
+  size_t aliases;          /* alias uses */
+  size_t alias_nodes;      /* nodes copied by alias uses */
+  int documents;           /* documents started */
+  struct host_node *root;  /* owned: the document's node once read */
 };
 
 static void config_error(struct host_log *log, const char *file, int line, const char *keypath,
@@ -194,133 +250,408 @@ static char *index_path(const char *base, size_t i) {
   return out;
 }
 
-static struct host_node *convert(const struct yaml_ctx *ctx, yaml_node_t *yn, const char *keypath,
-                                 int depth);
-
-static int convert_map(const struct yaml_ctx *ctx, yaml_node_t *yn, const char *keypath, int depth,
-                       struct host_node *node) {
-  size_t n = (size_t)(yn->data.mapping.pairs.top - yn->data.mapping.pairs.start);
-  node->keys = calloc(n ? n : 1, sizeof *node->keys);
-  node->kids = calloc(n ? n : 1, sizeof *node->kids);
-  if (!node->keys || !node->kids)
-    return -1;
-  for (yaml_node_pair_t *pair = yn->data.mapping.pairs.start; pair < yn->data.mapping.pairs.top;
-       pair++) {
-    yaml_node_t *k = yaml_document_get_node(ctx->doc, pair->key);
-    yaml_node_t *v = yaml_document_get_node(ctx->doc, pair->value);
-    int kline = k ? (int)k->start_mark.line + 1 : 0;
-    if (!k || k->type != YAML_SCALAR_NODE || !v) {
-      config_error(ctx->log, ctx->name, kline, keypath, "keys must be plain strings");
-      return -1;
-    }
-    const char *key = (const char *)k->data.scalar.value;
-    if (host_node_get(node, key)) {
-      config_error(ctx->log, ctx->name, kline, keypath, "duplicate key `%s`", key);
-      return -1;
-    }
-    char *sub = join_path(keypath, key);
-    if (!sub)
-      return -1;
-    struct host_node *kid = convert(ctx, v, sub, depth + 1);
-    free(sub);
-    if (!kid)
-      return -1;
-    node->keys[node->n] = strdup(key);
-    node->kids[node->n] = kid;
-    node->n++;
-    if (!node->keys[node->n - 1])
-      return -1;
-  }
-  return 0;
+static size_t name_hash(const void *owner, const char *name) {
+  size_t h = (size_t)14695981039346656037ULL ^ (size_t)(uintptr_t)owner;
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+    h = (h ^ *p) * (size_t)1099511628211ULL;
+  return h;
 }
 
-static int convert_seq(const struct yaml_ctx *ctx, yaml_node_t *yn, const char *keypath, int depth,
-                       struct host_node *node) {
-  size_t n = (size_t)(yn->data.sequence.items.top - yn->data.sequence.items.start);
-  node->kids = calloc(n ? n : 1, sizeof *node->kids);
-  if (!node->kids)
-    return -1;
-  for (yaml_node_item_t *it = yn->data.sequence.items.start; it < yn->data.sequence.items.top;
-       it++) {
-    char *sub = index_path(keypath, node->n);
-    if (!sub)
-      return -1;
-    struct host_node *kid = convert(ctx, yaml_document_get_node(ctx->doc, *it), sub, depth + 1);
-    free(sub);
-    if (!kid)
-      return -1;
-    node->kids[node->n++] = kid;
-  }
-  return 0;
+/* The slot of (owner, name), or the free slot where it would go. The table is never full. */
+static struct name_slot *name_slot(const struct name_table *t, const void *owner,
+                                   const char *name) {
+  size_t i = name_hash(owner, name) & (t->cap - 1);
+  while (t->slots[i].owner && (t->slots[i].owner != owner || strcmp(t->slots[i].name, name) != 0))
+    i = (i + 1) & (t->cap - 1);
+  return &t->slots[i];
 }
 
-/* Copies a libyaml node (and what it contains) into a host_node, substituting scalars. */
-static struct host_node *convert(const struct yaml_ctx *ctx, yaml_node_t *yn, const char *keypath,
-                                 int depth) {
-  if (!yn)
+static const struct name_slot *name_find(const struct name_table *t, const void *owner,
+                                         const char *name) {
+  if (t->cap == 0)
     return NULL;
-  int line = (int)yn->start_mark.line + 1;
-  if (depth > CONFIG_MAX_DEPTH) {
-    config_error(ctx->log, ctx->name, line, keypath, "nested deeper than %d levels",
+  const struct name_slot *slot = name_slot(t, owner, name);
+  return slot->owner ? slot : NULL;
+}
+
+/* Adds (owner, name) with value, or gives an existing one the new value and name. */
+static int name_put(struct name_table *t, const void *owner, const char *name, size_t value) {
+  if (2 * (t->used + 1) > t->cap) { /* at most half full, so probes stay short */
+    struct name_table bigger = {.cap = t->cap ? 2 * t->cap : 64};
+    if (!(bigger.slots = calloc(bigger.cap, sizeof *bigger.slots)))
+      return -1;
+    for (size_t i = 0; i < t->cap; i++)
+      if (t->slots[i].owner)
+        *name_slot(&bigger, t->slots[i].owner, t->slots[i].name) = t->slots[i];
+    bigger.used = t->used;
+    free(t->slots);
+    *t = bigger;
+  }
+  struct name_slot *slot = name_slot(t, owner, name);
+  if (!slot->owner)
+    t->used++;
+  *slot = (struct name_slot){.owner = owner, .name = name, .value = value};
+  return 0;
+}
+
+static struct host_node *node_new(enum host_node_type type, int line) {
+  struct host_node *node = calloc(1, sizeof *node);
+  if (node) {
+    node->type = type;
+    node->line = line;
+  }
+  return node;
+}
+
+/* A deep copy of src: what an alias stands for. NULL when out of memory. The recursion is
+ * bounded: no node is deeper than CONFIG_MAX_DEPTH. */
+static struct host_node *node_copy(const struct host_node *src) {
+  struct host_node *node = node_new(src->type, src->line);
+  if (!node)
+    return NULL;
+  node->plain = src->plain;
+  if (src->scalar && !(node->scalar = strdup(src->scalar)))
+    goto fail;
+  if (src->n == 0)
+    return node;
+  if (!(node->kids = calloc(src->n, sizeof *node->kids)) ||
+      (src->keys && !(node->keys = calloc(src->n, sizeof *node->keys))))
+    goto fail;
+  for (size_t i = 0; i < src->n; i++) {
+    node->n = i + 1; /* so that a failure frees what was copied */
+    if ((src->keys && !(node->keys[i] = strdup(src->keys[i]))) ||
+        !(node->kids[i] = node_copy(src->kids[i])))
+      goto fail;
+  }
+  return node;
+fail:
+  host_node_free(node);
+  return NULL;
+}
+
+static int read_oom(const struct yaml_ctx *ctx) {
+  config_error(ctx->log, ctx->name, 0, NULL, "out of memory reading the file");
+  return -1;
+}
+
+/* Counts n more nodes against the file's limit, before they are made. */
+static int charge_nodes(struct yaml_ctx *ctx, size_t n, int line, const char *keypath) {
+  if (ctx->nodes + n > CONFIG_MAX_NODES) {
+    config_error(ctx->log, ctx->name, line, keypath,
+                 "the file has more than %d nodes (aliases expanded), refused", CONFIG_MAX_NODES);
+    return -1;
+  }
+  ctx->nodes += n;
+  return 0;
+}
+
+/* Records &name for node (of size nodes and height levels). Takes node when owned, even on
+ * failure. */
+static int anchor_add(struct yaml_ctx *ctx, const char *name, struct host_node *node, bool owned,
+                      size_t size, int height) {
+  char *copy = strdup(name);
+  if (copy && ctx->n_anchors == ctx->cap_anchors) {
+    size_t cap = ctx->cap_anchors ? 2 * ctx->cap_anchors : 8;
+    struct yaml_anchor *grown = realloc(ctx->anchors, cap * sizeof *grown);
+    if (grown) {
+      ctx->anchors = grown;
+      ctx->cap_anchors = cap;
+    }
+  }
+  if (!copy || ctx->n_anchors == ctx->cap_anchors) {
+    free(copy);
+    if (owned)
+      host_node_free(node);
+    return read_oom(ctx);
+  }
+  ctx->anchors[ctx->n_anchors] = (struct yaml_anchor){
+      .name = copy, .node = node, .owned = owned, .size = size, .height = height};
+  ctx->n_anchors++; /* the array owns the name and the node now */
+  /* A later &name replaces an earlier one, as YAML says. */
+  return name_put(&ctx->names, &ctx->names, copy, ctx->n_anchors - 1) == 0 ? 0 : read_oom(ctx);
+}
+
+/* The anchor an alias event names, after charging its expansion against the limits; NULL
+ * after logging. */
+static const struct yaml_anchor *resolve_alias(struct yaml_ctx *ctx, const yaml_event_t *ev,
+                                               const char *keypath) {
+  int line = (int)ev->start_mark.line + 1;
+  const char *name = (const char *)ev->data.alias.anchor;
+  const struct name_slot *slot = name_find(&ctx->names, &ctx->names, name);
+  const struct yaml_anchor *a = slot ? &ctx->anchors[slot->value] : NULL;
+  if (!a) {
+    config_error(ctx->log, ctx->name, line, keypath, "alias *%.64s: no anchor &%.64s before it",
+                 name, name);
+    return NULL;
+  }
+  if (++ctx->aliases > CONFIG_MAX_ALIASES) {
+    config_error(ctx->log, ctx->name, line, keypath,
+                 "alias *%.64s: more than %d aliases in the file, refused (a guard against "
+                 "alias bombs)",
+                 name, CONFIG_MAX_ALIASES);
+    return NULL;
+  }
+  if (ctx->alias_nodes + a->size > CONFIG_MAX_ALIAS_NODES) {
+    config_error(ctx->log, ctx->name, line, keypath,
+                 "alias *%.64s: aliases expand to more than %d nodes in all, refused (a guard "
+                 "against alias bombs)",
+                 name, CONFIG_MAX_ALIAS_NODES);
+    return NULL;
+  }
+  if (ctx->depth + a->height > CONFIG_MAX_DEPTH) {
+    config_error(ctx->log, ctx->name, line, keypath,
+                 "alias *%.64s: nested deeper than %d levels once expanded", name,
                  CONFIG_MAX_DEPTH);
     return NULL;
   }
-  struct host_node *node = calloc(1, sizeof *node);
-  if (!node)
-    return NULL;
-  node->line = line;
-  int rc = 0;
-  switch (yn->type) {
-  case YAML_SCALAR_NODE:
-    node->type = HOST_NODE_SCALAR;
-    node->plain = yn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-    node->scalar = substitute_env(ctx, line, keypath, (const char *)yn->data.scalar.value);
-    rc = node->scalar ? 0 : -1;
-    break;
-  case YAML_MAPPING_NODE:
-    node->type = HOST_NODE_MAP;
-    rc = convert_map(ctx, yn, keypath, depth, node);
-    break;
-  case YAML_SEQUENCE_NODE:
-    node->type = HOST_NODE_SEQ;
-    rc = convert_seq(ctx, yn, keypath, depth, node);
-    break;
-  default:
-    rc = -1;
+  ctx->alias_nodes += a->size;
+  return charge_nodes(ctx, a->size, line, keypath) == 0 ? a : NULL;
+}
+
+/* Makes room for one more entry in the frame's collection. */
+static int frame_grow(struct yaml_frame *f) {
+  if (f->node->n < f->cap)
+    return 0;
+  size_t cap = f->cap ? 2 * f->cap : 4;
+  struct host_node **kids = realloc(f->node->kids, cap * sizeof *kids);
+  if (!kids)
+    return -1;
+  f->node->kids = kids;
+  if (f->node->type == HOST_NODE_MAP) {
+    char **keys = realloc(f->node->keys, cap * sizeof *keys);
+    if (!keys)
+      return -1;
+    f->node->keys = keys;
   }
-  if (rc != 0) {
+  f->cap = cap;
+  return 0;
+}
+
+/* Hands a finished node (size nodes, height levels) to the open collection, or makes it the
+ * document's root. Takes node, even on failure. */
+static int attach(struct yaml_ctx *ctx, struct host_node *node, size_t size, int height) {
+  if (ctx->depth == 0) {
+    host_node_free(ctx->root); /* never set: a second document is refused before */
+    ctx->root = node;
+    return 0;
+  }
+  struct yaml_frame *f = &ctx->stack[ctx->depth - 1];
+  if (frame_grow(f) != 0) {
     host_node_free(node);
-    return NULL;
+    return read_oom(ctx);
   }
-  return node;
+  if (f->node->type == HOST_NODE_MAP) {
+    f->node->keys[f->node->n] = f->key;
+    f->key = NULL;
+  }
+  f->node->kids[f->node->n++] = node;
+  f->size += size;
+  if (height + 1 > f->height)
+    f->height = height + 1;
+  return 0;
+}
+
+/* A mapping key: a scalar or an alias of one, taken as written (no substitution). */
+static int read_key(struct yaml_ctx *ctx, const yaml_event_t *ev) {
+  struct yaml_frame *f = &ctx->stack[ctx->depth - 1];
+  int line = (int)ev->start_mark.line + 1;
+  const char *key = NULL;
+  size_t len = 0;
+  if (ev->type == YAML_SCALAR_EVENT) {
+    key = (const char *)ev->data.scalar.value;
+    len = ev->data.scalar.length;
+  } else if (ev->type == YAML_ALIAS_EVENT) {
+    const struct yaml_anchor *a = resolve_alias(ctx, ev, f->keypath);
+    if (!a)
+      return -1;
+    key = a->node->type == HOST_NODE_SCALAR ? a->node->scalar : NULL;
+    len = key ? strlen(key) : 0;
+  }
+  if (!key || memchr(key, '\0', len)) {
+    config_error(ctx->log, ctx->name, line, f->keypath, "keys must be plain strings");
+    return -1;
+  }
+  if (name_find(&ctx->names, f->node, key)) {
+    config_error(ctx->log, ctx->name, line, f->keypath, "duplicate key `%s`", key);
+    return -1;
+  }
+  if (charge_nodes(ctx, 1, line, f->keypath) != 0)
+    return -1;
+  if (!(f->key = strdup(key)) || name_put(&ctx->names, f->node, f->key, 0) != 0)
+    return read_oom(ctx);
+  f->size++;
+  if (ev->type != YAML_SCALAR_EVENT || !ev->data.scalar.anchor)
+    return 0;
+  /* An anchored key is no node of the tree: its anchor keeps a scalar of its own. */
+  struct host_node *node = node_new(HOST_NODE_SCALAR, line);
+  if (!node || !(node->scalar = strdup(key))) {
+    host_node_free(node);
+    return read_oom(ctx);
+  }
+  node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+  return anchor_add(ctx, (const char *)ev->data.scalar.anchor, node, true, 1, 0);
+}
+
+static int read_scalar(struct yaml_ctx *ctx, const yaml_event_t *ev, const char *keypath) {
+  int line = (int)ev->start_mark.line + 1;
+  const char *value = (const char *)ev->data.scalar.value;
+  if (memchr(value, '\0', ev->data.scalar.length)) { /* a "\0" escape would cut it short */
+    config_error(ctx->log, ctx->name, line, keypath, "contains a NUL character");
+    return -1;
+  }
+  if (charge_nodes(ctx, 1, line, keypath) != 0)
+    return -1;
+  struct host_node *node = node_new(HOST_NODE_SCALAR, line);
+  if (!node)
+    return read_oom(ctx);
+  node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+  if (!(node->scalar = substitute_env(ctx, line, keypath, value))) {
+    host_node_free(node);
+    return -1;
+  }
+  if (attach(ctx, node, 1, 0) != 0)
+    return -1;
+  const char *anchor = (const char *)ev->data.scalar.anchor;
+  return anchor ? anchor_add(ctx, anchor, node, false, 1, 0) : 0;
+}
+
+static int read_alias(struct yaml_ctx *ctx, const yaml_event_t *ev, const char *keypath) {
+  const struct yaml_anchor *a = resolve_alias(ctx, ev, keypath);
+  if (!a)
+    return -1;
+  size_t size = a->size;
+  int height = a->height;
+  struct host_node *copy = node_copy(a->node);
+  return copy ? attach(ctx, copy, size, height) : read_oom(ctx);
+}
+
+/* Opens a mapping or a sequence; it is attached to its parent at its end event. Takes
+ * keypath. */
+static int start_collection(struct yaml_ctx *ctx, const yaml_event_t *ev, char *keypath) {
+  int line = (int)ev->start_mark.line + 1;
+  bool map = ev->type == YAML_MAPPING_START_EVENT;
+  const char *anchor =
+      (const char *)(map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor);
+  struct yaml_frame *f = &ctx->stack[ctx->depth]; /* depth <= CONFIG_MAX_DEPTH: checked */
+  if (charge_nodes(ctx, 1, line, keypath) != 0) {
+    free(keypath);
+    return -1;
+  }
+  *f = (struct yaml_frame){.node = node_new(map ? HOST_NODE_MAP : HOST_NODE_SEQ, line),
+                           .keypath = keypath,
+                           .anchor = anchor ? strdup(anchor) : NULL,
+                           .size = 1};
+  ctx->depth++; /* the frame is the context's now, for the cleanup */
+  return f->node && (!anchor || f->anchor) ? 0 : read_oom(ctx);
+}
+
+static int end_collection(struct yaml_ctx *ctx) {
+  struct yaml_frame f = ctx->stack[--ctx->depth];
+  ctx->stack[ctx->depth] = (struct yaml_frame){0};
+  free(f.keypath);
+  free(f.key); /* NULL: libyaml gives every key a value */
+  int rc = attach(ctx, f.node, f.size, f.height);
+  if (rc == 0 && f.anchor)
+    rc = anchor_add(ctx, f.anchor, f.node, false, f.size, f.height);
+  free(f.anchor);
+  return rc;
+}
+
+/* A node event: a key of the open mapping, or a value placed in the open collection or at the
+ * root. */
+static int read_node(struct yaml_ctx *ctx, const yaml_event_t *ev) {
+  const struct yaml_frame *f = ctx->depth ? &ctx->stack[ctx->depth - 1] : NULL;
+  if (f && f->node->type == HOST_NODE_MAP && !f->key)
+    return read_key(ctx, ev);
+  char *keypath = !f                               ? strdup("")
+                  : f->node->type == HOST_NODE_SEQ ? index_path(f->keypath, f->node->n)
+                                                   : join_path(f->keypath, f->key);
+  if (!keypath)
+    return read_oom(ctx);
+  int rc = -1;
+  if (ctx->depth > CONFIG_MAX_DEPTH)
+    config_error(ctx->log, ctx->name, (int)ev->start_mark.line + 1, keypath,
+                 "nested deeper than %d levels", CONFIG_MAX_DEPTH);
+  else if (ev->type == YAML_SCALAR_EVENT)
+    rc = read_scalar(ctx, ev, keypath);
+  else if (ev->type == YAML_ALIAS_EVENT)
+    rc = read_alias(ctx, ev, keypath);
+  else
+    return start_collection(ctx, ev, keypath);
+  free(keypath);
+  return rc;
+}
+
+static int read_event(struct yaml_ctx *ctx, const yaml_event_t *ev) {
+  switch (ev->type) {
+  case YAML_DOCUMENT_START_EVENT:
+    if (ctx->documents++ == 0)
+      return 0;
+    config_error(ctx->log, ctx->name, (int)ev->start_mark.line + 1, NULL,
+                 "a second YAML document starts here; a workflow file holds one");
+    return -1;
+  case YAML_SCALAR_EVENT:
+  case YAML_ALIAS_EVENT:
+  case YAML_MAPPING_START_EVENT:
+  case YAML_SEQUENCE_START_EVENT:
+    return read_node(ctx, ev);
+  case YAML_MAPPING_END_EVENT:
+  case YAML_SEQUENCE_END_EVENT:
+    return end_collection(ctx);
+  default: /* stream start and end, document end */
+    return 0;
+  }
+}
+
+static void read_ctx_free(struct yaml_ctx *ctx) {
+  for (int i = 0; i < ctx->depth; i++) {
+    host_node_free(ctx->stack[i].node);
+    free(ctx->stack[i].keypath);
+    free(ctx->stack[i].anchor);
+    free(ctx->stack[i].key);
+  }
+  for (size_t i = 0; i < ctx->n_anchors; i++) {
+    free(ctx->anchors[i].name);
+    if (ctx->anchors[i].owned)
+      host_node_free(ctx->anchors[i].node);
+  }
+  free(ctx->anchors);
+  free(ctx->names.slots);
+  host_node_free(ctx->root);
 }
 
 int host_yaml_parse(const char *name, const char *text, size_t len, struct host_log *log,
                     struct host_node **out) {
   *out = NULL;
+  struct yaml_ctx ctx = {.name = name, .log = log};
   yaml_parser_t parser;
-  yaml_document_t doc;
   int rc = -1;
   if (!yaml_parser_initialize(&parser))
     return -1;
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-  if (!yaml_parser_load(&parser, &doc)) {
-    config_error(log, name, (int)parser.problem_mark.line + 1, NULL, "invalid YAML: %s%s%s",
-                 parser.problem ? parser.problem : "parse error", parser.context ? " " : "",
-                 parser.context ? parser.context : "");
-    goto out_parser;
+  for (bool end = false; !end;) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&parser, &ev)) {
+      config_error(log, name, (int)parser.problem_mark.line + 1, NULL, "invalid YAML: %s%s%s",
+                   parser.problem ? parser.problem : "parse error", parser.context ? " " : "",
+                   parser.context ? parser.context : "");
+      goto out;
+    }
+    end = ev.type == YAML_STREAM_END_EVENT;
+    int st = read_event(&ctx, &ev);
+    yaml_event_delete(&ev);
+    if (st != 0)
+      goto out;
   }
-  yaml_node_t *root = yaml_document_get_root_node(&doc);
-  if (!root) {
+  if (!ctx.root) {
     config_error(log, name, 0, NULL, "the file is empty");
-    goto out_doc;
+    goto out;
   }
-  struct yaml_ctx ctx = {.name = name, .log = log, .doc = &doc};
-  *out = convert(&ctx, root, "", 0);
-  rc = *out ? 0 : -1;
-out_doc:
-  yaml_document_delete(&doc);
-out_parser:
+  *out = ctx.root;
+  ctx.root = NULL;
+  rc = 0;
+out:
+  read_ctx_free(&ctx);
   yaml_parser_delete(&parser);
   return rc;
 }

@@ -24,9 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
 #define JSONL_MAX_LINE (64u * 1024 * 1024) /* a record larger than this is refused */
+/* A record nested deeper than this is refused (yajl_gen, which writes it out again, stops at
+ * 128). */
+#define JSONL_MAX_DEPTH 100
 
 /* One running replay. Everything here is owned by the instance. */
 struct jsonl {
@@ -208,38 +212,231 @@ static void jsonl_interrupt(void *instance) {
 
 /* ---- one record --------------------------------------------------------------------------- */
 
-static yajl_gen_status gen_value(yajl_gen g, yajl_val v) {
-  yajl_gen_status st = yajl_gen_status_ok;
-  if (YAJL_IS_STRING(v)) {
-    const char *s = YAJL_GET_STRING(v);
-    return yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-  }
-  if (YAJL_IS_NUMBER(v)) /* the number's original text: no precision lost */
-    return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-  if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
-    return yajl_gen_bool(g, YAJL_IS_TRUE(v));
-  if (YAJL_IS_NULL(v))
-    return yajl_gen_null(g);
-  if (YAJL_IS_ARRAY(v)) {
-    st = yajl_gen_array_open(g);
-    for (size_t i = 0; st == yajl_gen_status_ok && i < v->u.array.len; i++)
-      st = gen_value(g, v->u.array.values[i]);
-    return st == yajl_gen_status_ok ? yajl_gen_array_close(g) : st;
-  }
-  st = yajl_gen_map_open(g);
-  for (size_t i = 0; st == yajl_gen_status_ok && i < v->u.object.len; i++) {
-    const char *k = v->u.object.keys[i];
-    st = yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-    if (st == yajl_gen_status_ok)
-      st = gen_value(g, v->u.object.values[i]);
-  }
-  return st == yajl_gen_status_ok ? yajl_gen_map_close(g) : st;
+/*
+ * A line is read with yajl's callback parser, not its tree: the tree parser has no depth limit
+ * and yajl_tree_free recurses, so a line nested 300000 deep overflowed the stack, and its
+ * strings carry no length, so an id with \u0000 was silently cut short. The callbacks re-emit
+ * the record into j->gen as they go, leaving out the top-level `kind`, `id` and `source`
+ * members, which they keep aside; depth is counted and a line nested deeper than
+ * JSONL_MAX_DEPTH is refused at the first bracket too many.
+ */
+
+enum member { MEMBER_OTHER, MEMBER_KIND, MEMBER_ID, MEMBER_SOURCE, MEMBER_DATA };
+
+/* The state of one line's parse. */
+struct record {
+  struct jsonl *j;
+  int depth;          /* containers open */
+  int skip_depth;     /* > 0: inside the value of a member left out, opened at this depth */
+  bool root_is_map;   /* the line is an object */
+  bool data_is_map;   /* its `data` is an object */
+  enum member member; /* what the value being read at depth 1 is */
+  char *kind, *id;    /* owned: the members' values, NULL when absent or not strings */
+  size_t kind_len, id_len;
+  bool kind_seen, id_seen;
+  bool too_deep;          /* a callback stopped the parse at JSONL_MAX_DEPTH */
+  const char *why;        /* otherwise why a callback stopped it, for the message */
+  yajl_gen_status gen_st; /* the first failure re-emitting the record */
+};
+
+/* Whether this value is re-emitted: inside the root object, outside a member left out. */
+static bool emitting(const struct record *r) {
+  return r->root_is_map && r->skip_depth == 0 && r->depth >= 1;
 }
 
-static const char *string_member(yajl_val obj, const char *key) {
-  const char *path[] = {key, NULL};
-  yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
-  return v ? YAJL_GET_STRING(v) : NULL;
+static int gen_ok(struct record *r, yajl_gen_status st) {
+  if (st != yajl_gen_status_ok && r->gen_st == yajl_gen_status_ok)
+    r->gen_st = st;
+  return 1;
+}
+
+/* A value of a top-level member left out: `kind` and `id` are kept when they are strings. */
+static int take_member(struct record *r, const unsigned char *s, size_t len, bool is_string) {
+  char **slot = r->member == MEMBER_KIND ? &r->kind : r->member == MEMBER_ID ? &r->id : NULL;
+  size_t *slot_len = r->member == MEMBER_KIND ? &r->kind_len : &r->id_len;
+  r->member = MEMBER_OTHER;
+  if (!slot || !is_string)
+    return 1;
+  if (!(*slot = malloc(len + 1))) {
+    r->why = "out of memory";
+    return 0;
+  }
+  memcpy(*slot, s, len);
+  (*slot)[len] = '\0';
+  *slot_len = len;
+  return 1;
+}
+
+/* Every scalar goes through here: at depth 1 it may be a member left out. */
+static bool scalar_taken(struct record *r, int *rc, const unsigned char *s, size_t len,
+                         bool is_string) {
+  if (r->depth != 1 || r->skip_depth != 0 || !r->root_is_map || r->member == MEMBER_OTHER ||
+      r->member == MEMBER_DATA) {
+    if (r->depth == 1)
+      r->member = MEMBER_OTHER;
+    return false;
+  }
+  *rc = take_member(r, s, len, is_string);
+  return true;
+}
+
+static int on_null(void *ctx) {
+  struct record *r = ctx;
+  int rc = 1;
+  if (scalar_taken(r, &rc, NULL, 0, false))
+    return rc;
+  return emitting(r) ? gen_ok(r, yajl_gen_null(r->j->gen)) : 1;
+}
+
+static int on_boolean(void *ctx, int b) {
+  struct record *r = ctx;
+  int rc = 1;
+  if (scalar_taken(r, &rc, NULL, 0, false))
+    return rc;
+  return emitting(r) ? gen_ok(r, yajl_gen_bool(r->j->gen, b)) : 1;
+}
+
+/* Numbers pass through as their original text: no precision lost. */
+static int on_number(void *ctx, const char *s, size_t len) {
+  struct record *r = ctx;
+  int rc = 1;
+  if (scalar_taken(r, &rc, NULL, 0, false))
+    return rc;
+  return emitting(r) ? gen_ok(r, yajl_gen_number(r->j->gen, s, len)) : 1;
+}
+
+/* Strings keep their length, so a \u0000 inside one is re-emitted, not cut short. */
+static int on_string(void *ctx, const unsigned char *s, size_t len) {
+  struct record *r = ctx;
+  int rc = 1;
+  if (scalar_taken(r, &rc, s, len, true))
+    return rc;
+  return emitting(r) ? gen_ok(r, yajl_gen_string(r->j->gen, s, len)) : 1;
+}
+
+static int on_key(void *ctx, const unsigned char *s, size_t len) {
+  struct record *r = ctx;
+  if (r->depth == 1 && r->root_is_map && r->skip_depth == 0) {
+    static const struct {
+      const char *name;
+      enum member m;
+    } left_out[] = {{"kind", MEMBER_KIND}, {"id", MEMBER_ID}, {"source", MEMBER_SOURCE}};
+    r->member = len == 4 && memcmp(s, "data", 4) == 0 ? MEMBER_DATA : MEMBER_OTHER;
+    for (size_t i = 0; i < sizeof left_out / sizeof left_out[0]; i++)
+      if (len == strlen(left_out[i].name) && memcmp(s, left_out[i].name, len) == 0)
+        r->member = left_out[i].m;
+    bool *seen = r->member == MEMBER_KIND ? &r->kind_seen
+                 : r->member == MEMBER_ID ? &r->id_seen
+                                          : NULL;
+    if (seen && *seen) {
+      r->why = r->member == MEMBER_KIND ? "`kind` appears twice" : "`id` appears twice";
+      return 0;
+    }
+    if (seen)
+      *seen = true;
+    if (r->member != MEMBER_OTHER && r->member != MEMBER_DATA)
+      return 1;
+  }
+  return emitting(r) ? gen_ok(r, yajl_gen_string(r->j->gen, s, len)) : 1;
+}
+
+static int on_open(struct record *r, bool map) {
+  if (++r->depth > JSONL_MAX_DEPTH) {
+    r->too_deep = true;
+    return 0;
+  }
+  if (r->depth == 1)
+    r->root_is_map = map;
+  if (r->depth == 2 && r->skip_depth == 0 && r->root_is_map) {
+    if (r->member == MEMBER_DATA && map)
+      r->data_is_map = true;
+    if (r->member != MEMBER_OTHER && r->member != MEMBER_DATA)
+      r->skip_depth = 2; /* a `kind`, `id` or `source` that is no scalar: left out */
+    r->member = MEMBER_OTHER;
+  }
+  if (!emitting(r))
+    return 1;
+  return gen_ok(r, map ? yajl_gen_map_open(r->j->gen) : yajl_gen_array_open(r->j->gen));
+}
+
+static int on_close(struct record *r, bool map) {
+  if (emitting(r))
+    gen_ok(r, map ? yajl_gen_map_close(r->j->gen) : yajl_gen_array_close(r->j->gen));
+  if (r->skip_depth == r->depth)
+    r->skip_depth = 0;
+  r->depth--;
+  return 1;
+}
+
+static int on_start_map(void *ctx) {
+  return on_open(ctx, true);
+}
+static int on_end_map(void *ctx) {
+  return on_close(ctx, true);
+}
+static int on_start_array(void *ctx) {
+  return on_open(ctx, false);
+}
+static int on_end_array(void *ctx) {
+  return on_close(ctx, false);
+}
+
+static const yajl_callbacks record_callbacks = {
+    .yajl_null = on_null,
+    .yajl_boolean = on_boolean,
+    .yajl_number = on_number,
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_key,
+    .yajl_end_map = on_end_map,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = on_end_array,
+};
+
+/* Parses j->line (len bytes) into r, re-emitting it into j->gen. Returns 0, or -1 with the
+ * reason in why (cap bytes). */
+static int parse_record(struct jsonl *j, size_t len, struct record *r, char *why, size_t cap) {
+  yajl_gen_clear(j->gen);
+  yajl_gen_reset(j->gen, NULL);
+  yajl_handle h = yajl_alloc(&record_callbacks, NULL, r);
+  if (!h) {
+    snprintf(why, cap, "out of memory");
+    return -1;
+  }
+  yajl_config(h, yajl_allow_comments, 1); /* as yajl_tree_parse, which read lines before */
+  yajl_status st = yajl_parse(h, (const unsigned char *)j->line, len);
+  if (st == yajl_status_ok)
+    st = yajl_complete_parse(h);
+  int rc = 0;
+  if (st == yajl_status_client_canceled && r->too_deep) {
+    snprintf(why, cap, "nested deeper than %d levels", JSONL_MAX_DEPTH);
+    rc = -1;
+  } else if (st == yajl_status_client_canceled) {
+    snprintf(why, cap, "%s", r->why ? r->why : "refused");
+    rc = -1;
+  } else if (st != yajl_status_ok) {
+    unsigned char *err = yajl_get_error(h, 1, (const unsigned char *)j->line, len);
+    /* yajl's message spans lines; the first says it */
+    snprintf(why, cap, "not JSON (%.*s)", err ? (int)strcspn((char *)err, "\n") : 0,
+             err ? (char *)err : "");
+    yajl_free_error(h, err);
+    rc = -1;
+  }
+  yajl_free(h);
+  return rc;
+}
+
+/* What is wrong with a parsed line as an entity record, or NULL. */
+static const char *record_problem(const struct record *r) {
+  if (!r->root_is_map || !r->kind || !*r->kind || !r->id || !*r->id || !r->data_is_map)
+    return "not an entity record (needs string `kind`, string `id` and object `data`)";
+  if (memchr(r->kind, '\0', r->kind_len))
+    return "`kind` contains \\u0000 (a NUL character)";
+  if (memchr(r->id, '\0', r->id_len))
+    return "`id` contains \\u0000 (a NUL character), which would cut it short";
+  if (r->gen_st != yajl_gen_status_ok)
+    return "cannot be written out again as JSON";
+  return NULL;
 }
 
 /* Turns the current line into j->entity. Returns 1 when it did, 0 when the line was skipped
@@ -252,53 +449,33 @@ static int take_line(struct jsonl *j, size_t len) {
          JSONL_MAX_LINE);
     return 0;
   }
-  char err[256] = "";
-  yajl_val rec = yajl_tree_parse(j->line, err, sizeof err);
+  struct record r = {.j = j};
+  char why[300];
   int rc = 0;
-  if (!rec) {
-    char *nl = strchr(err, '\n'); /* yajl's message spans lines; the first says it */
-    if (nl)
-      *nl = '\0';
-    diag(j, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item, "not JSON (%s), skipped", err);
-    return 0;
-  }
-  const char *kind = string_member(rec, "kind");
-  const char *id = string_member(rec, "id");
-  const char *data_path[] = {"data", NULL};
-  if (!YAJL_IS_OBJECT(rec) || !kind || !*kind || !id || !*id ||
-      !yajl_tree_get(rec, data_path, yajl_t_object)) {
-    diag(j, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
-         "not an entity record (needs string `kind`, string `id` and object `data`), skipped");
+  const char *problem = NULL;
+  if (parse_record(j, len, &r, why, sizeof why) != 0)
+    problem = why;
+  else
+    problem = record_problem(&r);
+  if (problem) {
+    diag(j, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item, "%s, skipped", problem);
     goto out;
   }
-  if (strcmp(kind, "state") == 0) { /* states are the host's business, never in a file */
+  if (strcmp(r.kind, "state") == 0) { /* states are the host's business, never in a file */
     diag(j, ETL_SEV_WARNING, 0, item, "a `state` record, skipped");
     goto out;
   }
-  yajl_gen_clear(j->gen);
-  yajl_gen_reset(j->gen, NULL);
-  yajl_gen_status st = yajl_gen_map_open(j->gen);
-  for (size_t i = 0; st == yajl_gen_status_ok && i < rec->u.object.len; i++) {
-    const char *k = rec->u.object.keys[i];
-    if (strcmp(k, "kind") == 0 || strcmp(k, "id") == 0 || strcmp(k, "source") == 0)
-      continue;
-    st = yajl_gen_string(j->gen, (const unsigned char *)k, strlen(k));
-    if (st == yajl_gen_status_ok)
-      st = gen_value(j->gen, rec->u.object.values[i]);
-  }
-  if (st == yajl_gen_status_ok)
-    st = yajl_gen_map_close(j->gen);
-  free(j->kind);
-  free(j->id);
-  j->kind = strdup(kind);
-  j->id = strdup(id);
   const unsigned char *buf = NULL;
   size_t buf_len = 0;
-  if (st != yajl_gen_status_ok || !j->kind || !j->id ||
-      yajl_gen_get_buf(j->gen, &buf, &buf_len) != yajl_gen_status_ok) {
+  if (yajl_gen_get_buf(j->gen, &buf, &buf_len) != yajl_gen_status_ok) {
     rc = ETL_ERR_NOMEM;
     goto out;
   }
+  free(j->kind);
+  free(j->id);
+  j->kind = r.kind; /* the entity's now */
+  j->id = r.id;
+  r.kind = r.id = NULL;
   j->entity = (struct etl_entity){.struct_size = sizeof j->entity,
                                   .kind = j->kind,
                                   .id = j->id,
@@ -306,7 +483,8 @@ static int take_line(struct jsonl *j, size_t len) {
                                   .json_len = buf_len};
   rc = 1;
 out:
-  yajl_tree_free(rec);
+  free(r.kind);
+  free(r.id);
   return rc;
 }
 

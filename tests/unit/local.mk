@@ -22,6 +22,13 @@ tests_unit_test_host_runner_SOURCES = tests/unit/test_host_runner.c
 tests_unit_test_host_runner_CFLAGS = $(HOST_TEST_CFLAGS)
 tests_unit_test_host_runner_LDADD = $(HOST_TEST_LIBS)
 
+# Hostile workflow files: alias bombs, deep nests, a second document.
+check_PROGRAMS += tests/unit/test_host_yaml
+TESTS += tests/unit/test_host_yaml
+tests_unit_test_host_yaml_SOURCES = tests/unit/test_host_yaml.c
+tests_unit_test_host_yaml_CFLAGS = $(HOST_TEST_CFLAGS)
+tests_unit_test_host_yaml_LDADD = $(HOST_TEST_LIBS)
+
 # ETL_PLUGIN_STATIC: two plugins' sources linked into one program (static preloading).
 check_PROGRAMS += tests/unit/test_static_plugins
 TESTS += tests/unit/test_static_plugins
@@ -30,3 +37,11 @@ tests_unit_test_static_plugins_SOURCES = tests/unit/test_static_plugins.c plugin
 tests_unit_test_static_plugins_CPPFLAGS = $(AM_CPPFLAGS) -DETL_PLUGIN_STATIC
 tests_unit_test_static_plugins_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_static_plugins_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
+
+# The jsonl source on hostile lines, its source compiled in as above.
+check_PROGRAMS += tests/unit/test_jsonl
+TESTS += tests/unit/test_jsonl
+tests_unit_test_jsonl_SOURCES = tests/unit/test_jsonl.c plugin/jsonl/jsonl.c
+tests_unit_test_jsonl_CPPFLAGS = $(AM_CPPFLAGS) -DETL_PLUGIN_STATIC
+tests_unit_test_jsonl_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_test_jsonl_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
