@@ -297,6 +297,15 @@ static struct listing *listing_new(struct mode_crawl *c, enum listing_kind kind,
   return l;
 }
 
+/* The item's token (field `field`), or NULL when it is missing, empty or held \u0000 (which
+ * would make it another item's token once cut short): such an item is a protocol error. */
+static const char *usable_token(const struct mode_hal_record *rec, size_t field) {
+  const struct mode_hal_value *v = field < rec->n_fields ? &rec->fields[field] : NULL;
+  if (v == NULL || v->n == 0 || v->had_nul || v->v[0][0] == '\0')
+    return NULL;
+  return v->v[0];
+}
+
 static int is_true(const char *v) {
   return v && strcmp(v, "true") == 0;
 }
@@ -591,9 +600,18 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
     oom(c);
     return;
   }
+  size_t bad = 0;
   for (size_t i = 0; i < res->n_records; i++)
-    tokens[i] = mode_hal_get(&res->records[i], 0);
+    if ((tokens[i] = usable_token(&res->records[i], 0)) == NULL)
+      bad++;
   int page = l->pager.page;
+  if (bad > 0)
+    /* Never skipped in silence: an item the run cannot name would be "not seen", and a sink
+     * would mark it deleted. Flagged lost, the run is partial and nothing is marked. */
+    diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, l->space_token ? l->space_token : "collections",
+          "listing %s page %d: %zu of %zu items have no usable token (missing, empty or "
+          "holding \\u0000), skipped",
+          l->pager.base_url + strlen(c->cfg->host), page, bad, res->n_records);
   enum mode_page_verdict v =
       mode_pager_page(&l->pager, tokens, res->n_records, res->list_seen, fresh);
   for (size_t i = 0; i < res->n_records; i++) {
@@ -605,6 +623,10 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
       start_report(c, l, &res->records[i]);
   }
   free(tokens), free(fresh);
+  if (v == MODE_PAGE_MORE && page == MODE_PAGER_LONG && l->pager.max_pages > MODE_PAGER_LONG)
+    diagf(c, ETL_SEV_WARNING, 0, l->space_token ? l->space_token : "collections",
+          "listing %s passed %d pages and brings new items still; it stops at maxPages (%d)",
+          l->pager.base_url + strlen(c->cfg->host), page, l->pager.max_pages);
   if (v == MODE_PAGE_MORE) {
     listing_continue(c, l);
     return;
@@ -651,13 +673,16 @@ static void finalize_ready(struct mode_crawl *c) {
   }
 }
 
-static int store_queries(struct mode_report *r, const struct mode_fetch_result *res) {
+/* Stores the queries; returns how many had no usable token, or -1 on OOM. */
+static long store_queries(struct mode_report *r, const struct mode_fetch_result *res) {
+  long bad = 0;
   r->queries = calloc(res->n_records ? res->n_records : 1, sizeof *r->queries);
   if (r->queries == NULL)
     return -1;
   for (size_t i = 0; i < res->n_records; i++) {
     const struct mode_hal_record *rec = &res->records[i];
-    const char *token = mode_hal_get(rec, Q_TOKEN);
+    const char *token = usable_token(rec, Q_TOKEN);
+    bad += token == NULL;
     int dup = token == NULL;
     for (size_t j = 0; j < r->n_queries && !dup; j++)
       dup = strcmp(r->queries[j].token, token) == 0;
@@ -671,7 +696,7 @@ static int store_queries(struct mode_report *r, const struct mode_fetch_result *
     if (q->token == NULL)
       return -1;
   }
-  return 0;
+  return bad;
 }
 
 static void request_charts(struct mode_crawl *c, struct mode_report *r) {
@@ -695,6 +720,7 @@ static void request_charts(struct mode_crawl *c, struct mode_report *r) {
 }
 
 static void on_queries(struct mode_crawl *c, struct mode_report *r, struct mode_fetch_result *res) {
+  long bad = 0;
   char item[64];
   snprintf(item, sizeof item, "report %s", r->token);
   r->pending--;
@@ -708,16 +734,26 @@ static void on_queries(struct mode_crawl *c, struct mode_report *r, struct mode_
       diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
             "queries: %s; its data models and charts are skipped", res->detail);
     }
-  } else if (store_queries(r, res) != 0) {
+  } else if ((bad = store_queries(r, res)) < 0) {
     oom(c);
-  } else if (!r->is_dataset && r->chart_count != 0) {
-    request_charts(c, r);
+  } else {
+    if (bad > 0) {
+      r->queries_lost = 1; /* its lists would be short: no dashboard, no dataset model */
+      diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
+            "queries: %ld of %zu have no usable token (missing, empty or holding \\u0000), "
+            "skipped with its dashboard",
+            bad, res->n_records);
+    }
+    if (!r->is_dataset && r->chart_count != 0)
+      request_charts(c, r);
   }
   try_finalize(c, r);
 }
 
-static int store_charts(struct mode_report *r, const struct req_arg *a,
-                        const struct mode_fetch_result *res) {
+/* Stores the charts of one query; returns how many had no usable token, or -1 on OOM. */
+static long store_charts(struct mode_report *r, const struct req_arg *a,
+                         const struct mode_fetch_result *res) {
+  long bad = 0;
   struct mode_chart *grown = realloc(r->charts, (r->n_charts + res->n_records + 1) * sizeof *grown);
   if (grown == NULL)
     return -1;
@@ -728,8 +764,10 @@ static int store_charts(struct mode_report *r, const struct req_arg *a,
       query_pos = q;
   for (size_t i = 0; i < res->n_records; i++) {
     const struct mode_hal_record *rec = &res->records[i];
-    if (mode_hal_get(rec, C_TOKEN) == NULL)
+    if (usable_token(rec, C_TOKEN) == NULL) {
+      bad++;
       continue;
+    }
     struct mode_chart *ch = &r->charts[r->n_charts++];
     memset(ch, 0, sizeof *ch);
     const char *title = mode_hal_get(rec, C_TITLE);
@@ -746,11 +784,12 @@ static int store_charts(struct mode_report *r, const struct req_arg *a,
     if (ch->token == NULL)
       return -1;
   }
-  return 0;
+  return bad;
 }
 
 static void on_charts(struct mode_crawl *c, struct req_arg *a, struct mode_fetch_result *res) {
   struct mode_report *r = a->report;
+  long bad = 0;
   r->pending--;
   if (!res->ok) {
     char item[64];
@@ -761,8 +800,16 @@ static void on_charts(struct mode_crawl *c, struct req_arg *a, struct mode_fetch
     diagf(c, res->status == 404 ? ETL_SEV_WARNING : ETL_SEV_ERROR,
           res->status == 404 ? 0 : ETL_DIAG_ITEM_LOST, item,
           "query %s: charts: %s, skipped", a->query_token, res->detail);
-  } else if (store_charts(r, a, res) != 0) {
+  } else if ((bad = store_charts(r, a, res)) < 0) {
     oom(c);
+  } else if (bad > 0) {
+    char item[64];
+    snprintf(item, sizeof item, "report %s", r->token);
+    r->charts_lost = 1;
+    diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
+          "query %s: charts: %ld of %zu have no usable token (missing, empty or holding "
+          "\\u0000), skipped with the dashboard",
+          a->query_token, bad, res->n_records);
   }
   try_finalize(c, r);
 }

@@ -64,3 +64,9 @@ check_PROGRAMS += tests/e2e/test_mode_incremental
 TESTS += tests/e2e/test_mode_incremental
 tests_e2e_test_mode_incremental_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
 tests_e2e_test_mode_incremental_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS)
+
+# Hostile listings (issue 14): etlhost with the sqlite sink against mode-sim's hostile shapes.
+check_PROGRAMS += tests/e2e/test_mode_hostile
+TESTS += tests/e2e/test_mode_hostile
+tests_e2e_test_mode_hostile_CFLAGS = $(TESTUTIL_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_mode_hostile_LDADD = $(TESTUTIL_LIBS) $(SQLITE_LIBS)
