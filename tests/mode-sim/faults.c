@@ -89,6 +89,17 @@ static int parse_item(char *item, struct faults *f, char *err, size_t errlen) {
     return parse_burst(val, f, err, errlen);
   if (strcmp(item, "shape") == 0)
     return parse_shape(val, f, err, errlen);
+  if (strcmp(item, "pad-queries") == 0 || strcmp(item, "stall-users") == 0) {
+    char *end;
+    unsigned long v = strtoul(val, &end, 10);
+    if (end != val && !*end && v <= (item[0] == 'p' ? 256ul << 20 : 3600000ul)) {
+      if (item[0] == 'p')
+        f->pad_queries = v;
+      else
+        f->stall_users = (unsigned)v;
+      return 0;
+    }
+  }
   if (strcmp(item, "endless-pages") == 0 && !eq) {
     f->endless = 1;
     return 0;

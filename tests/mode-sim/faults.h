@@ -15,6 +15,8 @@
  *                  reports/datasets listing comes in a hostile shape: its list is null, string,
  *                  number or object; or its first item is notoken (no token), nultoken (token
  *                  starting with \u0000) or notobject (the number 42)
+ *   pad-queries=BYTES  every query's raw_query is padded with a SQL comment to BYTES (big bodies)
+ *   stall-users=MS  user lookups (/api/{username}) answer MS milliseconds late
  *   endless-pages  reports listings never end: the pages past the last real one repeat the
  *                  real ones with every token suffixed "-pN" (new reports on every page)
  *   seed=N         the faults' seed (default: --seed)
@@ -43,6 +45,8 @@ struct faults {
   enum fault_shape shape;
   enum fault_shape_target shape_target;
   int endless;
+  unsigned long pad_queries; /* bytes, 0: off */
+  unsigned stall_users;      /* ms, 0: off */
   unsigned burst_status, burst_count, burst_start;
   uint64_t seed;
   int seed_set;

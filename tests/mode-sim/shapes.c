@@ -16,6 +16,7 @@ struct rewrite {
   enum fault_shape shape; /* SHAPE_NONE when only the suffix applies */
   const char *key;        /* "spaces" or "reports" */
   const char *suffix;     /* appended to every item's token, or NULL */
+  size_t pad;             /* raw_query padded to this many bytes, 0: as it is */
 };
 
 static int ok(yajl_gen_status st) {
@@ -66,6 +67,23 @@ static int gen_token(yajl_gen g, const struct rewrite *rw, const char *token, in
   return gen_str(g, buf, (size_t)n);
 }
 
+/* sql followed by a comment that brings it to `size` bytes. */
+static int gen_padded(yajl_gen g, const char *sql, size_t size) {
+  size_t len = strlen(sql);
+  if (len >= size)
+    return gen_str(g, sql, len);
+  char *buf = malloc(size);
+  if (buf == NULL)
+    return -1;
+  memcpy(buf, sql, len);
+  memcpy(buf + len, "\n-- ", 4 < size - len ? 4 : size - len);
+  for (size_t i = len + 4; i < size; i++)
+    buf[i] = "padding "[i % 8];
+  int rc = gen_str(g, buf, size);
+  free(buf);
+  return rc;
+}
+
 static int gen_item(yajl_gen g, const struct rewrite *rw, yajl_val item, int first) {
   if (first && rw->shape == SHAPE_NOTOBJECT)
     return ok(yajl_gen_number(g, "42", 2));
@@ -76,7 +94,10 @@ static int gen_item(yajl_gen g, const struct rewrite *rw, yajl_val item, int fir
   for (size_t i = 0; i < item->u.object.len; i++) {
     const char *k = item->u.object.keys[i];
     yajl_val v = item->u.object.values[i];
-    if (strcmp(k, "token") == 0 && YAJL_IS_STRING(v)) {
+    if (strcmp(k, "raw_query") == 0 && rw->pad && YAJL_IS_STRING(v)) {
+      if (gen_str(g, k, strlen(k)) || gen_padded(g, v->u.string, rw->pad))
+        return -1;
+    } else if (strcmp(k, "token") == 0 && YAJL_IS_STRING(v)) {
       if (first && rw->shape == SHAPE_NOTOKEN)
         continue;
       if (gen_str(g, k, strlen(k)) || gen_token(g, rw, v->u.string, first))
@@ -144,12 +165,18 @@ static int gen_body(yajl_gen g, const struct rewrite *rw, yajl_val root) {
 int shapes_apply(const struct faults *f, enum endpoint ep, size_t page, const char *suffix,
                  char **body, size_t *len) {
   int is_spaces = ep == EP_SPACES, is_reports = ep == EP_REPORTS || ep == EP_DATASETS;
-  struct rewrite rw = {SHAPE_NONE, is_spaces ? "spaces" : "reports", suffix};
+  struct rewrite rw = {SHAPE_NONE, is_spaces ? "spaces" : "reports", suffix, 0};
   if (f->shape != SHAPE_NONE && page == 1 &&
       ((is_spaces && f->shape_target == SHAPE_AT_SPACES) ||
        (is_reports && f->shape_target == SHAPE_AT_REPORTS)))
     rw.shape = f->shape;
-  if ((!is_spaces && !is_reports) || (rw.shape == SHAPE_NONE && suffix == NULL) || *body == NULL)
+  if (ep == EP_QUERIES && f->pad_queries) {
+    rw.key = "queries";
+    rw.pad = f->pad_queries;
+    is_reports = 1; /* rewritten like a listing */
+  }
+  if ((!is_spaces && !is_reports) || (rw.shape == SHAPE_NONE && suffix == NULL && !rw.pad) ||
+      *body == NULL)
     return 0;
   char *text = malloc(*len + 1);
   if (text == NULL)
