@@ -134,8 +134,8 @@ struct mode_crawl {
   struct listing *parked; /* listings waiting for the active window to shrink */
   /* Memory follows bytes, not reports (issue 14: reports with 4 MB queries waiting for a
    * stalled creator lookup piled up to 650 MB). held_bytes is the query text held by active
-   * reports; while it is over MODE_CRAWL_HELD_MAX, or queries_out requests are out, a new
-   * report's queries wait (r->deferred) and listings park. */
+   * reports; while it is over MODE_CRAWL_HELD_MAX, or `concurrency` queries requests are out
+   * (queries_out), a new report's queries wait (r->deferred) and listings park. */
   size_t held_bytes;
   int queries_out, n_deferred;
   struct mode_entity *out_head, *out_tail;
