@@ -339,7 +339,8 @@ out_end:
   struct host_source_outcome outcome = {
       .complete = rep->complete,
       .run_id = r->run_id,
-      .source_config_json = oa.args.source_config_json ? oa.args.source_config_json : "{}"};
+      .source_config_json = oa.args.source_config_json ? oa.args.source_config_json : "{}",
+      .fail_safe_threshold = r->wf->fail_safe_threshold};
   if (r->sink_ops->end_source(r->sink, src->name, &outcome) != ETL_OK && rep->status == ETL_DONE)
     rep->status = ETL_ERR_INTERNAL;
 out:

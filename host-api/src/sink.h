@@ -45,7 +45,13 @@ struct host_source_outcome {
   long long run_id; /* the runner's run number (run history) */
   const char *source_config_json; /* the source's sourceConfig.config as JSON ("{}" if none),
                                    * borrowed; per-source options such as markDeletedDashboards */
+  double fail_safe_threshold;     /* the largest share (percent) of the source's entities a
+                                   * complete run may mark deleted (host_fail_safe_allows); 0
+                                   * means the default, HOST_FAIL_SAFE_DEFAULT */
 };
+
+/* Default of workflowConfig.failSafeThreshold (percent), as DataHub's fail_safe_threshold. */
+#define HOST_FAIL_SAFE_DEFAULT 20.0
 
 /* Result of one write: ETL_OK, or a negative status. A record the sink rejects for itself
  * (the server refused it) is reported through the log and returns ETL_OK with *rejected set,

@@ -195,3 +195,21 @@ bool host_sink_parse_entity(const char *json, size_t len, const yajl_callbacks *
   yajl_free(h);
   return ys == yajl_status_ok;
 }
+
+bool host_fail_safe_allows(struct host_log *log, const char *source, const char *where,
+                           const struct host_source_outcome *o, long long n_delete,
+                           long long n_live) {
+  double threshold =
+      o && o->fail_safe_threshold > 0 ? o->fail_safe_threshold : HOST_FAIL_SAFE_DEFAULT;
+  if (n_delete <= 0 || n_live <= 0)
+    return true;
+  double share = 100.0 * (double)n_delete / (double)n_live;
+  if (share <= threshold)
+    return true;
+  host_log_msg(log, ETL_SEV_WARNING, source, where,
+               "fail-safe: this run would mark %lld of %lld entities deleted (%.1f%%, more than "
+               "failSafeThreshold %g%%): nothing marked deleted; if they are really gone, "
+               "raise workflowConfig.failSafeThreshold",
+               n_delete, n_live, share, threshold);
+  return false;
+}

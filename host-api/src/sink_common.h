@@ -49,4 +49,14 @@ bool host_sink_names_ok(const struct host_record *rec, char *why, size_t cap);
 bool host_sink_parse_entity(const char *json, size_t len, const yajl_callbacks *callbacks,
                             void *ctx, char *why, size_t cap);
 
+/* The deletion fail-safe every sink that marks deletions asks, in one place: whether marking
+ * n_delete of the source's n_live entities deleted stays within o->fail_safe_threshold
+ * percent. When it would not, logs one warning (naming the sink `where`, the counts and the
+ * key that raises the threshold) and returns false: the sink marks nothing, and records the
+ * run as not complete so that a later run decides again. A malformed answer that hid most of
+ * a workspace must never cost the catalog. */
+bool host_fail_safe_allows(struct host_log *log, const char *source, const char *where,
+                           const struct host_source_outcome *o, long long n_delete,
+                           long long n_live);
+
 #endif

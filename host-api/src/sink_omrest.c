@@ -96,6 +96,8 @@ struct omrest_sink {
   struct host_om_map *seen;      /* "type:fqn" of dashboards and data models this source */
   struct host_om_map *services;  /* dashboard services this source wrote to */
   struct host_om_map *warned;    /* things warned about once */
+  struct host_om_map *doomed;    /* "type:fqn" -> DELETE path: unseen, awaiting the fail-safe */
+  long long listed;              /* live entities listed while looking for unseen ones */
   bool mark_deleted;
   bool source_failed; /* a commit of this source failed: never mark deletions */
   etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
@@ -431,7 +433,8 @@ static etl_status omrest_create(const char *config_json, const char *workflow_js
   s->seen = host_om_map_new();
   s->services = host_om_map_new();
   s->warned = host_om_map_new();
-  if (!s->ids || !s->users || !s->seen || !s->services || !s->warned)
+  s->doomed = host_om_map_new();
+  if (!s->ids || !s->users || !s->seen || !s->services || !s->warned || !s->doomed)
     goto out;
   char err[256];
   wf = host_json_parse(workflow_json ? workflow_json : "{}",
@@ -1045,9 +1048,11 @@ static void on_list(void *ctx, const struct host_om_response *r) {
       continue;
     char *key = type_key(c->key, fqn);
     char *path = NULL;
+    s->listed++;
     if (key && !host_om_map_get(s->seen, key) &&
-        asprintf(&path, "%s/%s?hardDelete=false&recursive=true", api->path, id) >= 0)
-      queue(s, "DELETE", path, NULL, on_delete, K_DASHBOARD, 0, key, NULL);
+        asprintf(&path, "%s/%s?hardDelete=false&recursive=true", api->path, id) >= 0 &&
+        host_om_map_set(s->doomed, key, path) != 0 && s->fatal == ETL_OK)
+      s->fatal = ETL_ERR_NOMEM;
     free(path);
     free(key);
   }
@@ -1072,18 +1077,35 @@ static void list_page(struct omrest_sink *s, const char *type, const char *servi
 }
 
 /* Lists the dashboards and data models of every service this source wrote to, page by page,
- * and soft-deletes those the run did not see. */
-static etl_status mark_deleted(struct omrest_sink *s) {
+ * and soft-deletes those the run did not see, unless they are more than the fail-safe allows. */
+static etl_status mark_deleted(struct omrest_sink *s, const struct host_source_outcome *o) {
   char **names = NULL;
   size_t n = host_om_map_keys(s->services, &names);
   s->fatal = ETL_OK;
+  host_om_map_clear(s->doomed);
+  s->listed = 0;
   for (size_t i = 0; i < n; i++) {
     list_page(s, "dashboard", names[i], NULL);
     list_page(s, "dashboardDataModel", names[i], NULL);
     free(names[i]);
   }
   free(names);
-  return run_phase(s);
+  etl_status st = run_phase(s);
+  size_t n_doomed = host_om_map_size(s->doomed);
+  if (st == ETL_OK && n_doomed > 0 &&
+      host_fail_safe_allows(s->log, s->source, SINK, o, (long long)n_doomed, s->listed)) {
+    char **keys = NULL;
+    n = host_om_map_keys(s->doomed, &keys);
+    for (size_t i = 0; i < n; i++) {
+      queue(s, "DELETE", host_om_map_get(s->doomed, keys[i]), NULL, on_delete, K_DASHBOARD, 0,
+            keys[i], NULL);
+      free(keys[i]);
+    }
+    free(keys);
+    st = run_phase(s);
+  }
+  host_om_map_clear(s->doomed);
+  return st;
 }
 
 /* True when the source's own sourceConfig asks for markDeletedDashboards, as OpenMetadata's
@@ -1115,7 +1137,7 @@ static etl_status omrest_end_source(void *sink, const char *source,
     st = omrest_commit(s);
   bool mark = s->mark_deleted || source_wants_mark_deleted(o);
   if (st == ETL_OK && mark && o && o->complete && !s->source_failed)
-    st = mark_deleted(s);
+    st = mark_deleted(s, o);
   else if (mark && o && (!o->complete || s->source_failed))
     host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
                  "run incomplete: nothing marked deleted in OpenMetadata");
@@ -1144,6 +1166,7 @@ static void omrest_destroy(void **sinkp) {
   host_om_map_free(&s->seen);
   host_om_map_free(&s->services);
   host_om_map_free(&s->warned);
+  host_om_map_free(&s->doomed);
   free(s->source);
   free(s);
   *sinkp = NULL;

@@ -128,6 +128,10 @@ static const char sweep_sql[] =
     "UPDATE entities SET deleted = 1, deleted_at = " NOW_SQL ", changed_run = ?3,"
     " changed_at = " NOW_SQL " WHERE source = ?1 AND NOT deleted AND last_seen < ?2";
 
+/* ?1 source ?2 epoch: the live rows of the source, and how many of them the sweep would mark. */
+static const char census_sql[] = "SELECT count(*), coalesce(sum(last_seen < ?2), 0) FROM entities"
+                                 " WHERE source = ?1 AND NOT deleted";
+
 /* ?1 run ?2 source ?3 host run ?4 complete ?5..?10 counts */
 static const char end_run_sql[] =
     "UPDATE runs SET host_run_id = ?3, finished = " NOW_SQL ", complete = ?4, records = ?5,"
@@ -157,8 +161,8 @@ struct sqlite_sink {
   long long epoch;       /* of the current source; see the comment at the top */
   struct source_counts counts;
   bool retain_miss_logged; /* a retained id the catalog lacks was logged (once per run) */
-  sqlite3_stmt *upsert, *next_run, *begin_run, *epoch_st, *sweep, *end_run, *put_state,
-      *get_state, *retain; /* owned, prepared once */
+  sqlite3_stmt *upsert, *next_run, *begin_run, *epoch_st, *sweep, *end_run, *put_state, *get_state,
+      *retain, *census; /* owned, prepared once */
 };
 
 static etl_status db_fail(struct sqlite_sink *s, int rc, const char *action) {
@@ -177,7 +181,7 @@ static etl_status prepare_all(struct sqlite_sink *s) {
       {&s->begin_run, begin_run_sql}, {&s->epoch_st, epoch_sql},
       {&s->sweep, sweep_sql},         {&s->end_run, end_run_sql},
       {&s->put_state, put_state_sql}, {&s->get_state, get_state_sql},
-      {&s->retain, retain_sql},
+      {&s->retain, retain_sql},       {&s->census, census_sql},
   };
   for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
     int rc =
@@ -237,9 +241,8 @@ static void sqlite_destroy(void **sinkp) {
   /* What was not committed was never acknowledged: drop it, as a crash would. */
   if (s->in_txn)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_stmt *all[] = {s->upsert, s->next_run, s->begin_run, s->epoch_st,
-                         s->sweep,  s->end_run,  s->put_state, s->get_state,
-                         s->retain};
+  sqlite3_stmt *all[] = {s->upsert,  s->next_run,  s->begin_run, s->epoch_st, s->sweep,
+                         s->end_run, s->put_state, s->get_state, s->retain,   s->census};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     sqlite3_finalize(all[i]);
   sqlite3_close(s->db);
@@ -475,6 +478,21 @@ static etl_status sqlite_load_state(void *sink, const char *source, char **json,
   return st;
 }
 
+/* The source's live rows, and how many of them a sweep from the epoch would mark deleted. */
+static int census(struct sqlite_sink *s, const char *source, long long *live, long long *doomed) {
+  sqlite3_bind_text(s->census, 1, source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s->census, 2, s->epoch ? s->epoch : s->run_id);
+  int rc = sqlite3_step(s->census);
+  if (rc == SQLITE_ROW) {
+    *live = sqlite3_column_int64(s->census, 0);
+    *doomed = sqlite3_column_int64(s->census, 1);
+    rc = SQLITE_OK;
+  }
+  sqlite3_reset(s->census);
+  sqlite3_clear_bindings(s->census);
+  return rc;
+}
+
 static etl_status sqlite_end_source(void *sink, const char *source,
                                     const struct host_source_outcome *o) {
   struct sqlite_sink *s = sink;
@@ -483,7 +501,14 @@ static etl_status sqlite_end_source(void *sink, const char *source,
   if (st != ETL_OK)
     return st;
   int rc = SQLITE_OK;
-  if (o->complete) {
+  bool complete = o->complete;
+  if (complete) {
+    long long live = 0, doomed = 0;
+    rc = census(s, source, &live, &doomed);
+    if (rc == SQLITE_OK)
+      complete = host_fail_safe_allows(s->log, source, "catalog", o, doomed, live);
+  }
+  if (rc == SQLITE_OK && complete) {
     sqlite3_bind_text(s->sweep, 1, source, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s->sweep, 2, s->epoch ? s->epoch : s->run_id);
     sqlite3_bind_int64(s->sweep, 3, s->run_id);
@@ -495,7 +520,7 @@ static etl_status sqlite_end_source(void *sink, const char *source,
     sqlite3_bind_int64(e, 1, s->run_id);
     sqlite3_bind_text(e, 2, source, -1, SQLITE_STATIC);
     sqlite3_bind_int64(e, 3, o->run_id);
-    sqlite3_bind_int(e, 4, o->complete ? 1 : 0);
+    sqlite3_bind_int(e, 4, complete ? 1 : 0);
     sqlite3_bind_int64(e, 5, s->counts.records);
     sqlite3_bind_int64(e, 6, s->counts.inserted);
     sqlite3_bind_int64(e, 7, s->counts.updated);

@@ -868,18 +868,34 @@ static void warn_mark_deleted(struct check_ctx *c, const struct host_workflow *w
   }
 }
 
+/* workflowConfig.failSafeThreshold: the largest share (percent, above 0, at most 100) of a
+ * source's entities one run may mark deleted (sink.h). */
+static void check_fail_safe(struct check_ctx *c, const struct host_node *wc,
+                            struct host_workflow *wf) {
+  const struct host_node *n =
+      optional(c, wc, "workflowConfig", "failSafeThreshold", HOST_NODE_SCALAR);
+  if (!n)
+    return;
+  char *end = NULL;
+  double v = strtod(n->scalar, &end);
+  if (end == n->scalar || *end != '\0' || !(v > 0 && v <= 100)) {
+    config_error(c->log, c->file, n->line, "workflowConfig.failSafeThreshold",
+                 "expected a percentage above 0 and at most 100 (the default is 20)");
+    c->errors++;
+    return;
+  }
+  wf->fail_safe_threshold = v;
+}
+
 static void check_workflow_config(struct check_ctx *c, const struct host_node *wc,
                                   struct host_workflow *wf) {
   /* openMetadataServerConfig, config, raiseOnError and successThreshold are OpenMetadata's own
    * keys: accepted so a user's existing file works; the metadata-rest sink reads the first,
-   * the others warn (warn_workflow_noops). */
-  static const char *const wc_keys[] = {"loggerLevel",
-                                        "openMetadataServerConfig",
-                                        "stateStore",
-                                        "raiseOnError",
-                                        "successThreshold",
-                                        "config",
-                                        NULL};
+   * the others warn (warn_workflow_noops). failSafeThreshold is etlhost's own. */
+  static const char *const wc_keys[] = {"loggerLevel",      "openMetadataServerConfig",
+                                        "stateStore",       "raiseOnError",
+                                        "successThreshold", "config",
+                                        "failSafeThreshold", NULL};
   static const char *const levels[] = {"DEBUG", "INFO", "WARN", "WARNING", "ERROR", NULL};
   if (!expect_type(c, wc, "workflowConfig", HOST_NODE_MAP))
     return;
@@ -890,6 +906,7 @@ static void check_workflow_config(struct check_ctx *c, const struct host_node *w
   const struct host_node *store = optional(c, wc, "workflowConfig", "stateStore", HOST_NODE_SCALAR);
   if (store)
     wf->state_store = store->scalar;
+  check_fail_safe(c, wc, wf);
   const struct host_node *level =
       optional(c, wc, "workflowConfig", "loggerLevel", HOST_NODE_SCALAR);
   if (!level)

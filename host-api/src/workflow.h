@@ -55,6 +55,7 @@ struct host_workflow {
   const struct host_node *workflow_config; /* workflowConfig or NULL */
   const char *state_store;  /* workflowConfig.stateStore, default "etlhost-state.db" */
   const char *logger_level; /* workflowConfig.loggerLevel or NULL */
+  double fail_safe_threshold; /* workflowConfig.failSafeThreshold (percent), 0 when absent */
 };
 
 #define HOST_DEFAULT_STATE_STORE "etlhost-state.db"

@@ -65,7 +65,9 @@ static void emit_edge(struct mode_assembler *a, struct edge_set *seen, const cha
   emit(a, mode_entity_lineage(from_type, from_fqn, to_type, to_fqn, sql, t ? &end : NULL));
 }
 
-/* Emits the table -> `to` edges of one query. */
+/* Emits the table -> `to` edges of one query. Output stays linear in the query's size (see
+ * MODE_LINEAGE_SQL_MAX): edges into a data model carry no SQL, edges into a dashboard an
+ * excerpt while the query's budget lasts. */
 static void query_lineage(struct mode_assembler *a, const struct mode_report *r,
                           const struct mode_query *q, const char *to_type, const char *to_fqn,
                           struct edge_set *seen) {
@@ -78,8 +80,19 @@ static void query_lineage(struct mode_assembler *a, const struct mode_report *r,
     diagf(a, ETL_SEV_WARNING, 0, item, "of report %s: lineage skipped: %s", r->token, err);
     return;
   }
-  for (size_t i = 0; i < l.n_tables; i++)
-    emit_edge(a, seen, "table", l.tables[i].fqn, to_type, to_fqn, l.sql, &l.tables[i]);
+  char *excerpt = NULL;
+  if (strcmp(to_type, "dashboardDataModel") != 0 &&
+      (excerpt = mode_lineage_sql_excerpt(l.sql, MODE_LINEAGE_SQL_MAX)) == NULL)
+    emit(a, NULL);
+  size_t budget = MODE_LINEAGE_SQL_BUDGET;
+  for (size_t i = 0; i < l.n_tables; i++) {
+    size_t cost = excerpt ? strlen(excerpt) : 0;
+    const char *sql = excerpt && cost <= budget ? excerpt : NULL;
+    emit_edge(a, seen, "table", l.tables[i].fqn, to_type, to_fqn, sql, &l.tables[i]);
+    if (sql)
+      budget -= cost;
+  }
+  free(excerpt);
   mode_lineage_clear(&l);
 }
 

@@ -132,6 +132,12 @@ struct mode_crawl {
   struct mode_report *active;      /* reports in progress */
   int n_active, max_active;
   struct listing *parked; /* listings waiting for the active window to shrink */
+  /* Memory follows bytes, not reports (issue 14: reports with 4 MB queries waiting for a
+   * stalled creator lookup piled up to 650 MB). held_bytes is the query text held by active
+   * reports; while it is over MODE_CRAWL_HELD_MAX, or `concurrency` queries requests are out
+   * (queries_out), a new report's queries wait (r->deferred) and listings park. */
+  size_t held_bytes;
+  int queries_out, n_deferred;
   struct mode_entity *out_head, *out_tail;
   int fatal;
   int done;
@@ -153,6 +159,11 @@ struct mode_crawl {
   int recording;   /* the entities emitted now belong to the report being recorded */
   int state_sent;
 };
+
+/* Query text active reports may hold before new reports wait; with the queries requests out
+ * (at most `concurrency`, each up to maxBodyBytes) this bounds the crawl's memory. Thousands
+ * of ordinary reports fit: only big queries ever wait. */
+#define MODE_CRAWL_HELD_MAX ((size_t)32 << 20)
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -262,9 +273,14 @@ static void listing_request(struct mode_crawl *c, struct listing *l) {
   free(url);
 }
 
+/* Whether more reports may start: the window has room and held bytes are under the cap. */
+static int window_open(const struct mode_crawl *c) {
+  return c->n_active < c->max_active && c->held_bytes < MODE_CRAWL_HELD_MAX;
+}
+
 /* Asks for the listing's next page now, or parks it while the window of reports is full. */
 static void listing_continue(struct mode_crawl *c, struct listing *l) {
-  if (l->kind != L_SPACES && c->n_active >= c->max_active) {
+  if (l->kind != L_SPACES && !window_open(c)) {
     l->next = c->parked;
     c->parked = l;
     return;
@@ -273,7 +289,7 @@ static void listing_continue(struct mode_crawl *c, struct listing *l) {
 }
 
 static void unpark(struct mode_crawl *c) {
-  while (c->parked && c->n_active < c->max_active) {
+  while (c->parked && window_open(c)) {
     struct listing *l = c->parked;
     c->parked = l->next;
     l->next = NULL;
@@ -295,6 +311,15 @@ static struct listing *listing_new(struct mode_crawl *c, enum listing_kind kind,
     return NULL;
   }
   return l;
+}
+
+/* The item's token (field `field`), or NULL when it is missing, empty or held \u0000 (which
+ * would make it another item's token once cut short): such an item is a protocol error. */
+static const char *usable_token(const struct mode_hal_record *rec, size_t field) {
+  const struct mode_hal_value *v = field < rec->n_fields ? &rec->fields[field] : NULL;
+  if (v == NULL || v->n == 0 || v->had_nul || v->v[0][0] == '\0')
+    return NULL;
+  return v->v[0];
 }
 
 static int is_true(const char *v) {
@@ -382,8 +407,38 @@ static int fill_report(struct mode_report *r, const struct mode_hal_record *rec,
   return r->token && r->space_name ? 0 : -1;
 }
 
-/* Asks for a report's queries (its charts follow) and its creator. */
+/* Whether a report's queries may be asked for now (see struct mode_crawl); one always may when
+ * none is out, so the crawl never stalls on its own bound. */
+static int may_fetch_queries(const struct mode_crawl *c) {
+  return c->queries_out == 0 ||
+         (c->queries_out < c->cfg->concurrency && c->held_bytes < MODE_CRAWL_HELD_MAX);
+}
+
+static void fetch_report_now(struct mode_crawl *c, struct mode_report *r);
+
+/* Asks for a report's queries (its charts follow) and its creator, or defers it. */
 static void fetch_report(struct mode_crawl *c, struct mode_report *r) {
+  if (!may_fetch_queries(c)) {
+    r->deferred = 1;
+    c->n_deferred++;
+    return;
+  }
+  fetch_report_now(c, r);
+}
+
+/* Starts deferred reports while the bound allows. */
+static void pump_deferred(struct mode_crawl *c) {
+  for (struct mode_report *r = c->active; r && c->n_deferred > 0 && may_fetch_queries(c);
+       r = r->next) {
+    if (!r->deferred)
+      continue;
+    r->deferred = 0;
+    c->n_deferred--;
+    fetch_report_now(c, r);
+  }
+}
+
+static void fetch_report_now(struct mode_crawl *c, struct mode_report *r) {
   struct req_arg *a = calloc(1, sizeof *a);
   char *rt = mode_url_segment(r->token);
   char *tail = rt ? mode_asprintf("/reports/%s/queries", rt) : NULL;
@@ -396,6 +451,7 @@ static void fetch_report(struct mode_crawl *c, struct mode_report *r) {
   a->kind = R_QUERIES;
   a->report = r;
   r->pending++;
+  c->queries_out++;
   request(c, url, &queries_spec, MODE_FETCH_URGENT, a);
   if (c->cfg->include_owners && !r->is_dataset && r->creator)
     need_user(c, r);
@@ -591,9 +647,18 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
     oom(c);
     return;
   }
+  size_t bad = 0;
   for (size_t i = 0; i < res->n_records; i++)
-    tokens[i] = mode_hal_get(&res->records[i], 0);
+    if ((tokens[i] = usable_token(&res->records[i], 0)) == NULL)
+      bad++;
   int page = l->pager.page;
+  if (bad > 0)
+    /* Never skipped in silence: an item the run cannot name would be "not seen", and a sink
+     * would mark it deleted. Flagged lost, the run is partial and nothing is marked. */
+    diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, l->space_token ? l->space_token : "collections",
+          "listing %s page %d: %zu of %zu items have no usable token (missing, empty or "
+          "holding \\u0000), skipped",
+          l->pager.base_url + strlen(c->cfg->host), page, bad, res->n_records);
   enum mode_page_verdict v =
       mode_pager_page(&l->pager, tokens, res->n_records, res->list_seen, fresh);
   for (size_t i = 0; i < res->n_records; i++) {
@@ -605,6 +670,10 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
       start_report(c, l, &res->records[i]);
   }
   free(tokens), free(fresh);
+  if (v == MODE_PAGE_MORE && page == MODE_PAGER_LONG && l->pager.max_pages > MODE_PAGER_LONG)
+    diagf(c, ETL_SEV_WARNING, 0, l->space_token ? l->space_token : "collections",
+          "listing %s passed %d pages and brings new items still; it stops at maxPages (%d)",
+          l->pager.base_url + strlen(c->cfg->host), page, l->pager.max_pages);
   if (v == MODE_PAGE_MORE) {
     listing_continue(c, l);
     return;
@@ -630,7 +699,8 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
 static void finalize(struct mode_crawl *c, struct mode_report *r);
 
 static void try_finalize(struct mode_crawl *c, struct mode_report *r) {
-  if (r->candidate || r->pending > 0 || r->waiting_user || !c->sources_done || !c->defs_done)
+  if (r->candidate || r->deferred || r->pending > 0 || r->waiting_user || !c->sources_done ||
+      !c->defs_done)
     return;
   struct mode_report **pp = &c->active;
   while (*pp && *pp != r)
@@ -638,6 +708,7 @@ static void try_finalize(struct mode_crawl *c, struct mode_report *r) {
   if (*pp)
     *pp = r->next;
   c->n_active--;
+  c->held_bytes -= r->held;
   finalize(c, r);
   report_free(r);
 }
@@ -651,13 +722,26 @@ static void finalize_ready(struct mode_crawl *c) {
   }
 }
 
-static int store_queries(struct mode_report *r, const struct mode_fetch_result *res) {
+/* Moves the first value of field i out of rec (the record is freed after the callback): a
+ * query's text is not copied, so a 4 MB query costs 4 MB once. */
+static char *take_value(struct mode_hal_record *rec, size_t i) {
+  if (i >= rec->n_fields || rec->fields[i].n == 0)
+    return NULL;
+  char *v = rec->fields[i].v[0];
+  rec->fields[i].v[0] = NULL;
+  return v;
+}
+
+/* Stores the queries; returns how many had no usable token, or -1 on OOM. */
+static long store_queries(struct mode_report *r, struct mode_fetch_result *res) {
+  long bad = 0;
   r->queries = calloc(res->n_records ? res->n_records : 1, sizeof *r->queries);
   if (r->queries == NULL)
     return -1;
   for (size_t i = 0; i < res->n_records; i++) {
-    const struct mode_hal_record *rec = &res->records[i];
-    const char *token = mode_hal_get(rec, Q_TOKEN);
+    struct mode_hal_record *rec = &res->records[i];
+    const char *token = usable_token(rec, Q_TOKEN);
+    bad += token == NULL;
     int dup = token == NULL;
     for (size_t j = 0; j < r->n_queries && !dup; j++)
       dup = strcmp(r->queries[j].token, token) == 0;
@@ -666,12 +750,13 @@ static int store_queries(struct mode_report *r, const struct mode_fetch_result *
     struct mode_query *q = &r->queries[r->n_queries++];
     q->token = mode_strdup(token);
     q->name = mode_strdup(mode_hal_get(rec, Q_NAME));
-    q->raw_query = mode_strdup(mode_hal_get(rec, Q_RAW));
+    q->raw_query = take_value(rec, Q_RAW);
+    r->held += q->raw_query ? strlen(q->raw_query) : 0;
     q->data_source_id = mode_strdup(mode_hal_get(rec, Q_DS));
     if (q->token == NULL)
       return -1;
   }
-  return 0;
+  return bad;
 }
 
 static void request_charts(struct mode_crawl *c, struct mode_report *r) {
@@ -695,9 +780,11 @@ static void request_charts(struct mode_crawl *c, struct mode_report *r) {
 }
 
 static void on_queries(struct mode_crawl *c, struct mode_report *r, struct mode_fetch_result *res) {
+  long bad = 0;
   char item[64];
   snprintf(item, sizeof item, "report %s", r->token);
   r->pending--;
+  c->queries_out--;
   if (!res->ok) {
     r->queries_lost = 1;
     if (res->status == 404) {
@@ -708,16 +795,30 @@ static void on_queries(struct mode_crawl *c, struct mode_report *r, struct mode_
       diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
             "queries: %s; its data models and charts are skipped", res->detail);
     }
-  } else if (store_queries(r, res) != 0) {
+  } else {
+    bad = store_queries(r, res);
+    c->held_bytes += r->held; /* given back when the report is finalized */
+  }
+  if (bad < 0) {
     oom(c);
-  } else if (!r->is_dataset && r->chart_count != 0) {
-    request_charts(c, r);
+  } else if (res->ok) {
+    if (bad > 0) {
+      r->queries_lost = 1; /* its lists would be short: no dashboard, no dataset model */
+      diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
+            "queries: %ld of %zu have no usable token (missing, empty or holding \\u0000), "
+            "skipped with its dashboard",
+            bad, res->n_records);
+    }
+    if (!r->is_dataset && r->chart_count != 0)
+      request_charts(c, r);
   }
   try_finalize(c, r);
 }
 
-static int store_charts(struct mode_report *r, const struct req_arg *a,
-                        const struct mode_fetch_result *res) {
+/* Stores the charts of one query; returns how many had no usable token, or -1 on OOM. */
+static long store_charts(struct mode_report *r, const struct req_arg *a,
+                         const struct mode_fetch_result *res) {
+  long bad = 0;
   struct mode_chart *grown = realloc(r->charts, (r->n_charts + res->n_records + 1) * sizeof *grown);
   if (grown == NULL)
     return -1;
@@ -728,8 +829,10 @@ static int store_charts(struct mode_report *r, const struct req_arg *a,
       query_pos = q;
   for (size_t i = 0; i < res->n_records; i++) {
     const struct mode_hal_record *rec = &res->records[i];
-    if (mode_hal_get(rec, C_TOKEN) == NULL)
+    if (usable_token(rec, C_TOKEN) == NULL) {
+      bad++;
       continue;
+    }
     struct mode_chart *ch = &r->charts[r->n_charts++];
     memset(ch, 0, sizeof *ch);
     const char *title = mode_hal_get(rec, C_TITLE);
@@ -746,11 +849,12 @@ static int store_charts(struct mode_report *r, const struct req_arg *a,
     if (ch->token == NULL)
       return -1;
   }
-  return 0;
+  return bad;
 }
 
 static void on_charts(struct mode_crawl *c, struct req_arg *a, struct mode_fetch_result *res) {
   struct mode_report *r = a->report;
+  long bad = 0;
   r->pending--;
   if (!res->ok) {
     char item[64];
@@ -761,8 +865,16 @@ static void on_charts(struct mode_crawl *c, struct req_arg *a, struct mode_fetch
     diagf(c, res->status == 404 ? ETL_SEV_WARNING : ETL_SEV_ERROR,
           res->status == 404 ? 0 : ETL_DIAG_ITEM_LOST, item,
           "query %s: charts: %s, skipped", a->query_token, res->detail);
-  } else if (store_charts(r, a, res) != 0) {
+  } else if ((bad = store_charts(r, a, res)) < 0) {
     oom(c);
+  } else if (bad > 0) {
+    char item[64];
+    snprintf(item, sizeof item, "report %s", r->token);
+    r->charts_lost = 1;
+    diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, item,
+          "query %s: charts: %ld of %zu have no usable token (missing, empty or holding "
+          "\\u0000), skipped with the dashboard",
+          a->query_token, bad, res->n_records);
   }
   try_finalize(c, r);
 }
@@ -992,12 +1104,15 @@ int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
       return c->fatal;
     if (c->done)
       return ETL_DONE;
+    pump_deferred(c);
     unpark(c);
     int left = mode_fetch_step(c->fetch, 100);
     report_counters(c);
     if (left < 0) {
       diagf(c, ETL_SEV_ERROR, 0, NULL, "the HTTP engine failed");
       set_fatal(c, ETL_ERR_INTERNAL);
+    } else if (left == 0 && c->n_deferred > 0) {
+      pump_deferred(c); /* nothing is out: the bound lets one go */
     } else if (left == 0 && c->parked != NULL) {
       /* Nothing in flight yet listings wait: never stall on the window, go on with one. */
       struct listing *l = c->parked;

@@ -10,8 +10,9 @@
  *                                         `-> a report is complete: its entities are queued
  *
  * Every request goes through one mode_fetch, so they overlap within the rate limit. Listings
- * wait while too many reports are in progress, so memory is bounded by that window plus the
- * tokens and users a run must remember.
+ * wait while too many reports are in progress, or while those hold too much query text (a
+ * report's queries wait then too), so memory is bounded by that window in reports and bytes
+ * plus the tokens and users a run must remember.
  */
 #ifndef MODE_CRAWL_H
 #define MODE_CRAWL_H

@@ -83,6 +83,29 @@ static int path_push_key(struct mode_hal_parser *p, const unsigned char *key, si
   return 1;
 }
 
+/* A copy of val[0..len) with each NUL replaced by U+FFFD (a NUL would cut the C string short
+ * and make a token or a name silently shorter). Returns NULL on OOM. */
+static char *copy_value(const char *val, size_t len, int *had_nul) {
+  size_t nuls = 0;
+  for (size_t i = 0; i < len; i++)
+    nuls += val[i] == '\0';
+  *had_nul = nuls > 0;
+  char *out = malloc(len + 2 * nuls + 1);
+  if (out == NULL)
+    return NULL;
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (val[i] == '\0') {
+      memcpy(out + o, "\xEF\xBF\xBD", 3);
+      o += 3;
+    } else {
+      out[o++] = val[i];
+    }
+  }
+  out[o] = '\0';
+  return out;
+}
+
 static int add_value(struct mode_hal_parser *p, const char *val, size_t len) {
   if (p->item_depth == 0 || p->overflow)
     return 1;
@@ -96,34 +119,78 @@ static int add_value(struct mode_hal_parser *p, const char *val, size_t len) {
     if (nv == NULL)
       return fail(p, "out of memory");
     v->v = nv;
-    v->v[v->n] = malloc(len + 1);
+    int had_nul = 0;
+    v->v[v->n] = copy_value(val, len, &had_nul);
     if (v->v[v->n] == NULL)
       return fail(p, "out of memory");
-    memcpy(v->v[v->n], val, len);
-    v->v[v->n][len] = '\0';
+    v->had_nul |= had_nul;
     v->n++;
     return 1;
   }
   return 1;
 }
 
-static int cb_null(void *ctx) {
-  (void)ctx;
+static int push_record(struct mode_hal_parser *p, struct mode_hal_record rec) {
+  if (p->n_records == p->cap_records) {
+    size_t cap = p->cap_records ? p->cap_records * 2 : 16;
+    struct mode_hal_record *r = realloc(p->records, cap * sizeof *r);
+    if (r == NULL) {
+      record_clear(&rec);
+      return fail(p, "out of memory");
+    }
+    p->records = r;
+    p->cap_records = cap;
+  }
+  p->records[p->n_records++] = rec;
   return 1;
 }
+
+/* The shape rules of a list body (hal.h): checked before each value or container. A list
+ * element that is not an object becomes a record without fields. */
+static int check_shape(struct mode_hal_parser *p, int is_map, int is_array, const char *what) {
+  char why[160];
+  if (p->spec->list == NULL || p->overflow || p->failed)
+    return 1;
+  if (p->depth == 0 && !is_map) {
+    snprintf(why, sizeof why, "the body is %s, not an object", what);
+    return fail(p, why);
+  }
+  if (p->depth == 1 && strcmp(p->path, "_embedded") == 0 && !is_map) {
+    snprintf(why, sizeof why, "_embedded is %s, not an object", what);
+    return fail(p, why);
+  }
+  if (p->depth == 2 && strcmp(p->path, p->list_path) == 0 && !is_array) {
+    snprintf(why, sizeof why, "%s is %s, not a list", p->list_path, what);
+    return fail(p, why);
+  }
+  if (p->item_depth == 0 && !is_map && strcmp(p->path, p->item_path) == 0) {
+    struct mode_hal_record rec = {
+        calloc(p->spec->n_fields ? p->spec->n_fields : 1, sizeof *rec.fields), p->spec->n_fields};
+    if (rec.fields == NULL)
+      return fail(p, "out of memory");
+    return push_record(p, rec);
+  }
+  return 1;
+}
+
+static int cb_null(void *ctx) {
+  return check_shape(ctx, 0, 0, "null");
+}
 static int cb_boolean(void *ctx, int b) {
-  return add_value(ctx, b ? "true" : "false", b ? 4 : 5);
+  return check_shape(ctx, 0, 0, "a boolean") && add_value(ctx, b ? "true" : "false", b ? 4 : 5);
 }
 static int cb_number(void *ctx, const char *s, size_t l) {
-  return add_value(ctx, s, l);
+  return check_shape(ctx, 0, 0, "a number") && add_value(ctx, s, l);
 }
 static int cb_string(void *ctx, const unsigned char *s, size_t l) {
-  return add_value(ctx, (const char *)s, l);
+  return check_shape(ctx, 0, 0, "a string") && add_value(ctx, (const char *)s, l);
 }
 
 static int open_container(struct mode_hal_parser *p, int is_array) {
   if (p->depth >= HAL_DEPTH_MAX)
     return fail(p, "JSON nested too deeply");
+  if (!check_shape(p, !is_array, is_array, is_array ? "an array" : "an object"))
+    return 0;
   if (is_array && p->list_path && !p->overflow && strcmp(p->path, p->list_path) == 0)
     p->list_seen = 1;
   int starts_item =
@@ -151,17 +218,12 @@ static int open_container(struct mode_hal_parser *p, int is_array) {
 
 static int close_container(struct mode_hal_parser *p) {
   if (p->item_depth == p->depth) {
-    if (p->n_records == p->cap_records) {
-      size_t cap = p->cap_records ? p->cap_records * 2 : 16;
-      struct mode_hal_record *r = realloc(p->records, cap * sizeof *r);
-      if (r == NULL)
-        return fail(p, "out of memory");
-      p->records = r;
-      p->cap_records = cap;
-    }
-    p->records[p->n_records++] = p->cur;
+    struct mode_hal_record rec = p->cur;
     p->cur.fields = NULL;
+    p->cur.n_fields = 0;
     p->item_depth = 0;
+    if (!push_record(p, rec))
+      return 0;
   }
   p->depth--;
   p->path_len = p->frames[p->depth].base_len;

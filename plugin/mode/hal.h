@@ -24,6 +24,7 @@ struct mode_hal_spec {
 struct mode_hal_value {
   char **v; /* owned */
   size_t n;
+  int had_nul; /* a string held \u0000: stored with U+FFFD instead, never cut short */
 };
 
 /* One extracted item: fields[i] answers spec->fields[i]. */
@@ -39,7 +40,12 @@ struct mode_hal_parser;
 struct mode_hal_parser *mode_hal_parser_new(const struct mode_hal_spec *spec, size_t max_value);
 /* Feeds bytes. Returns 0, or -1 once the body is known to be malformed (see error). */
 int mode_hal_feed(struct mode_hal_parser *p, const char *buf, size_t len);
-/* Ends the body. Returns 0 when the whole body was valid JSON, -1 otherwise. */
+/* Ends the body. Returns 0 when the whole body was valid JSON of the expected shape, -1
+ * otherwise. For a list spec the shape is: a JSON object whose `_embedded`, when present, is
+ * an object whose `<list>`, when present, is an array. A list that is null, a string, a
+ * number or an object is a malformed body, never an empty listing. An element of the list
+ * that is not an object yields a record with no fields (so the caller sees an item without
+ * a token, not nothing). */
 int mode_hal_finish(struct mode_hal_parser *p);
 /* A one-line reason when feed/finish failed; never NULL. */
 const char *mode_hal_error(const struct mode_hal_parser *p);

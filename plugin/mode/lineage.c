@@ -185,3 +185,19 @@ void mode_lineage_clear(struct mode_lineage *l) {
   free(l->sql);
   memset(l, 0, sizeof *l);
 }
+
+char *mode_lineage_sql_excerpt(const char *sql, size_t max) {
+  static const char mark[] = "\n-- (truncated)";
+  size_t len = strlen(sql);
+  if (len <= max)
+    return strdup(sql);
+  size_t keep = max > sizeof mark - 1 ? max - (sizeof mark - 1) : 0;
+  while (keep > 0 && ((unsigned char)sql[keep] & 0xC0) == 0x80)
+    keep--; /* never split a character: yajl would refuse the record */
+  char *out = malloc(keep + sizeof mark);
+  if (out == NULL)
+    return NULL;
+  memcpy(out, sql, keep);
+  memcpy(out + keep, mark, sizeof mark);
+  return out;
+}

@@ -38,4 +38,16 @@ int mode_lineage_of(const struct mode_config *cfg, const struct sql_definitions 
                     char *err, size_t errlen);
 void mode_lineage_clear(struct mode_lineage *l);
 
+/* lineageDetails.sqlQuery is informational. Repeated whole on every edge of a query it made
+ * the output grow with tables x SQL size (issue 14: 0.1 MB of SQL gave 472 MB), so an edge
+ * carries at most MODE_LINEAGE_SQL_MAX bytes of it and a query's edges together at most
+ * MODE_LINEAGE_SQL_BUDGET; an edge into a data model carries none (the model's `sql` holds
+ * the query once). */
+#define MODE_LINEAGE_SQL_MAX 4096
+#define MODE_LINEAGE_SQL_BUDGET 16384
+
+/* The first max bytes of sql at most, cut at a UTF-8 character boundary and marked
+ * "-- (truncated)" when cut. Returns a malloc'd string (caller frees), or NULL on OOM. */
+char *mode_lineage_sql_excerpt(const char *sql, size_t max);
+
 #endif

@@ -81,3 +81,18 @@ TESTS += tests/e2e/test_om_workflows
 tests_e2e_test_om_workflows_CFLAGS = $(HOST_TEST_CFLAGS)
 tests_e2e_test_om_workflows_LDADD = $(HOST_TEST_LIBS)
 EXTRA_DIST += tests/fixtures/openmetadata-workflows
+
+# Hostile listings (issue 14): etlhost with the sqlite sink against mode-sim's hostile shapes.
+check_PROGRAMS += tests/e2e/test_mode_hostile
+TESTS += tests/e2e/test_mode_hostile
+tests_e2e_test_mode_hostile_CFLAGS = $(TESTUTIL_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_mode_hostile_LDADD = $(TESTUTIL_LIBS) $(SQLITE_LIBS)
+
+# Benchmark: make tests/bench/lineage-bench && tests/bench/lineage-bench (output bytes per
+# input byte of lineage); tests/bench/memory-bench is its RSS counterpart for a whole run.
+noinst_PROGRAMS += tests/bench/lineage-bench
+tests_bench_lineage_bench_SOURCES = tests/bench/lineage-bench.c
+tests_bench_lineage_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir) -I$(top_srcdir)/plugin/mode \
+	$(CURL_CFLAGS) $(YAJL_CFLAGS)
+tests_bench_lineage_bench_LDADD = plugin/mode/libmodecore.la $(CURL_LIBS) $(YAJL_LIBS)
+EXTRA_DIST += tests/bench/memory-bench

@@ -59,6 +59,8 @@ struct mode_report {
   int waiting_user; /* waiting for its creator's details */
   char *stamp;      /* incremental runs: the stamp of its listing fields (owned), else NULL */
   int candidate;    /* unchanged since the previous run: waits for the workspace stamp */
+  int deferred;     /* its queries wait for bytes held by other reports to go (crawl.c) */
+  size_t held;      /* bytes of query text it holds until it is finalized */
   struct mode_report *next;
 };
 

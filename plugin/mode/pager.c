@@ -12,7 +12,7 @@ int mode_pager_init(struct mode_pager *p, const char *base_url, int per_page, in
   memset(p, 0, sizeof *p);
   p->base_url = strdup(base_url);
   p->per_page = per_page > 0 ? per_page : 30;
-  p->max_pages = max_pages > 0 ? max_pages : 10000;
+  p->max_pages = max_pages > 0 ? max_pages : MODE_PAGER_MAX_PAGES;
   p->page = 1;
   return p->base_url ? 0 : -1;
 }

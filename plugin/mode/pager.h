@@ -13,6 +13,12 @@
 
 #include "util.h"
 
+/* The page cap when none is configured (maxPages): 9,000 items at 30 a page. A server that
+ * brings new items on every page is stopped after about 40 minutes at Mode's rate, not 22 h. */
+#define MODE_PAGER_MAX_PAGES 300
+/* A listing this long is said to be long once (a warning, not an error): it may be endless. */
+#define MODE_PAGER_LONG 100
+
 enum mode_page_verdict {
   MODE_PAGE_MORE = 0, /* ask for the next page */
   MODE_PAGE_EMPTY,    /* the page had no items: done */

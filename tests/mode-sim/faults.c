@@ -36,6 +36,31 @@ static int parse_burst(const char *val, struct faults *f, char *err, size_t errl
   return 0;
 }
 
+static int parse_shape(const char *val, struct faults *f, char *err, size_t errlen) {
+  static const char *const KINDS[] = {"",       "null",    "string",   "number",
+                                      "object", "notoken", "nultoken", "notobject"};
+  const char *at = strchr(val, '@');
+  size_t klen = at ? (size_t)(at - val) : strlen(val);
+  for (size_t i = 1; i < sizeof KINDS / sizeof KINDS[0]; i++)
+    if (strlen(KINDS[i]) == klen && strncmp(val, KINDS[i], klen) == 0) {
+      f->shape = (enum fault_shape)i;
+      if (at == NULL || strcmp(at, "@spaces") == 0) {
+        f->shape_target = SHAPE_AT_SPACES;
+        return 0;
+      }
+      if (strcmp(at, "@reports") == 0) {
+        f->shape_target = SHAPE_AT_REPORTS;
+        return 0;
+      }
+      break;
+    }
+  snprintf(err, errlen,
+           "--faults: shape=%s: want null, string, number, object, notoken, nultoken or "
+           "notobject, optionally @spaces or @reports",
+           val);
+  return -1;
+}
+
 static int parse_item(char *item, struct faults *f, char *err, size_t errlen) {
   char *eq = strchr(item, '=');
   const char *val = eq ? eq + 1 : "";
@@ -62,6 +87,23 @@ static int parse_item(char *item, struct faults *f, char *err, size_t errlen) {
   }
   if (strcmp(item, "burst") == 0)
     return parse_burst(val, f, err, errlen);
+  if (strcmp(item, "shape") == 0)
+    return parse_shape(val, f, err, errlen);
+  if (strcmp(item, "pad-queries") == 0 || strcmp(item, "stall-users") == 0) {
+    char *end;
+    unsigned long v = strtoul(val, &end, 10);
+    if (end != val && !*end && v <= (item[0] == 'p' ? 256ul << 20 : 3600000ul)) {
+      if (item[0] == 'p')
+        f->pad_queries = v;
+      else
+        f->stall_users = (unsigned)v;
+      return 0;
+    }
+  }
+  if (strcmp(item, "endless-pages") == 0 && !eq) {
+    f->endless = 1;
+    return 0;
+  }
   if (strcmp(item, "seed") == 0) {
     char *end;
     f->seed = strtoull(val, &end, 10);

@@ -11,6 +11,14 @@
  *   repeat-pages[=P]  report and dataset listings of that share of spaces (default all)
  *                  ignore `page` and repeat page 1
  *   burst=STATUS:N[@START]  requests START..START+N-1 (1-based, default START 1) answer STATUS
+ *   shape=KIND[@spaces|@reports]  page 1 of the collections listing (default) or of every
+ *                  reports/datasets listing comes in a hostile shape: its list is null, string,
+ *                  number or object; or its first item is notoken (no token), nultoken (token
+ *                  starting with \u0000) or notobject (the number 42)
+ *   pad-queries=BYTES  every query's raw_query is padded with a SQL comment to BYTES (big bodies)
+ *   stall-users=MS  user lookups (/api/{username}) answer MS milliseconds late
+ *   endless-pages  reports listings never end: the pages past the last real one repeat the
+ *                  real ones with every token suffixed "-pN" (new reports on every page)
  *   seed=N         the faults' seed (default: --seed)
  * Per-request faults are drawn from hash(seed, URL, how many times this URL was asked), so a
  * client that makes the same requests sees the same faults, whatever the interleaving.
@@ -20,8 +28,25 @@
 
 #include <stdint.h>
 
+enum fault_shape {
+  SHAPE_NONE,
+  SHAPE_NULL,
+  SHAPE_STRING,
+  SHAPE_NUMBER,
+  SHAPE_OBJECT,
+  SHAPE_NOTOKEN,
+  SHAPE_NULTOKEN,
+  SHAPE_NOTOBJECT
+};
+enum fault_shape_target { SHAPE_AT_SPACES, SHAPE_AT_REPORTS };
+
 struct faults {
   double p5xx, reset, slow, truncate, malformed, p204, gone, repeat;
+  enum fault_shape shape;
+  enum fault_shape_target shape_target;
+  int endless;
+  unsigned long pad_queries; /* bytes, 0: off */
+  unsigned stall_users;      /* ms, 0: off */
   unsigned burst_status, burst_count, burst_start;
   uint64_t seed;
   int seed_set;

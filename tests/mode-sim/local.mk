@@ -14,6 +14,7 @@ tests_mode_sim_mode_sim_SOURCES = \
 	tests/mode-sim/fixtures.c tests/mode-sim/fixtures.h \
 	tests/mode-sim/ratelimit.c tests/mode-sim/ratelimit.h \
 	tests/mode-sim/faults.c tests/mode-sim/faults.h \
+	tests/mode-sim/shapes.c tests/mode-sim/shapes.h \
 	tests/mode-sim/stats.c tests/mode-sim/stats.h
 tests_mode_sim_mode_sim_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(YAJL_CFLAGS)
 tests_mode_sim_mode_sim_LDADD = $(MHD_LIBS) $(YAJL_LIBS) $(LIBM) $(PTHREAD_LIBS)

@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "render.h"
+#include "shapes.h"
 
 enum { MAX_SEGS = 8, PER_PAGE_MAX = 30 };
 
@@ -265,6 +266,46 @@ static int serve_fixture(const struct route_source *src, const struct parsed *p,
   return 0;
 }
 
+/* Answers from the generated workspace, through the cache. */
+static int route_generated(const struct route_source *src, const struct parsed *p,
+                           const struct route_req *req, struct route_resp *resp) {
+  char key[700];
+  struct render_page pg;
+  read_page(req, &pg);
+  snprintf(key, sizeof key, "%s\n%d\n%zu\n%zu", req->path,
+           req->filter && strcmp(req->filter, "all") == 0, pg.page, pg.per_page);
+  if (cache_get(key, &resp->status, &resp->body, &resp->len) == 0)
+    return 0;
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (!g)
+    return -1;
+  int answered = 0;
+  int rc = render_generated(src, p, req, g, resp, &answered);
+  if (rc == 0 && !answered)
+    rc = finish(g, resp, 200);
+  yajl_gen_free(g);
+  if (rc == 0)
+    cache_put(key, resp->status, resp->body, resp->len);
+  return rc;
+}
+
+/* endless-pages: a reports listing page past the real ones is served as the real page it
+ * falls on (written into page_buf) with its tokens suffixed "-pN"; returns the suffix, or
+ * NULL when the page is served as it is. */
+static const char *endless_page(const struct route_source *src, const struct parsed *p,
+                                const struct render_page *pg, char *page_buf, size_t page_len,
+                                char *suffix, size_t suffix_len) {
+  const struct sim_space *s = p->ep == EP_REPORTS ? ws_space(src->ws, p->seg[2]) : NULL;
+  if (!src->cfg->faults.endless || s == NULL || s->nreports == 0)
+    return NULL;
+  size_t real = (s->nreports + pg->per_page - 1) / pg->per_page;
+  if (pg->page <= real)
+    return NULL;
+  snprintf(page_buf, page_len, "%zu", (pg->page - 1) % real + 1);
+  snprintf(suffix, suffix_len, "-p%zu", pg->page);
+  return suffix;
+}
+
 enum endpoint route_endpoint(const char *path) {
   struct parsed p;
   parse(path, &p);
@@ -284,22 +325,18 @@ int route(const struct route_source *src, const struct route_req *req, struct ro
     return not_found(resp, "workspace", p.seg[0]);
   if (src->fx)
     return serve_fixture(src, &p, req, resp);
-  char key[700];
   struct render_page pg;
   read_page(req, &pg);
-  snprintf(key, sizeof key, "%s\n%d\n%zu\n%zu", req->path,
-           req->filter && strcmp(req->filter, "all") == 0, pg.page, pg.per_page);
-  if (cache_get(key, &resp->status, &resp->body, &resp->len) == 0)
-    return 0;
-  yajl_gen g = yajl_gen_alloc(NULL);
-  if (!g)
-    return -1;
-  int answered = 0;
-  int rc = render_generated(src, &p, req, g, resp, &answered);
-  if (rc == 0 && !answered)
-    rc = finish(g, resp, 200);
-  yajl_gen_free(g);
-  if (rc == 0)
-    cache_put(key, resp->status, resp->body, resp->len);
+  size_t asked = pg.page;
+  struct route_req endless = *req;
+  char page_buf[32], suffix[40];
+  const char *sfx = endless_page(src, &p, &pg, page_buf, sizeof page_buf, suffix, sizeof suffix);
+  if (sfx) {
+    endless.page = page_buf;
+    req = &endless;
+  }
+  int rc = route_generated(src, &p, req, resp);
+  if (rc == 0 && resp->status == 200)
+    rc = shapes_apply(&src->cfg->faults, p.ep, asked, sfx, &resp->body, &resp->len);
   return rc;
 }

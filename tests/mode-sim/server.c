@@ -424,6 +424,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     return fault ? reset_connection(conn) : MHD_NO;
   uint64_t seq = atomic_load(&request_seq);
   unsigned ms = atomic_load(&stopping) ? 0 : delay_ms(seq);
+  if (source->cfg->faults.stall_users && route_endpoint(url) == EP_USER && !atomic_load(&stopping))
+    ms += source->cfg->faults.stall_users;
   if (ms) {
     rq->resp = r;
     rq->status = status;

@@ -195,7 +195,20 @@ static const struct {
     {"{\"_links\":{\"self\":{\"href\":\"\"}},\"_embedded\":{}}", 0, 0, 0}, /* no list at all */
     {"{\"_embedded\":{\"reports\":[]}}", 0, 1, 0},
     {"{\"_embedded\":{\"reports\":[{\"token\":\"a\"},{\"token\":\"b\"}]}}", 0, 1, 2},
-    {"[1,2,3]", 0, 0, 0},
+    /* A body or list of the wrong shape is malformed, never the end of a listing. */
+    {"[1,2,3]", -1, 0, 0},
+    {"\"reports\"", -1, 0, 0},
+    {"{\"_embedded\":null}", -1, 0, 0},
+    {"{\"_embedded\":[]}", -1, 0, 0},
+    {"{\"_embedded\":{\"reports\":null}}", -1, 0, 0},
+    {"{\"_embedded\":{\"reports\":\"none\"}}", -1, 0, 0},
+    {"{\"_embedded\":{\"reports\":7}}", -1, 0, 0},
+    {"{\"_embedded\":{\"reports\":{}}}", -1, 0, 0},
+    {"{\"_embedded\":{\"reports\":{\"token\":\"a\"}}}", -1, 0, 0},
+    /* Elements that are not objects: records without fields (items without a token). */
+    {"{\"_embedded\":{\"reports\":[42,{\"token\":\"a\"},null,\"x\",[1]]}}", 0, 1, 5},
+    /* Other lists, and other keys, may hold anything. */
+    {"{\"_embedded\":{\"spaces\":null,\"reports\":[]},\"x\":null}", 0, 1, 0},
     {"{\"_embedded\":{\"reports\":[{\"token\":\"a\"}]}} trailing", -1, 1, 1},
     {"<html>502 Bad Gateway</html>", -1, 0, 0},
 };
@@ -804,6 +817,147 @@ START_TEST(incremental_state_round_trips_and_refuses_bad_input) {
 }
 END_TEST
 
+/* ---- hostile input (issue 14) ------------------------------------------------------------ */
+
+struct sized {
+  size_t bytes, lineage, with_sql, model_sql;
+};
+
+static void measure(void *ctx, struct mode_entity *e) {
+  struct sized *z = ctx;
+  ck_assert_ptr_nonnull(e);
+  z->bytes += e->json_len;
+  if (strcmp(e->kind, "lineage") == 0) {
+    z->lineage++;
+    z->with_sql += strstr(e->json, "\"sqlQuery\"") != NULL;
+    /* An edge into a data model never repeats the SQL its model holds. */
+    if (strstr(e->json, "\"toEntity\":{\"type\":\"dashboardDataModel\""))
+      z->model_sql += strstr(e->json, "\"sqlQuery\"") != NULL;
+  }
+  mode_entity_free(e);
+}
+
+/* A query of n_tables distinct tables, padded with a comment to about `size` bytes. */
+static char *wide_query(size_t n_tables, size_t size) {
+  struct mode_buf b = {0};
+  ck_assert_int_eq(mode_buf_append(&b, "SELECT 1 FROM t0", 16), 0);
+  for (size_t i = 1; i < n_tables; i++) {
+    char part[48];
+    int n = snprintf(part, sizeof part, " JOIN t%zu ON t%zu.k = t0.k", i, i);
+    ck_assert_int_eq(mode_buf_append(&b, part, (size_t)n), 0);
+  }
+  ck_assert_int_eq(mode_buf_append(&b, "\n-- ", 4), 0);
+  while (b.len < size)
+    ck_assert_int_eq(mode_buf_append(&b, "padding ", 8), 0);
+  return b.data;
+}
+
+/* Lineage output is linear in the query: 0.1 MB of SQL reading 500 tables used to give 500
+ * copies of the SQL (50 MB); now the SQL is on its data model once and the edges carry at most
+ * an excerpt within a per-query budget. Both with and without data models. */
+START_TEST(lineage_output_is_linear_in_the_query) {
+  static const char *const srcs[] = {"{\"includeDataModels\":true}",
+                                     "{\"includeDataModels\":false}"};
+  char *sql = wide_query(500, 100000);
+  size_t in = strlen(sql);
+  for (size_t k = 0; k < 2; k++) {
+    struct mode_config cfg = lineage_config(srcs[k]);
+    struct mode_owners owners = {0};
+    struct sized z = {0};
+    struct mode_assembler a = {.cfg = &cfg,
+                               .ectx = {"mode_svc", "https://app.mode.com", "acme", 1},
+                               .owners = &owners,
+                               .today = "2026-01-01",
+                               .ctx = &z,
+                               .emit = measure};
+    struct mode_query q = {.token = "q1", .name = "Query 1", .raw_query = sql};
+    struct mode_report r = {.token = "r1",
+                            .name = "R",
+                            .space_name = "S",
+                            .view_count = -1,
+                            .queries = &q,
+                            .n_queries = 1};
+    mode_assemble(&a, &r);
+    ck_assert_uint_ge(z.lineage, 500);
+    ck_assert_uint_eq(z.model_sql, 0);
+    ck_assert_uint_le(z.with_sql, MODE_LINEAGE_SQL_BUDGET / 1024);
+    /* The data model's SQL once, ~200 bytes of record per edge, and the budget. */
+    ck_assert_msg(z.bytes <= 2 * in + 300 * z.lineage + MODE_LINEAGE_SQL_BUDGET,
+                  "%zu bytes out for %zu in (%zu edges)", z.bytes, in, z.lineage);
+    mode_assembler_clear(&a);
+    mode_config_free(&cfg);
+  }
+  free(sql);
+}
+END_TEST
+
+/* An excerpt is cut at a character boundary and marked; short SQL is kept whole. */
+START_TEST(lineage_sql_excerpt_cuts_at_a_character) {
+  char *e = mode_lineage_sql_excerpt("select 1", 4096);
+  ck_assert_str_eq(e, "select 1");
+  free(e);
+  char big[64];
+  memset(big, 'a', sizeof big);
+  memcpy(big + 15, "\xC3\xA9\xC3\xA9\xC3\xA9", 6); /* éé é around the cut */
+  big[63] = '\0';
+  e = mode_lineage_sql_excerpt(big, 32);
+  ck_assert_uint_le(strlen(e), 32);
+  ck_assert_ptr_nonnull(strstr(e, "-- (truncated)"));
+  size_t kept = (size_t)(strstr(e, "\n-- (truncated)") - e);
+  ck_assert_msg(((unsigned char)big[kept] & 0xC0) != 0x80, "cut inside a character at %zu", kept);
+  free(e);
+}
+END_TEST
+
+/* \u0000 in a string is flagged and never cuts the value short (a cut token named another
+ * report, which was then "not seen" and marked deleted). */
+START_TEST(hal_nul_in_a_string_is_flagged_not_cut) {
+  int rc;
+  struct mode_hal_parser *p =
+      feed(&reports_spec,
+           "{\"_embedded\":{\"reports\":[{\"token\":\"\\u0000abc\",\"name\":\"n\\u0000m\"},"
+           "{\"token\":\"abc\"}]}}",
+           3, &rc);
+  ck_assert_int_eq(rc, 0);
+  struct mode_hal_record *recs;
+  size_t n;
+  mode_hal_take(p, &recs, &n);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_int_eq(recs[0].fields[0].had_nul, 1);
+  ck_assert_str_eq(mode_hal_get(&recs[0], 0), "\xEF\xBF\xBD"
+                                              "abc");
+  ck_assert_str_eq(mode_hal_get(&recs[0], 1), "n\xEF\xBF\xBDm");
+  ck_assert_int_eq(recs[1].fields[0].had_nul, 0);
+  ck_assert_str_eq(mode_hal_get(&recs[1], 0), "abc");
+  mode_hal_records_free(recs, n);
+  mode_hal_parser_free(&p);
+}
+END_TEST
+
+/* Without maxPages a listing that brings new items on every page stops at a few hundred
+ * pages (about 40 minutes at Mode's rate), not 10,000 (22 hours). */
+START_TEST(pager_default_cap_is_bounded) {
+  struct mode_config cfg = lineage_config(NULL);
+  ck_assert_int_eq(cfg.max_pages, MODE_PAGER_MAX_PAGES);
+  ck_assert_int_le(cfg.max_pages, 1000);
+  struct mode_pager pg;
+  ck_assert_int_eq(mode_pager_init(&pg, "http://x/l", 30, 0), 0);
+  enum mode_page_verdict v = MODE_PAGE_MORE;
+  int pages = 0;
+  while (v == MODE_PAGE_MORE && pages < 20000) {
+    char tok[32];
+    const char *toks[1] = {tok};
+    int fresh[1];
+    snprintf(tok, sizeof tok, "r%d", pages++);
+    v = mode_pager_page(&pg, toks, 1, 1, fresh);
+  }
+  ck_assert_int_eq(v, MODE_PAGE_CAPPED);
+  ck_assert_int_eq(pages, MODE_PAGER_MAX_PAGES);
+  mode_pager_free(&pg);
+  mode_config_free(&cfg);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("mode_core");
   TCase *tc = tcase_create("core");
@@ -836,5 +990,12 @@ int main(void) {
   tcase_add_test(waits, the_request_deadline_stops_retries);
   tcase_add_test(waits, retry_after_3600_is_capped_and_told);
   suite_add_tcase(s, waits);
+  TCase *hostile = tcase_create("hostile");
+  tcase_set_timeout(hostile, 60);
+  tcase_add_test(hostile, lineage_output_is_linear_in_the_query);
+  tcase_add_test(hostile, lineage_sql_excerpt_cuts_at_a_character);
+  tcase_add_test(hostile, hal_nul_in_a_string_is_flagged_not_cut);
+  tcase_add_test(hostile, pager_default_cap_is_bounded);
+  suite_add_tcase(s, hostile);
   return test_run_suite(s);
 }

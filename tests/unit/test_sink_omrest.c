@@ -176,6 +176,10 @@ static void *make_sink(struct env *e, const char *config, const char *jwt) {
 
 /* Feeds the records (skipping ids in `skip`), commits, ends the source. Returns commit's status.
  * *rejected_at_write counts write() rejects. */
+/* A handful of records, where one deletion exceeds the deletion fail-safe's default share:
+ * the tests of deletion lift it; the fail-safe's own test sets 0 (the default). */
+static double feed_fail_safe = 100;
+
 static etl_status feed(void *sink, const struct fixture_rec *recs, size_t n, const char *skip,
                        bool complete) {
   const struct host_sink_ops *ops = &host_sink_metadata_rest;
@@ -189,7 +193,8 @@ static etl_status feed(void *sink, const struct fixture_rec *recs, size_t n, con
     ck_assert_int_eq(ops->write(sink, &r, &rejected), ETL_OK);
   }
   etl_status st = ops->commit(sink);
-  struct host_source_outcome o = {.complete = complete && st == ETL_OK, .run_id = 1};
+  struct host_source_outcome o = {
+      .complete = complete && st == ETL_OK, .run_id = 1, .fail_safe_threshold = feed_fail_safe};
   etl_status end = ops->end_source(sink, "mode_svc", &o);
   return st != ETL_OK ? st : end;
 }
@@ -358,6 +363,32 @@ START_TEST(a_wrong_jwt_stops_and_is_never_printed) {
 }
 END_TEST
 
+/* A complete run that would soft-delete more than failSafeThreshold (default 20%) of what the
+ * server lists for the service deletes nothing and says so in one line. */
+START_TEST(fail_safe_holds_back_a_mass_soft_delete) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  host_sink_metadata_rest.destroy(&sink);
+  sink = make_sink(&e, "{\"retryBackoffMs\": 5, \"markDeletedDashboards\": true}", JWT);
+  feed_fail_safe = 0;
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, "r2 ds1tok", true), ETL_OK);
+  feed_fail_safe = 100;
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_eq(c.deleted, 0);
+  char *s = store(&e);
+  ck_assert_int_eq(count_of(s, "\"deleted\":true"), 0);
+  free(s);
+  fflush(e.log_file);
+  ck_assert_msg(strstr(e.log_text, "fail-safe: this run would mark 2 of ") != NULL, "%s",
+                e.log_text);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
 START_TEST(mark_deleted_only_after_a_complete_run) {
   struct env e;
   env_start(&e, NULL, JWT);
@@ -414,7 +445,7 @@ START_TEST(retained_entities_are_not_marked_deleted) {
   const char *dash[] = {"r2"};
   ck_assert_int_eq(ops->retain(sink, "mode_svc", "dashboard", dash, 1), ETL_OK);
   ck_assert_int_eq(ops->commit(sink), ETL_OK);
-  struct host_source_outcome o = {.complete = true, .run_id = 2};
+  struct host_source_outcome o = {.complete = true, .run_id = 2, .fail_safe_threshold = 100};
   ck_assert_int_eq(ops->end_source(sink, "mode_svc", &o), ETL_OK);
   struct host_omrest_counts c;
   host_omrest_get_counts(sink, &c);
@@ -681,6 +712,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_reject_is_reported_and_the_rest_lands);
   tcase_add_test(tc, a_wrong_jwt_stops_and_is_never_printed);
   tcase_add_test(tc, mark_deleted_only_after_a_complete_run);
+  tcase_add_test(tc, fail_safe_holds_back_a_mass_soft_delete);
   tcase_add_test(tc, retained_entities_are_not_marked_deleted);
   tcase_add_test(tc, a_server_that_stays_down_fails_the_commit);
   tcase_add_test(tc, a_record_that_cannot_be_sent_is_rejected_at_write);

@@ -47,8 +47,13 @@ static void put(void *sink, const char *source, const char *kind, const char *id
   ck_assert_msg(!rejected, "%s %s rejected; log:\n%s", kind, id, t_logged());
 }
 
+/* The tests of the sweep itself deliver catalogs of 2-4 rows, where one deletion is more than
+ * the fail-safe's default share: they lift it; the fail-safe's own test sets it. */
+static double fail_safe = 100;
+
 static void end(void *sink, const char *source, bool complete) {
-  struct host_source_outcome o = {.complete = complete, .run_id = 100};
+  struct host_source_outcome o = {
+      .complete = complete, .run_id = 100, .fail_safe_threshold = fail_safe};
   ck_assert_int_eq(ops->commit(sink), ETL_OK);
   ck_assert_int_eq(ops->end_source(sink, source, &o), ETL_OK);
 }
@@ -142,6 +147,32 @@ START_TEST(test_complete_run_marks_unseen_deleted) {
   ck_assert_int_eq(chart_int("B", "deleted"), 0);
   ck_assert_int_eq(t_sql_int(catalog, "SELECT deleted FROM runs WHERE run_id=2"), 1);
   ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities"), 3); /* kept, marked */
+}
+END_TEST
+
+/* A complete run that would mark more than failSafeThreshold (default 20%) of the source
+ * deleted marks nothing, records the run as not complete, and says why in one line; within the
+ * threshold it marks them. */
+START_TEST(test_fail_safe_holds_back_a_mass_deletion) {
+  static const char *const ten[] = {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", NULL};
+  static const char *const seven[] = {"A", "B", "C", "D", "E", "F", "G", NULL};
+  static const char *const nine[] = {"A", "B", "C", "D", "E", "F", "G", "H", "I", NULL};
+  fail_safe = 0; /* the default */
+  run_charts(ten, 1, true);
+  run_charts(seven, 1, true); /* 3 of 10: 30% */
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities WHERE deleted"), 0);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT complete FROM runs WHERE run_id=2"), 0);
+  ck_assert_msg(strstr(t_logged(), "would mark 3 of 10 entities deleted (30.0%, more than "
+                                   "failSafeThreshold 20%): nothing marked deleted") != NULL,
+                "%s", t_logged());
+  run_charts(ten, 1, true);
+  run_charts(nine, 1, true); /* 1 of 10: within the default */
+  ck_assert_int_eq(chart_int("J", "deleted"), 1);
+  fail_safe = 40;
+  run_charts(seven, 1, true); /* 2 of 9 live */
+  ck_assert_int_eq(chart_int("H", "deleted"), 1);
+  ck_assert_int_eq(chart_int("I", "deleted"), 1);
+  fail_safe = 100;
 }
 END_TEST
 
@@ -387,6 +418,7 @@ int main(void) {
   tcase_add_test(tc, test_changed_data_updates_unchanged_does_not_bump);
   tcase_add_test(tc, test_complete_run_marks_unseen_deleted);
   tcase_add_test(tc, test_partial_run_marks_nothing);
+  tcase_add_test(tc, test_fail_safe_holds_back_a_mass_deletion);
   tcase_add_test(tc, test_reappearing_entity_is_undeleted);
   tcase_add_test(tc, test_other_sources_are_not_swept);
   tcase_add_test(tc, test_resumed_run_spares_what_the_killed_run_delivered);
