@@ -177,6 +177,19 @@ static char *child_fqn(const char *service, const char *name) {
   return f;
 }
 
+/* The FQN the server gives an entity of kind `type` (DashboardDataModelRepository: a data model
+ * is "<service>.model.<name>", the service name unquoted; charts and dashboards are
+ * "<service>.<name>"). Returns malloc'd text or NULL. */
+static char *entity_fqn(const char *type, const char *service, const char *name) {
+  if (strcmp(type, "dashboardDataModel") != 0)
+    return child_fqn(service, name);
+  const char *nq = strchr(name, '.') ? "\"" : "";
+  char *f = NULL;
+  if (asprintf(&f, "%s.model.%s%s%s", service, nq, name, nq) < 0)
+    return NULL;
+  return f;
+}
+
 /* The server's message from an error body ({"code", "message"}), else the body itself,
  * shortened. Returns malloc'd text. */
 static char *server_message(const struct host_om_response *r) {
@@ -201,10 +214,49 @@ static void warn_once(struct omrest_sink *s, const char *key, const char *item, 
 
 enum outcome { OUT_OK, OUT_NOT_FOUND, OUT_REJECTED, OUT_FATAL };
 
-/* Sorts a final response. Fatal answers (transport, auth, server down after retries) are
- * logged here and stop the window; the caller logs rejects, which concern one record. */
+/* Stops the window on an answer that is not OpenMetadata's API speaking: whatever answered
+ * (a login page, a proxy) stored nothing, so nothing of the window may count as delivered. */
+static enum outcome not_the_api(struct omrest_sink *s, const struct host_om_response *r,
+                                const char *what, const char *why) {
+  if (s->fatal == ETL_OK) {
+    host_log_msg(s->log, ETL_SEV_ERROR, s->source, what,
+                 "OpenMetadata's answer (HTTP %ld) is %s: is hostPort the API (ending in /api), "
+                 "with no login page or proxy in front? Nothing of this window counts as sent",
+                 r->status, why);
+    s->fatal = ETL_ERR_PROTOCOL;
+  }
+  return OUT_FATAL;
+}
+
+/* A 2xx body must be JSON (OpenMetadata answers every call with JSON, but PUT /v1/lineage, which
+ * answers 200 with no body: empty_ok). */
+static enum outcome check_json_body(struct omrest_sink *s, const struct host_om_response *r,
+                                    const char *what, bool empty_ok) {
+  if (r->body_len == 0)
+    return empty_ok ? OUT_OK : not_the_api(s, r, what, "an empty body");
+  char err[64];
+  yajl_val v = host_json_parse(r->body, r->body_len, err, sizeof err);
+  bool object = YAJL_IS_OBJECT(v);
+  yajl_tree_free(v);
+  if (object)
+    return OUT_OK;
+  return not_the_api(s, r, what,
+                     r->body[0] == '<' ? "an HTML page, not JSON" : "not a JSON object");
+}
+
+static enum outcome classify_reply(struct omrest_sink *s, const struct host_om_response *r,
+                                   const char *what, bool empty_ok);
+
+/* Sorts a final response. Fatal answers (transport, auth, server down after retries, an answer
+ * that is not the API's) are logged here and stop the window; the caller logs rejects, which
+ * concern one record. */
 static enum outcome classify(struct omrest_sink *s, const struct host_om_response *r,
                              const char *what) {
+  return classify_reply(s, r, what, false);
+}
+
+static enum outcome classify_reply(struct omrest_sink *s, const struct host_om_response *r,
+                                   const char *what, bool empty_ok) {
   if (r->transport_error) {
     host_log_msg(s->log, ETL_SEV_ERROR, s->source, what, "OpenMetadata server unreachable: %s",
                  r->transport_error);
@@ -213,7 +265,9 @@ static enum outcome classify(struct omrest_sink *s, const struct host_om_respons
     return OUT_FATAL;
   }
   if (r->status >= 200 && r->status < 300)
-    return OUT_OK;
+    return check_json_body(s, r, what, empty_ok);
+  if (r->status < 400)
+    return not_the_api(s, r, what, "a redirect or another non-final status");
   if (r->status == 404)
     return OUT_NOT_FOUND;
   if (r->status == 401 || r->status == 403 || r->status == 429 || r->status >= 500) {
@@ -474,7 +528,7 @@ static etl_status omrest_retain(void *sink, const char *source, const char *kind
   if (n)
     host_om_map_set(s->services, source, "1");
   for (size_t i = 0; i < n; i++) {
-    char *fqn = child_fqn(source, ids[i]);
+    char *fqn = entity_fqn(kind, source, ids[i]);
     char *key = fqn ? type_key(kind, fqn) : NULL;
     int ok = key && host_om_map_set(s->seen, key, "1") == 0;
     free(key);
@@ -564,12 +618,20 @@ static etl_status omrest_write(void *sink, const struct host_record *rec, bool *
 
 static void on_entity_put(void *ctx, const struct host_om_response *r);
 static char *gen_body(yajl_val data, yajl_val owners_refs);
+static bool is_the_entity(struct omrest_sink *s, const struct host_om_response *r,
+                          enum rec_kind kind, size_t idx);
+
+/* What gen_known_refs needs to name a dashboard's dropped references. */
+struct dash_refs {
+  struct omrest_sink *s;
+  const char *item; /* borrowed: the dashboard's record */
+};
 
 static void on_service_get(void *ctx, const struct host_om_response *r) {
   struct call *c = ctx;
   struct omrest_sink *s = c->s;
   enum outcome o = classify(s, r, "dashboardService");
-  if (o == OUT_OK) {
+  if (o == OUT_OK && is_the_entity(s, r, K_SERVICE, c->idx)) {
     remember_entity(s, "dashboardService", r);
     s->counts.accepted++;
   } else if (o == OUT_NOT_FOUND) {
@@ -674,18 +736,46 @@ static void resolve_owners_of(struct omrest_sink *s, enum rec_kind k) {
 
 /* ---- phases 3 and 4: charts, data models, dashboards -------------------------------------- */
 
-/* The create request: data's members, with owners replaced by resolved references. */
-static char *gen_body(yajl_val data, yajl_val owners_refs) {
+static const char *ref_id(struct omrest_sink *s, const char *type, const char *fqn);
+
+/* A dashboard's list of chart or data model FQNs, without those the server does not have:
+ * OpenMetadata refuses the whole dashboard for one missing reference (DashboardMapper), and its
+ * own connectors list only what they created. Each one left out is a warning naming it. */
+static yajl_gen_status gen_known_refs(struct dash_refs *dr, yajl_gen g, const char *type,
+                                      yajl_val list) {
+  yajl_gen_status st = yajl_gen_array_open(g);
+  for (size_t i = 0; st == yajl_gen_status_ok && i < list->u.array.len; i++) {
+    const char *fqn = YAJL_GET_STRING(list->u.array.values[i]);
+    if (fqn && ref_id(dr->s, type, fqn)) {
+      st = host_json_gen_str(g, fqn);
+      continue;
+    }
+    host_log_msg(dr->s->log, ETL_SEV_WARNING, dr->s->source, dr->item,
+                 "%s %s is not in OpenMetadata: left out of the dashboard", type,
+                 fqn ? fqn : "(not a string)");
+    dr->s->counts.refs_dropped++;
+  }
+  return st == yajl_gen_status_ok ? yajl_gen_array_close(g) : st;
+}
+
+/* The create request: data's members, with owners replaced by resolved references, and for a
+ * dashboard (dr non-NULL) its charts and data models limited to those the server has. */
+static char *gen_body_refs(yajl_val data, yajl_val owners_refs, struct dash_refs *dr) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (!g)
     return NULL;
   yajl_gen_status st = yajl_gen_map_open(g);
   for (size_t i = 0; st == yajl_gen_status_ok && i < data->u.object.len; i++) {
-    if (owners_refs && strcmp(data->u.object.keys[i], "owners") == 0)
+    const char *key = data->u.object.keys[i];
+    yajl_val value = data->u.object.values[i];
+    if (owners_refs && strcmp(key, "owners") == 0)
       continue;
-    st = host_json_gen_str(g, data->u.object.keys[i]);
-    if (st == yajl_gen_status_ok)
-      st = host_json_gen_value(g, data->u.object.values[i]);
+    st = host_json_gen_str(g, key);
+    bool charts = strcmp(key, "charts") == 0, models = strcmp(key, "dataModels") == 0;
+    if (st == yajl_gen_status_ok && dr && (charts || models) && YAJL_IS_ARRAY(value))
+      st = gen_known_refs(dr, g, charts ? "chart" : "dashboardDataModel", value);
+    else if (st == yajl_gen_status_ok)
+      st = host_json_gen_value(g, value);
   }
   if (st == yajl_gen_status_ok && owners_refs) {
     st = host_json_gen_str(g, "owners");
@@ -697,6 +787,10 @@ static char *gen_body(yajl_val data, yajl_val owners_refs) {
   char *out = st == yajl_gen_status_ok ? host_json_gen_take(g) : NULL;
   yajl_gen_free(g);
   return out;
+}
+
+static char *gen_body(yajl_val data, yajl_val owners_refs) {
+  return gen_body_refs(data, owners_refs, NULL);
 }
 
 /* Resolved owner references of a record as a JSON array text, or NULL when it has none. */
@@ -728,12 +822,31 @@ static char *owner_refs_text(struct omrest_sink *s, yajl_val json) {
   return out;
 }
 
+/* True when a create-or-update answer is the entity sent: a JSON object with an "id" and the
+ * "name" of the request. Otherwise logs why and stops the window. */
+static bool is_the_entity(struct omrest_sink *s, const struct host_om_response *r,
+                          enum rec_kind kind, size_t idx) {
+  const char *item = s->buf[kind].v[idx].item;
+  const char *sent = host_json_str(host_json_get(s->buf[kind].v[idx].json, "data"), "name");
+  char err[64];
+  yajl_val v = host_json_parse(r->body, r->body_len, err, sizeof err);
+  const char *id = host_json_str(v, "id"), *name = host_json_str(v, "name");
+  bool same = id && *id && name && sent && strcmp(name, sent) == 0;
+  yajl_tree_free(v);
+  if (!same)
+    not_the_api(s, r, item, id ? "another entity than the one sent" : "JSON without an id");
+  return same;
+}
+
 /* The answer to a create-or-update (or lineage, usage): accepted, or one record rejected. */
 static void on_entity_put(void *ctx, const struct host_om_response *r) {
   struct call *c = ctx;
   struct omrest_sink *s = c->s;
-  switch (classify(s, r, s->buf[c->kind].v[c->idx].item)) {
+  bool entity = c->kind != K_LINEAGE && c->kind != K_USAGE;
+  switch (classify_reply(s, r, s->buf[c->kind].v[c->idx].item, c->kind == K_LINEAGE)) {
   case OUT_OK:
+    if (entity && !is_the_entity(s, r, c->kind, c->idx))
+      break;
     remember_entity(s, kind_names[c->kind], r);
     s->counts.accepted++;
     break;
@@ -751,13 +864,15 @@ static void put_entities(struct omrest_sink *s, enum rec_kind k, const char *pat
   for (size_t i = 0; i < s->buf[k].n && s->fatal == ETL_OK; i++) {
     yajl_val json = s->buf[k].v[i].json;
     yajl_val data = host_json_get(json, "data");
-    char *fqn = child_fqn(host_json_str(data, "service"), host_json_str(data, "name"));
+    char *fqn =
+        entity_fqn(kind_names[k], host_json_str(data, "service"), host_json_str(data, "name"));
     char *key = fqn ? type_key(kind_names[k], fqn) : NULL;
     char *refs_text = owner_refs_text(s, json);
     char err[64];
     yajl_val refs =
         refs_text ? host_json_parse(refs_text, strlen(refs_text), err, sizeof err) : NULL;
-    char *body = gen_body(data, refs);
+    struct dash_refs dr = {s, s->buf[k].v[i].item};
+    char *body = gen_body_refs(data, refs, k == K_DASHBOARD ? &dr : NULL);
     if (!key || !body)
       s->fatal = ETL_ERR_NOMEM;
     else {
@@ -840,11 +955,50 @@ static void resolve_end(struct omrest_sink *s, yajl_val end) {
   free(key);
 }
 
-static const char *end_id(struct omrest_sink *s, yajl_val end) {
-  char *key = type_key(host_json_str(end, "type"), host_json_str(end, "fullyQualifiedName"));
+static const char *ref_id(struct omrest_sink *s, const char *type, const char *fqn) {
+  char *key = type && fqn ? type_key(type, fqn) : NULL;
   const char *id = key ? host_om_map_get(s->ids, key) : NULL;
   free(key);
   return id && *id && strcmp(id, "?") != 0 ? id : NULL;
+}
+
+static const char *end_id(struct omrest_sink *s, yajl_val end) {
+  return ref_id(s, host_json_str(end, "type"), host_json_str(end, "fullyQualifiedName"));
+}
+
+/* Looks up, once per run, every chart and data model a dashboard of the window lists that this
+ * run has not just written (an unchanged one the plugin retained, or one refused). */
+static void resolve_dashboard_refs(struct omrest_sink *s) {
+  static const char *const members[2][2] = {{"charts", "chart"},
+                                            {"dataModels", "dashboardDataModel"}};
+  for (size_t i = 0; i < s->buf[K_DASHBOARD].n && s->fatal == ETL_OK; i++) {
+    yajl_val data = host_json_get(s->buf[K_DASHBOARD].v[i].json, "data");
+    for (int m = 0; m < 2; m++) {
+      yajl_val list = host_json_get(data, members[m][0]);
+      for (size_t j = 0; YAJL_IS_ARRAY(list) && j < list->u.array.len; j++) {
+        const char *fqn = YAJL_GET_STRING(list->u.array.values[j]);
+        if (!fqn)
+          continue;
+        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen_map_open(g);
+        host_json_gen_str(g, "type");
+        host_json_gen_str(g, members[m][1]);
+        host_json_gen_str(g, "fullyQualifiedName");
+        host_json_gen_str(g, fqn);
+        yajl_gen_map_close(g);
+        char *text = host_json_gen_take(g);
+        yajl_gen_free(g);
+        char err[64];
+        yajl_val end = text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
+        if (!end)
+          s->fatal = ETL_ERR_NOMEM;
+        else
+          resolve_end(s, end);
+        yajl_tree_free(end);
+        free(text);
+      }
+    }
+  }
 }
 
 static char *lineage_body(yajl_val data, const char *from_id, const char *to_id) {
@@ -902,6 +1056,10 @@ static void put_lineage(struct omrest_sink *s) {
 
 /* ---- phase 6: usage ----------------------------------------------------------------------- */
 
+/* POST, not PUT: the server's PUT (createOrUpdateByName) ADDS the count to the day's count
+ * (UsageDAO.insertOrUpdateCount), so a day sent twice would double; POST (createByName,
+ * insertOrReplaceCount) replaces it, and a window delivered twice changes nothing. */
+
 static void put_usage(struct omrest_sink *s) {
   for (size_t i = 0; i < s->buf[K_USAGE].n && s->fatal == ETL_OK; i++) {
     yajl_val json = s->buf[K_USAGE].v[i].json;
@@ -912,7 +1070,7 @@ static void put_usage(struct omrest_sink *s) {
     if (!body || !e || asprintf(&path, "/v1/usage/%s/name/%s", host_json_str(ent, "type"), e) < 0)
       s->fatal = ETL_ERR_NOMEM;
     else
-      queue(s, "PUT", path, body, on_entity_put, K_USAGE, i, NULL, NULL);
+      queue(s, "POST", path, body, on_entity_put, K_USAGE, i, NULL, NULL);
     free(path);
     free(e);
     free(body);
@@ -942,6 +1100,9 @@ static etl_status flush_window(struct omrest_sink *s) {
     return s->fatal;
   put_entities(s, K_CHART, "/v1/charts");
   put_entities(s, K_DATAMODEL, "/v1/dashboard/datamodels");
+  if (run_phase(s) != ETL_OK)
+    return s->fatal;
+  resolve_dashboard_refs(s);
   if (run_phase(s) != ETL_OK)
     return s->fatal;
   put_entities(s, K_DASHBOARD, "/v1/dashboards");

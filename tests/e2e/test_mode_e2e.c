@@ -231,8 +231,8 @@ START_TEST(recorded_workspace_gives_the_expected_entities) {
   ck_assert_str_eq(get_str(d, "data", "displayName"), "Report 1");
   ck_assert_str_eq(get_str(d, "data", "project"), "AcrylTest");
   ck_assert(array_has(d, "data", "charts", "mode_svc.f622b9ee725b"));
-  ck_assert(array_has(d, "data", "dataModels", "mode_svc.6e26a9f3d4e2"));
-  ck_assert(array_has(d, "data", "dataModels", "mode_svc.24f66e1701b6"));
+  ck_assert(array_has(d, "data", "dataModels", "mode_svc.model.6e26a9f3d4e2"));
+  ck_assert(array_has(d, "data", "dataModels", "mode_svc.model.24f66e1701b6"));
   const char *op[] = {"owners", NULL};
   yajl_val owners = yajl_tree_get(d, op, yajl_t_array);
   ck_assert_ptr_nonnull(owners);

@@ -58,9 +58,9 @@ cat >"$T/records.jsonl" <<'EOF'
 {"kind":"dashboardService","id":"mode_svc","source":"mode_svc","data":{"name":"mode_svc","serviceType":"Mode"}}
 {"kind":"chart","id":"f622b9ee725b","source":"mode_svc","data":{"name":"f622b9ee725b","displayName":"Customer Staff Table","chartType":"Table","sourceUrl":"https://app.mode.com/acryl/reports/9d2da37fa91e/viz/f622b9ee725b","service":"mode_svc"},"owners":[{"type":"user","name":"modeuser","email":"modeuser@example.com"}]}
 {"kind":"dashboardDataModel","id":"q1","source":"mode_svc","data":{"name":"q1","displayName":"Query 1","service":"mode_svc","dataModelType":"ModeDataModel","sql":"select * from customer","columns":[]}}
-{"kind":"dashboard","id":"9d2da37fa91e","source":"mode_svc","data":{"name":"9d2da37fa91e","displayName":"Report 1","sourceUrl":"https://app.mode.com/acryl/reports/9d2da37fa91e","charts":["mode_svc.f622b9ee725b"],"dataModels":["mode_svc.q1"],"service":"mode_svc"},"owners":[{"type":"user","name":"Mode User","email":"modeuser@example.com"}]}
-{"kind":"lineage","id":"pg_svc.*.public.customer -> mode_svc.q1","source":"mode_svc","data":{"fromEntity":{"type":"table","fullyQualifiedName":"pg_svc.*.public.customer"},"toEntity":{"type":"dashboardDataModel","fullyQualifiedName":"mode_svc.q1"},"lineageDetails":{"sqlQuery":"select * from customer","source":"DashboardLineage"}},"fromTable":{"service":"pg_svc","database":null,"schema":"public","name":"customer"}}
-{"kind":"lineage","id":"mode_svc.q1 -> mode_svc.9d2da37fa91e","source":"mode_svc","data":{"fromEntity":{"type":"dashboardDataModel","fullyQualifiedName":"mode_svc.q1"},"toEntity":{"type":"dashboard","fullyQualifiedName":"mode_svc.9d2da37fa91e"},"lineageDetails":{"source":"DashboardLineage"}}}
+{"kind":"dashboard","id":"9d2da37fa91e","source":"mode_svc","data":{"name":"9d2da37fa91e","displayName":"Report 1","sourceUrl":"https://app.mode.com/acryl/reports/9d2da37fa91e","charts":["mode_svc.f622b9ee725b"],"dataModels":["mode_svc.model.q1"],"service":"mode_svc"},"owners":[{"type":"user","name":"Mode User","email":"modeuser@example.com"}]}
+{"kind":"lineage","id":"pg_svc.*.public.customer -> mode_svc.model.q1","source":"mode_svc","data":{"fromEntity":{"type":"table","fullyQualifiedName":"pg_svc.*.public.customer"},"toEntity":{"type":"dashboardDataModel","fullyQualifiedName":"mode_svc.model.q1"},"lineageDetails":{"sqlQuery":"select * from customer","source":"DashboardLineage"}},"fromTable":{"service":"pg_svc","database":null,"schema":"public","name":"customer"}}
+{"kind":"lineage","id":"mode_svc.model.q1 -> mode_svc.9d2da37fa91e","source":"mode_svc","data":{"fromEntity":{"type":"dashboardDataModel","fullyQualifiedName":"mode_svc.model.q1"},"toEntity":{"type":"dashboard","fullyQualifiedName":"mode_svc.9d2da37fa91e"},"lineageDetails":{"source":"DashboardLineage"}}}
 {"kind":"usage","id":"9d2da37fa91e","source":"mode_svc","data":{"date":"2024-05-01","count":7},"entity":{"type":"dashboard","fullyQualifiedName":"mode_svc.9d2da37fa91e"}}
 EOF
 
@@ -95,10 +95,10 @@ run_etlhost() { # YAML OUT
 
 expected_jsonl="chart mode_svc.f622b9ee725b owners=modeuser deleted=False
 dashboard mode_svc.9d2da37fa91e owners=modeuser deleted=False
-dashboardDataModel mode_svc.q1 owners= deleted=False
+dashboardDataModel mode_svc.model.q1 owners= deleted=False
 dashboardService mode_svc owners= deleted=False
-lineage mode_svc.q1 -> mode_svc.9d2da37fa91e
-lineage pg_svc.dvdrental.public.customer -> mode_svc.q1
+lineage mode_svc.model.q1 -> mode_svc.9d2da37fa91e
+lineage pg_svc.dvdrental.public.customer -> mode_svc.model.q1
 usage mode_svc.9d2da37fa91e 2024-05-01 7"
 
 if [ ! -x "$ETLHOST" ] || [ ! -f "$PLUGINS/jsonl.so" ] || [ ! -x "$OMSIM" ]; then
@@ -160,7 +160,7 @@ else
   fetch "$url/__sim/store" >"$T/store4.json"
   # The dashboard names the refused chart, so the server refuses it too: a real cascade. The data
   # model does not depend on the chart and lands.
-  landed=$(summarize "$T/store4.json" | grep -c '^dashboardDataModel mode_svc.q1 ')
+  landed=$(summarize "$T/store4.json" | grep -c '^dashboardDataModel mode_svc.model.q1 ')
   if [ "$rc4" -eq 1 ] && grep -q 'chart f622b9ee725b: rejected by OpenMetadata (HTTP 4' "$T/run4.log" &&
     [ "$landed" -eq 1 ]; then
     ok "a rejected chart fails the run (exit 1) with its id and the server's message; the rest lands"

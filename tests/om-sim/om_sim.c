@@ -228,6 +228,14 @@ static void reply_msg(struct reply *r, unsigned int status, const char *fmt, ...
   yajl_gen_free(g);
 }
 
+/* LineageResource.addLineage answers "Response.status(Status.OK).build()": no body at all. */
+static void reply_empty(struct reply *r, unsigned int status) {
+  r->status = status;
+  r->body = strdup("");
+  if (!r->body)
+    abort();
+}
+
 /* The entity as the server shows it: its request body plus what the server assigns. */
 static void gen_entity(yajl_gen g, const struct entity *e) {
   char err[64];
@@ -555,13 +563,13 @@ static void put_lineage(struct sim *s, struct reply *r, yajl_val body) {
     if (strcmp(s->edges[i].from_id, f->id) == 0 && strcmp(s->edges[i].to_id, t->id) == 0) {
       free(s->edges[i].details);
       s->edges[i].details = details;
-      reply_msg(r, 200, "lineage updated");
+      reply_empty(r, 200);
       return;
     }
   s->edges = grow(s->edges, s->n_edges, &s->cap_edges, sizeof *s->edges);
   s->edges[s->n_edges++] =
       (struct edge){strdup(f->id), strdup(t->id), strdup(f->type), strdup(t->type), details};
-  reply_msg(r, 200, "lineage added");
+  reply_empty(r, 200);
 }
 
 /* A date as type/basic.json's "date" (format: date) and the usage table's DATE column take it:

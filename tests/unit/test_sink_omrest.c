@@ -53,30 +53,30 @@ static const struct fixture_rec mode_records[] = {
      "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\",\"description\":\"d\","
      "\"sourceUrl\":\"https://app.mode.com/acryl/reports/9d2da37fa91e\",\"project\":\"Col\","
      "\"charts\":[\"mode_svc.f622b9ee725b\"],"
-     "\"dataModels\":[\"mode_svc.q1tok\",\"mode_svc.ds1tok\"],\"service\":\"mode_svc\"},"
+     "\"dataModels\":[\"mode_svc.model.q1tok\",\"mode_svc.model.ds1tok\"],\"service\":\"mode_svc\"},"
      "\"owners\":[{\"type\":\"user\",\"name\":\"Mode User\",\"email\":\"mode@example.com\"}]}"},
     {"dashboard", "r2",
      "{\"data\":{\"name\":\"r2\",\"displayName\":\"Report 2\",\"charts\":[],\"dataModels\":[],"
      "\"service\":\"mode_svc\"}}"},
-    {"lineage", "pg.dvdrental.public.customer -> mode_svc.q1tok",
+    {"lineage", "pg.dvdrental.public.customer -> mode_svc.model.q1tok",
      "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
      "\"pg.dvdrental.public.customer\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
-     "\"fullyQualifiedName\":\"mode_svc.q1tok\"},\"lineageDetails\":{\"sqlQuery\":\"select 1\","
+     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"},\"lineageDetails\":{\"sqlQuery\":\"select 1\","
      "\"source\":\"DashboardLineage\"}},\"fromTable\":{\"service\":\"pg\",\"database\":"
      "\"dvdrental\",\"schema\":\"public\",\"name\":\"customer\"}}"},
-    {"lineage", "pg.*.public.payment -> mode_svc.q1tok",
+    {"lineage", "pg.*.public.payment -> mode_svc.model.q1tok",
      "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
      "\"pg.*.public.payment\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
-     "\"fullyQualifiedName\":\"mode_svc.q1tok\"},\"lineageDetails\":{\"source\":"
+     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"},\"lineageDetails\":{\"source\":"
      "\"DashboardLineage\"}},\"fromTable\":{\"service\":\"pg\",\"database\":null,"
      "\"schema\":\"public\",\"name\":\"payment\"}}"},
-    {"lineage", "pg.dvdrental.public.missing -> mode_svc.q1tok",
+    {"lineage", "pg.dvdrental.public.missing -> mode_svc.model.q1tok",
      "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
      "\"pg.dvdrental.public.missing\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
-     "\"fullyQualifiedName\":\"mode_svc.q1tok\"}}}"},
-    {"lineage", "mode_svc.q1tok -> mode_svc.9d2da37fa91e",
+     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"}}}"},
+    {"lineage", "mode_svc.model.q1tok -> mode_svc.9d2da37fa91e",
      "{\"data\":{\"fromEntity\":{\"type\":\"dashboardDataModel\",\"fullyQualifiedName\":"
-     "\"mode_svc.q1tok\"},\"toEntity\":{\"type\":\"dashboard\",\"fullyQualifiedName\":"
+     "\"mode_svc.model.q1tok\"},\"toEntity\":{\"type\":\"dashboard\",\"fullyQualifiedName\":"
      "\"mode_svc.9d2da37fa91e\"},\"lineageDetails\":{\"source\":\"DashboardLineage\"}}}"},
     {"usage", "9d2da37fa91e",
      "{\"data\":{\"date\":\"2024-05-01\",\"count\":12},\"entity\":{\"type\":\"dashboard\","
@@ -246,7 +246,7 @@ START_TEST(full_run_lands_with_owners_and_lineage) {
   char *s = store(&e);
   ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.f622b9ee725b\""), 1);
   ck_assert_int_eq(count_of(s, "\"name\":\"9d2da37fa91e\""), 1);
-  ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.q1tok\""), 1);
+  ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.model.q1tok\""), 1);
   ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.r2\""), 1);
   /* modeuser owns the chart (by name) and the report (found by email). */
   ck_assert_int_eq(count_of(s, "\"owners\":[{\"id\":\"45525b74-02d8-5662-8b69-0bcad4fce0bd\","
@@ -364,7 +364,7 @@ START_TEST(mark_deleted_only_after_a_complete_run) {
   for (size_t i = 0; i < N_MODE; i++)
     if (strcmp(later[i].id, "9d2da37fa91e") == 0 && strcmp(later[i].kind, "dashboard") == 0)
       later[i].json = "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\","
-                      "\"charts\":[\"mode_svc.f622b9ee725b\"],\"dataModels\":[\"mode_svc.q1tok\"],"
+                      "\"charts\":[\"mode_svc.f622b9ee725b\"],\"dataModels\":[\"mode_svc.model.q1tok\"],"
                       "\"service\":\"mode_svc\"}}";
   sink = make_sink(&e, "{\"retryBackoffMs\": 5, \"markDeletedDashboards\": true}", JWT);
   ck_assert_int_eq(feed(sink, later, N_MODE, "r2 ds1tok", false), ETL_OK);
