@@ -326,19 +326,22 @@ static void run_source(struct runner *r, const struct host_source_cfg *src,
   rep->status = pump(r, &run, plugin->desc, instance, &sink_failed);
   plugin->desc->close(instance);
 out_end:
-  /* What the sink holds is made durable even after a failure: it is all true data. */
-  if (!sink_failed && commit_sink(r, rep) != ETL_OK) {
+  /* What the sink holds is made durable even after a failure: it is all true data. The sink's
+   * status is the run's (a refused token or a server gone is exit 3 here as anywhere). */
+  etl_status cs = sink_failed ? ETL_OK : commit_sink(r, rep);
+  if (cs != ETL_OK) {
     sink_failed = true;
     if (rep->status == ETL_DONE)
-      rep->status = ETL_ERR_INTERNAL;
+      rep->status = cs > 0 ? ETL_ERR_INTERNAL : cs;
   }
   rep->complete = rep->status == ETL_DONE && rep->failed == 0 && !sink_failed;
   struct host_source_outcome outcome = {
       .complete = rep->complete,
       .run_id = r->run_id,
       .source_config_json = oa.args.source_config_json ? oa.args.source_config_json : "{}"};
-  if (r->sink_ops->end_source(r->sink, src->name, &outcome) != ETL_OK && rep->status == ETL_DONE)
-    rep->status = ETL_ERR_INTERNAL;
+  etl_status es = r->sink_ops->end_source(r->sink, src->name, &outcome);
+  if (es != ETL_OK && rep->status == ETL_DONE)
+    rep->status = es > 0 ? ETL_ERR_INTERNAL : es;
 out:
   rep->seconds = host_progress_now() - rep->started_at;
   host_progress_update(r->progress, rep, true);

@@ -1291,10 +1291,29 @@ void host_omrest_get_counts(void *sink, struct host_omrest_counts *out) {
 struct test_answer {
   long status;
   bool connect_failed, tls_failed;
+  const char *member;    /* static: what a 2xx answer's JSON must have */
   char *transport_error; /* owned, or NULL */
   char *message;         /* owned: the server's message for a non-2xx answer, or NULL */
+  const char *not_api;   /* static: why a 2xx/3xx answer is not OpenMetadata's, or NULL */
   bool done;
 };
+
+/* Why a 2xx or 3xx answer is not OpenMetadata's API answering (a login page, a proxy), or NULL:
+ * every answer the checks read is a JSON object that has `member`. */
+static const char *why_not_api(const struct host_om_response *r, const char *member) {
+  if (r->status >= 300)
+    return "a redirect (a login page or a proxy in front of the API?)";
+  if (r->body_len == 0)
+    return "an empty body";
+  char err[64];
+  yajl_val v = host_json_parse(r->body, r->body_len, err, sizeof err);
+  bool ok = YAJL_IS_OBJECT(v) && host_json_get(v, member);
+  yajl_tree_free(v);
+  if (ok)
+    return NULL;
+  return r->body[0] == '<' ? "an HTML page, not JSON (a login page?)"
+                           : "not the JSON OpenMetadata sends";
+}
 
 static void on_test_answer(void *ctx, const struct host_om_response *r) {
   struct test_answer *a = ctx;
@@ -1304,13 +1323,17 @@ static void on_test_answer(void *ctx, const struct host_om_response *r) {
   a->tls_failed = r->tls_failed;
   if (r->transport_error)
     a->transport_error = strdup(r->transport_error);
-  else if (r->status < 200 || r->status >= 300)
+  else if (r->status >= 200 && r->status < 400)
+    a->not_api = why_not_api(r, a->member);
+  if (!r->transport_error && (r->status < 200 || r->status >= 300))
     a->message = server_message(r);
 }
 
 /* Runs one GET to its end. ETL_OK when an answer (any status) or a transport failure arrived. */
-static etl_status test_get(struct host_om_client *client, const char *path, struct test_answer *a) {
+static etl_status test_get(struct host_om_client *client, const char *path, const char *member,
+                           struct test_answer *a) {
   memset(a, 0, sizeof *a);
+  a->member = member;
   if (host_om_client_add(client, "GET", path, NULL, on_test_answer, a) != 0)
     return ETL_ERR_NOMEM;
   etl_status st = host_om_client_run(client);
@@ -1350,6 +1373,14 @@ static etl_status test_server(const struct test_answer *a, const char *url, host
     step(ctx, "server", ETL_TEST_FAIL, msg);
     return ETL_ERR_CONNECT;
   }
+  if (a->not_api) {
+    snprintf(msg, sizeof msg,
+             "%s answered /v1/system/version (HTTP %ld) with %s: not OpenMetadata's API (hostPort "
+             "should be the API, as in http://localhost:8585/api)",
+             url, a->status, a->not_api);
+    step(ctx, "server", ETL_TEST_FAIL, msg);
+    return ETL_ERR_CONNECT;
+  }
   snprintf(msg, sizeof msg, "OpenMetadata at %s answers (HTTP %ld)", url, a->status);
   step(ctx, "server", ETL_TEST_PASS, msg);
   return ETL_OK;
@@ -1377,6 +1408,10 @@ static etl_status test_credentials(const struct test_answer *a, bool has_jwt,
              "a role that may read and write dashboards",
              m);
     st = ETL_ERR_AUTH;
+  } else if (a->not_api) {
+    snprintf(msg, sizeof msg, "listing dashboard services answered (HTTP %ld) with %s", a->status,
+             a->not_api);
+    st = ETL_ERR_PROTOCOL;
   } else if (a->status < 200 || a->status >= 300) {
     snprintf(msg, sizeof msg, "listing dashboard services failed (HTTP %ld: %s)", a->status, m);
     st = a->status >= 500 ? ETL_ERR_CONNECT : ETL_ERR_PROTOCOL;
@@ -1414,7 +1449,7 @@ static etl_status omrest_test(const char *config_json, const char *workflow_json
   if (cc.timeout_ms > 10000)
     cc.timeout_ms = 10000;
   client = host_om_client_new(&cc, log);
-  st = client ? test_get(client, "/v1/system/version", &a) : ETL_ERR_NOMEM;
+  st = client ? test_get(client, "/v1/system/version", "version", &a) : ETL_ERR_NOMEM;
   if (st == ETL_OK)
     st = test_server(&a, cc.base_url, step, ctx);
   test_answer_release(&a);
@@ -1422,7 +1457,7 @@ static etl_status omrest_test(const char *config_json, const char *workflow_json
     step(ctx, "credentials", ETL_TEST_SKIP, "not run because the server check failed");
     goto out;
   }
-  st = test_get(client, "/v1/services/dashboardServices?limit=1", &a);
+  st = test_get(client, "/v1/services/dashboardServices?limit=1", "data", &a);
   if (st == ETL_OK)
     st = test_credentials(&a, jwt != NULL, step, ctx);
   test_answer_release(&a);

@@ -23,7 +23,7 @@ MODESIM=$B/tests/mode-sim/mode-sim
 JWT=eyJhbGciOiJIUzI1NiJ9.e2e-om-sim-token.c2lnbmF0dXJl
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..14"
+echo "1..21"
 
 fetch() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
 
@@ -301,3 +301,134 @@ else
   not_ok "Mode workflow: 20% 5xx and 10% 429 end with the same store (exit $rc5)" \
     "$(diff "$T/mstore1.json" "$T/mstore5.json" | head -20)" "$(cat "$T/mode5.log")"
 fi
+
+# ---- 15-16: the demo workspace's first run into an empty strict om-sim, then an unchanged run ----
+# The generated workspace of tests/run-demo. What the plugin emits (a file sink run, in its own
+# directory so its state is its own) is what every dashboard must list in OpenMetadata.
+start_server "$T/demo-mode.out" "$MODESIM" --workspace acme --token tok --secret sec --seed 42 \
+  --spaces 4 --reports-per-space 6 --users 6 --rate-limit off || exit 1
+demo_mode=$url
+start_server "$T/demo-om.out" "$OMSIM" --jwt "$JWT" || exit 1
+demo_om=$url
+write_demo_workflow() { # SINK-YAML OUT
+  cat >"$2" <<EOF
+source:
+  type: mode
+  serviceName: mode_demo
+  serviceConnection:
+    config:
+      type: Mode
+      hostPort: $demo_mode
+      accessToken: tok
+      accessTokenPassword: \${MODE_SECRET}
+      workspaceName: acme
+      incremental: true
+  sourceConfig:
+    config:
+      type: DashboardMetadata
+      includeOwners: true
+      includeDataModels: true
+      markDeletedDashboards: true
+      lineageInformation:
+        dbServicePrefixes:
+          - warehouse
+$1
+workflowConfig:
+  loggerLevel: INFO
+  openMetadataServerConfig:
+    hostPort: $demo_om/api
+    authProvider: openmetadata
+    securityConfig:
+      jwtToken: \${OM_JWT}
+EOF
+}
+mkdir -p "$T/demo-file" "$T/demo-om"
+write_demo_workflow "sink:
+  type: file
+  config: {path: $T/demo-file/emitted.jsonl}" "$T/demo-file/wf.yaml"
+write_demo_workflow "sink:
+  type: metadata-rest
+  config: {retryBackoffMs: 5}" "$T/demo-om/wf.yaml"
+(cd "$T/demo-file" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run.log 2>&1)
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run1.log 2>&1)
+drc1=$?
+fetch "$demo_om/__sim/store" >"$T/demo-store1.json"
+# Every dashboard the plugin emitted is in OpenMetadata with exactly the charts and data models it
+# listed, and each of those exists (not deleted).
+check=$("$PY" - "$T/demo-file/emitted.jsonl" "$T/demo-store1.json" <<'EOF'
+import json, sys
+emitted = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+store = json.load(open(sys.argv[2]))["entities"]
+live = lambda kind: {e["fullyQualifiedName"]: e for e in store.get(kind, []) if not e["deleted"]}
+dash, charts, models = live("dashboard"), live("chart"), live("dashboardDataModel")
+n, refs, bad = 0, 0, []
+for r in emitted:
+    if r.get("kind") != "dashboard":
+        continue
+    d = r["data"]
+    fqn = d["service"] + "." + d["name"]
+    got = dash.get(fqn)
+    n += 1
+    if got is None:
+        bad.append("missing dashboard " + fqn); continue
+    for member, have in (("charts", charts), ("dataModels", models)):
+        refs += len(d.get(member, []))
+        if sorted(got.get(member, [])) != sorted(d.get(member, [])):
+            bad.append("%s %s: %s != %s" % (fqn, member, got.get(member), d.get(member)))
+        bad += ["%s: %s %s does not exist" % (fqn, member, x) for x in d.get(member, []) if x not in have]
+print("%d dashboards, %d references" % (n, refs) if not bad and n and refs else "\n".join(bad) or "none")
+EOF
+)
+if [ "$drc1" -eq 0 ] && echo "$check" | grep -q '^[0-9]* dashboards, [0-9]* references$'; then
+  ok "demo workspace, first run into an empty strict om-sim: exit 0, $check, all listed and present"
+else
+  not_ok "demo workspace, first run into an empty strict om-sim (exit $drc1)" "$check" \
+    "$(grep -E 'error|warn' "$T/demo-om/run1.log" | head -20)"
+fi
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run2.log 2>&1)
+drc2=$?
+fetch "$demo_om/__sim/store" >"$T/demo-store2.json"
+if [ "$drc2" -eq 0 ] && cmp -s "$T/demo-store1.json" "$T/demo-store2.json"; then
+  ok "demo workspace, unchanged second run: exit 0, no version moves, store identical"
+else
+  not_ok "demo workspace, unchanged second run changes nothing (exit $drc2)" \
+    "$(diff "$T/demo-store1.json" "$T/demo-store2.json" | head -10)" "$(tail -20 "$T/demo-om/run2.log")"
+fi
+
+# ---- 17-19: whatever answers in front of the API (login page, '{', 302) is never "accepted" ------
+start_server "$T/hostile.out" "$OMSIM" --jwt "$JWT" --faults reply=html || exit 1
+write_jsonl_workflow "$url" '{retryBackoffMs: 5}'
+rm -f "$T/etlhost-state.db"
+run_etlhost "$T/jsonl.yaml" "$T/hostile-run.log"
+hrc=$?
+if [ "$hrc" -ne 0 ] && grep -q "is an HTML page, not JSON: is hostPort the API" "$T/hostile-run.log"; then
+  ok "a 200 login page in front of the API fails the run (exit $hrc) naming the cause"
+else
+  not_ok "a 200 login page fails the run naming the cause (exit $hrc)" "$(cat "$T/hostile-run.log")"
+fi
+for mode in html redirect; do
+  start_server "$T/hostile-$mode.out" "$OMSIM" --jwt "$JWT" --faults "reply=$mode" || exit 1
+  write_jsonl_workflow "$url" '{}'
+  test_etlhost "$T/jsonl.yaml" "$JWT" "$T/hostile-test-$mode.log"
+  rc=$?
+  if [ "$rc" -ne 0 ] && grep -q "^  FAIL  server: .*not OpenMetadata's API" "$T/hostile-test-$mode.log" &&
+    ! grep -q "PASS  server" "$T/hostile-test-$mode.log"; then
+    ok "etlhost test fails (exit $rc), never PASS, when a $mode answers for the API"
+  else
+    not_ok "etlhost test must not pass a $mode (exit $rc)" "$(cat "$T/hostile-test-$mode.log")"
+  fi
+done
+
+# ---- 20-21: a refused token or a server gone mid-run is exit 3, as at the start ----------------
+start_server "$T/om-auth.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" || exit 1
+write_jsonl_workflow "$url" '{retryBackoffMs: 1, retries: 1}'
+(cd "$T" && OM_JWT=eyJ.wrong.token ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/jsonl.yaml" >"$T/auth-run.log" 2>&1)
+arc=$?
+if [ "$arc" -eq 3 ]; then ok "a JWT refused at the sink's commit gives exit 3"
+else not_ok "a JWT refused at the sink's commit gives exit 3 (got $arc)" "$(cat "$T/auth-run.log")"; fi
+kill "$(echo $pids | awk '{print $NF}')" 2>/dev/null
+wait "$(echo $pids | awk '{print $NF}')" 2>/dev/null
+run_etlhost "$T/jsonl.yaml" "$T/gone-run.log"
+grc=$?
+if [ "$grc" -eq 3 ]; then ok "an unreachable OpenMetadata at the sink's commit gives exit 3"
+else not_ok "an unreachable OpenMetadata gives exit 3 (got $grc)" "$(cat "$T/gone-run.log")"; fi
