@@ -313,15 +313,58 @@ static void remember_entity(struct omrest_sink *s, const char *type,
 
 /* The id a successful answer names: an entity's "id", or for a search (search = true) the first
  * hit's, with the number of hits in *hits. *tree gets the parsed body (caller frees it). */
-static const char *answer_id(const struct host_om_response *r, bool search, size_t *hits,
-                             yajl_val *tree) {
+/* The next part of an FQN at *p (quotes kept out), advancing *p past it and its '.'. Returns
+ * the part's length; *start gets where it begins. */
+static size_t fqn_part(const char **p, const char **start) {
+  const char *q = *p;
+  bool quoted = *q == '"';
+  *start = quoted ? q + 1 : q;
+  const char *end = quoted ? strchr(q + 1, '"') : strchr(q, '.');
+  if (!end)
+    end = q + strlen(q);
+  size_t n = (size_t)(end - *start);
+  if (quoted && *end == '"')
+    end++;
+  *p = *end == '.' ? end + 1 : end;
+  return n;
+}
+
+/* True when `fqn` is what `pattern` names: the same number of parts, each equal ignoring case,
+ * where a pattern part "*" (a database the SQL did not name) matches any one part. */
+static bool fqn_matches(const char *pattern, const char *fqn) {
+  const char *p = pattern, *f = fqn;
+  while (*p && *f) {
+    const char *ps, *fs;
+    size_t pn = fqn_part(&p, &ps), fn = fqn_part(&f, &fs);
+    bool any = pn == 1 && *ps == '*';
+    if (!any && (pn != fn || strncasecmp(ps, fs, pn) != 0))
+      return false;
+  }
+  return !*p && !*f;
+}
+
+/* The id a successful answer names: an entity's "id", or for a search (field non-NULL) the id
+ * of the hits whose _source[field] is what was looked for (`want`: an FQN pattern, or an email
+ * compared ignoring case), with the number of such hits in *hits; an unrelated hit never
+ * counts. *tree gets the parsed body (caller frees it). */
+static const char *answer_id(const struct host_om_response *r, const char *field, const char *want,
+                             size_t *hits, yajl_val *tree) {
   char err[64];
   *tree = host_json_parse(r->body, r->body_len, err, sizeof err);
-  if (!search)
+  if (!field)
     return host_json_str(*tree, "id");
   yajl_val list = host_json_get(host_json_get(*tree, "hits"), "hits");
-  *hits = YAJL_IS_ARRAY(list) ? list->u.array.len : 0;
-  return *hits ? host_json_str(host_json_get(list->u.array.values[0], "_source"), "id") : NULL;
+  const char *id = NULL;
+  *hits = 0;
+  for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
+    yajl_val src = host_json_get(list->u.array.values[i], "_source");
+    const char *got = host_json_str(src, field), *hit_id = host_json_str(src, "id");
+    bool match = got && hit_id &&
+                 (strcmp(field, "email") == 0 ? strcasecmp(got, want) == 0 : fqn_matches(want, got));
+    if (match && (*hits)++ == 0)
+      id = hit_id;
+  }
+  return id;
 }
 
 /* ---- config ------------------------------------------------------------------------------- */
@@ -679,7 +722,7 @@ static void on_user_search(void *ctx, const struct host_om_response *r) {
   enum outcome o = classify(s, r, "users");
   size_t hits = 0;
   yajl_val v = NULL;
-  const char *id = o == OUT_OK ? answer_id(r, true, &hits, &v) : NULL;
+  const char *id = o == OUT_OK ? answer_id(r, "email", c->aux, &hits, &v) : NULL;
   if (id)
     host_om_map_set(s->users, c->key, id);
   else if (o != OUT_FATAL)
@@ -694,14 +737,14 @@ static void on_user_get(void *ctx, const struct host_om_response *r) {
   enum outcome o = classify(s, r, "users");
   size_t hits = 0;
   yajl_val v = NULL;
-  const char *id = o == OUT_OK ? answer_id(r, false, &hits, &v) : NULL;
+  const char *id = o == OUT_OK ? answer_id(r, NULL, NULL, &hits, &v) : NULL;
   if (id) {
     host_om_map_set(s->users, c->key, id);
   } else if (o != OUT_FATAL && c->aux) {
     /* Mode user names seldom equal OpenMetadata's; the email is the better key. */
     char *q = NULL, *eq = NULL, *path = NULL;
     if (asprintf(&q, "email.keyword:\"%s\"", c->aux) >= 0 && (eq = escape(s, q)) &&
-        asprintf(&path, "/v1/search/query?q=%s&index=user_search_index&from=0&size=1", eq) >= 0)
+        asprintf(&path, "/v1/search/query?q=%s&index=user_search_index&from=0&size=10", eq) >= 0)
       queue(s, "GET", path, NULL, on_user_search, K_CHART, 0, c->key, c->aux);
     free(q);
     free(eq);
@@ -912,7 +955,9 @@ static void on_end_resolved(void *ctx, const struct host_om_response *r) {
   enum outcome o = classify(s, r, c->key);
   size_t hits = 0;
   yajl_val v = NULL;
-  const char *id = o == OUT_OK ? answer_id(r, c->aux != NULL, &hits, &v) : NULL;
+  const char *want = strchr(c->key, ':') + 1; /* key is "type:fqn" */
+  const char *id =
+      o == OUT_OK ? answer_id(r, c->aux ? "fullyQualifiedName" : NULL, want, &hits, &v) : NULL;
   if (hits > 1) {
     char *k = NULL;
     if (asprintf(&k, "ambiguous:%s", c->key) >= 0)

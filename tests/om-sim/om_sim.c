@@ -23,7 +23,8 @@
  * Faults (--faults "5xx=0.2,429=0.1,reject-kind=chart,reject-name=NAME", --seed N) are drawn
  * before a request is applied, so a failed request never half-happens. A hostile front
  * (--faults reply=html|brace|empty|redirect) answers every /api request with a 200 login page,
- * a 200 "{", an empty 200 or a 302 to /login.
+ * a 200 "{", an empty 200 or a 302 to /login. --faults search=any makes a search return every
+ * entity of its index, as a loose full-text match can: the client must check the hits.
  *
  * Usage: om-sim [--port N] [--jwt TOKEN] [--faults SPEC] [--seed N] [--seed-tables FILE]
  *               [--seed-users FILE] [--bodies FILE] [--tls-cert FILE --tls-key FILE]
@@ -90,6 +91,7 @@ struct sim {
   double p5xx, p429;
   char *reject_kind, *reject_name;
   char *hostile; /* owned: "html", "brace", "empty" or "redirect": every /api answer is that */
+  bool search_any; /* --faults search=any: a search returns every entity of its index */
   unsigned int seed;
   FILE *bodies;
   unsigned long requests, puts, gets, deletes, auth_failures, f5xx, f429, rejects, s2xx, s4xx;
@@ -678,8 +680,9 @@ static void search(struct sim *s, struct reply *r, const char *q, const char *in
     struct entity *e = &s->ents[i];
     if (e->deleted || strcmp(e->type, type) != 0)
       continue;
-    bool hit = by_email ? (e->email && strcasecmp(e->email, pattern) == 0)
-                        : fnmatch(pattern, e->fqn, FNM_NOESCAPE) == 0;
+    bool hit = s->search_any ? true
+               : by_email    ? (e->email && strcasecmp(e->email, pattern) == 0)
+                             : fnmatch(pattern, e->fqn, FNM_NOESCAPE) == 0;
     if (!hit)
       continue;
     yajl_gen_map_open(g);
@@ -1092,6 +1095,8 @@ static int parse_faults(struct sim *s, const char *spec) {
       s->reject_kind = strdup(eq);
     else if (strcmp(tok, "reject-name") == 0)
       s->reject_name = strdup(eq);
+    else if (strcmp(tok, "search") == 0 && strcmp(eq, "any") == 0)
+      s->search_any = true;
     else if (strcmp(tok, "reply") == 0 &&
              (strcmp(eq, "html") == 0 || strcmp(eq, "brace") == 0 || strcmp(eq, "empty") == 0 ||
               strcmp(eq, "redirect") == 0))
@@ -1187,7 +1192,8 @@ int main(int argc, char **argv) {
       if (parse_faults(&s, v) != 0) {
         fprintf(stderr,
                 "om-sim: bad --faults '%s' "
-                "(5xx=P,429=P,reject-kind=K,reject-name=N,reply=html|brace|empty|redirect)\n",
+                "(5xx=P,429=P,reject-kind=K,reject-name=N,reply=html|brace|empty|redirect,"
+                "search=any)\n",
                 v);
         goto out;
       }
