@@ -8,7 +8,12 @@
 #   7-9  the Mode plugin against mode-sim --fixtures (the recorded workspace);
 #   10   a record the server refuses is a failed record;
 #   11-13 `etlhost test` checks the sink: the right JWT passes, a wrong one fails with exit 3
-#        and the JWT message (never the JWT), an unreachable server fails naming its URL.
+#        and the JWT message (never the JWT), an unreachable server fails naming its URL;
+#   15-17 the demo workspace (mode-sim) into an empty strict om-sim: the first run exits 0 with
+#        every dashboard listing its charts and data models, an unchanged run moves no version,
+#        data models filtered out later are not referenced;
+#   18-20 a login page, a '{' or a 302 in front of the API is never accepted, nor passed by
+#        `etlhost test`; 21-22 a refused JWT or a gone server at the last commit is exit 3.
 # A missing binary is a 'Bail out!', never a skip. Prints TAP. Offline: both simulators listen
 # on 127.0.0.1 with ephemeral ports.
 set -u
@@ -23,7 +28,7 @@ MODESIM=$B/tests/mode-sim/mode-sim
 JWT=eyJhbGciOiJIUzI1NiJ9.e2e-om-sim-token.c2lnbmF0dXJl
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..21"
+echo "1..22"
 
 fetch() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
 
@@ -395,7 +400,36 @@ else
     "$(diff "$T/demo-store1.json" "$T/demo-store2.json" | head -10)" "$(tail -20 "$T/demo-om/run2.log")"
 fi
 
-# ---- 17-19: whatever answers in front of the API (login page, '{', 302) is never "accepted" ------
+# ---- 17: data models filtered out later are not referenced --------------------------------------
+# A later run excludes the "Query 1" data models (dataModelFilterPattern): they are soft-deleted
+# (markDeletedDashboards) and no live dashboard lists one of them; a run after that exits 0.
+sed 's|^      markDeletedDashboards: true$|      markDeletedDashboards: true\
+      dataModelFilterPattern:\
+        excludes:\
+          - "Query 1"|' "$T/demo-om/wf.yaml" >"$T/demo-om/wf-filter.yaml"
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf-filter.yaml >run3.log 2>&1)
+drc3=$?
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf-filter.yaml >run4.log 2>&1)
+drc4=$?
+fetch "$demo_om/__sim/store" >"$T/demo-store3.json"
+filtered=$("$PY" - "$T/demo-store3.json" <<'EOF'
+import json, sys
+st = json.load(open(sys.argv[1]))["entities"]
+models = {m["fullyQualifiedName"]: m for m in st.get("dashboardDataModel", [])}
+gone = sum(m["deleted"] for m in models.values())
+bad = [(d["fullyQualifiedName"], m) for d in st.get("dashboard", []) if not d["deleted"]
+       for m in d.get("dataModels", []) if m not in models or models[m]["deleted"]]
+print("%d soft-deleted, %d dangling" % (gone, len(bad)))
+EOF
+)
+if [ "$drc3" -eq 0 ] && [ "$drc4" -eq 0 ] && echo "$filtered" | grep -q '^[1-9][0-9]* soft-deleted, 0 dangling$'; then
+  ok "data models filtered out later: $filtered references; the runs after exit 0"
+else
+  not_ok "data models filtered out are not referenced (exits $drc3, $drc4)" "$filtered" \
+    "$(grep -E 'error|refused|rejected' "$T/demo-om/run3.log" "$T/demo-om/run4.log" | head)"
+fi
+
+# ---- 18-20: whatever answers in front of the API (login page, '{', 302) is never "accepted" ------
 start_server "$T/hostile.out" "$OMSIM" --jwt "$JWT" --faults reply=html || exit 1
 write_jsonl_workflow "$url" '{retryBackoffMs: 5}'
 rm -f "$T/etlhost-state.db"
@@ -419,7 +453,7 @@ for mode in html redirect; do
   fi
 done
 
-# ---- 20-21: a refused token or a server gone mid-run is exit 3, as at the start ----------------
+# ---- 21-22: a refused token or a server gone mid-run is exit 3, as at the start ----------------
 start_server "$T/om-auth.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" || exit 1
 write_jsonl_workflow "$url" '{retryBackoffMs: 1, retries: 1}'
 (cd "$T" && OM_JWT=eyJ.wrong.token ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/jsonl.yaml" >"$T/auth-run.log" 2>&1)
