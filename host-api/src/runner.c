@@ -18,6 +18,7 @@
 #include "state.h"
 #include "workflow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,6 +111,17 @@ static etl_status open_state_store(struct runner *r) {
   return host_state_open(r->wf->state_store, r->opts->log, &r->store);
 }
 
+/* The key of a source's state in the runner's state store: "<source> -> <destination>" when the
+ * sink names its destination (a state says what THAT destination has), else the source. A
+ * malloc'd string, or NULL on OOM. */
+static char *state_key(const struct runner *r, const char *source) {
+  const char *dest = r->sink_ops->destination ? r->sink_ops->destination(r->sink) : NULL;
+  char *key = NULL;
+  if (!dest || !*dest)
+    return strdup(source);
+  return asprintf(&key, "%s -> %s", source, dest) < 0 ? NULL : key;
+}
+
 static etl_status load_state(struct runner *r, const char *source, char **json, size_t *len) {
   *json = NULL;
   *len = 0;
@@ -118,7 +130,10 @@ static etl_status load_state(struct runner *r, const char *source, char **json, 
   etl_status st = open_state_store(r);
   if (st != ETL_OK)
     return st;
-  return host_state_load(r->store, source, json, len);
+  char *key = state_key(r, source);
+  st = key ? host_state_load(r->store, key, json, len) : ETL_ERR_NOMEM;
+  free(key);
+  return st;
 }
 
 /* Commits the sink and counts the records it refused on delivery as failed. */
@@ -149,8 +164,10 @@ static etl_status store_state(struct runner *r, struct host_source_report *rep, 
   if (sink_keeps_state(r))
     return r->sink_ops->store_state(r->sink, rep->name, json, len);
   st = open_state_store(r);
+  char *key = st == ETL_OK ? state_key(r, rep->name) : NULL;
   if (st == ETL_OK)
-    st = host_state_save(r->store, rep->name, json, len);
+    st = key ? host_state_save(r->store, key, json, len) : ETL_ERR_NOMEM;
+  free(key);
   return st;
 }
 

@@ -106,6 +106,12 @@ struct host_sink_ops {
    * ignored. ETL_OK, or a negative status when the sink cannot go on. */
   etl_status (*retain)(void *sink, const char *source, const char *kind, const char *const *ids,
                        size_t n);
+
+  /* Optional (NULL: a source's state is keyed by its name alone). Where this sink delivers: the
+   * server's URL, the file's path. The runner keys the state it keeps for a source by source
+   * AND destination, so a source pointed at a new server starts from scratch there instead of
+   * skipping what that server never received. Borrowed; valid until destroy. */
+  const char *(*destination)(void *sink);
 };
 
 /* Looks a sink up by its type; NULL if there is none. */

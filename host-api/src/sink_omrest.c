@@ -88,6 +88,7 @@ struct omrest_sink {
   struct host_log *log;          /* borrowed */
   struct host_om_client *client; /* owned */
   char *source;                  /* owned: the current source's name */
+  char *base_url;                /* owned: the API's URL, without trailing '/' (the destination) */
   struct rec_list buf[K_COUNT];  /* the commit window, by kind */
   struct host_om_map *ids;       /* "type:fqn" -> id, "" when the server does not know it */
   struct host_om_map *users;     /* owner name -> user id, "" when unknown */
@@ -516,7 +517,10 @@ static etl_status omrest_create(const char *config_json, const char *workflow_js
     goto out;
   cc.jwt = jwt;
   s->client = host_om_client_new(&cc, log);
-  st = s->client ? ETL_OK : ETL_ERR_NOMEM;
+  s->base_url = strdup(cc.base_url);
+  st = s->client && s->base_url ? ETL_OK : ETL_ERR_NOMEM;
+  for (size_t n = s->base_url ? strlen(s->base_url) : 0; n > 0 && s->base_url[n - 1] == '/'; n--)
+    s->base_url[n - 1] = '\0';
 out:
   yajl_tree_free(wf);
   if (st == ETL_OK)
@@ -1320,6 +1324,7 @@ static void omrest_destroy(void **sinkp) {
   host_om_map_free(&s->services);
   host_om_map_free(&s->warned);
   free(s->source);
+  free(s->base_url);
   free(s);
   *sinkp = NULL;
 }
@@ -1512,6 +1517,12 @@ out:
   return st;
 }
 
+/* The server's API URL: a state says what this server has received. */
+static const char *omrest_destination(void *sink) {
+  struct omrest_sink *s = sink;
+  return s->base_url;
+}
+
 const struct host_sink_ops host_sink_metadata_rest = {
     .type = "metadata-rest",
     .create = omrest_create,
@@ -1525,4 +1536,5 @@ const struct host_sink_ops host_sink_metadata_rest = {
     .destroy = omrest_destroy,
     .test = omrest_test,
     .retain = omrest_retain,
+    .destination = omrest_destination,
 };

@@ -28,7 +28,7 @@ MODESIM=$B/tests/mode-sim/mode-sim
 JWT=eyJhbGciOiJIUzI1NiJ9.e2e-om-sim-token.c2lnbmF0dXJl
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..22"
+echo "1..23"
 
 fetch() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
 
@@ -427,6 +427,21 @@ if [ "$drc3" -eq 0 ] && [ "$drc4" -eq 0 ] && echo "$filtered" | grep -q '^[1-9][
 else
   not_ok "data models filtered out are not referenced (exits $drc3, $drc4)" "$filtered" \
     "$(grep -E 'error|refused|rejected' "$T/demo-om/run3.log" "$T/demo-om/run4.log" | head)"
+fi
+
+# ---- 23: the state belongs to its destination: the same (incremental) workflow pointed at a new,
+# empty server sends everything there, instead of skipping what that server never received.
+start_server "$T/demo-om2.out" "$OMSIM" --jwt "$JWT" || exit 1
+sed "s|$demo_om/api|$url/api|" "$T/demo-om/wf-filter.yaml" >"$T/demo-om/wf-new-server.yaml"
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf-new-server.yaml >run5.log 2>&1)
+drc5=$?
+fetch "$url/__sim/store" >"$T/demo-store5.json"
+landed=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entities"].get("dashboard", [])))' "$T/demo-store5.json")
+if [ "$drc5" -eq 0 ] && [ "$landed" -eq 29 ]; then
+  ok "a new server gets the whole workspace: state is keyed by source and server (29 dashboards)"
+else
+  not_ok "a new server gets the whole workspace (exit $drc5, $landed dashboards)" \
+    "$(tail -12 "$T/demo-om/run5.log")"
 fi
 
 # ---- 18-20: whatever answers in front of the API (login page, '{', 302) is never "accepted" ------
