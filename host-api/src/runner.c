@@ -144,6 +144,40 @@ static etl_status commit_sink(struct runner *r, struct host_source_report *rep) 
   return st;
 }
 
+/* Hands the sink what it could not deliver on the source's previous run (sink.h). */
+static etl_status load_pending(struct runner *r, const char *source) {
+  if (!r->sink_ops->load_pending || sink_keeps_state(r))
+    return ETL_OK;
+  char *key = state_key(r, source), *pkey = NULL, *json = NULL;
+  size_t len = 0;
+  etl_status st = open_state_store(r);
+  if (st == ETL_OK && (!key || asprintf(&pkey, "%s (pending)", key) < 0))
+    st = ETL_ERR_NOMEM;
+  if (st == ETL_OK)
+    st = host_state_load(r->store, pkey, &json, &len);
+  if (st == ETL_OK && json)
+    st = r->sink_ops->load_pending(r->sink, source, json, len);
+  free(json);
+  free(pkey);
+  free(key);
+  return st;
+}
+
+/* Stores what the sink still could not deliver, for its next run. */
+static etl_status save_pending(struct runner *r, const char *source) {
+  if (!r->sink_ops->take_pending || sink_keeps_state(r) || !r->store)
+    return ETL_OK;
+  char *json = r->sink_ops->take_pending(r->sink, source);
+  char *key = state_key(r, source), *pkey = NULL;
+  etl_status st = ETL_ERR_NOMEM;
+  if (json && key && asprintf(&pkey, "%s (pending)", key) >= 0)
+    st = host_state_save(r->store, pkey, json, strlen(json));
+  free(pkey);
+  free(key);
+  free(json);
+  return st;
+}
+
 /* Makes everything written so far durable, then stores the state: never the other way round. */
 static etl_status store_state(struct runner *r, struct host_source_report *rep, const char *json,
                               size_t len) {
@@ -321,7 +355,9 @@ static void run_source(struct runner *r, const struct host_source_cfg *src,
   rep->status = r->sink_ops->begin_source(r->sink, src->name, src->type);
   if (rep->status != ETL_OK)
     goto out;
-  rep->status = load_state(r, src->name, &state, &state_len);
+  rep->status = load_pending(r, src->name);
+  if (rep->status == ETL_OK)
+    rep->status = load_state(r, src->name, &state, &state_len);
   if (rep->status == ETL_OK)
     rep->status = host_open_args_prepare(&oa, src, &run, state, state_len);
   if (rep->status != ETL_OK)
@@ -357,6 +393,8 @@ out_end:
       .run_id = r->run_id,
       .source_config_json = oa.args.source_config_json ? oa.args.source_config_json : "{}"};
   etl_status es = r->sink_ops->end_source(r->sink, src->name, &outcome);
+  if (es == ETL_OK)
+    es = save_pending(r, src->name);
   if (es != ETL_OK && rep->status == ETL_DONE)
     rep->status = es > 0 ? ETL_ERR_INTERNAL : es;
 out:

@@ -77,7 +77,11 @@ static const struct entity_api *api_of(const char *type) {
 struct rec {
   char *item;    /* owned: "kind id" for messages (host_sink_item: safe to print) */
   yajl_val json; /* owned: the record's json object (data and extra members) */
+  long runs;     /* lineage carried from earlier runs: how many runs it has waited */
 };
+
+/* A lineage edge whose end the server does not have yet waits at most this many runs. */
+#define PENDING_MAX_RUNS 30
 
 struct rec_list {
   struct rec *v; /* owned */
@@ -95,6 +99,8 @@ struct omrest_sink {
   struct host_om_map *seen;      /* "type:fqn" of dashboards and data models this source */
   struct host_om_map *services;  /* dashboard services this source wrote to */
   struct host_om_map *warned;    /* things warned about once */
+  struct host_om_map *pending_ids; /* items of the edges in `pending` (no edge twice) */
+  char *pending;                   /* owned: JSON array elements, comma-separated, or NULL */
   bool mark_deleted;
   bool source_failed; /* a commit of this source failed: never mark deletions */
   etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
@@ -498,7 +504,8 @@ static etl_status omrest_create(const char *config_json, const char *workflow_js
   s->seen = host_om_map_new();
   s->services = host_om_map_new();
   s->warned = host_om_map_new();
-  if (!s->ids || !s->users || !s->seen || !s->services || !s->warned)
+  s->pending_ids = host_om_map_new();
+  if (!s->ids || !s->users || !s->seen || !s->services || !s->warned || !s->pending_ids)
     goto out;
   char err[256];
   wf = host_json_parse(workflow_json ? workflow_json : "{}",
@@ -657,8 +664,105 @@ static etl_status omrest_write(void *sink, const struct host_record *rec, bool *
     yajl_tree_free(json);
     return ETL_ERR_NOMEM;
   }
-  l->v[l->n++] = (struct rec){copy, json};
+  l->v[l->n++] = (struct rec){copy, json, 0};
   return ETL_OK;
+}
+
+/* ---- pending lineage: edges waiting for an end the server does not have yet --------------- */
+
+/* Keeps lineage record idx for the next run (once per item), unless it has waited too long. */
+static void pending_add(struct omrest_sink *s, size_t idx) {
+  const struct rec *rc = &s->buf[K_LINEAGE].v[idx];
+  if (host_om_map_get(s->pending_ids, rc->item))
+    return;
+  if (rc->runs + 1 > PENDING_MAX_RUNS) {
+    host_log_msg(s->log, ETL_SEV_WARNING, s->source, rc->item,
+                 "still unresolved after %d runs: no longer retried", PENDING_MAX_RUNS);
+    return;
+  }
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (!g) {
+    s->fatal = ETL_ERR_NOMEM;
+    return;
+  }
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "item");
+  host_json_gen_str(g, rc->item);
+  host_json_gen_str(g, "runs");
+  yajl_gen_integer(g, rc->runs + 1);
+  host_json_gen_str(g, "record");
+  host_json_gen_value(g, rc->json);
+  yajl_gen_map_close(g);
+  char *el = host_json_gen_take(g), *joined = NULL;
+  yajl_gen_free(g);
+  if (!el || asprintf(&joined, "%s%s%s", s->pending ? s->pending : "", s->pending ? "," : "",
+                      el) < 0) {
+    free(el);
+    s->fatal = ETL_ERR_NOMEM;
+    return;
+  }
+  free(el);
+  free(s->pending);
+  s->pending = joined;
+  host_om_map_set(s->pending_ids, rc->item, "1");
+  s->counts.pending++;
+}
+
+/* The edges the previous run kept go into this window's lineage, as if the source sent them. */
+static etl_status omrest_load_pending(void *sink, const char *source, const char *json,
+                                      size_t len) {
+  struct omrest_sink *s = sink;
+  char err[128];
+  yajl_val list = host_json_parse(json, len, err, sizeof err);
+  struct rec_list *l = &s->buf[K_LINEAGE];
+  etl_status st = ETL_OK;
+  for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len && st == ETL_OK; i++) {
+    yajl_val el = list->u.array.values[i];
+    const char *item = host_json_str(el, "item");
+    yajl_val rec = host_json_get(el, "record"), runs = host_json_get(el, "runs");
+    if (!item || !YAJL_IS_OBJECT(rec) || record_problem(K_LINEAGE, rec))
+      continue; /* not ours, or damaged: nothing to retry */
+    yajl_gen g = yajl_gen_alloc(NULL);
+    host_json_gen_value(g, rec);
+    char *text = host_json_gen_take(g);
+    yajl_gen_free(g);
+    yajl_val copy = text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
+    free(text);
+    if (l->n == l->cap) {
+      size_t cap = l->cap ? l->cap * 2 : 64;
+      struct rec *v = realloc(l->v, cap * sizeof *v);
+      if (v) {
+        l->v = v;
+        l->cap = cap;
+      }
+    }
+    char *item_copy = strdup(item);
+    if (!copy || !item_copy || l->n == l->cap) {
+      yajl_tree_free(copy);
+      free(item_copy);
+      st = ETL_ERR_NOMEM;
+      break;
+    }
+    l->v[l->n++] = (struct rec){item_copy, copy, YAJL_IS_INTEGER(runs) ? (long)runs->u.number.i : 1};
+  }
+  if (!list)
+    host_log_msg(s->log, ETL_SEV_WARNING, source, SINK,
+                 "the pending lineage kept by the last run is unreadable (%s): not retried", err);
+  yajl_tree_free(list);
+  return st;
+}
+
+/* The edges still waiting, as a JSON array, for the runner to keep until the next run. */
+static char *omrest_take_pending(void *sink, const char *source) {
+  struct omrest_sink *s = sink;
+  (void)source;
+  char *out = NULL;
+  if (asprintf(&out, "[%s]", s->pending ? s->pending : "") < 0)
+    out = NULL;
+  free(s->pending);
+  s->pending = NULL;
+  host_om_map_clear(s->pending_ids);
+  return out;
 }
 
 /* ---- phase 1: services -------------------------------------------------------------------- */
@@ -1088,9 +1192,11 @@ static void put_lineage(struct omrest_sink *s) {
     if (!fid || !tid) {
       yajl_val missing = fid ? to : from;
       host_log_msg(s->log, ETL_SEV_WARNING, s->source, s->buf[K_LINEAGE].v[i].item,
-                   "%s %s is not in OpenMetadata; edge skipped", host_json_str(missing, "type"),
-                   host_json_str(missing, "fullyQualifiedName"));
+                   "%s %s is not in OpenMetadata (yet): the edge is pending, retried on the next "
+                   "run",
+                   host_json_str(missing, "type"), host_json_str(missing, "fullyQualifiedName"));
       s->counts.lineage_unresolved++;
+      pending_add(s, i);
       continue;
     }
     char *body = lineage_body(data, fid, tid);
@@ -1301,7 +1407,7 @@ static etl_status omrest_end_source(void *sink, const char *source,
   unsigned long req = 0, retries = 0, throttled = 0;
   host_om_client_counts(s->client, &req, &retries, &throttled);
   host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
-               "%lu accepted, %lu rejected, %lu lineage edges unresolved, %lu owners unknown, "
+               "%lu accepted, %lu rejected, %lu lineage edges pending, %lu owners unknown, "
                "%lu soft-deleted; %lu requests (%lu retries, %lu throttled)",
                s->counts.accepted, s->counts.rejected, s->counts.lineage_unresolved,
                s->counts.owners_unknown, s->counts.deleted, req, retries, throttled);
@@ -1323,6 +1429,8 @@ static void omrest_destroy(void **sinkp) {
   host_om_map_free(&s->seen);
   host_om_map_free(&s->services);
   host_om_map_free(&s->warned);
+  host_om_map_free(&s->pending_ids);
+  free(s->pending);
   free(s->source);
   free(s->base_url);
   free(s);
@@ -1537,4 +1645,6 @@ const struct host_sink_ops host_sink_metadata_rest = {
     .test = omrest_test,
     .retain = omrest_retain,
     .destination = omrest_destination,
+    .load_pending = omrest_load_pending,
+    .take_pending = omrest_take_pending,
 };

@@ -11,7 +11,8 @@
  *   GET  /dashboards?service=S&limit=N&after=C (and /dashboard/datamodels), paged
  *   DELETE /<collection>/{id}  (soft delete)
  *   GET  /system/version (no JWT needed, as on the real server), /users/loggedInUser
- * and for the tests: GET /__sim/store (everything stored, sorted, as JSON) and /__sim/stats.
+ * and for the tests: GET /__sim/store (everything stored, sorted, as JSON), /__sim/stats, and
+ * /__sim/seed?type=table|user&fqn=F (an entity another connector would have created).
  *
  * Ids are UUID-shaped hashes of (type, FQN), so two simulators fed the same entities hold equal
  * stores whatever the order or the faults. It is strict, as OpenMetadata's server is: every
@@ -842,6 +843,19 @@ static void dump_store(struct sim *s, struct reply *r) {
   free(order);
 }
 
+/* GET /__sim/seed?type=table&fqn=F: an entity appears, as if another connector created it
+ * (tables, users: what the sink only reads). */
+static void seed_one(struct sim *s, struct reply *r, const char *type, const char *fqn) {
+  if (!type || !fqn || (strcmp(type, "table") != 0 && strcmp(type, "user") != 0)) {
+    reply_msg(r, 400, "seed needs type=table|user and fqn");
+    return;
+  }
+  struct entity *e = find_entity(s, type, fqn);
+  if (!e)
+    e = add_entity(s, type, fqn);
+  reply_entity(r, 200, e);
+}
+
 static void dump_stats(struct sim *s, struct reply *r) {
   yajl_gen g = yajl_gen_alloc(NULL);
   yajl_gen_map_open(g);
@@ -1034,6 +1048,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     dump_store(s, &r);
   else if (strcmp(url, "/__sim/stats") == 0)
     dump_stats(s, &r);
+  else if (strcmp(url, "/__sim/seed") == 0)
+    seed_one(s, &r, arg(c, "type"), arg(c, "fqn"));
   else if (!api)
     reply_msg(&r, 404, "om-sim serves /api/v1 and /__sim only");
   else if (strcmp(method, "GET") == 0 && strcmp(url, "/api/v1/system/version") == 0)
