@@ -366,8 +366,9 @@ static const char *answer_id(const struct host_om_response *r, const char *field
   for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
     yajl_val src = host_json_get(list->u.array.values[i], "_source");
     const char *got = host_json_str(src, field), *hit_id = host_json_str(src, "id");
-    bool match = got && hit_id &&
-                 (strcmp(field, "email") == 0 ? strcasecmp(got, want) == 0 : fqn_matches(want, got));
+    bool match =
+        got && hit_id &&
+        (strcmp(field, "email") == 0 ? strcasecmp(got, want) == 0 : fqn_matches(want, got));
     if (match && (*hits)++ == 0)
       id = hit_id;
   }
@@ -695,8 +696,8 @@ static void pending_add(struct omrest_sink *s, size_t idx) {
   yajl_gen_map_close(g);
   char *el = host_json_gen_take(g), *joined = NULL;
   yajl_gen_free(g);
-  if (!el || asprintf(&joined, "%s%s%s", s->pending ? s->pending : "", s->pending ? "," : "",
-                      el) < 0) {
+  if (!el ||
+      asprintf(&joined, "%s%s%s", s->pending ? s->pending : "", s->pending ? "," : "", el) < 0) {
     free(el);
     s->fatal = ETL_ERR_NOMEM;
     return;
@@ -743,7 +744,8 @@ static etl_status omrest_load_pending(void *sink, const char *source, const char
       st = ETL_ERR_NOMEM;
       break;
     }
-    l->v[l->n++] = (struct rec){item_copy, copy, YAJL_IS_INTEGER(runs) ? (long)runs->u.number.i : 1};
+    l->v[l->n++] =
+        (struct rec){item_copy, copy, YAJL_IS_INTEGER(runs) ? (long)runs->u.number.i : 1};
   }
   if (!list)
     host_log_msg(s->log, ETL_SEV_WARNING, source, SINK,

@@ -91,7 +91,7 @@ struct sim {
   const char *jwt;
   double p5xx, p429;
   char *reject_kind, *reject_name;
-  char *hostile; /* owned: "html", "brace", "empty" or "redirect": every /api answer is that */
+  char *hostile;   /* owned: "html", "brace", "empty" or "redirect": every /api answer is that */
   bool search_any; /* --faults search=any: a search returns every entity of its index */
   unsigned int seed;
   FILE *bodies;
@@ -183,7 +183,8 @@ static struct entity *add_entity(struct sim *s, const char *type, const char *fq
 static void free_sim(struct sim *s) {
   for (size_t i = 0; i < s->n_ents; i++) {
     struct entity *e = &s->ents[i];
-    free(e->type), free(e->fqn), free(e->name), free(e->id), free(e->service), free(e->email), free(e->body);
+    free(e->type), free(e->fqn), free(e->name), free(e->id), free(e->service), free(e->email),
+        free(e->body);
   }
   free(s->ents);
   for (size_t i = 0; i < s->n_edges; i++) {
@@ -415,7 +416,8 @@ static bool domains_and_tags_exist(struct reply *r, yajl_val body) {
  *                             (DashboardDataModelRepository.setFullyQualifiedName; note the
  *                             service name is not quoted there)
  * NULL when the name cannot be quoted. */
-static char *entity_fqn(struct sim *s, const char *type, const char *name, const char *service_fqn) {
+static char *entity_fqn(struct sim *s, const char *type, const char *name,
+                        const char *service_fqn) {
   char *q = fqn_quote(name), *fqn = NULL;
   if (!q)
     return NULL;
@@ -425,9 +427,8 @@ static char *entity_fqn(struct sim *s, const char *type, const char *name, const
   struct entity *svc = find_entity(s, "dashboardService", service_fqn);
   if (svc && svc->name)
     service_name = svc->name;
-  int rc = strcmp(type, "dashboardDataModel") == 0
-               ? asprintf(&fqn, "%s.model.%s", service_name, q)
-               : asprintf(&fqn, "%s.%s", service_fqn, q);
+  int rc = strcmp(type, "dashboardDataModel") == 0 ? asprintf(&fqn, "%s.model.%s", service_name, q)
+                                                   : asprintf(&fqn, "%s.%s", service_fqn, q);
   if (rc < 0)
     abort();
   free(q);
@@ -988,7 +989,8 @@ struct upload {
   bool too_big;
 };
 
-#define LOGIN_PAGE "<!DOCTYPE html><html><head><title>Sign in</title></head><body>login</body></html>"
+#define LOGIN_PAGE                                                                                 \
+  "<!DOCTYPE html><html><head><title>Sign in</title></head><body>login</body></html>"
 
 /* --faults reply=...: what a proxy, a login wall or a broken server puts in front of the API.
  * Every /api request gets a 200 HTML login page, a 200 "{", a 200 with an empty body, or a 302
@@ -1113,9 +1115,8 @@ static int parse_faults(struct sim *s, const char *spec) {
       s->reject_name = strdup(eq);
     else if (strcmp(tok, "search") == 0 && strcmp(eq, "any") == 0)
       s->search_any = true;
-    else if (strcmp(tok, "reply") == 0 &&
-             (strcmp(eq, "html") == 0 || strcmp(eq, "brace") == 0 || strcmp(eq, "empty") == 0 ||
-              strcmp(eq, "redirect") == 0))
+    else if (strcmp(tok, "reply") == 0 && (strcmp(eq, "html") == 0 || strcmp(eq, "brace") == 0 ||
+                                           strcmp(eq, "empty") == 0 || strcmp(eq, "redirect") == 0))
       s->hostile = strdup(eq);
     else {
       rc = -1;

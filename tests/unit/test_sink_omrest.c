@@ -55,7 +55,8 @@ static const struct fixture_rec mode_records[] = {
      "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\",\"description\":\"d\","
      "\"sourceUrl\":\"https://app.mode.com/acryl/reports/9d2da37fa91e\",\"project\":\"Col\","
      "\"charts\":[\"mode_svc.f622b9ee725b\"],"
-     "\"dataModels\":[\"mode_svc.model.q1tok\",\"mode_svc.model.ds1tok\"],\"service\":\"mode_svc\"},"
+     "\"dataModels\":[\"mode_svc.model.q1tok\",\"mode_svc.model.ds1tok\"],\"service\":\"mode_svc\"}"
+     ","
      "\"owners\":[{\"type\":\"user\",\"name\":\"Mode User\",\"email\":\"mode@example.com\"}]}"},
     {"dashboard", "r2",
      "{\"data\":{\"name\":\"r2\",\"displayName\":\"Report 2\",\"charts\":[],\"dataModels\":[],"
@@ -63,7 +64,8 @@ static const struct fixture_rec mode_records[] = {
     {"lineage", "pg.dvdrental.public.customer -> mode_svc.model.q1tok",
      "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
      "\"pg.dvdrental.public.customer\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
-     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"},\"lineageDetails\":{\"sqlQuery\":\"select 1\","
+     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"},\"lineageDetails\":{\"sqlQuery\":\"select "
+     "1\","
      "\"source\":\"DashboardLineage\"}},\"fromTable\":{\"service\":\"pg\",\"database\":"
      "\"dvdrental\",\"schema\":\"public\",\"name\":\"customer\"}}"},
     {"lineage", "pg.*.public.payment -> mode_svc.model.q1tok",
@@ -250,8 +252,8 @@ static size_t on_bytes(char *p, size_t size, size_t n, void *ctx) {
 }
 
 /* One request to om-sim's /api/v1 with `jwt` (NULL: no Authorization header). */
-static struct answer sim_call(struct env *e, const char *method, const char *path,
-                              const char *body, const char *jwt) {
+static struct answer sim_call(struct env *e, const char *method, const char *path, const char *body,
+                              const char *jwt) {
   struct answer a = {0};
   char *url = test_path("%s/api/v1/%s", e->sim.base_url, path);
   char *auth = test_path("Authorization: Bearer %s", jwt ? jwt : "");
@@ -296,12 +298,13 @@ static const struct sim_case {
     {"PUT", "charts", "{\"name\":\"c2\",\"service\":\"svc\",\"dashboards\":[\"svc.d1\"]}", 404,
      "dashboard instance for svc.d1 not found"},
     /* DashboardMapper: charts and data models must exist; a data model is svc.model.NAME */
-    {"PUT", "dashboards", "{\"name\":\"d1\",\"service\":\"svc\",\"charts\":[\"svc.nochart\"]}",
-     404, "chart instance for svc.nochart not found"},
+    {"PUT", "dashboards", "{\"name\":\"d1\",\"service\":\"svc\",\"charts\":[\"svc.nochart\"]}", 404,
+     "chart instance for svc.nochart not found"},
     {"PUT", "dashboards", "{\"name\":\"d1\",\"service\":\"svc\",\"dataModels\":[\"svc.q1\"]}", 404,
      "dashboardDataModel instance for svc.q1 not found"},
     {"PUT", "dashboards",
-     "{\"name\":\"d1\",\"service\":\"svc\",\"charts\":[\"svc.c1\"],\"dataModels\":[\"svc.model.q1\"]}",
+     "{\"name\":\"d1\",\"service\":\"svc\",\"charts\":[\"svc.c1\"],\"dataModels\":[\"svc.model."
+     "q1\"]}",
      201, "\"fullyQualifiedName\":\"svc.d1\""},
     /* the service, owners, domains, tags must exist (mappers, EntityRepository) */
     {"PUT", "charts", "{\"name\":\"c3\",\"service\":\"nosvc\"}", 404,
@@ -339,8 +342,7 @@ static const struct sim_case {
      "dashboard instance for svc.nod not found"},
     {"POST", "usage/dashboard/name/svc.d1", "{\"date\":\"2024-13-01\",\"count\":1}", 400,
      "2024-13-01"},
-    {"POST", "usage/dashboard/name/svc.d1", "{\"date\":\"2024-05-01\",\"count\":-1}", 400,
-     "count"},
+    {"POST", "usage/dashboard/name/svc.d1", "{\"date\":\"2024-05-01\",\"count\":-1}", 400, "count"},
     {"PUT", "usage/dashboard/name/svc.d1", "{\"date\":\"2024-05-01\",\"count\":5}", 201, ""},
     {"PUT", "usage/dashboard/name/svc.d1", "{\"date\":\"2024-05-01\",\"count\":5}", 201, ""},
     /* EntityResource lists: paged with an "after" cursor (three charts, two a page) */
@@ -459,8 +461,7 @@ START_TEST(pending_lineage_lands_on_a_later_run) {
                                 "mode_svc.model.q1tok\",\"runs\":1"),
                 "%s", pending);
   ops->destroy(&sink);
-  char *url = test_path("%s/__sim/seed?type=table&fqn=pg.dvdrental.public.missing",
-                        e.sim.base_url);
+  char *url = test_path("%s/__sim/seed?type=table&fqn=pg.dvdrental.public.missing", e.sim.base_url);
   char *body = NULL;
   long status = 0;
   ck_assert_int_eq(test_http_get(url, &body, &status), 0);
@@ -639,9 +640,10 @@ START_TEST(mark_deleted_only_after_a_complete_run) {
   memcpy(later, mode_records, sizeof later);
   for (size_t i = 0; i < N_MODE; i++)
     if (strcmp(later[i].id, "9d2da37fa91e") == 0 && strcmp(later[i].kind, "dashboard") == 0)
-      later[i].json = "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\","
-                      "\"charts\":[\"mode_svc.f622b9ee725b\"],\"dataModels\":[\"mode_svc.model.q1tok\"],"
-                      "\"service\":\"mode_svc\"}}";
+      later[i].json =
+          "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\","
+          "\"charts\":[\"mode_svc.f622b9ee725b\"],\"dataModels\":[\"mode_svc.model.q1tok\"],"
+          "\"service\":\"mode_svc\"}}";
   sink = make_sink(&e, "{\"retryBackoffMs\": 5, \"markDeletedDashboards\": true}", JWT);
   ck_assert_int_eq(feed(sink, later, N_MODE, "r2 ds1tok", false), ETL_OK);
   char *s = store(&e);
