@@ -18,6 +18,7 @@
 #include "state.h"
 #include "workflow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,6 +111,17 @@ static etl_status open_state_store(struct runner *r) {
   return host_state_open(r->wf->state_store, r->opts->log, &r->store);
 }
 
+/* The key of a source's state in the runner's state store: "<source> -> <destination>" when the
+ * sink names its destination (a state says what THAT destination has), else the source. A
+ * malloc'd string, or NULL on OOM. */
+static char *state_key(const struct runner *r, const char *source) {
+  const char *dest = r->sink_ops->destination ? r->sink_ops->destination(r->sink) : NULL;
+  char *key = NULL;
+  if (!dest || !*dest)
+    return strdup(source);
+  return asprintf(&key, "%s -> %s", source, dest) < 0 ? NULL : key;
+}
+
 static etl_status load_state(struct runner *r, const char *source, char **json, size_t *len) {
   *json = NULL;
   *len = 0;
@@ -118,7 +130,10 @@ static etl_status load_state(struct runner *r, const char *source, char **json, 
   etl_status st = open_state_store(r);
   if (st != ETL_OK)
     return st;
-  return host_state_load(r->store, source, json, len);
+  char *key = state_key(r, source);
+  st = key ? host_state_load(r->store, key, json, len) : ETL_ERR_NOMEM;
+  free(key);
+  return st;
 }
 
 /* Commits the sink and counts the records it refused on delivery as failed. */
@@ -126,6 +141,40 @@ static etl_status commit_sink(struct runner *r, struct host_source_report *rep) 
   etl_status st = r->sink_ops->commit(r->sink);
   if (r->sink_ops->take_rejected)
     rep->failed += r->sink_ops->take_rejected(r->sink);
+  return st;
+}
+
+/* Hands the sink what it could not deliver on the source's previous run (sink.h). */
+static etl_status load_pending(struct runner *r, const char *source) {
+  if (!r->sink_ops->load_pending || sink_keeps_state(r))
+    return ETL_OK;
+  char *key = state_key(r, source), *pkey = NULL, *json = NULL;
+  size_t len = 0;
+  etl_status st = open_state_store(r);
+  if (st == ETL_OK && (!key || asprintf(&pkey, "%s (pending)", key) < 0))
+    st = ETL_ERR_NOMEM;
+  if (st == ETL_OK)
+    st = host_state_load(r->store, pkey, &json, &len);
+  if (st == ETL_OK && json)
+    st = r->sink_ops->load_pending(r->sink, source, json, len);
+  free(json);
+  free(pkey);
+  free(key);
+  return st;
+}
+
+/* Stores what the sink still could not deliver, for its next run. */
+static etl_status save_pending(struct runner *r, const char *source) {
+  if (!r->sink_ops->take_pending || sink_keeps_state(r) || !r->store)
+    return ETL_OK;
+  char *json = r->sink_ops->take_pending(r->sink, source);
+  char *key = state_key(r, source), *pkey = NULL;
+  etl_status st = ETL_ERR_NOMEM;
+  if (json && key && asprintf(&pkey, "%s (pending)", key) >= 0)
+    st = host_state_save(r->store, pkey, json, strlen(json));
+  free(pkey);
+  free(key);
+  free(json);
   return st;
 }
 
@@ -149,8 +198,10 @@ static etl_status store_state(struct runner *r, struct host_source_report *rep, 
   if (sink_keeps_state(r))
     return r->sink_ops->store_state(r->sink, rep->name, json, len);
   st = open_state_store(r);
+  char *key = st == ETL_OK ? state_key(r, rep->name) : NULL;
   if (st == ETL_OK)
-    st = host_state_save(r->store, rep->name, json, len);
+    st = key ? host_state_save(r->store, key, json, len) : ETL_ERR_NOMEM;
+  free(key);
   return st;
 }
 
@@ -304,7 +355,9 @@ static void run_source(struct runner *r, const struct host_source_cfg *src,
   rep->status = r->sink_ops->begin_source(r->sink, src->name, src->type);
   if (rep->status != ETL_OK)
     goto out;
-  rep->status = load_state(r, src->name, &state, &state_len);
+  rep->status = load_pending(r, src->name);
+  if (rep->status == ETL_OK)
+    rep->status = load_state(r, src->name, &state, &state_len);
   if (rep->status == ETL_OK)
     rep->status = host_open_args_prepare(&oa, src, &run, state, state_len);
   if (rep->status != ETL_OK)
@@ -326,11 +379,13 @@ static void run_source(struct runner *r, const struct host_source_cfg *src,
   rep->status = pump(r, &run, plugin->desc, instance, &sink_failed);
   plugin->desc->close(instance);
 out_end:
-  /* What the sink holds is made durable even after a failure: it is all true data. */
-  if (!sink_failed && commit_sink(r, rep) != ETL_OK) {
+  /* What the sink holds is made durable even after a failure: it is all true data. The sink's
+   * status is the run's (a refused token or a server gone is exit 3 here as anywhere). */
+  etl_status cs = sink_failed ? ETL_OK : commit_sink(r, rep);
+  if (cs != ETL_OK) {
     sink_failed = true;
     if (rep->status == ETL_DONE)
-      rep->status = ETL_ERR_INTERNAL;
+      rep->status = cs > 0 ? ETL_ERR_INTERNAL : cs;
   }
   rep->complete = rep->status == ETL_DONE && rep->failed == 0 && !sink_failed;
   /* The sink has said why in the log; the summary must not show "errors 0" beside it. */
@@ -341,8 +396,11 @@ out_end:
       .run_id = r->run_id,
       .source_config_json = oa.args.source_config_json ? oa.args.source_config_json : "{}",
       .fail_safe_threshold = r->wf->fail_safe_threshold};
-  if (r->sink_ops->end_source(r->sink, src->name, &outcome) != ETL_OK && rep->status == ETL_DONE)
-    rep->status = ETL_ERR_INTERNAL;
+  etl_status es = r->sink_ops->end_source(r->sink, src->name, &outcome);
+  if (es == ETL_OK)
+    es = save_pending(r, src->name);
+  if (es != ETL_OK && rep->status == ETL_DONE)
+    rep->status = es > 0 ? ETL_ERR_INTERNAL : es;
 out:
   rep->seconds = host_progress_now() - rep->started_at;
   host_progress_update(r->progress, rep, true);

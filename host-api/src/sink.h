@@ -112,6 +112,22 @@ struct host_sink_ops {
    * ignored. ETL_OK, or a negative status when the sink cannot go on. */
   etl_status (*retain)(void *sink, const char *source, const char *kind, const char *const *ids,
                        size_t n);
+
+  /* Optional (NULL: a source's state is keyed by its name alone). Where this sink delivers: the
+   * server's URL, the file's path. The runner keys the state it keeps for a source by source
+   * AND destination, so a source pointed at a new server starts from scratch there instead of
+   * skipping what that server never received. Borrowed; valid until destroy. */
+  const char *(*destination)(void *sink);
+
+  /* Optional (both or neither; NULL: nothing is carried between runs). What the sink could not
+   * deliver yet and retries on later runs (metadata-rest: lineage edges with an end the server
+   * does not have yet). The runner keeps it in its state store next to the source's state:
+   * after begin_source it hands load_pending the text take_pending returned at the end of the
+   * source's previous run (json borrowed for the call; not called when there is none), and
+   * after end_source it stores what take_pending returns (malloc'd, the runner frees it; NULL
+   * on OOM). */
+  etl_status (*load_pending)(void *sink, const char *source, const char *json, size_t len);
+  char *(*take_pending)(void *sink, const char *source);
 };
 
 /* Looks a sink up by its type; NULL if there is none. */

@@ -79,7 +79,11 @@ static const struct entity_api *api_of(const char *type) {
 struct rec {
   char *item;    /* owned: "kind id" for messages (host_sink_item: safe to print) */
   yajl_val json; /* owned: the record's json object (data and extra members) */
+  long runs;     /* lineage carried from earlier runs: how many runs it has waited */
 };
+
+/* A lineage edge whose end the server does not have yet waits at most this many runs. */
+#define PENDING_MAX_RUNS 30
 
 struct rec_list {
   struct rec *v; /* owned */
@@ -90,6 +94,7 @@ struct omrest_sink {
   struct host_log *log;          /* borrowed */
   struct host_om_client *client; /* owned */
   char *source;                  /* owned: the current source's name */
+  char *base_url;                /* owned: the API's URL, without trailing '/' (the destination) */
   struct rec_list buf[K_COUNT];  /* the commit window, by kind */
   struct host_om_map *ids;       /* "type:fqn" -> id, "" when the server does not know it */
   struct host_om_map *users;     /* owner name -> user id, "" when unknown */
@@ -98,6 +103,8 @@ struct omrest_sink {
   struct host_om_map *warned;    /* things warned about once */
   struct host_om_map *doomed;    /* "type:fqn" -> DELETE path: unseen, awaiting the fail-safe */
   long long listed;              /* live entities listed while looking for unseen ones */
+  struct host_om_map *pending_ids; /* items of the edges in `pending` (no edge twice) */
+  char *pending;                   /* owned: JSON array elements, comma-separated, or NULL */
   bool mark_deleted;
   bool source_failed; /* a commit of this source failed: never mark deletions */
   etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
@@ -181,6 +188,19 @@ static char *child_fqn(const char *service, const char *name) {
   return f;
 }
 
+/* The FQN the server gives an entity of kind `type` (DashboardDataModelRepository: a data model
+ * is "<service>.model.<name>", the service name unquoted; charts and dashboards are
+ * "<service>.<name>"). Returns malloc'd text or NULL. */
+static char *entity_fqn(const char *type, const char *service, const char *name) {
+  if (strcmp(type, "dashboardDataModel") != 0)
+    return child_fqn(service, name);
+  const char *nq = strchr(name, '.') ? "\"" : "";
+  char *f = NULL;
+  if (asprintf(&f, "%s.model.%s%s%s", service, nq, name, nq) < 0)
+    return NULL;
+  return f;
+}
+
 /* The server's message from an error body ({"code", "message"}), else the body itself,
  * shortened. Returns malloc'd text. */
 static char *server_message(const struct host_om_response *r) {
@@ -205,10 +225,49 @@ static void warn_once(struct omrest_sink *s, const char *key, const char *item, 
 
 enum outcome { OUT_OK, OUT_NOT_FOUND, OUT_REJECTED, OUT_FATAL };
 
-/* Sorts a final response. Fatal answers (transport, auth, server down after retries) are
- * logged here and stop the window; the caller logs rejects, which concern one record. */
+/* Stops the window on an answer that is not OpenMetadata's API speaking: whatever answered
+ * (a login page, a proxy) stored nothing, so nothing of the window may count as delivered. */
+static enum outcome not_the_api(struct omrest_sink *s, const struct host_om_response *r,
+                                const char *what, const char *why) {
+  if (s->fatal == ETL_OK) {
+    host_log_msg(s->log, ETL_SEV_ERROR, s->source, what,
+                 "OpenMetadata's answer (HTTP %ld) is %s: is hostPort the API (ending in /api), "
+                 "with no login page or proxy in front? Nothing of this window counts as sent",
+                 r->status, why);
+    s->fatal = ETL_ERR_PROTOCOL;
+  }
+  return OUT_FATAL;
+}
+
+/* A 2xx body must be JSON (OpenMetadata answers every call with JSON, but PUT /v1/lineage, which
+ * answers 200 with no body: empty_ok). */
+static enum outcome check_json_body(struct omrest_sink *s, const struct host_om_response *r,
+                                    const char *what, bool empty_ok) {
+  if (r->body_len == 0)
+    return empty_ok ? OUT_OK : not_the_api(s, r, what, "an empty body");
+  char err[64];
+  yajl_val v = host_json_parse(r->body, r->body_len, err, sizeof err);
+  bool object = YAJL_IS_OBJECT(v);
+  yajl_tree_free(v);
+  if (object)
+    return OUT_OK;
+  return not_the_api(s, r, what,
+                     r->body[0] == '<' ? "an HTML page, not JSON" : "not a JSON object");
+}
+
+static enum outcome classify_reply(struct omrest_sink *s, const struct host_om_response *r,
+                                   const char *what, bool empty_ok);
+
+/* Sorts a final response. Fatal answers (transport, auth, server down after retries, an answer
+ * that is not the API's) are logged here and stop the window; the caller logs rejects, which
+ * concern one record. */
 static enum outcome classify(struct omrest_sink *s, const struct host_om_response *r,
                              const char *what) {
+  return classify_reply(s, r, what, false);
+}
+
+static enum outcome classify_reply(struct omrest_sink *s, const struct host_om_response *r,
+                                   const char *what, bool empty_ok) {
   if (r->transport_error) {
     /* Once: the requests queued behind the first failure end "not sent" with its reason. */
     if (s->fatal == ETL_OK)
@@ -221,7 +280,9 @@ static enum outcome classify(struct omrest_sink *s, const struct host_om_respons
     return OUT_FATAL;
   }
   if (r->status >= 200 && r->status < 300)
-    return OUT_OK;
+    return check_json_body(s, r, what, empty_ok);
+  if (r->status < 400)
+    return not_the_api(s, r, what, "a redirect or another non-final status");
   if (r->status == 404)
     return OUT_NOT_FOUND;
   if (r->status == 401 || r->status == 403 || r->status == 429 || r->status >= 500) {
@@ -267,15 +328,59 @@ static void remember_entity(struct omrest_sink *s, const char *type,
 
 /* The id a successful answer names: an entity's "id", or for a search (search = true) the first
  * hit's, with the number of hits in *hits. *tree gets the parsed body (caller frees it). */
-static const char *answer_id(const struct host_om_response *r, bool search, size_t *hits,
-                             yajl_val *tree) {
+/* The next part of an FQN at *p (quotes kept out), advancing *p past it and its '.'. Returns
+ * the part's length; *start gets where it begins. */
+static size_t fqn_part(const char **p, const char **start) {
+  const char *q = *p;
+  bool quoted = *q == '"';
+  *start = quoted ? q + 1 : q;
+  const char *end = quoted ? strchr(q + 1, '"') : strchr(q, '.');
+  if (!end)
+    end = q + strlen(q);
+  size_t n = (size_t)(end - *start);
+  if (quoted && *end == '"')
+    end++;
+  *p = *end == '.' ? end + 1 : end;
+  return n;
+}
+
+/* True when `fqn` is what `pattern` names: the same number of parts, each equal ignoring case,
+ * where a pattern part "*" (a database the SQL did not name) matches any one part. */
+static bool fqn_matches(const char *pattern, const char *fqn) {
+  const char *p = pattern, *f = fqn;
+  while (*p && *f) {
+    const char *ps, *fs;
+    size_t pn = fqn_part(&p, &ps), fn = fqn_part(&f, &fs);
+    bool any = pn == 1 && *ps == '*';
+    if (!any && (pn != fn || strncasecmp(ps, fs, pn) != 0))
+      return false;
+  }
+  return !*p && !*f;
+}
+
+/* The id a successful answer names: an entity's "id", or for a search (field non-NULL) the id
+ * of the hits whose _source[field] is what was looked for (`want`: an FQN pattern, or an email
+ * compared ignoring case), with the number of such hits in *hits; an unrelated hit never
+ * counts. *tree gets the parsed body (caller frees it). */
+static const char *answer_id(const struct host_om_response *r, const char *field, const char *want,
+                             size_t *hits, yajl_val *tree) {
   char err[64];
   *tree = host_json_parse(r->body, r->body_len, err, sizeof err);
-  if (!search)
+  if (!field)
     return host_json_str(*tree, "id");
   yajl_val list = host_json_get(host_json_get(*tree, "hits"), "hits");
-  *hits = YAJL_IS_ARRAY(list) ? list->u.array.len : 0;
-  return *hits ? host_json_str(host_json_get(list->u.array.values[0], "_source"), "id") : NULL;
+  const char *id = NULL;
+  *hits = 0;
+  for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
+    yajl_val src = host_json_get(list->u.array.values[i], "_source");
+    const char *got = host_json_str(src, field), *hit_id = host_json_str(src, "id");
+    bool match =
+        got && hit_id &&
+        (strcmp(field, "email") == 0 ? strcasecmp(got, want) == 0 : fqn_matches(want, got));
+    if (match && (*hits)++ == 0)
+      id = hit_id;
+  }
+  return id;
 }
 
 /* ---- config ------------------------------------------------------------------------------- */
@@ -434,7 +539,9 @@ static etl_status omrest_create(const char *config_json, const char *workflow_js
   s->services = host_om_map_new();
   s->warned = host_om_map_new();
   s->doomed = host_om_map_new();
-  if (!s->ids || !s->users || !s->seen || !s->services || !s->warned || !s->doomed)
+  s->pending_ids = host_om_map_new();
+  if (!s->ids || !s->users || !s->seen || !s->services || !s->warned || !s->doomed ||
+      !s->pending_ids)
     goto out;
   char err[256];
   wf = host_json_parse(workflow_json ? workflow_json : "{}",
@@ -453,7 +560,10 @@ static etl_status omrest_create(const char *config_json, const char *workflow_js
     goto out;
   cc.jwt = jwt;
   s->client = host_om_client_new(&cc, log);
-  st = s->client ? ETL_OK : ETL_ERR_NOMEM;
+  s->base_url = strdup(cc.base_url);
+  st = s->client && s->base_url ? ETL_OK : ETL_ERR_NOMEM;
+  for (size_t n = s->base_url ? strlen(s->base_url) : 0; n > 0 && s->base_url[n - 1] == '/'; n--)
+    s->base_url[n - 1] = '\0';
 out:
   yajl_tree_free(wf);
   if (st == ETL_OK)
@@ -508,7 +618,7 @@ static etl_status omrest_retain(void *sink, const char *source, const char *kind
   if (n)
     host_om_map_set(s->services, source, "1");
   for (size_t i = 0; i < n; i++) {
-    char *fqn = child_fqn(source, ids[i]);
+    char *fqn = entity_fqn(kind, source, ids[i]);
     char *key = fqn ? type_key(kind, fqn) : NULL;
     int ok = key && host_om_map_set(s->seen, key, "1") == 0;
     free(key);
@@ -590,20 +700,126 @@ static etl_status omrest_write(void *sink, const struct host_record *rec, bool *
     yajl_tree_free(json);
     return ETL_ERR_NOMEM;
   }
-  l->v[l->n++] = (struct rec){copy, json};
+  l->v[l->n++] = (struct rec){copy, json, 0};
   return ETL_OK;
+}
+
+/* ---- pending lineage: edges waiting for an end the server does not have yet --------------- */
+
+/* Keeps lineage record idx for the next run (once per item), unless it has waited too long. */
+static void pending_add(struct omrest_sink *s, size_t idx) {
+  const struct rec *rc = &s->buf[K_LINEAGE].v[idx];
+  if (host_om_map_get(s->pending_ids, rc->item))
+    return;
+  if (rc->runs + 1 > PENDING_MAX_RUNS) {
+    host_log_msg(s->log, ETL_SEV_WARNING, s->source, rc->item,
+                 "still unresolved after %d runs: no longer retried", PENDING_MAX_RUNS);
+    return;
+  }
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (!g) {
+    s->fatal = ETL_ERR_NOMEM;
+    return;
+  }
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "item");
+  host_json_gen_str(g, rc->item);
+  host_json_gen_str(g, "runs");
+  yajl_gen_integer(g, rc->runs + 1);
+  host_json_gen_str(g, "record");
+  host_json_gen_value(g, rc->json);
+  yajl_gen_map_close(g);
+  char *el = host_json_gen_take(g), *joined = NULL;
+  yajl_gen_free(g);
+  if (!el ||
+      asprintf(&joined, "%s%s%s", s->pending ? s->pending : "", s->pending ? "," : "", el) < 0) {
+    free(el);
+    s->fatal = ETL_ERR_NOMEM;
+    return;
+  }
+  free(el);
+  free(s->pending);
+  s->pending = joined;
+  host_om_map_set(s->pending_ids, rc->item, "1");
+  s->counts.pending++;
+}
+
+/* The edges the previous run kept go into this window's lineage, as if the source sent them. */
+static etl_status omrest_load_pending(void *sink, const char *source, const char *json,
+                                      size_t len) {
+  struct omrest_sink *s = sink;
+  char err[128];
+  yajl_val list = host_json_parse(json, len, err, sizeof err);
+  struct rec_list *l = &s->buf[K_LINEAGE];
+  etl_status st = ETL_OK;
+  for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len && st == ETL_OK; i++) {
+    yajl_val el = list->u.array.values[i];
+    const char *item = host_json_str(el, "item");
+    yajl_val rec = host_json_get(el, "record"), runs = host_json_get(el, "runs");
+    if (!item || !YAJL_IS_OBJECT(rec) || record_problem(K_LINEAGE, rec))
+      continue; /* not ours, or damaged: nothing to retry */
+    yajl_gen g = yajl_gen_alloc(NULL);
+    host_json_gen_value(g, rec);
+    char *text = host_json_gen_take(g);
+    yajl_gen_free(g);
+    yajl_val copy = text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
+    free(text);
+    if (l->n == l->cap) {
+      size_t cap = l->cap ? l->cap * 2 : 64;
+      struct rec *v = realloc(l->v, cap * sizeof *v);
+      if (v) {
+        l->v = v;
+        l->cap = cap;
+      }
+    }
+    char *item_copy = strdup(item);
+    if (!copy || !item_copy || l->n == l->cap) {
+      yajl_tree_free(copy);
+      free(item_copy);
+      st = ETL_ERR_NOMEM;
+      break;
+    }
+    l->v[l->n++] =
+        (struct rec){item_copy, copy, YAJL_IS_INTEGER(runs) ? (long)runs->u.number.i : 1};
+  }
+  if (!list)
+    host_log_msg(s->log, ETL_SEV_WARNING, source, SINK,
+                 "the pending lineage kept by the last run is unreadable (%s): not retried", err);
+  yajl_tree_free(list);
+  return st;
+}
+
+/* The edges still waiting, as a JSON array, for the runner to keep until the next run. */
+static char *omrest_take_pending(void *sink, const char *source) {
+  struct omrest_sink *s = sink;
+  (void)source;
+  char *out = NULL;
+  if (asprintf(&out, "[%s]", s->pending ? s->pending : "") < 0)
+    out = NULL;
+  free(s->pending);
+  s->pending = NULL;
+  host_om_map_clear(s->pending_ids);
+  return out;
 }
 
 /* ---- phase 1: services -------------------------------------------------------------------- */
 
 static void on_entity_put(void *ctx, const struct host_om_response *r);
 static char *gen_body(yajl_val data, yajl_val owners_refs);
+static bool is_the_entity(struct omrest_sink *s, const struct host_om_response *r,
+                          enum rec_kind kind, size_t idx);
+
+/* What gen_known_refs needs to name a dashboard's dropped references. */
+struct dash_refs {
+  struct omrest_sink *s;
+  const char *item; /* borrowed: the dashboard's record */
+};
 
 static void on_service_get(void *ctx, const struct host_om_response *r) {
   struct call *c = ctx;
   struct omrest_sink *s = c->s;
   enum outcome o = classify(s, r, "dashboardService");
-  if (o == OUT_OK) {
+  if (o == OUT_OK && is_the_entity(s, r, K_SERVICE, c->idx)) {
     remember_entity(s, "dashboardService", r);
     s->counts.accepted++;
   } else if (o == OUT_NOT_FOUND) {
@@ -651,7 +867,7 @@ static void on_user_search(void *ctx, const struct host_om_response *r) {
   enum outcome o = classify(s, r, "users");
   size_t hits = 0;
   yajl_val v = NULL;
-  const char *id = o == OUT_OK ? answer_id(r, true, &hits, &v) : NULL;
+  const char *id = o == OUT_OK ? answer_id(r, "email", c->aux, &hits, &v) : NULL;
   if (id)
     host_om_map_set(s->users, c->key, id);
   else if (o != OUT_FATAL)
@@ -666,14 +882,14 @@ static void on_user_get(void *ctx, const struct host_om_response *r) {
   enum outcome o = classify(s, r, "users");
   size_t hits = 0;
   yajl_val v = NULL;
-  const char *id = o == OUT_OK ? answer_id(r, false, &hits, &v) : NULL;
+  const char *id = o == OUT_OK ? answer_id(r, NULL, NULL, &hits, &v) : NULL;
   if (id) {
     host_om_map_set(s->users, c->key, id);
   } else if (o != OUT_FATAL && c->aux) {
     /* Mode user names seldom equal OpenMetadata's; the email is the better key. */
     char *q = NULL, *eq = NULL, *path = NULL;
     if (asprintf(&q, "email.keyword:\"%s\"", c->aux) >= 0 && (eq = escape(s, q)) &&
-        asprintf(&path, "/v1/search/query?q=%s&index=user_search_index&from=0&size=1", eq) >= 0)
+        asprintf(&path, "/v1/search/query?q=%s&index=user_search_index&from=0&size=10", eq) >= 0)
       queue(s, "GET", path, NULL, on_user_search, K_CHART, 0, c->key, c->aux);
     free(q);
     free(eq);
@@ -708,18 +924,46 @@ static void resolve_owners_of(struct omrest_sink *s, enum rec_kind k) {
 
 /* ---- phases 3 and 4: charts, data models, dashboards -------------------------------------- */
 
-/* The create request: data's members, with owners replaced by resolved references. */
-static char *gen_body(yajl_val data, yajl_val owners_refs) {
+static const char *ref_id(struct omrest_sink *s, const char *type, const char *fqn);
+
+/* A dashboard's list of chart or data model FQNs, without those the server does not have:
+ * OpenMetadata refuses the whole dashboard for one missing reference (DashboardMapper), and its
+ * own connectors list only what they created. Each one left out is a warning naming it. */
+static yajl_gen_status gen_known_refs(struct dash_refs *dr, yajl_gen g, const char *type,
+                                      yajl_val list) {
+  yajl_gen_status st = yajl_gen_array_open(g);
+  for (size_t i = 0; st == yajl_gen_status_ok && i < list->u.array.len; i++) {
+    const char *fqn = YAJL_GET_STRING(list->u.array.values[i]);
+    if (fqn && ref_id(dr->s, type, fqn)) {
+      st = host_json_gen_str(g, fqn);
+      continue;
+    }
+    host_log_msg(dr->s->log, ETL_SEV_WARNING, dr->s->source, dr->item,
+                 "%s %s is not in OpenMetadata: left out of the dashboard", type,
+                 fqn ? fqn : "(not a string)");
+    dr->s->counts.refs_dropped++;
+  }
+  return st == yajl_gen_status_ok ? yajl_gen_array_close(g) : st;
+}
+
+/* The create request: data's members, with owners replaced by resolved references, and for a
+ * dashboard (dr non-NULL) its charts and data models limited to those the server has. */
+static char *gen_body_refs(yajl_val data, yajl_val owners_refs, struct dash_refs *dr) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (!g)
     return NULL;
   yajl_gen_status st = yajl_gen_map_open(g);
   for (size_t i = 0; st == yajl_gen_status_ok && i < data->u.object.len; i++) {
-    if (owners_refs && strcmp(data->u.object.keys[i], "owners") == 0)
+    const char *key = data->u.object.keys[i];
+    yajl_val value = data->u.object.values[i];
+    if (owners_refs && strcmp(key, "owners") == 0)
       continue;
-    st = host_json_gen_str(g, data->u.object.keys[i]);
-    if (st == yajl_gen_status_ok)
-      st = host_json_gen_value(g, data->u.object.values[i]);
+    st = host_json_gen_str(g, key);
+    bool charts = strcmp(key, "charts") == 0, models = strcmp(key, "dataModels") == 0;
+    if (st == yajl_gen_status_ok && dr && (charts || models) && YAJL_IS_ARRAY(value))
+      st = gen_known_refs(dr, g, charts ? "chart" : "dashboardDataModel", value);
+    else if (st == yajl_gen_status_ok)
+      st = host_json_gen_value(g, value);
   }
   if (st == yajl_gen_status_ok && owners_refs) {
     st = host_json_gen_str(g, "owners");
@@ -731,6 +975,10 @@ static char *gen_body(yajl_val data, yajl_val owners_refs) {
   char *out = st == yajl_gen_status_ok ? host_json_gen_take(g) : NULL;
   yajl_gen_free(g);
   return out;
+}
+
+static char *gen_body(yajl_val data, yajl_val owners_refs) {
+  return gen_body_refs(data, owners_refs, NULL);
 }
 
 /* Resolved owner references of a record as a JSON array text, or NULL when it has none. */
@@ -762,12 +1010,31 @@ static char *owner_refs_text(struct omrest_sink *s, yajl_val json) {
   return out;
 }
 
+/* True when a create-or-update answer is the entity sent: a JSON object with an "id" and the
+ * "name" of the request. Otherwise logs why and stops the window. */
+static bool is_the_entity(struct omrest_sink *s, const struct host_om_response *r,
+                          enum rec_kind kind, size_t idx) {
+  const char *item = s->buf[kind].v[idx].item;
+  const char *sent = host_json_str(host_json_get(s->buf[kind].v[idx].json, "data"), "name");
+  char err[64];
+  yajl_val v = host_json_parse(r->body, r->body_len, err, sizeof err);
+  const char *id = host_json_str(v, "id"), *name = host_json_str(v, "name");
+  bool same = id && *id && name && sent && strcmp(name, sent) == 0;
+  yajl_tree_free(v);
+  if (!same)
+    not_the_api(s, r, item, id ? "another entity than the one sent" : "JSON without an id");
+  return same;
+}
+
 /* The answer to a create-or-update (or lineage, usage): accepted, or one record rejected. */
 static void on_entity_put(void *ctx, const struct host_om_response *r) {
   struct call *c = ctx;
   struct omrest_sink *s = c->s;
-  switch (classify(s, r, s->buf[c->kind].v[c->idx].item)) {
+  bool entity = c->kind != K_LINEAGE && c->kind != K_USAGE;
+  switch (classify_reply(s, r, s->buf[c->kind].v[c->idx].item, c->kind == K_LINEAGE)) {
   case OUT_OK:
+    if (entity && !is_the_entity(s, r, c->kind, c->idx))
+      break;
     remember_entity(s, kind_names[c->kind], r);
     s->counts.accepted++;
     break;
@@ -785,13 +1052,15 @@ static void put_entities(struct omrest_sink *s, enum rec_kind k, const char *pat
   for (size_t i = 0; i < s->buf[k].n && s->fatal == ETL_OK; i++) {
     yajl_val json = s->buf[k].v[i].json;
     yajl_val data = host_json_get(json, "data");
-    char *fqn = child_fqn(host_json_str(data, "service"), host_json_str(data, "name"));
+    char *fqn =
+        entity_fqn(kind_names[k], host_json_str(data, "service"), host_json_str(data, "name"));
     char *key = fqn ? type_key(kind_names[k], fqn) : NULL;
     char *refs_text = owner_refs_text(s, json);
     char err[64];
     yajl_val refs =
         refs_text ? host_json_parse(refs_text, strlen(refs_text), err, sizeof err) : NULL;
-    char *body = gen_body(data, refs);
+    struct dash_refs dr = {s, s->buf[k].v[i].item};
+    char *body = gen_body_refs(data, refs, k == K_DASHBOARD ? &dr : NULL);
     if (!key || !body)
       s->fatal = ETL_ERR_NOMEM;
     else {
@@ -831,7 +1100,9 @@ static void on_end_resolved(void *ctx, const struct host_om_response *r) {
   enum outcome o = classify(s, r, c->key);
   size_t hits = 0;
   yajl_val v = NULL;
-  const char *id = o == OUT_OK ? answer_id(r, c->aux != NULL, &hits, &v) : NULL;
+  const char *want = strchr(c->key, ':') + 1; /* key is "type:fqn" */
+  const char *id =
+      o == OUT_OK ? answer_id(r, c->aux ? "fullyQualifiedName" : NULL, want, &hits, &v) : NULL;
   if (hits > 1) {
     char *k = NULL;
     if (asprintf(&k, "ambiguous:%s", c->key) >= 0)
@@ -874,11 +1145,50 @@ static void resolve_end(struct omrest_sink *s, yajl_val end) {
   free(key);
 }
 
-static const char *end_id(struct omrest_sink *s, yajl_val end) {
-  char *key = type_key(host_json_str(end, "type"), host_json_str(end, "fullyQualifiedName"));
+static const char *ref_id(struct omrest_sink *s, const char *type, const char *fqn) {
+  char *key = type && fqn ? type_key(type, fqn) : NULL;
   const char *id = key ? host_om_map_get(s->ids, key) : NULL;
   free(key);
   return id && *id && strcmp(id, "?") != 0 ? id : NULL;
+}
+
+static const char *end_id(struct omrest_sink *s, yajl_val end) {
+  return ref_id(s, host_json_str(end, "type"), host_json_str(end, "fullyQualifiedName"));
+}
+
+/* Looks up, once per run, every chart and data model a dashboard of the window lists that this
+ * run has not just written (an unchanged one the plugin retained, or one refused). */
+static void resolve_dashboard_refs(struct omrest_sink *s) {
+  static const char *const members[2][2] = {{"charts", "chart"},
+                                            {"dataModels", "dashboardDataModel"}};
+  for (size_t i = 0; i < s->buf[K_DASHBOARD].n && s->fatal == ETL_OK; i++) {
+    yajl_val data = host_json_get(s->buf[K_DASHBOARD].v[i].json, "data");
+    for (int m = 0; m < 2; m++) {
+      yajl_val list = host_json_get(data, members[m][0]);
+      for (size_t j = 0; YAJL_IS_ARRAY(list) && j < list->u.array.len; j++) {
+        const char *fqn = YAJL_GET_STRING(list->u.array.values[j]);
+        if (!fqn)
+          continue;
+        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen_map_open(g);
+        host_json_gen_str(g, "type");
+        host_json_gen_str(g, members[m][1]);
+        host_json_gen_str(g, "fullyQualifiedName");
+        host_json_gen_str(g, fqn);
+        yajl_gen_map_close(g);
+        char *text = host_json_gen_take(g);
+        yajl_gen_free(g);
+        char err[64];
+        yajl_val end = text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
+        if (!end)
+          s->fatal = ETL_ERR_NOMEM;
+        else
+          resolve_end(s, end);
+        yajl_tree_free(end);
+        free(text);
+      }
+    }
+  }
 }
 
 static char *lineage_body(yajl_val data, const char *from_id, const char *to_id) {
@@ -919,9 +1229,11 @@ static void put_lineage(struct omrest_sink *s) {
     if (!fid || !tid) {
       yajl_val missing = fid ? to : from;
       host_log_msg(s->log, ETL_SEV_WARNING, s->source, s->buf[K_LINEAGE].v[i].item,
-                   "%s %s is not in OpenMetadata; edge skipped", host_json_str(missing, "type"),
-                   host_json_str(missing, "fullyQualifiedName"));
+                   "%s %s is not in OpenMetadata (yet): the edge is pending, retried on the next "
+                   "run",
+                   host_json_str(missing, "type"), host_json_str(missing, "fullyQualifiedName"));
       s->counts.lineage_unresolved++;
+      pending_add(s, i);
       continue;
     }
     char *body = lineage_body(data, fid, tid);
@@ -936,6 +1248,10 @@ static void put_lineage(struct omrest_sink *s) {
 
 /* ---- phase 6: usage ----------------------------------------------------------------------- */
 
+/* POST, not PUT: the server's PUT (createOrUpdateByName) ADDS the count to the day's count
+ * (UsageDAO.insertOrUpdateCount), so a day sent twice would double; POST (createByName,
+ * insertOrReplaceCount) replaces it, and a window delivered twice changes nothing. */
+
 static void put_usage(struct omrest_sink *s) {
   for (size_t i = 0; i < s->buf[K_USAGE].n && s->fatal == ETL_OK; i++) {
     yajl_val json = s->buf[K_USAGE].v[i].json;
@@ -946,7 +1262,7 @@ static void put_usage(struct omrest_sink *s) {
     if (!body || !e || asprintf(&path, "/v1/usage/%s/name/%s", host_json_str(ent, "type"), e) < 0)
       s->fatal = ETL_ERR_NOMEM;
     else
-      queue(s, "PUT", path, body, on_entity_put, K_USAGE, i, NULL, NULL);
+      queue(s, "POST", path, body, on_entity_put, K_USAGE, i, NULL, NULL);
     free(path);
     free(e);
     free(body);
@@ -976,6 +1292,9 @@ static etl_status flush_window(struct omrest_sink *s) {
     return s->fatal;
   put_entities(s, K_CHART, "/v1/charts");
   put_entities(s, K_DATAMODEL, "/v1/dashboard/datamodels");
+  if (run_phase(s) != ETL_OK)
+    return s->fatal;
+  resolve_dashboard_refs(s);
   if (run_phase(s) != ETL_OK)
     return s->fatal;
   put_entities(s, K_DASHBOARD, "/v1/dashboards");
@@ -1144,7 +1463,7 @@ static etl_status omrest_end_source(void *sink, const char *source,
   unsigned long req = 0, retries = 0, throttled = 0;
   host_om_client_counts(s->client, &req, &retries, &throttled);
   host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
-               "%lu accepted, %lu rejected, %lu lineage edges unresolved, %lu owners unknown, "
+               "%lu accepted, %lu rejected, %lu lineage edges pending, %lu owners unknown, "
                "%lu soft-deleted; %lu requests (%lu retries, %lu throttled)",
                s->counts.accepted, s->counts.rejected, s->counts.lineage_unresolved,
                s->counts.owners_unknown, s->counts.deleted, req, retries, throttled);
@@ -1167,7 +1486,10 @@ static void omrest_destroy(void **sinkp) {
   host_om_map_free(&s->services);
   host_om_map_free(&s->warned);
   host_om_map_free(&s->doomed);
+  host_om_map_free(&s->pending_ids);
+  free(s->pending);
   free(s->source);
+  free(s->base_url);
   free(s);
   *sinkp = NULL;
 }
@@ -1184,10 +1506,29 @@ void host_omrest_get_counts(void *sink, struct host_omrest_counts *out) {
 struct test_answer {
   long status;
   bool connect_failed, tls_failed;
+  const char *member;    /* static: what a 2xx answer's JSON must have */
   char *transport_error; /* owned, or NULL */
   char *message;         /* owned: the server's message for a non-2xx answer, or NULL */
+  const char *not_api;   /* static: why a 2xx/3xx answer is not OpenMetadata's, or NULL */
   bool done;
 };
+
+/* Why a 2xx or 3xx answer is not OpenMetadata's API answering (a login page, a proxy), or NULL:
+ * every answer the checks read is a JSON object that has `member`. */
+static const char *why_not_api(const struct host_om_response *r, const char *member) {
+  if (r->status >= 300)
+    return "a redirect (a login page or a proxy in front of the API?)";
+  if (r->body_len == 0)
+    return "an empty body";
+  char err[64];
+  yajl_val v = host_json_parse(r->body, r->body_len, err, sizeof err);
+  bool ok = YAJL_IS_OBJECT(v) && host_json_get(v, member);
+  yajl_tree_free(v);
+  if (ok)
+    return NULL;
+  return r->body[0] == '<' ? "an HTML page, not JSON (a login page?)"
+                           : "not the JSON OpenMetadata sends";
+}
 
 static void on_test_answer(void *ctx, const struct host_om_response *r) {
   struct test_answer *a = ctx;
@@ -1197,13 +1538,17 @@ static void on_test_answer(void *ctx, const struct host_om_response *r) {
   a->tls_failed = r->tls_failed;
   if (r->transport_error)
     a->transport_error = strdup(r->transport_error);
-  else if (r->status < 200 || r->status >= 300)
+  else if (r->status >= 200 && r->status < 400)
+    a->not_api = why_not_api(r, a->member);
+  if (!r->transport_error && (r->status < 200 || r->status >= 300))
     a->message = server_message(r);
 }
 
 /* Runs one GET to its end. ETL_OK when an answer (any status) or a transport failure arrived. */
-static etl_status test_get(struct host_om_client *client, const char *path, struct test_answer *a) {
+static etl_status test_get(struct host_om_client *client, const char *path, const char *member,
+                           struct test_answer *a) {
   memset(a, 0, sizeof *a);
+  a->member = member;
   if (host_om_client_add(client, "GET", path, NULL, on_test_answer, a) != 0)
     return ETL_ERR_NOMEM;
   etl_status st = host_om_client_run(client);
@@ -1243,6 +1588,14 @@ static etl_status test_server(const struct test_answer *a, const char *url, host
     step(ctx, "server", ETL_TEST_FAIL, msg);
     return ETL_ERR_CONNECT;
   }
+  if (a->not_api) {
+    snprintf(msg, sizeof msg,
+             "%s answered /v1/system/version (HTTP %ld) with %s: not OpenMetadata's API (hostPort "
+             "should be the API, as in http://localhost:8585/api)",
+             url, a->status, a->not_api);
+    step(ctx, "server", ETL_TEST_FAIL, msg);
+    return ETL_ERR_CONNECT;
+  }
   snprintf(msg, sizeof msg, "OpenMetadata at %s answers (HTTP %ld)", url, a->status);
   step(ctx, "server", ETL_TEST_PASS, msg);
   return ETL_OK;
@@ -1270,6 +1623,10 @@ static etl_status test_credentials(const struct test_answer *a, bool has_jwt,
              "a role that may read and write dashboards",
              m);
     st = ETL_ERR_AUTH;
+  } else if (a->not_api) {
+    snprintf(msg, sizeof msg, "listing dashboard services answered (HTTP %ld) with %s", a->status,
+             a->not_api);
+    st = ETL_ERR_PROTOCOL;
   } else if (a->status < 200 || a->status >= 300) {
     snprintf(msg, sizeof msg, "listing dashboard services failed (HTTP %ld: %s)", a->status, m);
     st = a->status >= 500 ? ETL_ERR_CONNECT : ETL_ERR_PROTOCOL;
@@ -1307,7 +1664,7 @@ static etl_status omrest_test(const char *config_json, const char *workflow_json
   if (cc.timeout_ms > 10000)
     cc.timeout_ms = 10000;
   client = host_om_client_new(&cc, log);
-  st = client ? test_get(client, "/v1/system/version", &a) : ETL_ERR_NOMEM;
+  st = client ? test_get(client, "/v1/system/version", "version", &a) : ETL_ERR_NOMEM;
   if (st == ETL_OK)
     st = test_server(&a, cc.base_url, step, ctx);
   test_answer_release(&a);
@@ -1315,7 +1672,7 @@ static etl_status omrest_test(const char *config_json, const char *workflow_json
     step(ctx, "credentials", ETL_TEST_SKIP, "not run because the server check failed");
     goto out;
   }
-  st = test_get(client, "/v1/services/dashboardServices?limit=1", &a);
+  st = test_get(client, "/v1/services/dashboardServices?limit=1", "data", &a);
   if (st == ETL_OK)
     st = test_credentials(&a, jwt != NULL, step, ctx);
   test_answer_release(&a);
@@ -1323,6 +1680,12 @@ out:
   host_om_client_free(&client);
   yajl_tree_free(wf);
   return st;
+}
+
+/* The server's API URL: a state says what this server has received. */
+static const char *omrest_destination(void *sink) {
+  struct omrest_sink *s = sink;
+  return s->base_url;
 }
 
 const struct host_sink_ops host_sink_metadata_rest = {
@@ -1338,4 +1701,7 @@ const struct host_sink_ops host_sink_metadata_rest = {
     .destroy = omrest_destroy,
     .test = omrest_test,
     .retain = omrest_retain,
+    .destination = omrest_destination,
+    .load_pending = omrest_load_pending,
+    .take_pending = omrest_take_pending,
 };

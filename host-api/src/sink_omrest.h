@@ -14,9 +14,11 @@ extern const struct host_sink_ops host_sink_metadata_rest;
 struct host_omrest_counts {
   unsigned long accepted;           /* records the server accepted */
   unsigned long rejected;           /* records the server refused (4xx), each logged with id */
-  unsigned long lineage_unresolved; /* lineage edges skipped: an end unknown to the server */
+  unsigned long lineage_unresolved; /* lineage edges held back: an end unknown to the server */
+  unsigned long pending;            /* of those, edges kept for the next run (sink.h pending) */
   unsigned long owners_unknown;     /* distinct owners that are not users of the server */
   unsigned long deleted;            /* entities soft-deleted by markDeletedDashboards */
+  unsigned long refs_dropped;       /* a dashboard's charts or data models the server lacks */
   unsigned long requests;           /* HTTP attempts, retries included */
   unsigned long retries;
   unsigned long throttled; /* 429 answers */

@@ -101,6 +101,10 @@ static char *fqn2(struct mode_assembler *a, const char *name) {
   return mode_fqn(parts, 2);
 }
 
+static char *model_fqn(struct mode_assembler *a, const char *name) {
+  return mode_model_fqn(a->ectx.service, name);
+}
+
 static void finalize_dataset(struct mode_assembler *a, const struct mode_report *r) {
   if (r->queries_lost || !mode_strset_add(&a->seen_models, r->token))
     return;
@@ -114,7 +118,7 @@ static void finalize_dataset(struct mode_assembler *a, const struct mode_report 
   emit(a,
        mode_entity_datamodel(&a->ectx, r->token, r->name, sql.data ? sql.data : "", r->space_name));
   mode_buf_free(&sql);
-  char *fqn = fqn2(a, r->token);
+  char *fqn = model_fqn(a, r->token);
   struct edge_set seen = {0};
   for (size_t i = 0; fqn && i < r->n_queries; i++)
     query_lineage(a, r, &r->queries[i], "dashboardDataModel", fqn, &seen);
@@ -160,11 +164,11 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
     if (mode_strset_add(&a->seen_models, q->token) != 1)
       continue;
     emit(a, mode_entity_datamodel(&a->ectx, q->token, q->name, q->raw_query, r->space_name));
-    if ((models[n_models] = fqn2(a, q->token)) != NULL)
+    if ((models[n_models] = model_fqn(a, q->token)) != NULL)
       n_models++;
   }
   for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++)
-    if ((models[n_models] = fqn2(a, r->imported[i])) != NULL)
+    if ((models[n_models] = model_fqn(a, r->imported[i])) != NULL)
       n_models++;
   /* A report whose queries or some charts could not be fetched (an error already counted as
    * a lost item) gives no dashboard: its chart and data model lists would be short, and a sink
@@ -174,7 +178,7 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
   for (size_t i = 0; i < r->n_queries; i++) {
     const struct mode_query *q = &r->queries[i];
     if (model_q[i]) {
-      char *m = fqn2(a, q->token);
+      char *m = model_fqn(a, q->token);
       if (m) {
         query_lineage(a, r, q, "dashboardDataModel", m, &seen);
         emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL);
@@ -185,7 +189,7 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
     }
   }
   for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++) {
-    char *m = fqn2(a, r->imported[i]);
+    char *m = model_fqn(a, r->imported[i]);
     if (m)
       emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL);
     free(m);

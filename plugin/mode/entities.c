@@ -228,6 +228,13 @@ static char *entity_fqn(const char *service, const char *name) {
   return mode_fqn(parts, 2);
 }
 
+char *mode_model_fqn(const char *service, const char *name) {
+  char *quoted = mode_fqn(&name, 1);
+  char *fqn = quoted ? mode_asprintf("%s.model.%s", service, quoted) : NULL;
+  free(quoted);
+  return fqn;
+}
+
 struct mode_entity *mode_entity_chart(const struct mode_entity_ctx *ctx,
                                       const struct mode_report *r, const struct mode_chart *c,
                                       const struct mode_user *owner) {
@@ -245,25 +252,20 @@ struct mode_entity *mode_entity_chart(const struct mode_entity_ctx *ctx,
   }
   char *fallback = mode_asprintf("/%s/reports/%s/viz/%s", ctx->workspace, r->token, c->token);
   char *url = url_of(ctx, c->viz_href, fallback ? fallback : "");
-  char *dash = entity_fqn(ctx->service, r->token);
   gen_kv(g, "name", c->token);
   gen_kv(g, "displayName", title);
   gen_kv_nonempty(g, "description", c->description);
   gen_kv(g, "chartType", type);
   gen_kv(g, "sourceUrl", url);
   gen_kv(g, "service", ctx->service);
-  if (dash && !r->is_dataset) {
-    gen_key(g, "dashboards");
-    yajl_gen_array_open(g);
-    gen_str(g, dash);
-    yajl_gen_array_close(g);
-  }
+  /* No "dashboards": the server resolves it on create (ChartMapper), and the dashboard does not
+   * exist yet on a first run. The dashboard lists its charts instead, as OpenMetadata's own
+   * connectors do. */
   yajl_gen_map_close(g);
   gen_owners(g, ctx, owner);
   free(fallback_title);
   free(fallback);
   free(url);
-  free(dash);
   return gen_end(g, "chart", c->token);
 }
 

@@ -26,6 +26,11 @@ void mode_entity_free(struct mode_entity *e);
  * FQN rule); a NULL part becomes "*" (unknown). Returns a new string or NULL on OOM. */
 char *mode_fqn(const char *const *parts, size_t n);
 
+/* A data model's FQN as OpenMetadata names it: "<service>.model.<name>", the name quoted when it
+ * has a '.' (DashboardDataModelRepository.setFullyQualifiedName; the service is not quoted
+ * there). Returns a new string or NULL on OOM. */
+char *mode_model_fqn(const char *service, const char *name);
+
 /* OpenMetadata's chartType for a Mode chart type ("table" -> "Table", unknown -> "Other"). */
 const char *mode_chart_type(const char *mode_type);
 

@@ -145,6 +145,8 @@ def main():
     spaces = {s["token"]: s for s in gt["spaces"]}
     sources = {str(d["id"]): d for d in gt["data_sources"]}
     fq = lambda name: service + "." + (f'"{name}"' if "." in name else name)
+    # Data models are <service>.model.<name> (DashboardDataModelRepository.setFullyQualifiedName).
+    fqm = lambda name: service + ".model." + (f'"{name}"' if "." in name else name)
 
     exp = {"dashboard": set(), "chart": set(), "dashboardDataModel": set(), "lineage": set()}
     exp_tables = {}  # lineage target FQN -> set of table keys
@@ -194,8 +196,8 @@ def main():
         if data_models:
             for q in rep["queries"]:
                 exp["dashboardDataModel"].add(q["token"])
-                exp["lineage"].add(f"{fq(q['token'])} -> {fq(tok)}")
-                expect_query_tables(q, fq(q["token"]))
+                exp["lineage"].add(f"{fqm(q['token'])} -> {fq(tok)}")
+                expect_query_tables(q, fqm(q["token"]))
         else:
             for q in rep["queries"]:
                 expect_query_tables(q, fq(tok))
@@ -204,7 +206,7 @@ def main():
             continue
         exp["dashboardDataModel"].add(ds["token"])
         for q in ds["queries"]:
-            expect_query_tables(q, fq(ds["token"]))
+            expect_query_tables(q, fqm(ds["token"]))
     for kind in ("dashboard", "chart", "dashboardDataModel"):
         got = set(by_kind.get(kind, {}))
         for extra in sorted(got - exp[kind]):
@@ -224,7 +226,7 @@ def main():
         else:
             if lid not in exp["lineage"]:
                 # dataset -> importing dashboard edges are legitimate when the dataset is known
-                if frm["fullyQualifiedName"] not in {fq(d["token"]) for d in gt.get("datasets", [])}:
+                if frm["fullyQualifiedName"] not in {fqm(d["token"]) for d in gt.get("datasets", [])}:
                     problems.append(f"lineage {lid} not expected")
     for e in sorted(exp["lineage"]):
         if e not in by_kind.get("lineage", {}):

@@ -234,8 +234,8 @@ START_TEST(recorded_workspace_gives_the_expected_entities) {
   ck_assert_str_eq(get_str(d, "data", "displayName"), "Report 1");
   ck_assert_str_eq(get_str(d, "data", "project"), "AcrylTest");
   ck_assert(array_has(d, "data", "charts", "mode_svc.f622b9ee725b"));
-  ck_assert(array_has(d, "data", "dataModels", "mode_svc.6e26a9f3d4e2"));
-  ck_assert(array_has(d, "data", "dataModels", "mode_svc.24f66e1701b6"));
+  ck_assert(array_has(d, "data", "dataModels", "mode_svc.model.6e26a9f3d4e2"));
+  ck_assert(array_has(d, "data", "dataModels", "mode_svc.model.24f66e1701b6"));
   const char *op[] = {"owners", NULL};
   yajl_val owners = yajl_tree_get(d, op, yajl_t_array);
   ck_assert_ptr_nonnull(owners);
@@ -251,14 +251,16 @@ START_TEST(recorded_workspace_gives_the_expected_entities) {
   static const char *tables[] = {"customer", "payment", "rental", "staff"};
   for (int i = 0; i < 4; i++) {
     char id[128];
-    snprintf(id, sizeof id, "*.dvdrental.*.%s -> mode_svc.6e26a9f3d4e2", tables[i]);
+    snprintf(id, sizeof id, "*.dvdrental.*.%s -> mode_svc.model.6e26a9f3d4e2", tables[i]);
     yajl_val l = find(&rs, "lineage", id);
     ck_assert_msg(l != NULL, "lineage %s missing", id);
     ck_assert_str_eq(get_str(l, "fromTable", "database"), "dvdrental");
     ck_assert_str_eq(get_str(l, "fromTable", "name"), tables[i]);
   }
-  ck_assert_ptr_nonnull(find(&rs, "lineage", "mode_svc.6e26a9f3d4e2 -> mode_svc.9d2da37fa91e"));
-  ck_assert_ptr_nonnull(find(&rs, "lineage", "mode_svc.24f66e1701b6 -> mode_svc.9d2da37fa91e"));
+  ck_assert_ptr_nonnull(
+      find(&rs, "lineage", "mode_svc.model.6e26a9f3d4e2 -> mode_svc.9d2da37fa91e"));
+  ck_assert_ptr_nonnull(
+      find(&rs, "lineage", "mode_svc.model.24f66e1701b6 -> mode_svc.9d2da37fa91e"));
   ck_assert_ptr_nonnull(find(&rs, "usage", "9d2da37fa91e"));
   /* Exactly these, nothing else. */
   ck_assert_uint_eq(count_kind(&rs, "dashboardService"), 1);

@@ -8,7 +8,12 @@
 #   7-9  the Mode plugin against mode-sim --fixtures (the recorded workspace);
 #   10   a record the server refuses is a failed record;
 #   11-13 `etlhost test` checks the sink: the right JWT passes, a wrong one fails with exit 3
-#        and the JWT message (never the JWT), an unreachable server fails naming its URL.
+#        and the JWT message (never the JWT), an unreachable server fails naming its URL;
+#   15-17 the demo workspace (mode-sim) into an empty strict om-sim: the first run exits 0 with
+#        every dashboard listing its charts and data models, an unchanged run moves no version,
+#        data models filtered out later are not referenced;
+#   18-20 a login page, a '{' or a 302 in front of the API is never accepted, nor passed by
+#        `etlhost test`; 21-22 a refused JWT or a gone server at the last commit is exit 3.
 # A missing binary is a 'Bail out!', never a skip. Prints TAP. Offline: both simulators listen
 # on 127.0.0.1 with ephemeral ports.
 set -u
@@ -22,7 +27,7 @@ MODESIM=$B/tests/mode-sim/mode-sim
 JWT=eyJhbGciOiJIUzI1NiJ9.e2e-om-sim-token.c2lnbmF0dXJl
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..14"
+echo "1..24"
 
 fetch() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
 
@@ -57,9 +62,9 @@ cat >"$T/records.jsonl" <<'EOF'
 {"kind":"dashboardService","id":"mode_svc","source":"mode_svc","data":{"name":"mode_svc","serviceType":"Mode"}}
 {"kind":"chart","id":"f622b9ee725b","source":"mode_svc","data":{"name":"f622b9ee725b","displayName":"Customer Staff Table","chartType":"Table","sourceUrl":"https://app.mode.com/acryl/reports/9d2da37fa91e/viz/f622b9ee725b","service":"mode_svc"},"owners":[{"type":"user","name":"modeuser","email":"modeuser@example.com"}]}
 {"kind":"dashboardDataModel","id":"q1","source":"mode_svc","data":{"name":"q1","displayName":"Query 1","service":"mode_svc","dataModelType":"ModeDataModel","sql":"select * from customer","columns":[]}}
-{"kind":"dashboard","id":"9d2da37fa91e","source":"mode_svc","data":{"name":"9d2da37fa91e","displayName":"Report 1","sourceUrl":"https://app.mode.com/acryl/reports/9d2da37fa91e","charts":["mode_svc.f622b9ee725b"],"dataModels":["mode_svc.q1"],"service":"mode_svc"},"owners":[{"type":"user","name":"Mode User","email":"modeuser@example.com"}]}
-{"kind":"lineage","id":"pg_svc.*.public.customer -> mode_svc.q1","source":"mode_svc","data":{"fromEntity":{"type":"table","fullyQualifiedName":"pg_svc.*.public.customer"},"toEntity":{"type":"dashboardDataModel","fullyQualifiedName":"mode_svc.q1"},"lineageDetails":{"sqlQuery":"select * from customer","source":"DashboardLineage"}},"fromTable":{"service":"pg_svc","database":null,"schema":"public","name":"customer"}}
-{"kind":"lineage","id":"mode_svc.q1 -> mode_svc.9d2da37fa91e","source":"mode_svc","data":{"fromEntity":{"type":"dashboardDataModel","fullyQualifiedName":"mode_svc.q1"},"toEntity":{"type":"dashboard","fullyQualifiedName":"mode_svc.9d2da37fa91e"},"lineageDetails":{"source":"DashboardLineage"}}}
+{"kind":"dashboard","id":"9d2da37fa91e","source":"mode_svc","data":{"name":"9d2da37fa91e","displayName":"Report 1","sourceUrl":"https://app.mode.com/acryl/reports/9d2da37fa91e","charts":["mode_svc.f622b9ee725b"],"dataModels":["mode_svc.model.q1"],"service":"mode_svc"},"owners":[{"type":"user","name":"Mode User","email":"modeuser@example.com"}]}
+{"kind":"lineage","id":"pg_svc.*.public.customer -> mode_svc.model.q1","source":"mode_svc","data":{"fromEntity":{"type":"table","fullyQualifiedName":"pg_svc.*.public.customer"},"toEntity":{"type":"dashboardDataModel","fullyQualifiedName":"mode_svc.model.q1"},"lineageDetails":{"sqlQuery":"select * from customer","source":"DashboardLineage"}},"fromTable":{"service":"pg_svc","database":null,"schema":"public","name":"customer"}}
+{"kind":"lineage","id":"mode_svc.model.q1 -> mode_svc.9d2da37fa91e","source":"mode_svc","data":{"fromEntity":{"type":"dashboardDataModel","fullyQualifiedName":"mode_svc.model.q1"},"toEntity":{"type":"dashboard","fullyQualifiedName":"mode_svc.9d2da37fa91e"},"lineageDetails":{"source":"DashboardLineage"}}}
 {"kind":"usage","id":"9d2da37fa91e","source":"mode_svc","data":{"date":"2024-05-01","count":7},"entity":{"type":"dashboard","fullyQualifiedName":"mode_svc.9d2da37fa91e"}}
 EOF
 
@@ -94,10 +99,10 @@ run_etlhost() { # YAML OUT
 
 expected_jsonl="chart mode_svc.f622b9ee725b owners=modeuser deleted=False
 dashboard mode_svc.9d2da37fa91e owners=modeuser deleted=False
-dashboardDataModel mode_svc.q1 owners= deleted=False
+dashboardDataModel mode_svc.model.q1 owners= deleted=False
 dashboardService mode_svc owners= deleted=False
-lineage mode_svc.q1 -> mode_svc.9d2da37fa91e
-lineage pg_svc.dvdrental.public.customer -> mode_svc.q1
+lineage mode_svc.model.q1 -> mode_svc.9d2da37fa91e
+lineage pg_svc.dvdrental.public.customer -> mode_svc.model.q1
 usage mode_svc.9d2da37fa91e 2024-05-01 7"
 
 if [ ! -x "$ETLHOST" ] || [ ! -f "$PLUGINS/jsonl.so" ] || [ ! -x "$OMSIM" ]; then
@@ -159,7 +164,7 @@ else
   fetch "$url/__sim/store" >"$T/store4.json"
   # The dashboard names the refused chart, so the server refuses it too: a real cascade. The data
   # model does not depend on the chart and lands.
-  landed=$(summarize "$T/store4.json" | grep -c '^dashboardDataModel mode_svc.q1 ')
+  landed=$(summarize "$T/store4.json" | grep -c '^dashboardDataModel mode_svc.model.q1 ')
   if [ "$rc4" -eq 1 ] && grep -q 'chart f622b9ee725b: rejected by OpenMetadata (HTTP 4' "$T/run4.log" &&
     [ "$landed" -eq 1 ]; then
     ok "a rejected chart fails the run (exit 1) with its id and the server's message; the rest lands"
@@ -303,3 +308,224 @@ else
   not_ok "Mode workflow: 20% 5xx and 10% 429 end with the same store (exit $rc5)" \
     "$(diff "$T/mstore1.json" "$T/mstore5.json" | head -20)" "$(cat "$T/mode5.log")"
 fi
+
+# ---- 15-16: the demo workspace's first run into an empty strict om-sim, then an unchanged run ----
+# The generated workspace of tests/run-demo. What the plugin emits (a file sink run, in its own
+# directory so its state is its own) is what every dashboard must list in OpenMetadata.
+start_server "$T/demo-mode.out" "$MODESIM" --workspace acme --token tok --secret sec --seed 42 \
+  --spaces 4 --reports-per-space 6 --users 6 --rate-limit off || exit 1
+demo_mode=$url
+start_server "$T/demo-om.out" "$OMSIM" --jwt "$JWT" || exit 1
+demo_om=$url
+write_demo_workflow() { # SINK-YAML OUT
+  cat >"$2" <<EOF
+source:
+  type: mode
+  serviceName: mode_demo
+  serviceConnection:
+    config:
+      type: Mode
+      hostPort: $demo_mode
+      accessToken: tok
+      accessTokenPassword: \${MODE_SECRET}
+      workspaceName: acme
+      incremental: true
+  sourceConfig:
+    config:
+      type: DashboardMetadata
+      includeOwners: true
+      includeDataModels: true
+      markDeletedDashboards: true
+      lineageInformation:
+        dbServicePrefixes:
+          - warehouse
+$1
+workflowConfig:
+  loggerLevel: INFO
+  openMetadataServerConfig:
+    hostPort: $demo_om/api
+    authProvider: openmetadata
+    securityConfig:
+      jwtToken: \${OM_JWT}
+EOF
+}
+mkdir -p "$T/demo-file" "$T/demo-om"
+write_demo_workflow "sink:
+  type: file
+  config: {path: $T/demo-file/emitted.jsonl}" "$T/demo-file/wf.yaml"
+write_demo_workflow "sink:
+  type: metadata-rest
+  config: {retryBackoffMs: 5}" "$T/demo-om/wf.yaml"
+(cd "$T/demo-file" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run.log 2>&1)
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run1.log 2>&1)
+drc1=$?
+fetch "$demo_om/__sim/store" >"$T/demo-store1.json"
+# Every dashboard the plugin emitted is in OpenMetadata with exactly the charts and data models it
+# listed, and each of those exists (not deleted).
+check=$("$PY" - "$T/demo-file/emitted.jsonl" "$T/demo-store1.json" <<'EOF'
+import json, sys
+emitted = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+store = json.load(open(sys.argv[2]))["entities"]
+live = lambda kind: {e["fullyQualifiedName"]: e for e in store.get(kind, []) if not e["deleted"]}
+dash, charts, models = live("dashboard"), live("chart"), live("dashboardDataModel")
+n, refs, bad = 0, 0, []
+for r in emitted:
+    if r.get("kind") != "dashboard":
+        continue
+    d = r["data"]
+    fqn = d["service"] + "." + d["name"]
+    got = dash.get(fqn)
+    n += 1
+    if got is None:
+        bad.append("missing dashboard " + fqn); continue
+    for member, have in (("charts", charts), ("dataModels", models)):
+        refs += len(d.get(member, []))
+        if sorted(got.get(member, [])) != sorted(d.get(member, [])):
+            bad.append("%s %s: %s != %s" % (fqn, member, got.get(member), d.get(member)))
+        bad += ["%s: %s %s does not exist" % (fqn, member, x) for x in d.get(member, []) if x not in have]
+print("%d dashboards, %d references" % (n, refs) if not bad and n and refs else "\n".join(bad) or "none")
+EOF
+)
+if [ "$drc1" -eq 0 ] && echo "$check" | grep -q '^[0-9]* dashboards, [0-9]* references$'; then
+  ok "demo workspace, first run into an empty strict om-sim: exit 0, $check, all listed and present"
+else
+  not_ok "demo workspace, first run into an empty strict om-sim (exit $drc1)" "$check" \
+    "$(grep -E 'error|warn' "$T/demo-om/run1.log" | head -20)"
+fi
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run2.log 2>&1)
+drc2=$?
+fetch "$demo_om/__sim/store" >"$T/demo-store2.json"
+if [ "$drc2" -eq 0 ] && cmp -s "$T/demo-store1.json" "$T/demo-store2.json"; then
+  ok "demo workspace, unchanged second run: exit 0, no version moves, store identical"
+else
+  not_ok "demo workspace, unchanged second run changes nothing (exit $drc2)" \
+    "$(diff "$T/demo-store1.json" "$T/demo-store2.json" | head -10)" "$(tail -20 "$T/demo-om/run2.log")"
+fi
+
+# ---- 17: data models filtered out later are not referenced --------------------------------------
+# A later run excludes the "Query 1" data models (dataModelFilterPattern): they are soft-deleted
+# (markDeletedDashboards) and no live dashboard lists one of them; a run after that exits 0.
+sed 's|^      markDeletedDashboards: true$|      markDeletedDashboards: true\
+      dataModelFilterPattern:\
+        excludes:\
+          - "Query 1"|' "$T/demo-om/wf.yaml" >"$T/demo-om/wf-filter.yaml"
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf-filter.yaml >run3.log 2>&1)
+drc3=$?
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf-filter.yaml >run4.log 2>&1)
+drc4=$?
+fetch "$demo_om/__sim/store" >"$T/demo-store3.json"
+filtered=$("$PY" - "$T/demo-store3.json" <<'EOF'
+import json, sys
+st = json.load(open(sys.argv[1]))["entities"]
+models = {m["fullyQualifiedName"]: m for m in st.get("dashboardDataModel", [])}
+gone = sum(m["deleted"] for m in models.values())
+bad = [(d["fullyQualifiedName"], m) for d in st.get("dashboard", []) if not d["deleted"]
+       for m in d.get("dataModels", []) if m not in models or models[m]["deleted"]]
+print("%d soft-deleted, %d dangling" % (gone, len(bad)))
+EOF
+)
+if [ "$drc3" -eq 0 ] && [ "$drc4" -eq 0 ] && echo "$filtered" | grep -q '^[1-9][0-9]* soft-deleted, 0 dangling$'; then
+  ok "data models filtered out later: $filtered references; the runs after exit 0"
+else
+  not_ok "data models filtered out are not referenced (exits $drc3, $drc4)" "$filtered" \
+    "$(grep -E 'error|refused|rejected' "$T/demo-om/run3.log" "$T/demo-om/run4.log" | head)"
+fi
+
+# ---- 23: the state belongs to its destination: the same (incremental) workflow pointed at a new,
+# empty server sends everything there, instead of skipping what that server never received.
+start_server "$T/demo-om2.out" "$OMSIM" --jwt "$JWT" || exit 1
+sed "s|$demo_om/api|$url/api|" "$T/demo-om/wf-filter.yaml" >"$T/demo-om/wf-new-server.yaml"
+(cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf-new-server.yaml >run5.log 2>&1)
+drc5=$?
+fetch "$url/__sim/store" >"$T/demo-store5.json"
+landed=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entities"].get("dashboard", [])))' "$T/demo-store5.json")
+if [ "$drc5" -eq 0 ] && [ "$landed" -eq 29 ]; then
+  ok "a new server gets the whole workspace: state is keyed by source and server (29 dashboards)"
+else
+  not_ok "a new server gets the whole workspace (exit $drc5, $landed dashboards)" \
+    "$(tail -12 "$T/demo-om/run5.log")"
+fi
+
+# ---- 24: lineage to tables the server does not have yet is kept and lands on a later run ------
+# Dashboards usually come before the database metadata. Run 1 into a server without tables keeps
+# its table edges pending; the tables appear (another connector); run 2 sends nothing new
+# (incremental) yet lands them: as many table edges as a run into a server that had the tables
+# from the start.
+"$PY" - "$T/demo-file/emitted.jsonl" >"$T/demo-tables.txt" <<'EOF'
+import json, sys
+seen = set()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    t = r.get("fromTable")
+    if r.get("kind") == "lineage" and t:
+        fqn = ".".join([t["service"] or "warehouse", t["database"] or "dwh", t["schema"] or "public", t["name"]])
+        if fqn not in seen:
+            seen.add(fqn)
+            print(fqn)
+EOF
+start_server "$T/pend-ref.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/demo-tables.txt" || exit 1
+pend_ref=$url
+start_server "$T/pend.out" "$OMSIM" --jwt "$JWT" || exit 1
+pend=$url
+mkdir -p "$T/pend-ref" "$T/pend"
+sed "s|$demo_om/api|$pend_ref/api|" "$T/demo-om/wf.yaml" >"$T/pend-ref/wf.yaml"
+sed "s|$demo_om/api|$pend/api|" "$T/demo-om/wf.yaml" >"$T/pend/wf.yaml"
+(cd "$T/pend-ref" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run.log 2>&1)
+(cd "$T/pend" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run1.log 2>&1)
+prc1=$?
+while read -r t; do fetch "$pend/__sim/seed?type=table&fqn=$t" >/dev/null; done <"$T/demo-tables.txt"
+(cd "$T/pend" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run2.log 2>&1)
+prc2=$?
+table_edges() { fetch "$1/__sim/store" | "$PY" -c 'import json,sys; print(sum(l["fromType"] == "table" for l in json.load(sys.stdin)["lineage"]))'; }
+want=$(table_edges "$pend_ref")
+got1=$(grep -o '[0-9]* lineage edges pending' "$T/pend/run1.log" | head -1)
+got=$(table_edges "$pend")
+# What stays pending after run 2 is what stays unresolved with the tables there from the start
+# (a '*' that matches two tables is ambiguous either way).
+ref_left=$(grep -o '[0-9]* lineage edges pending' "$T/pend-ref/run.log" | head -1)
+left=$(grep -o '[0-9]* lineage edges pending' "$T/pend/run2.log" | head -1)
+if [ "$prc1" -eq 0 ] && [ "$prc2" -eq 0 ] && [ "$want" -gt 0 ] && [ "$got" -eq "$want" ] &&
+  [ "$left" = "$ref_left" ]; then
+  ok "pending lineage: run 1 kept $got1, run 2 landed $got table edges, $left (as with tables from the start)"
+else
+  not_ok "pending lineage lands on a later run (exits $prc1, $prc2; $got of $want; run 1: $got1; left $left, ref $ref_left)" \
+    "$(grep -E 'pending|error' "$T/pend/run2.log" | tail -5)"
+fi
+
+# ---- 18-20: whatever answers in front of the API (login page, '{', 302) is never "accepted" ------
+start_server "$T/hostile.out" "$OMSIM" --jwt "$JWT" --faults reply=html || exit 1
+write_jsonl_workflow "$url" '{retryBackoffMs: 5}'
+rm -f "$T/etlhost-state.db"
+run_etlhost "$T/jsonl.yaml" "$T/hostile-run.log"
+hrc=$?
+if [ "$hrc" -ne 0 ] && grep -q "is an HTML page, not JSON: is hostPort the API" "$T/hostile-run.log"; then
+  ok "a 200 login page in front of the API fails the run (exit $hrc) naming the cause"
+else
+  not_ok "a 200 login page fails the run naming the cause (exit $hrc)" "$(cat "$T/hostile-run.log")"
+fi
+for mode in html redirect; do
+  start_server "$T/hostile-$mode.out" "$OMSIM" --jwt "$JWT" --faults "reply=$mode" || exit 1
+  write_jsonl_workflow "$url" '{}'
+  test_etlhost "$T/jsonl.yaml" "$JWT" "$T/hostile-test-$mode.log"
+  rc=$?
+  if [ "$rc" -ne 0 ] && grep -q "^  FAIL  server: .*not OpenMetadata's API" "$T/hostile-test-$mode.log" &&
+    ! grep -q "PASS  server" "$T/hostile-test-$mode.log"; then
+    ok "etlhost test fails (exit $rc), never PASS, when a $mode answers for the API"
+  else
+    not_ok "etlhost test must not pass a $mode (exit $rc)" "$(cat "$T/hostile-test-$mode.log")"
+  fi
+done
+
+# ---- 21-22: a refused token or a server gone mid-run is exit 3, as at the start ----------------
+start_server "$T/om-auth.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" || exit 1
+write_jsonl_workflow "$url" '{retryBackoffMs: 1, retries: 1}'
+(cd "$T" && OM_JWT=eyJ.wrong.token ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/jsonl.yaml" >"$T/auth-run.log" 2>&1)
+arc=$?
+if [ "$arc" -eq 3 ]; then ok "a JWT refused at the sink's commit gives exit 3"
+else not_ok "a JWT refused at the sink's commit gives exit 3 (got $arc)" "$(cat "$T/auth-run.log")"; fi
+kill "$(echo $pids | awk '{print $NF}')" 2>/dev/null
+wait "$(echo $pids | awk '{print $NF}')" 2>/dev/null
+run_etlhost "$T/jsonl.yaml" "$T/gone-run.log"
+grc=$?
+if [ "$grc" -eq 3 ]; then ok "an unreachable OpenMetadata at the sink's commit gives exit 3"
+else not_ok "an unreachable OpenMetadata gives exit 3 (got $grc)" "$(cat "$T/gone-run.log")"; fi

@@ -6,17 +6,26 @@
  *   PUT  /services/dashboardServices, /charts, /dashboard/datamodels, /dashboards  (upsert)
  *   GET  /<those>/name/{fqn}, /tables/name/{fqn}, /users/name/{name}
  *   GET  /search/query?q=...&index=table_search_index|user_search_index|...
- *   PUT  /lineage, PUT /usage/{type}/name/{fqn}
+ *   PUT  /<collection>/restore  (undo a soft delete)
+ *   PUT  /lineage; PUT /usage/{type}/name/{fqn} (adds to the day's count), POST (replaces it)
  *   GET  /dashboards?service=S&limit=N&after=C (and /dashboard/datamodels), paged
  *   DELETE /<collection>/{id}  (soft delete)
  *   GET  /system/version (no JWT needed, as on the real server), /users/loggedInUser
- * and for the tests: GET /__sim/store (everything stored, sorted, as JSON) and /__sim/stats.
+ * and for the tests: GET /__sim/store (everything stored, sorted, as JSON), /__sim/stats, and
+ * /__sim/seed?type=table|user&fqn=F (an entity another connector would have created).
  *
  * Ids are UUID-shaped hashes of (type, FQN), so two simulators fed the same entities hold equal
- * stores whatever the order or the faults. References are checked as the server does: a
- * dashboard's charts and data models, owners, lineage ends and usage targets must exist (404).
+ * stores whatever the order or the faults. It is strict, as OpenMetadata's server is: every
+ * rule below cites the server class it comes from, and docs/om-sim.md lists them with what is
+ * not modelled. References must exist (404): a create request's service, owners, domains and
+ * tags, a chart's dashboards, a dashboard's charts and data models, lineage ends and usage
+ * targets. Names follow entityName (400), FQNs are built as the server builds them (a data
+ * model is <service>.model.<name>), and a PUT that changes nothing moves no version.
  * Faults (--faults "5xx=0.2,429=0.1,reject-kind=chart,reject-name=NAME", --seed N) are drawn
- * before a request is applied, so a failed request never half-happens.
+ * before a request is applied, so a failed request never half-happens. A hostile front
+ * (--faults reply=html|brace|empty|redirect) answers every /api request with a 200 login page,
+ * a 200 "{", an empty 200 or a 302 to /login. --faults search=any makes a search return every
+ * entity of its index, as a loose full-text match can: the client must check the hits.
  *
  * Usage: om-sim [--port N] [--jwt TOKEN] [--faults SPEC] [--seed N] [--seed-tables FILE]
  *               [--seed-users FILE] [--bodies FILE] [--tls-cert FILE --tls-key FILE]
@@ -51,6 +60,7 @@
 struct entity {
   char *type;    /* owned: dashboardService, chart, dashboardDataModel, dashboard, table, user */
   char *fqn;     /* owned */
+  char *name;    /* owned: the name it was created with; NULL if seeded */
   char *id;      /* owned */
   char *service; /* owned, may be NULL */
   char *email;   /* owned, users only */
@@ -81,6 +91,8 @@ struct sim {
   const char *jwt;
   double p5xx, p429;
   char *reject_kind, *reject_name;
+  char *hostile;   /* owned: "html", "brace", "empty" or "redirect": every /api answer is that */
+  bool search_any; /* --faults search=any: a search returns every entity of its index */
   unsigned int seed;
   FILE *bodies;
   unsigned long requests, puts, gets, deletes, auth_failures, f5xx, f429, rejects, s2xx, s4xx;
@@ -171,7 +183,8 @@ static struct entity *add_entity(struct sim *s, const char *type, const char *fq
 static void free_sim(struct sim *s) {
   for (size_t i = 0; i < s->n_ents; i++) {
     struct entity *e = &s->ents[i];
-    free(e->type), free(e->fqn), free(e->id), free(e->service), free(e->email), free(e->body);
+    free(e->type), free(e->fqn), free(e->name), free(e->id), free(e->service), free(e->email),
+        free(e->body);
   }
   free(s->ents);
   for (size_t i = 0; i < s->n_edges; i++) {
@@ -186,6 +199,7 @@ static void free_sim(struct sim *s) {
   host_om_map_free(&s->by_id);
   free(s->reject_kind);
   free(s->reject_name);
+  free(s->hostile);
   if (s->bodies)
     fclose(s->bodies);
 }
@@ -216,6 +230,14 @@ static void reply_msg(struct reply *r, unsigned int status, const char *fmt, ...
   r->status = status;
   r->body = host_json_gen_take(g);
   yajl_gen_free(g);
+}
+
+/* LineageResource.addLineage answers "Response.status(Status.OK).build()": no body at all. */
+static void reply_empty(struct reply *r, unsigned int status) {
+  r->status = status;
+  r->body = strdup("");
+  if (!r->body)
+    abort();
 }
 
 /* The entity as the server shows it: its request body plus what the server assigns. */
@@ -263,12 +285,52 @@ static void reply_entity(struct reply *r, unsigned int status, const struct enti
 
 /* ---- handlers ----------------------------------------------------------------------------- */
 
+/* FullyQualifiedName.quoteName: a name with a '.' is wrapped in double quotes; a name already
+ * quoted ("a.b") stays as it is, and one quoted without a '.' ("ab") loses its quotes. Any
+ * other '"' makes the name invalid: NULL (the server answers 400 "Invalid name <name>",
+ * CatalogExceptionMessage.invalidName). */
 static char *fqn_quote(const char *part) {
+  size_t n = strlen(part);
   char *out = NULL;
-  const char *q = strchr(part, '.') ? "\"" : "";
-  if (asprintf(&out, "%s%s%s", q, part, q) < 0)
+  if (n >= 2 && part[0] == '"' && part[n - 1] == '"' && !memchr(part + 1, '"', n - 2)) {
+    if (n == 2)
+      return NULL; /* namePattern wants at least one character between the quotes */
+    if (memchr(part + 1, '.', n - 2))
+      return strdup(part);
+    return strndup(part + 1, n - 2);
+  }
+  if (strchr(part, '"'))
+    return NULL;
+  if (asprintf(&out, strchr(part, '.') ? "\"%s\"" : "%s", part) < 0)
     abort();
   return out;
+}
+
+/* The length of UTF-8 text in UTF-16 code units, as Java's String.length() counts it. */
+static size_t java_length(const char *text) {
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+    if ((*p & 0xC0) != 0x80)
+      n += *p >= 0xF0 ? 2 : 1; /* a 4-byte sequence is a surrogate pair */
+  return n;
+}
+
+/* entityName in type/basic.json: minLength 1, maxLength 256, pattern "^((?!::).)*$". Java's
+ * '.' matches no line terminator, so a name with \n, \r, U+0085, U+2028 or U+2029 fails the
+ * pattern too. Bean Validation's messages, as the server's ConstraintViolationExceptionMapper
+ * returns them: "[name size must be between 1 and 256]", "[name must match "..."]". */
+static bool name_valid(struct reply *r, const char *name) {
+  size_t len = java_length(name);
+  if (len < 1 || len > 256) {
+    reply_msg(r, 400, "[name size must be between 1 and 256]");
+    return false;
+  }
+  if (strstr(name, "::") || strpbrk(name, "\n\r") || strstr(name, "\xC2\x85") ||
+      strstr(name, "\xE2\x80\xA8") || strstr(name, "\xE2\x80\xA9")) {
+    reply_msg(r, 400, "[name must match \"^((?!::).)*$\"]");
+    return false;
+  }
+  return true;
 }
 
 static void log_body(struct sim *s, const char *kind, yajl_val body) {
@@ -288,7 +350,9 @@ static void log_body(struct sim *s, const char *kind, yajl_val body) {
   yajl_gen_free(g);
 }
 
-/* Checks that every FQN in body[member] names an existing entity of `type`. */
+/* EntityUtil.getEntityReferences(type, fqns): every FQN in body[member] must name an entity of
+ * `type` that is not deleted (Include.NON_DELETED), else EntityNotFoundException: 404
+ * "<type> instance for <fqn> not found" (CatalogExceptionMessage.entityNotFound). */
 static bool refs_exist(struct sim *s, struct reply *r, yajl_val body, const char *member,
                        const char *type) {
   yajl_val list = host_json_get(body, member);
@@ -303,49 +367,124 @@ static bool refs_exist(struct sim *s, struct reply *r, yajl_val body, const char
   return true;
 }
 
+/* EntityMapper.copy -> EntityRepository.validateOwners: each owner is looked up by its id and
+ * type (a user or a team): 404 "<type> instance for <id> not found". */
+static bool owners_exist(struct sim *s, struct reply *r, yajl_val body) {
+  yajl_val owners = host_json_get(body, "owners");
+  for (size_t i = 0; YAJL_IS_ARRAY(owners) && i < owners->u.array.len; i++) {
+    const char *id = host_json_str(owners->u.array.values[i], "id");
+    const char *type = host_json_str(owners->u.array.values[i], "type");
+    struct entity *u = find_by_id(s, id);
+    if (!u || u->deleted || !type || strcmp(u->type, type) != 0) {
+      reply_msg(r, 404, "%s instance for %s not found", type ? type : "user", id ? id : "null");
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Domains (EntityMapper.copy: getEntityReferences(Entity.DOMAIN, create.getDomains()), or the
+ * older single "domain") and tags (TagLabelUtil: a Classification tag or a glossary term by its
+ * tagFQN). om-sim holds no domains, tags or glossaries, so any of them is refused as the server
+ * refuses an unknown one. */
+static bool domains_and_tags_exist(struct reply *r, yajl_val body) {
+  const char *domain = host_json_str(body, "domain");
+  yajl_val domains = host_json_get(body, "domains");
+  if (domain || (YAJL_IS_ARRAY(domains) && domains->u.array.len > 0)) {
+    const char *fqn = domain ? domain : YAJL_GET_STRING(domains->u.array.values[0]);
+    reply_msg(r, 404, "domain instance for %s not found", fqn ? fqn : "(not a string)");
+    return false;
+  }
+  yajl_val tags = host_json_get(body, "tags");
+  if (YAJL_IS_ARRAY(tags) && tags->u.array.len > 0) {
+    yajl_val t = tags->u.array.values[0];
+    const char *source = host_json_str(t, "source");
+    const char *fqn = host_json_str(t, "tagFQN");
+    reply_msg(r, 404, "%s instance for %s not found",
+              source && strcmp(source, "Glossary") == 0 ? "glossaryTerm" : "tag",
+              fqn ? fqn : "null");
+    return false;
+  }
+  return true;
+}
+
+/* The FQN the server gives an entity of `type` named `name` in service `service_fqn`:
+ *   services                  quoteName(name)                   (EntityRepository)
+ *   charts, dashboards        service FQN + "." + quoteName(name) (ChartRepository,
+ *                             DashboardRepository.setFullyQualifiedName: FullyQualifiedName.add)
+ *   dashboard data models     service NAME + ".model." + quoteName(name)
+ *                             (DashboardDataModelRepository.setFullyQualifiedName; note the
+ *                             service name is not quoted there)
+ * NULL when the name cannot be quoted. */
+static char *entity_fqn(struct sim *s, const char *type, const char *name,
+                        const char *service_fqn) {
+  char *q = fqn_quote(name), *fqn = NULL;
+  if (!q)
+    return NULL;
+  if (strcmp(type, "dashboardService") == 0)
+    return q;
+  const char *service_name = service_fqn;
+  struct entity *svc = find_entity(s, "dashboardService", service_fqn);
+  if (svc && svc->name)
+    service_name = svc->name;
+  int rc = strcmp(type, "dashboardDataModel") == 0 ? asprintf(&fqn, "%s.model.%s", service_name, q)
+                                                   : asprintf(&fqn, "%s.%s", service_fqn, q);
+  if (rc < 0)
+    abort();
+  free(q);
+  return fqn;
+}
+
+/* Checks a create request the way the server's resource, mapper and repository do, in their
+ * order: Bean Validation of the request (400), the mapper's references (404), the FQN (400). */
+static char *check_create(struct sim *s, struct reply *r, const char *type, yajl_val body) {
+  const char *name = host_json_str(body, "name");
+  const char *service = host_json_str(body, "service");
+  bool is_service = strcmp(type, "dashboardService") == 0;
+  if (!name) {
+    reply_msg(r, 400, "[name must not be null]");
+    return NULL;
+  }
+  if (!name_valid(r, name))
+    return NULL;
+  if (!is_service && !service) {
+    reply_msg(r, 400, "[service must not be null]");
+    return NULL;
+  }
+  if (!owners_exist(s, r, body) || !domains_and_tags_exist(r, body))
+    return NULL;
+  /* ChartMapper, DashboardMapper, DashboardDataModelMapper: the service by FQN, not deleted. */
+  struct entity *svc = is_service ? NULL : find_entity(s, "dashboardService", service);
+  if (!is_service && (!svc || svc->deleted)) {
+    reply_msg(r, 404, "dashboardService instance for %s not found", service);
+    return NULL;
+  }
+  /* ChartMapper: getEntityReferences(Entity.DASHBOARD, create.getDashboards());
+   * DashboardMapper: Entity.CHART for charts, Entity.DASHBOARD_DATA_MODEL for dataModels. */
+  if (strcmp(type, "chart") == 0 && !refs_exist(s, r, body, "dashboards", "dashboard"))
+    return NULL;
+  if (strcmp(type, "dashboard") == 0 &&
+      (!refs_exist(s, r, body, "charts", "chart") ||
+       !refs_exist(s, r, body, "dataModels", "dashboardDataModel")))
+    return NULL;
+  char *fqn = entity_fqn(s, type, name, service);
+  if (!fqn)
+    reply_msg(r, 400, "Invalid name %s", name);
+  return fqn;
+}
+
 static void put_entity(struct sim *s, struct reply *r, const char *type, yajl_val body) {
   const char *name = host_json_str(body, "name");
   const char *service = host_json_str(body, "service");
-  if (!name || !*name) {
-    reply_msg(r, 400, "[query param name must not be null]");
+  char *fqn = check_create(s, r, type, body);
+  if (!fqn)
     return;
-  }
-  bool is_service = strcmp(type, "dashboardService") == 0;
-  if (!is_service && !service) {
-    reply_msg(r, 400, "[service must not be null]");
-    return;
-  }
-  if (!is_service && !find_entity(s, "dashboardService", service)) {
-    reply_msg(r, 404, "dashboardService instance for %s not found", service);
-    return;
-  }
   if ((s->reject_kind && strcmp(s->reject_kind, type) == 0) ||
       (s->reject_name && strcmp(s->reject_name, name) == 0)) {
     s->rejects++;
     reply_msg(r, 400, "om-sim refused %s %s (injected reject)", type, name);
+    free(fqn);
     return;
-  }
-  if (strcmp(type, "dashboard") == 0 &&
-      (!refs_exist(s, r, body, "charts", "chart") ||
-       !refs_exist(s, r, body, "dataModels", "dashboardDataModel")))
-    return;
-  yajl_val owners = host_json_get(body, "owners");
-  for (size_t i = 0; YAJL_IS_ARRAY(owners) && i < owners->u.array.len; i++) {
-    struct entity *u = find_by_id(s, host_json_str(owners->u.array.values[i], "id"));
-    if (!u || strcmp(u->type, "user") != 0) {
-      reply_msg(r, 404, "user instance for %s not found",
-                host_json_str(owners->u.array.values[i], "id"));
-      return;
-    }
-  }
-  char *fqn = NULL;
-  if (is_service)
-    fqn = strdup(name);
-  else {
-    char *a = fqn_quote(service), *b = fqn_quote(name);
-    if (asprintf(&fqn, "%s.%s", a, b) < 0)
-      abort();
-    free(a), free(b);
   }
   yajl_gen g = yajl_gen_alloc(NULL);
   host_json_gen_value(g, body);
@@ -356,8 +495,11 @@ static void put_entity(struct sim *s, struct reply *r, const char *type, yajl_va
   if (!e) {
     e = add_entity(s, type, fqn);
     e->service = service ? strdup(service) : NULL;
+    e->name = strdup(name);
     status = 201;
   }
+  /* EntityRepository.createOrUpdate: an update that changes nothing keeps the version
+   * ("entityNoChange"); a change or a restore moves it by 0.1. */
   if (strcmp(e->body, canon) != 0 || e->deleted) {
     free(e->body);
     e->body = canon;
@@ -370,18 +512,49 @@ static void put_entity(struct sim *s, struct reply *r, const char *type, yajl_va
   reply_entity(r, status, e);
 }
 
-static void put_lineage(struct sim *s, struct reply *r, yajl_val body) {
-  yajl_val edge = host_json_get(body, "edge");
-  yajl_val from = host_json_get(edge, "fromEntity"), to = host_json_get(edge, "toEntity");
-  struct entity *f = find_by_id(s, host_json_str(from, "id"));
-  struct entity *t = find_by_id(s, host_json_str(to, "id"));
-  if (!edge || !f || !t) {
-    reply_msg(r, 404, "lineage end not found: %s",
-              !edge ? "(no edge)"
-              : !f  ? host_json_str(from, "id")
-                    : host_json_str(to, "id"));
+/* PUT /v1/<collection>/restore {"id": ...} (EntityResource.restoreEntity): a soft-deleted entity
+ * comes back; 404 when there is no such entity of that type. */
+static void restore_entity(struct sim *s, struct reply *r, const char *type, yajl_val body) {
+  const char *id = host_json_str(body, "id");
+  struct entity *e = find_by_id(s, id);
+  if (!e || strcmp(e->type, type) != 0) {
+    reply_msg(r, 404, "%s instance for %s not found", type, id ? id : "null");
     return;
   }
+  if (e->deleted) {
+    e->deleted = false;
+    e->version++;
+  }
+  reply_entity(r, 200, e);
+}
+
+/* LineageRepository.addLineage: each end by Entity.getEntityReferenceById(type, id,
+ * NON_DELETED): 404 "<type> instance for <id> not found" when there is no such entity of that
+ * type or it is deleted. */
+static struct entity *lineage_end(struct sim *s, struct reply *r, yajl_val end) {
+  const char *id = host_json_str(end, "id"), *type = host_json_str(end, "type");
+  if (!id || !type) {
+    reply_msg(r, 400, "[edge.%s must not be null]", !id ? "id" : "type");
+    return NULL;
+  }
+  struct entity *e = find_by_id(s, id);
+  if (!e || e->deleted || strcmp(e->type, type) != 0) {
+    reply_msg(r, 404, "%s instance for %s not found", type, id);
+    return NULL;
+  }
+  return e;
+}
+
+static void put_lineage(struct sim *s, struct reply *r, yajl_val body) {
+  yajl_val edge = host_json_get(body, "edge");
+  if (!YAJL_IS_OBJECT(edge)) {
+    reply_msg(r, 400, "[edge must not be null]");
+    return;
+  }
+  struct entity *f = lineage_end(s, r, host_json_get(edge, "fromEntity"));
+  struct entity *t = f ? lineage_end(s, r, host_json_get(edge, "toEntity")) : NULL;
+  if (!f || !t)
+    return;
   char *details = NULL;
   yajl_val d = host_json_get(edge, "lineageDetails");
   if (d) {
@@ -394,33 +567,69 @@ static void put_lineage(struct sim *s, struct reply *r, yajl_val body) {
     if (strcmp(s->edges[i].from_id, f->id) == 0 && strcmp(s->edges[i].to_id, t->id) == 0) {
       free(s->edges[i].details);
       s->edges[i].details = details;
-      reply_msg(r, 200, "lineage updated");
+      reply_empty(r, 200);
       return;
     }
   s->edges = grow(s->edges, s->n_edges, &s->cap_edges, sizeof *s->edges);
   s->edges[s->n_edges++] =
       (struct edge){strdup(f->id), strdup(t->id), strdup(f->type), strdup(t->type), details};
-  reply_msg(r, 200, "lineage added");
+  reply_empty(r, 200);
 }
 
+/* A date as type/basic.json's "date" (format: date) and the usage table's DATE column take it:
+ * YYYY-MM-DD naming a real day. */
+static bool valid_date(const char *d) {
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (!d || strlen(d) != 10 || d[4] != '-' || d[7] != '-')
+    return false;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9'))
+      return false;
+  int y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m >= 1 && m <= 12 && day >= 1 && day <= (m == 2 && !leap ? 28 : mdays[m - 1]);
+}
+
+/* UsageResource: PUT /usage/{entity}/name/{fqn} is createOrUpdateByName, whose
+ * CollectionDAO.UsageDAO.insertOrUpdateCount ADDS the count to the day's count ("count1 =
+ * count1 + :count1"); POST is createByName, whose insertOrReplaceCount REPLACES it. Either way
+ * UsageRepository first resolves the entity (getEntityReferenceByName, NON_DELETED: 404), and
+ * only table, dashboard, chart, pipeline and mlmodel take usage. DailyCount wants a date and a
+ * count >= 0 (400). */
 static void put_usage(struct sim *s, struct reply *r, const char *type, const char *fqn,
-                      yajl_val body) {
+                      yajl_val body, bool replace) {
   struct entity *e = find_entity(s, type, fqn);
   const char *date = host_json_str(body, "date");
   yajl_val count = host_json_get(body, "count");
+  if (!date || !YAJL_IS_INTEGER(count)) {
+    reply_msg(r, 400, "[%s must not be null]", !date ? "date" : "count");
+    return;
+  }
+  if (count->u.number.i < 0) {
+    reply_msg(r, 400, "[count must be greater than or equal to 0]");
+    return;
+  }
+  if (!valid_date(date)) {
+    reply_msg(r, 400, "usage date '%s' is not a date (YYYY-MM-DD)", date);
+    return;
+  }
   if (!e || e->deleted) {
     reply_msg(r, 404, "%s instance for %s not found", type, fqn);
     return;
   }
-  if (!date || !YAJL_IS_INTEGER(count) || count->u.number.i < 0) {
-    reply_msg(r, 400, "usage needs date and a non-negative count");
+  static const char *const usage_types[] = {"table", "dashboard", "chart", "pipeline", "mlmodel"};
+  bool supported = false;
+  for (size_t i = 0; i < sizeof usage_types / sizeof usage_types[0]; i++)
+    supported = supported || strcmp(type, usage_types[i]) == 0;
+  if (!supported) {
+    reply_msg(r, 500, "Entity type %s not supported", type);
     return;
   }
   for (size_t i = 0; i < s->n_usages; i++)
     if (strcmp(s->usages[i].fqn, fqn) == 0 && strcmp(s->usages[i].date, date) == 0 &&
         strcmp(s->usages[i].type, type) == 0) {
-      s->usages[i].count = count->u.number.i; /* PUT replaces the day's count */
-      reply_msg(r, 200, "usage updated");
+      s->usages[i].count = replace ? count->u.number.i : s->usages[i].count + count->u.number.i;
+      reply_msg(r, 201, "usage updated");
       return;
     }
   s->usages = grow(s->usages, s->n_usages, &s->cap_usages, sizeof *s->usages);
@@ -473,8 +682,9 @@ static void search(struct sim *s, struct reply *r, const char *q, const char *in
     struct entity *e = &s->ents[i];
     if (e->deleted || strcmp(e->type, type) != 0)
       continue;
-    bool hit = by_email ? (e->email && strcasecmp(e->email, pattern) == 0)
-                        : fnmatch(pattern, e->fqn, FNM_NOESCAPE) == 0;
+    bool hit = s->search_any ? true
+               : by_email    ? (e->email && strcasecmp(e->email, pattern) == 0)
+                             : fnmatch(pattern, e->fqn, FNM_NOESCAPE) == 0;
     if (!hit)
       continue;
     yajl_gen_map_open(g);
@@ -634,6 +844,19 @@ static void dump_store(struct sim *s, struct reply *r) {
   free(order);
 }
 
+/* GET /__sim/seed?type=table&fqn=F: an entity appears, as if another connector created it
+ * (tables, users: what the sink only reads). */
+static void seed_one(struct sim *s, struct reply *r, const char *type, const char *fqn) {
+  if (!type || !fqn || (strcmp(type, "table") != 0 && strcmp(type, "user") != 0)) {
+    reply_msg(r, 400, "seed needs type=table|user and fqn");
+    return;
+  }
+  struct entity *e = find_entity(s, type, fqn);
+  if (!e)
+    e = add_entity(s, type, fqn);
+  reply_entity(r, 200, e);
+}
+
 static void dump_stats(struct sim *s, struct reply *r) {
   yajl_gen g = yajl_gen_alloc(NULL);
   yajl_gen_map_open(g);
@@ -701,9 +924,10 @@ static bool authorized(struct sim *s, struct MHD_Connection *c) {
 static void route_api(struct sim *s, struct MHD_Connection *c, const char *method, const char *path,
                       const char *upload, size_t upload_len, struct reply *r) {
   bool put = strcmp(method, "PUT") == 0, get = strcmp(method, "GET") == 0;
+  bool post = strcmp(method, "POST") == 0;
   yajl_val body = NULL;
   char err[256];
-  if (put) {
+  if (put || post) {
     s->puts++;
     body = host_json_parse(upload ? upload : "", upload_len, err, sizeof err);
     if (!YAJL_IS_OBJECT(body)) {
@@ -718,11 +942,14 @@ static void route_api(struct sim *s, struct MHD_Connection *c, const char *metho
   } else if (put && strcmp(path, "lineage") == 0) {
     log_body(s, "lineage", body);
     put_lineage(s, r, body);
-  } else if (put && strncmp(path, "usage/", 6) == 0 && name_sep) {
+  } else if ((put || post) && strncmp(path, "usage/", 6) == 0 && name_sep) {
     char type[64];
     snprintf(type, sizeof type, "%.*s", (int)(name_sep - path - 6), path + 6);
     log_body(s, "usage", body);
-    put_usage(s, r, type, name_sep + 6, body);
+    put_usage(s, r, type, name_sep + 6, body, post);
+  } else if (put && strlen(path) > 8 && strcmp(path + strlen(path) - 8, "/restore") == 0 &&
+             type_of_collection(path, strlen(path) - 8)) {
+    restore_entity(s, r, type_of_collection(path, strlen(path) - 8), body);
   } else if (put && type_of_collection(path, strlen(path))) {
     const char *type = type_of_collection(path, strlen(path));
     log_body(s, type, body);
@@ -762,6 +989,30 @@ struct upload {
   bool too_big;
 };
 
+#define LOGIN_PAGE                                                                                 \
+  "<!DOCTYPE html><html><head><title>Sign in</title></head><body>login</body></html>"
+
+/* --faults reply=...: what a proxy, a login wall or a broken server puts in front of the API.
+ * Every /api request gets a 200 HTML login page, a 200 "{", a 200 with an empty body, or a 302
+ * to /login, whatever it asked; nothing is stored. */
+static enum MHD_Result hostile_reply(struct sim *s, struct MHD_Connection *c) {
+  bool redirect = strcmp(s->hostile, "redirect") == 0;
+  const char *body = strcmp(s->hostile, "brace") == 0   ? "{"
+                     : strcmp(s->hostile, "empty") == 0 ? ""
+                                                        : LOGIN_PAGE;
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+  if (!resp)
+    return MHD_NO;
+  bool json = strcmp(s->hostile, "brace") == 0;
+  MHD_add_response_header(resp, "Content-Type", json ? "application/json" : "text/html");
+  if (redirect)
+    MHD_add_response_header(resp, "Location", "/login");
+  enum MHD_Result ret = MHD_queue_response(c, redirect ? 302 : 200, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls) {
@@ -793,10 +1044,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
   bool api = strncmp(url, "/api/v1/", 8) == 0;
   if (api)
     s->requests++;
+  if (api && s->hostile)
+    return hostile_reply(s, c);
   if (strcmp(url, "/__sim/store") == 0)
     dump_store(s, &r);
   else if (strcmp(url, "/__sim/stats") == 0)
     dump_stats(s, &r);
+  else if (strcmp(url, "/__sim/seed") == 0)
+    seed_one(s, &r, arg(c, "type"), arg(c, "fqn"));
   else if (!api)
     reply_msg(&r, 404, "om-sim serves /api/v1 and /__sim only");
   else if (strcmp(method, "GET") == 0 && strcmp(url, "/api/v1/system/version") == 0)
@@ -858,6 +1113,11 @@ static int parse_faults(struct sim *s, const char *spec) {
       s->reject_kind = strdup(eq);
     else if (strcmp(tok, "reject-name") == 0)
       s->reject_name = strdup(eq);
+    else if (strcmp(tok, "search") == 0 && strcmp(eq, "any") == 0)
+      s->search_any = true;
+    else if (strcmp(tok, "reply") == 0 && (strcmp(eq, "html") == 0 || strcmp(eq, "brace") == 0 ||
+                                           strcmp(eq, "empty") == 0 || strcmp(eq, "redirect") == 0))
+      s->hostile = strdup(eq);
     else {
       rc = -1;
       break;
@@ -947,7 +1207,11 @@ int main(int argc, char **argv) {
       s.seed = (unsigned int)strtoul(v, NULL, 10);
     else if (strcmp(a, "--faults") == 0) {
       if (parse_faults(&s, v) != 0) {
-        fprintf(stderr, "om-sim: bad --faults '%s' (5xx=P,429=P,reject-kind=K,reject-name=N)\n", v);
+        fprintf(stderr,
+                "om-sim: bad --faults '%s' "
+                "(5xx=P,429=P,reject-kind=K,reject-name=N,reply=html|brace|empty|redirect,"
+                "search=any)\n",
+                v);
         goto out;
       }
     } else if (strcmp(a, "--seed-tables") == 0 || strcmp(a, "--seed-users") == 0) {

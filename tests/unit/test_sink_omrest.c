@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <yajl/yajl_tree.h>
 
 #define JWT "eyJhbGciOiJIUzI1NiJ9.om-sim-test-token.c2lnbmF0dXJl"
 
@@ -59,30 +61,32 @@ static const struct fixture_rec mode_records[] = {
      "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\",\"description\":\"d\","
      "\"sourceUrl\":\"https://app.mode.com/acryl/reports/9d2da37fa91e\",\"project\":\"Col\","
      "\"charts\":[\"mode_svc.f622b9ee725b\"],"
-     "\"dataModels\":[\"mode_svc.q1tok\",\"mode_svc.ds1tok\"],\"service\":\"mode_svc\"},"
+     "\"dataModels\":[\"mode_svc.model.q1tok\",\"mode_svc.model.ds1tok\"],\"service\":\"mode_svc\"}"
+     ","
      "\"owners\":[{\"type\":\"user\",\"name\":\"Mode User\",\"email\":\"mode@example.com\"}]}"},
     {"dashboard", "r2",
      "{\"data\":{\"name\":\"r2\",\"displayName\":\"Report 2\",\"charts\":[],\"dataModels\":[],"
      "\"service\":\"mode_svc\"}}"},
-    {"lineage", "pg.dvdrental.public.customer -> mode_svc.q1tok",
+    {"lineage", "pg.dvdrental.public.customer -> mode_svc.model.q1tok",
      "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
      "\"pg.dvdrental.public.customer\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
-     "\"fullyQualifiedName\":\"mode_svc.q1tok\"},\"lineageDetails\":{\"sqlQuery\":\"select 1\","
+     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"},\"lineageDetails\":{\"sqlQuery\":\"select "
+     "1\","
      "\"source\":\"DashboardLineage\"}},\"fromTable\":{\"service\":\"pg\",\"database\":"
      "\"dvdrental\",\"schema\":\"public\",\"name\":\"customer\"}}"},
-    {"lineage", "pg.*.public.payment -> mode_svc.q1tok",
+    {"lineage", "pg.*.public.payment -> mode_svc.model.q1tok",
      "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
      "\"pg.*.public.payment\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
-     "\"fullyQualifiedName\":\"mode_svc.q1tok\"},\"lineageDetails\":{\"source\":"
+     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"},\"lineageDetails\":{\"source\":"
      "\"DashboardLineage\"}},\"fromTable\":{\"service\":\"pg\",\"database\":null,"
      "\"schema\":\"public\",\"name\":\"payment\"}}"},
-    {"lineage", "pg.dvdrental.public.missing -> mode_svc.q1tok",
+    {"lineage", "pg.dvdrental.public.missing -> mode_svc.model.q1tok",
      "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
      "\"pg.dvdrental.public.missing\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
-     "\"fullyQualifiedName\":\"mode_svc.q1tok\"}}}"},
-    {"lineage", "mode_svc.q1tok -> mode_svc.9d2da37fa91e",
+     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"}}}"},
+    {"lineage", "mode_svc.model.q1tok -> mode_svc.9d2da37fa91e",
      "{\"data\":{\"fromEntity\":{\"type\":\"dashboardDataModel\",\"fullyQualifiedName\":"
-     "\"mode_svc.q1tok\"},\"toEntity\":{\"type\":\"dashboard\",\"fullyQualifiedName\":"
+     "\"mode_svc.model.q1tok\"},\"toEntity\":{\"type\":\"dashboard\",\"fullyQualifiedName\":"
      "\"mode_svc.9d2da37fa91e\"},\"lineageDetails\":{\"source\":\"DashboardLineage\"}}}"},
     {"usage", "9d2da37fa91e",
      "{\"data\":{\"date\":\"2024-05-01\",\"count\":12},\"entity\":{\"type\":\"dashboard\","
@@ -239,8 +243,281 @@ static void validate_bodies(struct env *e) {
   free(script);
 }
 
+/* ---- talking to om-sim directly ------------------------------------------------------------ */
+
+struct answer {
+  long status;
+  char *body; /* owned */
+  size_t len;
+};
+
+static size_t on_bytes(char *p, size_t size, size_t n, void *ctx) {
+  struct answer *a = ctx;
+  char *nb = realloc(a->body, a->len + size * n + 1);
+  ck_assert_ptr_nonnull(nb);
+  memcpy(nb + a->len, p, size * n);
+  a->len += size * n;
+  nb[a->len] = '\0';
+  a->body = nb;
+  return size * n;
+}
+
+/* One request to om-sim's /api/v1 with `jwt` (NULL: no Authorization header). */
+static struct answer sim_call(struct env *e, const char *method, const char *path, const char *body,
+                              const char *jwt) {
+  struct answer a = {0};
+  char *url = test_path("%s/api/v1/%s", e->sim.base_url, path);
+  char *auth = test_path("Authorization: Bearer %s", jwt ? jwt : "");
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  if (jwt)
+    h = curl_slist_append(h, auth);
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_bytes);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+  if (body)
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.status);
+  curl_easy_cleanup(c);
+  curl_slist_free_all(h);
+  free(auth);
+  free(url);
+  if (!a.body)
+    a.body = strdup("");
+  return a;
+}
+
+/* What OpenMetadata's server refuses (or how it answers), request by request, in order: each
+ * case names the server class the rule comes from (docs/om-sim.md). */
+static const struct sim_case {
+  const char *method, *path, *body;
+  long status;
+  const char *want; /* a substring of the answer */
+} sim_cases[] = {
+    /* setup: a service, a chart, a data model */
+    {"PUT", "services/dashboardServices", "{\"name\":\"svc\",\"serviceType\":\"Mode\"}", 201,
+     "\"fullyQualifiedName\":\"svc\""},
+    {"PUT", "charts", "{\"name\":\"c1\",\"service\":\"svc\"}", 201,
+     "\"fullyQualifiedName\":\"svc.c1\",\"version\":0.1"},
+    {"PUT", "dashboard/datamodels",
+     "{\"name\":\"q1\",\"service\":\"svc\",\"dataModelType\":\"ModeDataModel\",\"columns\":[]}",
+     201, "\"fullyQualifiedName\":\"svc.model.q1\""}, /* DashboardDataModelRepository */
+    /* ChartMapper: a chart's dashboards must exist */
+    {"PUT", "charts", "{\"name\":\"c2\",\"service\":\"svc\",\"dashboards\":[\"svc.d1\"]}", 404,
+     "dashboard instance for svc.d1 not found"},
+    /* DashboardMapper: charts and data models must exist; a data model is svc.model.NAME */
+    {"PUT", "dashboards", "{\"name\":\"d1\",\"service\":\"svc\",\"charts\":[\"svc.nochart\"]}", 404,
+     "chart instance for svc.nochart not found"},
+    {"PUT", "dashboards", "{\"name\":\"d1\",\"service\":\"svc\",\"dataModels\":[\"svc.q1\"]}", 404,
+     "dashboardDataModel instance for svc.q1 not found"},
+    {"PUT", "dashboards",
+     "{\"name\":\"d1\",\"service\":\"svc\",\"charts\":[\"svc.c1\"],\"dataModels\":[\"svc.model."
+     "q1\"]}",
+     201, "\"fullyQualifiedName\":\"svc.d1\""},
+    /* the service, owners, domains, tags must exist (mappers, EntityRepository) */
+    {"PUT", "charts", "{\"name\":\"c3\",\"service\":\"nosvc\"}", 404,
+     "dashboardService instance for nosvc not found"},
+    {"PUT", "charts",
+     "{\"name\":\"c3\",\"service\":\"svc\",\"owners\":[{\"id\":\"00000000-0000-4000-8000-"
+     "000000000001\",\"type\":\"user\"}]}",
+     404, "user instance for 00000000-0000-4000-8000-000000000001 not found"},
+    {"PUT", "charts", "{\"name\":\"c3\",\"service\":\"svc\",\"domains\":[\"Finance\"]}", 404,
+     "domain instance for Finance not found"},
+    {"PUT", "charts",
+     "{\"name\":\"c3\",\"service\":\"svc\",\"tags\":[{\"tagFQN\":\"PII.Sensitive\","
+     "\"source\":\"Classification\"}]}",
+     404, "tag instance for PII.Sensitive not found"},
+    /* entityName (type/basic.json) and FullyQualifiedName.quoteName */
+    {"PUT", "charts", "{\"name\":\"a::b\",\"service\":\"svc\"}", 400,
+     "[name must match \\\"^((?!::).)*$\\\"]"},
+    {"PUT", "charts", "{\"name\":\"\",\"service\":\"svc\"}", 400,
+     "[name size must be between 1 and 256]"},
+    {"PUT", "charts", "{\"name\":\"a\\\"b\",\"service\":\"svc\"}", 400, "Invalid name a\\\"b"},
+    {"PUT", "charts", "{\"name\":\"a.b\",\"service\":\"svc\"}", 201,
+     "\"fullyQualifiedName\":\"svc.\\\"a.b\\\"\""},
+    /* EntityRepository.createOrUpdate: no change, no new version; a change moves it */
+    {"PUT", "charts", "{\"name\":\"c1\",\"service\":\"svc\"}", 200, "\"version\":0.1"},
+    {"PUT", "charts", "{\"name\":\"c1\",\"service\":\"svc\",\"description\":\"x\"}", 200,
+     "\"version\":0.2"},
+    /* LineageRepository.addLineage: both ends by id and type; the answer has no body */
+    {"PUT", "lineage",
+     "{\"edge\":{\"fromEntity\":{\"id\":\"00000000-0000-4000-8000-000000000002\",\"type\":"
+     "\"table\"},\"toEntity\":{\"id\":\"00000000-0000-4000-8000-000000000003\",\"type\":"
+     "\"dashboard\"}}}",
+     404, "table instance for 00000000-0000-4000-8000-000000000002 not found"},
+    /* UsageRepository: the entity must exist, the date must be one */
+    {"POST", "usage/dashboard/name/svc.nod", "{\"date\":\"2024-05-01\",\"count\":1}", 404,
+     "dashboard instance for svc.nod not found"},
+    {"POST", "usage/dashboard/name/svc.d1", "{\"date\":\"2024-13-01\",\"count\":1}", 400,
+     "2024-13-01"},
+    {"POST", "usage/dashboard/name/svc.d1", "{\"date\":\"2024-05-01\",\"count\":-1}", 400, "count"},
+    {"PUT", "usage/dashboard/name/svc.d1", "{\"date\":\"2024-05-01\",\"count\":5}", 201, ""},
+    {"PUT", "usage/dashboard/name/svc.d1", "{\"date\":\"2024-05-01\",\"count\":5}", 201, ""},
+    /* EntityResource lists: paged with an "after" cursor (three charts, two a page) */
+    {"PUT", "charts", "{\"name\":\"c4\",\"service\":\"svc\"}", 201, "\"version\":0.1"},
+    {"GET", "charts?service=svc&limit=2", NULL, 200, "\"after\":"},
+};
+
 /* ---- tests -------------------------------------------------------------------------------------
  */
+
+START_TEST(om_sim_refuses_what_the_server_refuses) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  for (size_t i = 0; i < sizeof sim_cases / sizeof sim_cases[0]; i++) {
+    const struct sim_case *k = &sim_cases[i];
+    struct answer a = sim_call(&e, k->method, k->path, k->body, JWT);
+    ck_assert_msg(a.status == k->status && strstr(a.body, k->want),
+                  "case %zu: %s %s %s: want %ld with '%s', got %ld %s", i, k->method, k->path,
+                  k->body ? k->body : "", k->status, k->want, a.status, a.body);
+    free(a.body);
+  }
+  /* PUT usage adds to the day's count (UsageDAO.insertOrUpdateCount), POST replaces it. */
+  char *st = store(&e);
+  ck_assert_msg(strstr(st, "\"date\":\"2024-05-01\",\"count\":10"), "%s", st);
+  free(st);
+  struct answer a = sim_call(&e, "POST", "usage/dashboard/name/svc.d1",
+                             "{\"date\":\"2024-05-01\",\"count\":3}", JWT);
+  ck_assert_int_eq(a.status, 201);
+  free(a.body);
+  st = store(&e);
+  ck_assert_msg(strstr(st, "\"date\":\"2024-05-01\",\"count\":3"), "%s", st);
+  free(st);
+  /* The second page of the chart listing ends it: no further cursor. */
+  a = sim_call(&e, "GET", "charts?service=svc&limit=2", NULL, JWT);
+  char err[128];
+  yajl_val v = yajl_tree_parse(a.body, err, sizeof err);
+  const char *after_path[] = {"paging", "after", NULL};
+  const char *after = YAJL_GET_STRING(yajl_tree_get(v, after_path, yajl_t_string));
+  ck_assert_ptr_nonnull(after);
+  char *page2 = test_path("charts?service=svc&limit=2&after=%s", after);
+  struct answer b = sim_call(&e, "GET", page2, NULL, JWT);
+  ck_assert_int_eq(b.status, 200);
+  ck_assert_msg(!strstr(b.body, "\"after\"") && strstr(b.body, "\"name\":"), "%s", b.body);
+  free(b.body);
+  free(page2);
+  yajl_tree_free(v);
+  free(a.body);
+  /* A missing or wrong JWT is 401 (JwtFilter); the version is public. */
+  a = sim_call(&e, "GET", "charts", NULL, NULL);
+  ck_assert_int_eq(a.status, 401);
+  free(a.body);
+  a = sim_call(&e, "GET", "charts", NULL, "eyJ.wrong");
+  ck_assert_int_eq(a.status, 401);
+  free(a.body);
+  a = sim_call(&e, "GET", "system/version", NULL, NULL);
+  ck_assert_int_eq(a.status, 200);
+  free(a.body);
+  env_stop(&e);
+}
+END_TEST
+
+/* A search may answer with entities that are not the one looked for (a loose match): only a hit
+ * whose FQN is the one looked for, part by part, may become a lineage end. */
+START_TEST(search_hits_are_checked_against_the_name) {
+  struct env e;
+  env_start(&e, "search=any", JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  char *s = store(&e);
+  /* pg.*.public.payment: three tables come back, one is payment; customer is exact. */
+  ck_assert_int_eq(count_of(s, "\"fromFqn\":\"pg.dvdrental.public.payment\""), 1);
+  ck_assert_int_eq(count_of(s, "\"fromFqn\":\"pg.dvdrental.public.staff\""), 0);
+  ck_assert_int_eq(count_of(s, "\"fromId\""), 3);
+  free(s);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+/* A first run into an empty server, the report's chart and data models written in the same
+ * window: the dashboard lists them all; one the server refused is left out, named. */
+START_TEST(a_dashboard_lists_only_what_the_server_has) {
+  struct env e;
+  env_start(&e, "reject-name=ds1tok", JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_eq(c.rejected, 1);
+  ck_assert_uint_eq(c.refs_dropped, 1);
+  char *s = store(&e);
+  ck_assert_msg(strstr(s, "\"charts\":[\"mode_svc.f622b9ee725b\"],\"dataModels\":"
+                          "[\"mode_svc.model.q1tok\"]"),
+                "%s", s);
+  free(s);
+  const char *log = log_text(&e);
+  ck_assert_msg(strstr(log, "dashboard 9d2da37fa91e: dashboardDataModel mode_svc.model.ds1tok is "
+                            "not in OpenMetadata: left out of the dashboard"),
+                "%s", log);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+/* An edge whose table the server does not have yet is kept (take_pending) and lands on a later
+ * run once the table exists, though the source does not send it again. */
+START_TEST(pending_lineage_lands_on_a_later_run) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  const struct host_sink_ops *ops = &host_sink_metadata_rest;
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  char *pending = ops->take_pending(sink, "mode_svc");
+  ck_assert_ptr_nonnull(pending);
+  ck_assert_msg(strstr(pending, "\"item\":\"lineage pg.dvdrental.public.missing -> "
+                                "mode_svc.model.q1tok\",\"runs\":1"),
+                "%s", pending);
+  ops->destroy(&sink);
+  char *url = test_path("%s/__sim/seed?type=table&fqn=pg.dvdrental.public.missing", e.sim.base_url);
+  char *body = NULL;
+  long status = 0;
+  ck_assert_int_eq(test_http_get(url, &body, &status), 0);
+  ck_assert_int_eq(status, 200);
+  free(body);
+  free(url);
+  /* The next run: the source sends nothing new (incremental), the kept edge goes out. */
+  sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(ops->begin_source(sink, "mode_svc", "mode"), ETL_OK);
+  ck_assert_int_eq(ops->load_pending(sink, "mode_svc", pending, strlen(pending)), ETL_OK);
+  ck_assert_int_eq(ops->commit(sink), ETL_OK);
+  struct host_source_outcome o = {.complete = true, .run_id = 2};
+  ck_assert_int_eq(ops->end_source(sink, "mode_svc", &o), ETL_OK);
+  char *left = ops->take_pending(sink, "mode_svc");
+  ck_assert_str_eq(left, "[]");
+  char *st = store(&e);
+  ck_assert_int_eq(count_of(st, "\"fromFqn\":\"pg.dvdrental.public.missing\""), 1);
+  free(st);
+  free(left);
+  free(pending);
+  ops->destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+/* Whatever answers 200 in front of the API (a login page, "{", nothing) stored nothing: the
+ * window fails and nothing counts as accepted. */
+START_TEST(a_reply_that_is_not_the_entity_fails_the_window) {
+  static const char *const fronts[] = {"reply=html", "reply=brace", "reply=empty"};
+  for (size_t i = 0; i < 3; i++) {
+    struct env e;
+    env_start(&e, fronts[i], JWT);
+    void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+    ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_ERR_PROTOCOL);
+    struct host_omrest_counts c;
+    host_omrest_get_counts(sink, &c);
+    ck_assert_uint_eq(c.accepted, 0);
+    const char *log = log_text(&e);
+    ck_assert_msg(strstr(log, "is hostPort the API (ending in /api), with no login page"), "%s",
+                  log);
+    host_sink_metadata_rest.destroy(&sink);
+    env_stop(&e);
+  }
+}
+END_TEST
 
 START_TEST(full_run_lands_with_owners_and_lineage) {
   struct env e;
@@ -257,7 +534,7 @@ START_TEST(full_run_lands_with_owners_and_lineage) {
   char *s = store(&e);
   ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.f622b9ee725b\""), 1);
   ck_assert_int_eq(count_of(s, "\"name\":\"9d2da37fa91e\""), 1);
-  ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.q1tok\""), 1);
+  ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.model.q1tok\""), 1);
   ck_assert_int_eq(count_of(s, "\"fullyQualifiedName\":\"mode_svc.r2\""), 1);
   /* modeuser owns the chart (by name) and the report (found by email). */
   ck_assert_int_eq(count_of(s, "\"owners\":[{\"id\":\"45525b74-02d8-5662-8b69-0bcad4fce0bd\","
@@ -400,9 +677,10 @@ START_TEST(mark_deleted_only_after_a_complete_run) {
   memcpy(later, mode_records, sizeof later);
   for (size_t i = 0; i < N_MODE; i++)
     if (strcmp(later[i].id, "9d2da37fa91e") == 0 && strcmp(later[i].kind, "dashboard") == 0)
-      later[i].json = "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\","
-                      "\"charts\":[\"mode_svc.f622b9ee725b\"],\"dataModels\":[\"mode_svc.q1tok\"],"
-                      "\"service\":\"mode_svc\"}}";
+      later[i].json =
+          "{\"data\":{\"name\":\"9d2da37fa91e\",\"displayName\":\"Report 1\","
+          "\"charts\":[\"mode_svc.f622b9ee725b\"],\"dataModels\":[\"mode_svc.model.q1tok\"],"
+          "\"service\":\"mode_svc\"}}";
   sink = make_sink(&e, "{\"retryBackoffMs\": 5, \"markDeletedDashboards\": true}", JWT);
   ck_assert_int_eq(feed(sink, later, N_MODE, "r2 ds1tok", false), ETL_OK);
   char *s = store(&e);
@@ -717,6 +995,11 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_server_that_stays_down_fails_the_commit);
   tcase_add_test(tc, a_record_that_cannot_be_sent_is_rejected_at_write);
   tcase_add_test(tc, config_errors_name_the_key);
+  tcase_add_test(tc, om_sim_refuses_what_the_server_refuses);
+  tcase_add_test(tc, search_hits_are_checked_against_the_name);
+  tcase_add_test(tc, a_dashboard_lists_only_what_the_server_has);
+  tcase_add_test(tc, a_reply_that_is_not_the_entity_fails_the_window);
+  tcase_add_test(tc, pending_lineage_lands_on_a_later_run);
   suite_add_tcase(s, tc);
   TCase *down = tcase_create("hostile server");
   tcase_set_timeout(down, 60);
