@@ -405,10 +405,12 @@ fi
 # ---- 17: data models filtered out later are not referenced --------------------------------------
 # A later run excludes the "Query 1" data models (dataModelFilterPattern): they are soft-deleted
 # (markDeletedDashboards) and no live dashboard lists one of them; a run after that exits 0.
-sed 's|^      markDeletedDashboards: true$|      markDeletedDashboards: true\
+# They are more than the deletion fail-safe's default 20%, so the user raises it, as they must.
+sed -e 's|^      markDeletedDashboards: true$|      markDeletedDashboards: true\
       dataModelFilterPattern:\
         excludes:\
-          - "Query 1"|' "$T/demo-om/wf.yaml" >"$T/demo-om/wf-filter.yaml"
+          - "Query 1"|' -e 's|^  loggerLevel: INFO$|  loggerLevel: INFO\
+  failSafeThreshold: 100|' "$T/demo-om/wf.yaml" >"$T/demo-om/wf-filter.yaml"
 (cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf-filter.yaml >run3.log 2>&1)
 drc3=$?
 (cd "$T/demo-om" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf-filter.yaml >run4.log 2>&1)
