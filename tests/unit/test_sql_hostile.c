@@ -343,6 +343,96 @@ START_TEST(api_edges) {
 }
 END_TEST
 
+/* ---- 4 MB templates complete (issue 14: a 4 MB {% form %} took 49 s, quadratic) ---------
+ * No timing assertion: the "linear" case's timeout fails these when the work is quadratic
+ * (tens of seconds at 4 MB); tests/bench/sql-scale prints the figures. */
+
+#define BIG ((size_t)4 << 20)
+
+/* Appends unit (a '#' in it becomes a counter) to buf until it holds at least size bytes. */
+static size_t fill_units(char *buf, size_t o, const char *unit, size_t size) {
+  const char *hash = strchr(unit, '#');
+  for (size_t i = 0; o < size; i++) {
+    if (hash)
+      o += (size_t)sprintf(buf + o, "%.*s%zu%s", (int)(hash - unit), unit, i, hash + 1);
+    else
+      o += (size_t)sprintf(buf + o, "%s", unit);
+  }
+  return o;
+}
+
+/* Renders text and extracts its tables; returns the rendered SQL (caller frees). */
+static char *render_ok(const char *text, size_t len, struct sql_lineage **l) {
+  char err[256] = "", *out = NULL;
+  size_t olen = 0;
+  ck_assert_msg(sql_render_template(text, len, NULL, &out, &olen, err, sizeof err) == SQL_OK,
+                "render: %s", err);
+  ck_assert_msg(sql_extract_tables(out, olen, SQL_DIALECT_POSTGRES, l, err, sizeof err) == SQL_OK,
+                "extract: %s", err);
+  return out;
+}
+
+START_TEST(big_form_with_many_fields_completes) {
+  char *t = malloc(BIG + 256);
+  size_t o = (size_t)sprintf(t, "{%% form %%}\n");
+  o = fill_units(t, o, "field_#:\n  type: text\n  default: sch.tab\n", BIG);
+  o += (size_t)sprintf(t + o, "{%% endform %%}\nSELECT * FROM {{ field_77777 }}");
+  struct sql_lineage *l = NULL;
+  char *sql = render_ok(t, o, &l);
+  ck_assert_uint_eq(l->n_sources, 1);
+  ck_assert_str_eq(l->sources[0].schema, "sch"); /* field_77777's default */
+  ck_assert_str_eq(l->sources[0].name, "tab");
+  sql_lineage_free(&l);
+  free(sql);
+  free(t);
+}
+END_TEST
+
+START_TEST(big_form_full_of_open_tags_completes) {
+  char *t = malloc(BIG + 256);
+  size_t o = (size_t)sprintf(t, "{%% form %%}\n");
+  o = fill_units(t, o, "{%  {{ ", BIG);
+  o += (size_t)sprintf(t + o, "\n{%% endform %%}\nSELECT * FROM after_form");
+  struct sql_lineage *l = NULL;
+  char *sql = render_ok(t, o, &l);
+  ck_assert_str_eq(sql, "\nSELECT * FROM after_form");
+  ck_assert_uint_eq(l->n_sources, 1);
+  sql_lineage_free(&l);
+  free(sql);
+  free(t);
+}
+END_TEST
+
+START_TEST(many_assigns_complete) {
+  char *t = malloc(BIG + 256);
+  size_t o = fill_units(t, 0, "{% assign v# = 'x' %}", BIG);
+  o += (size_t)sprintf(t + o, "SELECT * FROM {{ v1000 }}{{ v99999 }}");
+  struct sql_lineage *l = NULL;
+  char *sql = render_ok(t, o, &l);
+  ck_assert_str_eq(sql, "SELECT * FROM xx");
+  sql_lineage_free(&l);
+  free(sql);
+  free(t);
+}
+END_TEST
+
+START_TEST(big_string_literal_completes) {
+  char *t = malloc(BIG + 256);
+  size_t o = (size_t)sprintf(t, "SELECT '");
+  o = fill_units(t, o, "it''s \\' a string ", BIG);
+  o += (size_t)sprintf(t + o, "' FROM after_string");
+  for (int d = SQL_DIALECT_ANSI; d <= SQL_DIALECT_SQLITE; d++) {
+    struct sql_lineage *l = NULL;
+    char err[256];
+    int rc = sql_extract_tables(t, o, (enum sql_dialect)d, &l, err, sizeof err);
+    /* With backslash escapes `\'` escapes; without, it ends the string: both are answers. */
+    ck_assert_msg(rc == SQL_OK || rc == SQL_ERR_SYNTAX, "dialect %d: %s", d, err);
+    sql_lineage_free(&l);
+  }
+  free(t);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sql_hostile");
   TCase *tc = tcase_create("hostile");
@@ -358,5 +448,14 @@ int main(void) {
   tcase_add_test(tc, random_bytes_never_crash);
   tcase_add_test(tc, api_edges);
   suite_add_tcase(s, tc);
+  /* Linear work takes well under a second here even under load; quadratic work took 50-70 s
+   * at 4 MB, so this timeout is what fails them. */
+  TCase *lin = tcase_create("linear");
+  tcase_set_timeout(lin, 30);
+  tcase_add_test(lin, big_form_with_many_fields_completes);
+  tcase_add_test(lin, big_form_full_of_open_tags_completes);
+  tcase_add_test(lin, many_assigns_complete);
+  tcase_add_test(lin, big_string_literal_completes);
+  suite_add_tcase(s, lin);
   return test_run_suite(s);
 }
