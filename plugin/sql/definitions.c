@@ -170,6 +170,7 @@ struct expansion {
   const struct sql_definition *stack[SQL_MAX_DEF_DEPTH]; /* the chain being expanded */
   size_t depth;
   struct strbuf *out;
+  struct sql_poll *poll;
   char *err;
   size_t errlen;
 };
@@ -238,6 +239,8 @@ static int expand(struct expansion *ex, const char *text, size_t len) {
     struct ref r;
     if (!brace)
       break;
+    if (sql_poll_cancelled(ex->poll))
+      return sql_cancelled(ex->err, ex->errlen);
     i = (size_t)(brace - text);
     if (!parse_ref(text, len, i, &r)) {
       i++;
@@ -257,7 +260,7 @@ fail:
 }
 
 int sql_definitions_expand(const struct sql_definitions *defs, const char *text, size_t len,
-                           struct strbuf *out, char *err, size_t errlen) {
-  struct expansion ex = {.defs = defs, .out = out, .err = err, .errlen = errlen};
+                           struct sql_poll *poll, struct strbuf *out, char *err, size_t errlen) {
+  struct expansion ex = {.defs = defs, .out = out, .poll = poll, .err = err, .errlen = errlen};
   return expand(&ex, text, len);
 }

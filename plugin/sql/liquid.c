@@ -25,10 +25,10 @@
 #include "config.h"
 #endif
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdint.h>
 #include <strings.h>
 
 #include "sql_internal.h"
@@ -80,6 +80,7 @@ struct tmpl {
   struct vars defaults; /* form defaults */
   struct vars vars;     /* while rendering */
   long iterations;
+  struct sql_poll *poll; /* the caller's */
   char *err;
   size_t errlen;
 };
@@ -300,7 +301,7 @@ static bool tag_named_at(const struct tmpl *tp, size_t i, const char *name) {
  * only a look at its name (reading each tag in full to its "%}" made a form full of
  * unclosed "{%" quadratic). */
 static bool find_end(const struct tmpl *tp, size_t i, const char *name, struct tag *end) {
-  while (i + 1 < tp->len) {
+  while (i + 1 < tp->len && !sql_poll_cancelled(tp->poll)) {
     const char *p = memchr(tp->t + i, '{', tp->len - i - 1);
     if (!p)
       return false;
@@ -356,6 +357,8 @@ static int parse_form(struct tmpl *tp, size_t start, size_t end) {
   const char *t = tp->t;
   size_t field = 0, field_len = 0;
   for (size_t i = start; i < end;) {
+    if (sql_poll_cancelled(tp->poll))
+      return sql_cancelled(tp->err, tp->errlen);
     const char *nl = memchr(t + i, '\n', end - i);
     size_t line_end = nl ? (size_t)(nl - t) : end;
     size_t j = i;
@@ -490,6 +493,8 @@ static int on_tag(struct parser *ps, const struct tag *tg, size_t *next) {
                           : tag_is(tp, tg, "raw")   ? "endraw"
                                                     : "endform";
     if (!find_end(tp, tg->end, endname, &end)) {
+      if (sql_poll_cancelled(tp->poll))
+        return sql_cancelled(tp->err, tp->errlen);
       char what[64];
       snprintf(what, sizeof what, "{%% %s %%} without {%% %s %%}", endname + 3, endname);
       return fail_at(tp, SQL_ERR_SYNTAX, tg->open, what);
@@ -518,6 +523,8 @@ static int parse(struct tmpl *tp) {
     struct tag tg;
     if (!p)
       break;
+    if (sql_poll_cancelled(tp->poll))
+      return sql_cancelled(tp->err, tp->errlen);
     i = (size_t)(p - tp->t);
     char kind = tp->t[i + 1];
     if (kind != '%' && kind != '{') {
@@ -910,6 +917,8 @@ static int render_for(struct tmpl *tp, int id, struct strbuf *out) {
 
 static int render_node(struct tmpl *tp, int id, struct strbuf *out) {
   const struct node *n = &tp->nodes[id];
+  if (sql_poll_cancelled(tp->poll))
+    return sql_cancelled(tp->err, tp->errlen);
   switch (n->kind) {
   case N_TEXT:
     return sb_append(out, tp->t + n->start, n->len);
@@ -976,9 +985,9 @@ static int render_variant(struct tmpl *tp, int branch, struct strbuf *out) {
   return rc;
 }
 
-int sql_liquid_render(const char *text, size_t len, bool all_variants, struct strbuf *out,
-                      char *err, size_t errlen) {
-  struct tmpl tp = {.t = text, .len = len, .err = err, .errlen = errlen};
+int sql_liquid_render(const char *text, size_t len, bool all_variants, struct sql_poll *poll,
+                      struct strbuf *out, char *err, size_t errlen) {
+  struct tmpl tp = {.t = text, .len = len, .poll = poll, .err = err, .errlen = errlen};
   if (err && errlen)
     err[0] = '\0';
   int rc = parse(&tp);

@@ -58,7 +58,8 @@ int main(int argc, char **argv) {
       printf("%8.1f %9.3f %6.2f  %s\n", (double)n / (1 << 20), dt, dt / prev,
              rc ? mode_hal_error(p) : "ok");
     else
-      printf("%8.1f %9.3f %6s  %s\n", (double)n / (1 << 20), dt, "-", rc ? mode_hal_error(p) : "ok");
+      printf("%8.1f %9.3f %6s  %s\n", (double)n / (1 << 20), dt, "-",
+             rc ? mode_hal_error(p) : "ok");
     fflush(stdout);
     prev = dt;
     mode_hal_parser_free(&p);

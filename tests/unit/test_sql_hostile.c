@@ -433,6 +433,116 @@ START_TEST(big_string_literal_completes) {
 }
 END_TEST
 
+/* ---- cancellation: a plugin interrupted mid-query stops within milliseconds ------------- */
+
+struct canceller {
+  int calls;    /* how often the library asked */
+  int yes_from; /* answer yes from this call on (1: already cancelled) */
+};
+
+static int cancel_cb(void *ctx) {
+  struct canceller *c = ctx;
+  return ++c->calls >= c->yes_from;
+}
+
+/* A big template that would render to tens of MB: 64 variants of a 400 KB body. */
+static char *big_template(size_t *len) {
+  char *t = malloc(BIG + 4096);
+  size_t o = 0;
+  for (int k = 0; k < 64; k++)
+    o += (size_t)sprintf(
+        t + o, "{%% if p%d %%}SELECT 1 FROM a%d{%% else %%}SELECT 1 FROM b%d{%% endif %%}\n", k, k,
+        k);
+  o = fill_units(t, o, "SELECT c FROM t# WHERE x = '{{ v }}';\n", (size_t)400 << 10);
+  *len = o;
+  return t;
+}
+
+START_TEST(cancelled_before_the_call_stops_at_once) {
+  size_t len;
+  char *t = big_template(&len), err[64] = "", *out = (char *)"untouched";
+  size_t olen = 1;
+  struct canceller c = {.yes_from = 1};
+  struct sql_cancel cancel = {.cancelled = cancel_cb, .ctx = &c};
+  ck_assert_int_eq(
+      sql_render_template_cancellable(t, len, NULL, &cancel, &out, &olen, err, sizeof err),
+      SQL_ERR_CANCELLED);
+  ck_assert_ptr_null(out);
+  ck_assert_str_eq(err, "cancelled");
+  ck_assert_int_eq(c.calls, 1); /* sticky: asked once, then never again */
+  struct sql_lineage *l = NULL;
+  c.calls = 0;
+  ck_assert_int_eq(
+      sql_extract_tables_cancellable(t, len, SQL_DIALECT_ANSI, &cancel, &l, err, sizeof err),
+      SQL_ERR_CANCELLED);
+  ck_assert_ptr_null(l);
+  ck_assert_int_eq(c.calls, 1);
+  free(t);
+}
+END_TEST
+
+START_TEST(cancelled_while_rendering_stops_promptly) {
+  size_t len;
+  char *t = big_template(&len), err[64] = "", *out = NULL;
+  size_t olen = 0;
+  /* Uncancelled, how often does a whole render and extraction ask? */
+  struct canceller never = {.yes_from = 1 << 30};
+  struct sql_cancel cancel = {.cancelled = cancel_cb, .ctx = &never};
+  ck_assert_int_eq(
+      sql_render_template_cancellable(t, len, NULL, &cancel, &out, &olen, err, sizeof err), SQL_OK);
+  int render_calls = never.calls;
+  never.calls = 0;
+  struct sql_lineage *l = NULL;
+  ck_assert_int_eq(
+      sql_extract_tables_cancellable(out, olen, SQL_DIALECT_ANSI, &cancel, &l, err, sizeof err),
+      SQL_OK);
+  int extract_calls = never.calls;
+  ck_assert_uint_gt(l->n_sources, 128); /* a0..a63, b0..b63 and the t# */
+  sql_lineage_free(&l);
+  ck_assert_int_gt(render_calls, 10); /* it does ask, all along */
+  ck_assert_int_gt(extract_calls, 10);
+
+  /* Cancelled on the third question: no fourth, and nothing is returned. */
+  struct canceller c = {.yes_from = 3};
+  cancel.ctx = &c;
+  char *out2 = NULL;
+  ck_assert_int_eq(
+      sql_render_template_cancellable(t, len, NULL, &cancel, &out2, &olen, err, sizeof err),
+      SQL_ERR_CANCELLED);
+  ck_assert_ptr_null(out2);
+  ck_assert_int_eq(c.calls, 3);
+  c.calls = 0;
+  ck_assert_int_eq(sql_extract_tables_cancellable(out, strlen(out), SQL_DIALECT_ANSI, &cancel, &l,
+                                                  err, sizeof err),
+                   SQL_ERR_CANCELLED);
+  ck_assert_ptr_null(l);
+  ck_assert_int_eq(c.calls, 3);
+  free(out);
+  free(t);
+}
+END_TEST
+
+START_TEST(no_cancel_callback_is_the_plain_call) {
+  const char *sql = "SELECT * FROM {% if x %}a{% else %}b{% endif %}";
+  char err[64], *a = NULL, *b = NULL;
+  size_t alen, blen;
+  struct sql_cancel none = {0};
+  ck_assert_int_eq(sql_render_template(sql, strlen(sql), NULL, &a, &alen, err, sizeof err), SQL_OK);
+  ck_assert_int_eq(
+      sql_render_template_cancellable(sql, strlen(sql), NULL, &none, &b, &blen, err, sizeof err),
+      SQL_OK);
+  ck_assert_str_eq(a, b);
+  free(b);
+  b = NULL;
+  ck_assert_int_eq(
+      sql_render_template_cancellable(sql, strlen(sql), NULL, NULL, &b, &blen, err, sizeof err),
+      SQL_OK);
+  ck_assert_str_eq(a, b);
+  free(a);
+  free(b);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sql_hostile");
   TCase *tc = tcase_create("hostile");
@@ -456,6 +566,9 @@ int main(void) {
   tcase_add_test(lin, big_form_full_of_open_tags_completes);
   tcase_add_test(lin, many_assigns_complete);
   tcase_add_test(lin, big_string_literal_completes);
+  tcase_add_test(lin, cancelled_before_the_call_stops_at_once);
+  tcase_add_test(lin, cancelled_while_rendering_stops_promptly);
+  tcase_add_test(lin, no_cancel_callback_is_the_plain_call);
   suite_add_tcase(s, lin);
   return test_run_suite(s);
 }
