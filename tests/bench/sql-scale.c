@@ -14,6 +14,7 @@
 #include "config.h"
 #endif
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,14 +112,23 @@ static void many_assigns(struct text *t, size_t size) {
   puts_(t, "SELECT 1 FROM t");
 }
 
+/* Definitions: one per 64 bytes of query, each referenced once (Mode workspaces hold
+ * thousands, and the server decides how many). The query is the text; definitions are added
+ * inside the timed part by run(). */
+static void definition_refs(struct text *t, size_t size) {
+  puts_(t, "SELECT 1 FROM t");
+  fill(t, " JOIN {{ @def_# as a# }} ON true", size);
+}
+
 static const struct {
   const char *name;
   void (*build)(struct text *t, size_t size);
 } cases[] = {
-    {"form-fields", form_fields},       {"form-default", form_default},
-    {"form-open-tags", form_open_tags}, {"form-list", form_list},
-    {"string-literal", string_literal}, {"dollar-string", dollar_string},
-    {"many-outputs", many_outputs},     {"many-assigns", many_assigns},
+    {"form-fields", form_fields},         {"form-default", form_default},
+    {"form-open-tags", form_open_tags},   {"form-list", form_list},
+    {"string-literal", string_literal},   {"dollar-string", dollar_string},
+    {"many-outputs", many_outputs},       {"many-assigns", many_assigns},
+    {"definition-refs", definition_refs},
 };
 
 static double now(void) {
@@ -129,17 +139,28 @@ static double now(void) {
 
 /* Renders and extracts; returns seconds, prints a failure's message (which is fine: a clear
  * error is an answer too, as long as it comes quickly). */
-static double run(const struct text *t, const char **status) {
+static double run(const struct text *t, bool with_defs, const char **status) {
   char err[256] = "", *sql = NULL;
   size_t sql_len = 0;
   struct sql_lineage *l = NULL;
+  struct sql_definitions *defs = NULL;
   double t0 = now();
-  int rc = sql_render_template(t->s, t->len, NULL, &sql, &sql_len, err, sizeof err);
+  if (with_defs) {
+    defs = sql_definitions_new();
+    for (size_t k = 0; defs && k < t->len / 64; k++) {
+      char name[32], body[64];
+      snprintf(name, sizeof name, "@def_%zu", k);
+      int n = snprintf(body, sizeof body, "SELECT * FROM base_%zu", k);
+      sql_definitions_add(defs, name, body, (size_t)n);
+    }
+  }
+  int rc = sql_render_template(t->s, t->len, defs, &sql, &sql_len, err, sizeof err);
   if (rc == SQL_OK)
     rc = sql_extract_tables(sql, sql_len, SQL_DIALECT_POSTGRES, &l, err, sizeof err);
   double dt = now() - t0;
   *status = rc == SQL_OK ? "ok" : rc == SQL_ERR_LIMIT ? "limit" : "error";
   sql_lineage_free(&l);
+  sql_definitions_free(&defs);
   free(sql);
   return dt;
 }
@@ -157,7 +178,7 @@ int main(int argc, char **argv) {
       struct text t = {0};
       cases[c].build(&t, sizes[k]);
       const char *status;
-      double dt = run(&t, &status);
+      double dt = run(&t, cases[c].build == definition_refs, &status);
       if (prev > 0)
         printf("%-16s %8.1f %9.3f %6.2f  %s\n", cases[c].name, (double)t.len / (1 << 20), dt,
                dt / prev, status);

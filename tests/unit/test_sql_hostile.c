@@ -433,6 +433,34 @@ START_TEST(big_string_literal_completes) {
 }
 END_TEST
 
+START_TEST(many_definitions_complete) {
+  /* A workspace of 200k definitions (the server decides how many), and a 4 MB query that
+   * references them: adding and finding a definition must not scan all the others. */
+  struct sql_definitions *defs = sql_definitions_new();
+  size_t n = 200000;
+  for (size_t k = 0; k < n; k++) {
+    char name[32], body[64];
+    snprintf(name, sizeof name, "@Def_%zu", k);
+    int w = snprintf(body, sizeof body, "SELECT * FROM base_%zu", k);
+    ck_assert_int_eq(sql_definitions_add(defs, name, body, (size_t)w), SQL_OK);
+  }
+  /* Replacing one keeps one entry under the name, found case-insensitively. */
+  ck_assert_int_eq(sql_definitions_add(defs, "def_7", "SELECT 1 FROM replaced", 22), SQL_OK);
+  char *t = malloc(BIG + 256);
+  size_t o = (size_t)sprintf(t, "SELECT 1 FROM {{ @DEF_7 }}");
+  o = fill_units(t, o, " JOIN {{ @def_# as a }} ON true", BIG);
+  char err[256] = "", *out = NULL;
+  size_t olen = 0;
+  ck_assert_msg(sql_render_template(t, o, defs, &out, &olen, err, sizeof err) == SQL_OK, "%s", err);
+  ck_assert_ptr_nonnull(strstr(out, "SELECT 1 FROM (\nSELECT 1 FROM replaced\n) AS DEF_7 JOIN "
+                                    "(\nSELECT * FROM base_0\n) AS a ON true"));
+  ck_assert_ptr_nonnull(strstr(out, "(\nSELECT * FROM base_100000\n) AS a"));
+  free(out);
+  free(t);
+  sql_definitions_free(&defs);
+}
+END_TEST
+
 /* ---- cancellation: a plugin interrupted mid-query stops within milliseconds ------------- */
 
 struct canceller {
@@ -566,6 +594,7 @@ int main(void) {
   tcase_add_test(lin, big_form_full_of_open_tags_completes);
   tcase_add_test(lin, many_assigns_complete);
   tcase_add_test(lin, big_string_literal_completes);
+  tcase_add_test(lin, many_definitions_complete);
   tcase_add_test(lin, cancelled_before_the_call_stops_at_once);
   tcase_add_test(lin, cancelled_while_rendering_stops_promptly);
   tcase_add_test(lin, no_cancel_callback_is_the_plain_call);
