@@ -1,14 +1,15 @@
 /*
  * sql-scale -- does the lineage library stay linear on hostile shapes?
  *
- *   tests/bench/sql-scale [CASE]
+ *   tests/bench/sql-scale [CASE [SCALE]]
  *
- * For each case (or only CASE), builds an input of 0.5, 1, 2 and 4 MB, times
- * sql_render_template + sql_extract_tables on it and prints seconds and the ratio to the
- * previous size. Linear work doubles with the size (ratio ~2); quadratic work quadruples
- * (ratio ~4). Not a test: the figures go to docs/sql-lineage.md. Each case is a shape issue 14
- * or a fuzzer found: a {% form %} with many fields, one with a huge default, a form whose
- * body is full of unclosed tags, string literals in each quoting style, and many outputs.
+ * For each case (CASE "all" or omitted: every one), builds an input of 0.5, 1, 2 and 4 MB
+ * (times SCALE, default 1), times sql_render_template + sql_extract_tables on it and prints
+ * seconds and the ratio to the previous size. Linear work doubles with the size (ratio ~2;
+ * below 10 ms the figures are noise); quadratic work quadruples (ratio ~4). Not a test: the
+ * figures go to docs/sql-lineage.md. The cases are shapes issue 14 and review found: forms
+ * with many fields, a huge default, unclosed tags or a long list; long string literals; many
+ * outputs, assigns, definition references, statements and tables.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -120,6 +121,15 @@ static void definition_refs(struct text *t, size_t size) {
   fill(t, " JOIN {{ @def_# as a# }} ON true", size);
 }
 
+static void many_statements(struct text *t, size_t size) {
+  fill(t, "UPDATE s.t# SET a = (SELECT max(b) FROM u#) WHERE c IN (SELECT c FROM v);\n", size);
+}
+
+static void many_tables(struct text *t, size_t size) {
+  puts_(t, "INSERT INTO out SELECT * FROM a");
+  fill(t, ", \"Sch\".\"tab#\" AS x# LEFT JOIN [w#] ON 1 = 1", size);
+}
+
 static const struct {
   const char *name;
   void (*build)(struct text *t, size_t size);
@@ -128,7 +138,8 @@ static const struct {
     {"form-open-tags", form_open_tags},   {"form-list", form_list},
     {"string-literal", string_literal},   {"dollar-string", dollar_string},
     {"many-outputs", many_outputs},       {"many-assigns", many_assigns},
-    {"definition-refs", definition_refs},
+    {"definition-refs", definition_refs}, {"many-statements", many_statements},
+    {"many-tables", many_tables},
 };
 
 static double now(void) {
@@ -168,15 +179,18 @@ static double run(const struct text *t, bool with_defs, const char **status) {
 int main(int argc, char **argv) {
   static const size_t sizes[] = {512 << 10, 1 << 20, 2 << 20, 4 << 20};
   int matched = 0;
+  size_t scale = argc > 2 ? strtoul(argv[2], NULL, 10) : 1;
+  if (scale == 0)
+    scale = 1;
   printf("%-16s %8s %9s %6s  %s\n", "case", "MB", "seconds", "ratio", "result");
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    if (argc > 1 && strcmp(argv[1], cases[c].name) != 0)
+    if (argc > 1 && strcmp(argv[1], "all") != 0 && strcmp(argv[1], cases[c].name) != 0)
       continue;
     matched++;
     double prev = 0;
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
       struct text t = {0};
-      cases[c].build(&t, sizes[k]);
+      cases[c].build(&t, sizes[k] * scale);
       const char *status;
       double dt = run(&t, cases[c].build == definition_refs, &status);
       if (prev > 0)
