@@ -13,6 +13,7 @@
 #include "config.h"
 #endif
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,19 @@
 
 struct sql_definition {
   char *name; /* without '@'; owned */
+  size_t name_len;
   char *body; /* escapes decoded; owned */
   size_t len;
 };
 
+/* Definitions in order of addition, and an open-addressing index over them by name (ASCII
+ * case-insensitive, as Mode matches them): a workspace of 100k definitions and a query with
+ * 100k references cost 200k lookups, not 10^10 name comparisons. */
 struct sql_definitions {
   struct sql_definition *items; /* owned */
   size_t n, cap;
+  size_t *slots; /* owned; item index + 1, 0 = empty; a power of two, at most half full */
+  size_t n_slots;
 };
 
 struct sql_definitions *sql_definitions_new(void) {
@@ -43,18 +50,53 @@ void sql_definitions_free(struct sql_definitions **defs) {
     free((*defs)->items[i].body);
   }
   free((*defs)->items);
+  free((*defs)->slots);
   free(*defs);
   *defs = NULL;
 }
 
+static size_t name_hash(const char *name, size_t len) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a over the lower-cased name */
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)name[i];
+    h = (h ^ (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c)) * 1099511628211ull;
+  }
+  return (size_t)h;
+}
+
+/* The slot holding name, or the empty slot where it would go. */
+static size_t slot_of(const struct sql_definitions *defs, const char *name, size_t len) {
+  size_t mask = defs->n_slots - 1, k = name_hash(name, len) & mask;
+  for (; defs->slots[k]; k = (k + 1) & mask) {
+    const struct sql_definition *d = &defs->items[defs->slots[k] - 1];
+    if (d->name_len == len && strncasecmp(d->name, name, len) == 0)
+      break;
+  }
+  return k;
+}
+
 static struct sql_definition *find(const struct sql_definitions *defs, const char *name,
                                    size_t len) {
-  if (!defs)
+  if (!defs || !defs->n_slots)
     return NULL;
+  size_t id = defs->slots[slot_of(defs, name, len)];
+  return id ? &defs->items[id - 1] : NULL;
+}
+
+/* Makes room in the index for one more definition (kept at most half full). */
+static int reserve_slot(struct sql_definitions *defs) {
+  if ((defs->n + 1) * 2 <= defs->n_slots)
+    return SQL_OK;
+  size_t n_slots = defs->n_slots ? defs->n_slots * 2 : 32;
+  size_t *slots = calloc(n_slots, sizeof *slots), *old = defs->slots;
+  if (!slots)
+    return SQL_ERR_NOMEM;
+  defs->slots = slots;
+  defs->n_slots = n_slots;
   for (size_t i = 0; i < defs->n; i++)
-    if (strlen(defs->items[i].name) == len && strncasecmp(defs->items[i].name, name, len) == 0)
-      return &defs->items[i];
-  return NULL;
+    slots[slot_of(defs, defs->items[i].name, defs->items[i].name_len)] = i + 1;
+  free(old);
+  return SQL_OK;
 }
 
 /* Mode's recorded bodies carry "\n", "\t", "\r" as two characters. */
@@ -93,6 +135,10 @@ int sql_definitions_add(struct sql_definitions *defs, const char *name, const ch
     old->len = blen;
     return SQL_OK;
   }
+  if (reserve_slot(defs)) {
+    free(b);
+    return SQL_ERR_NOMEM;
+  }
   if (defs->n == defs->cap) {
     size_t cap = defs->cap ? defs->cap * 2 : 8;
     struct sql_definition *p = realloc(defs->items, cap * sizeof *p);
@@ -108,7 +154,10 @@ int sql_definitions_add(struct sql_definitions *defs, const char *name, const ch
     free(b);
     return SQL_ERR_NOMEM;
   }
-  defs->items[defs->n++] = (struct sql_definition){.name = n, .body = b, .len = blen};
+  size_t name_len = strlen(n);
+  defs->slots[slot_of(defs, n, name_len)] = defs->n + 1;
+  defs->items[defs->n++] =
+      (struct sql_definition){.name = n, .name_len = name_len, .body = b, .len = blen};
   return SQL_OK;
 }
 
@@ -170,6 +219,7 @@ struct expansion {
   const struct sql_definition *stack[SQL_MAX_DEF_DEPTH]; /* the chain being expanded */
   size_t depth;
   struct strbuf *out;
+  struct sql_poll *poll;
   char *err;
   size_t errlen;
 };
@@ -238,6 +288,8 @@ static int expand(struct expansion *ex, const char *text, size_t len) {
     struct ref r;
     if (!brace)
       break;
+    if (sql_poll_cancelled(ex->poll))
+      return sql_cancelled(ex->err, ex->errlen);
     i = (size_t)(brace - text);
     if (!parse_ref(text, len, i, &r)) {
       i++;
@@ -257,7 +309,7 @@ fail:
 }
 
 int sql_definitions_expand(const struct sql_definitions *defs, const char *text, size_t len,
-                           struct strbuf *out, char *err, size_t errlen) {
-  struct expansion ex = {.defs = defs, .out = out, .err = err, .errlen = errlen};
+                           struct sql_poll *poll, struct strbuf *out, char *err, size_t errlen) {
+  struct expansion ex = {.defs = defs, .out = out, .poll = poll, .err = err, .errlen = errlen};
   return expand(&ex, text, len);
 }

@@ -88,6 +88,7 @@ struct scan {
   struct cte *ctes; /* owned; a stack, popped as levels close */
   size_t n_cte, cap_cte;
   int buckets[CTE_BUCKETS];
+  struct sql_poll *poll;
   char *err;
   size_t errlen;
 };
@@ -874,6 +875,8 @@ static int scan_level(struct scan *sc, struct level *lv) {
   int rc = SQL_OK;
   for (;;) {
     const struct sql_token *t = &sc->tk[sc->i];
+    if (sql_poll_cancelled(sc->poll))
+      return sql_cancelled(sc->err, sc->errlen);
     if (lv->depth == 0 && sc->st.kind == ST_NONE && t->kind != TK_SEMI && t->kind != TK_EOF) {
       if ((rc = begin_statement(sc)))
         return rc;
@@ -952,7 +955,14 @@ static int build_lineage(struct scan *sc, struct sql_lineage **out) {
 
 int sql_extract_tables(const char *sql, size_t len, enum sql_dialect dialect,
                        struct sql_lineage **out, char *err, size_t errlen) {
-  struct scan sc = {.s = sql, .n = len, .d = dialect, .err = err, .errlen = errlen};
+  return sql_extract_tables_cancellable(sql, len, dialect, NULL, out, err, errlen);
+}
+
+int sql_extract_tables_cancellable(const char *sql, size_t len, enum sql_dialect dialect,
+                                   const struct sql_cancel *cancel, struct sql_lineage **out,
+                                   char *err, size_t errlen) {
+  struct sql_poll poll = {.cancel = cancel};
+  struct scan sc = {.s = sql, .n = len, .d = dialect, .poll = &poll, .err = err, .errlen = errlen};
   struct sql_token *toks = NULL;
   int rc;
 
@@ -964,7 +974,7 @@ int sql_extract_tables(const char *sql, size_t len, enum sql_dialect dialect,
   if (len > SQL_MAX_INPUT)
     return sql_fail(SQL_ERR_LIMIT, err, errlen, "SQL text of %zu bytes exceeds the limit of %zu",
                     len, SQL_MAX_INPUT);
-  rc = sql_lex(sql ? sql : "", len, dialect, &toks, &sc.ntk, err, errlen);
+  rc = sql_lex(sql ? sql : "", len, dialect, &poll, &toks, &sc.ntk, err, errlen);
   if (rc)
     return rc;
   sc.tk = toks;

@@ -1,8 +1,11 @@
 /*
- * fuzz_sql.c -- libFuzzer target over the whole pipeline: the first byte picks the dialect,
- * the rest is a Mode query template, rendered (with one definition, so references expand)
- * and extracted; the raw bytes are also extracted directly. Not built by default; the clang
- * command line is in docs/sql-lineage.md. Any crash, hang or sanitizer report is a bug.
+ * fuzz_sql.c -- libFuzzer target over the whole pipeline: the first byte picks the dialect and
+ * when a cancel callback says stop, the rest is a Mode query template (SQL with Liquid and
+ * definition references). It is extracted directly, rendered for lineage (with two
+ * definitions, so references expand) and extracted again, rendered as a preview, and rendered
+ * once more with a callback that cancels after a few questions, which must give
+ * SQL_ERR_CANCELLED or a result, never anything else. Built by `make fuzz-smoke` (needs
+ * clang; see docs/fuzzing.md). Any crash, hang or sanitizer report is a bug.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -13,20 +16,33 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int cancel_after(void *ctx) {
+  int *left = ctx;
+  return --*left < 0;
+}
+
+static void extract(const char *sql, size_t len, enum sql_dialect d) {
+  char err[256];
+  struct sql_lineage *l = NULL;
+  if (sql_extract_tables(sql, len, d, &l, err, sizeof err) == SQL_OK) {
+    for (size_t i = 0; i < l->n_sources; i++)
+      free(sql_table_dotted(&l->sources[i]));
+    for (size_t i = 0; i < l->n_targets; i++)
+      free(sql_table_dotted(&l->targets[i]));
+  }
+  sql_lineage_free(&l);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
   enum sql_dialect d = (enum sql_dialect)(data[0] % (SQL_DIALECT_SQLITE + 1));
+  int questions = data[0] >> 4;
   const char *text = (const char *)data + 1;
   size_t len = size - 1;
   char err[256];
-  struct sql_lineage *l = NULL;
 
-  if (sql_extract_tables(text, len, d, &l, err, sizeof err) == SQL_OK) {
-    for (size_t i = 0; i < l->n_sources; i++)
-      free(sql_table_dotted(&l->sources[i]));
-  }
-  sql_lineage_free(&l);
+  extract(text, len, d);
 
   struct sql_definitions *defs = sql_definitions_new();
   const char *body = "SELECT * FROM {{ @inner as i }} JOIN base_t ON true";
@@ -35,10 +51,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *sql = NULL;
   size_t sql_len = 0;
   if (sql_render_template(text, len, defs, &sql, &sql_len, err, sizeof err) == SQL_OK) {
-    sql_extract_tables(sql, sql_len, d, &l, err, sizeof err);
-    sql_lineage_free(&l);
+    extract(sql, sql_len, d);
     free(sql);
   }
+  sql = NULL;
+  if (sql_render_preview(text, len, defs, &sql, &sql_len, err, sizeof err) == SQL_OK)
+    free(sql);
+  sql = NULL;
+  struct sql_cancel cancel = {.cancelled = cancel_after, .ctx = &questions};
+  int rc = sql_render_template_cancellable(text, len, defs, &cancel, &sql, &sql_len, err,
+                                           sizeof err);
+  if (rc == SQL_OK)
+    free(sql);
+  else if (sql)
+    abort(); /* a failed call hands nothing out */
   sql_definitions_free(&defs);
   return 0;
 }

@@ -368,13 +368,17 @@ static int lex_one(struct lexer *lx) {
   return push(lx, TK_OP, start, 1, 0);
 }
 
-int sql_lex(const char *sql, size_t len, enum sql_dialect dialect, struct sql_token **out,
-            size_t *n_out, char *err, size_t errlen) {
+int sql_lex(const char *sql, size_t len, enum sql_dialect dialect, struct sql_poll *poll,
+            struct sql_token **out, size_t *n_out, char *err, size_t errlen) {
   struct lexer lx = {.s = sql, .n = len, .d = dialect, .err = err, .errlen = errlen};
   int rc = SQL_OK;
   *out = NULL;
   *n_out = 0;
   while (lx.i < lx.n) {
+    if (sql_poll_cancelled(poll)) {
+      rc = sql_cancelled(err, errlen);
+      goto fail;
+    }
     if (skip_space_and_comments(&lx, &rc)) {
       if (rc)
         goto fail;

@@ -25,6 +25,7 @@
 #include "config.h"
 #endif
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +59,17 @@ struct value {
 
 struct var {
   char *name; /* owned */
+  size_t name_len;
   struct value v;
 };
 
+/* Variables by name: items in order of creation, and an open-addressing index over them so a
+ * template with 100k form fields or assigns costs 100k lookups, not 100k squared. */
 struct vars {
   struct var *items; /* owned */
   size_t n, cap;
+  uint32_t *slots; /* owned; item index + 1, 0 = empty; a power of two, at most half full */
+  size_t n_slots;
 };
 
 struct tmpl {
@@ -74,6 +80,7 @@ struct tmpl {
   struct vars defaults; /* form defaults */
   struct vars vars;     /* while rendering */
   long iterations;
+  struct sql_poll *poll; /* the caller's */
   char *err;
   size_t errlen;
 };
@@ -100,17 +107,53 @@ static int value_set(struct value *v, const char *s, size_t len, bool array) {
   return SQL_OK;
 }
 
+static size_t name_hash(const char *name, size_t len) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)name[i]) * 1099511628211ull;
+  return (size_t)h;
+}
+
+/* The slot holding name, or the empty slot where it would go. */
+static size_t var_slot(const struct vars *vs, const char *name, size_t len) {
+  size_t mask = vs->n_slots - 1, k = name_hash(name, len) & mask;
+  for (; vs->slots[k]; k = (k + 1) & mask) {
+    const struct var *v = &vs->items[vs->slots[k] - 1];
+    if (v->name_len == len && memcmp(v->name, name, len) == 0)
+      break;
+  }
+  return k;
+}
+
 static struct var *var_find(struct vars *vs, const char *name, size_t len) {
-  for (size_t i = vs->n; i-- > 0;)
-    if (strlen(vs->items[i].name) == len && memcmp(vs->items[i].name, name, len) == 0)
-      return &vs->items[i];
-  return NULL;
+  if (!vs->n_slots)
+    return NULL;
+  uint32_t id = vs->slots[var_slot(vs, name, len)];
+  return id ? &vs->items[id - 1] : NULL;
+}
+
+/* Makes room for one more variable in the index (kept at most half full). */
+static int vars_reserve(struct vars *vs) {
+  if ((vs->n + 1) * 2 <= vs->n_slots)
+    return SQL_OK;
+  size_t n_slots = vs->n_slots ? vs->n_slots * 2 : 64;
+  uint32_t *slots = calloc(n_slots, sizeof *slots), *old = vs->slots;
+  if (!slots)
+    return SQL_ERR_NOMEM;
+  vs->slots = slots;
+  vs->n_slots = n_slots;
+  for (size_t i = 0; i < vs->n; i++)
+    slots[var_slot(vs, vs->items[i].name, vs->items[i].name_len)] = (uint32_t)(i + 1);
+  free(old);
+  return SQL_OK;
 }
 
 static int var_set(struct vars *vs, const char *name, size_t nlen, const char *s, size_t len,
                    bool array) {
   struct var *v = var_find(vs, name, nlen);
   if (!v) {
+    if (vs->n >= UINT32_MAX - 1 || vars_reserve(vs))
+      return SQL_ERR_NOMEM;
     if (vs->n == vs->cap) {
       size_t cap = vs->cap ? vs->cap * 2 : 16;
       struct var *p = realloc(vs->items, cap * sizeof *p);
@@ -119,11 +162,14 @@ static int var_set(struct vars *vs, const char *name, size_t nlen, const char *s
       vs->items = p;
       vs->cap = cap;
     }
-    char *n = strndup(name, nlen);
+    char *n = malloc(nlen + 1); /* not strndup: a name may hold a NUL byte */
     if (!n)
       return SQL_ERR_NOMEM;
+    memcpy(n, name, nlen);
+    n[nlen] = '\0';
+    vs->slots[var_slot(vs, name, nlen)] = (uint32_t)(vs->n + 1);
     v = &vs->items[vs->n++];
-    *v = (struct var){.name = n};
+    *v = (struct var){.name = n, .name_len = nlen};
   }
   return value_set(&v->v, s, len, array);
 }
@@ -134,6 +180,7 @@ static void vars_free(struct vars *vs) {
     value_free(&vs->items[i].v);
   }
   free(vs->items);
+  free(vs->slots);
   memset(vs, 0, sizeof *vs);
 }
 
@@ -141,7 +188,7 @@ static int vars_copy(struct vars *dst, struct vars *src) {
   vars_free(dst);
   for (size_t i = 0; i < src->n; i++) {
     struct var *v = &src->items[i];
-    int rc = var_set(dst, v->name, strlen(v->name), v->v.s, v->v.len, v->v.array);
+    int rc = var_set(dst, v->name, v->name_len, v->v.s, v->v.len, v->v.array);
     if (rc)
       return rc;
   }
@@ -233,15 +280,34 @@ static bool tag_is(const struct tmpl *tp, const struct tag *tg, const char *name
   return tg->name_len == strlen(name) && memcmp(tp->t + tg->name, name, tg->name_len) == 0;
 }
 
-/* Finds `{% endNAME %}` from i; returns the offset of its "{%" and fills *after. */
+/* Whether the "{%" at t[i] opens a tag named `name`, judged from the name alone: what
+ * read_tag would find, without its scan to the closing "%}". */
+static bool tag_named_at(const struct tmpl *tp, size_t i, const char *name) {
+  const char *t = tp->t;
+  size_t len = tp->len, j = i + 2, n = strlen(name);
+  if (j < len && t[j] == '-')
+    j++;
+  while (j < len && is_space(t[j]))
+    j++;
+  if (len - j < n + 2 || memcmp(t + j, name, n) != 0)
+    return false;
+  j += n;
+  if (t[j] == '-' && j + 2 < len && t[j + 1] == '%' && t[j + 2] == '}')
+    return true; /* `endform-%}`; `endform- %}` is a tag named "endform-" */
+  return is_space(t[j]) || (t[j] == '%' && t[j + 1] == '}');
+}
+
+/* Finds `{% endNAME %}` from i and fills *end. Linear: a "{%" that is not the end tag costs
+ * only a look at its name (reading each tag in full to its "%}" made a form full of
+ * unclosed "{%" quadratic). */
 static bool find_end(const struct tmpl *tp, size_t i, const char *name, struct tag *end) {
-  while (i + 1 < tp->len) {
+  while (i + 1 < tp->len && !sql_poll_cancelled(tp->poll)) {
     const char *p = memchr(tp->t + i, '{', tp->len - i - 1);
     if (!p)
       return false;
     i = (size_t)(p - tp->t);
-    if (tp->t[i + 1] == '%' && read_tag(tp, i, '%', end) && tag_is(tp, end, name))
-      return true;
+    if (tp->t[i + 1] == '%' && tag_named_at(tp, i, name))
+      return read_tag(tp, i, '%', end) && tag_is(tp, end, name);
     i++;
   }
   return false;
@@ -291,6 +357,8 @@ static int parse_form(struct tmpl *tp, size_t start, size_t end) {
   const char *t = tp->t;
   size_t field = 0, field_len = 0;
   for (size_t i = start; i < end;) {
+    if (sql_poll_cancelled(tp->poll))
+      return sql_cancelled(tp->err, tp->errlen);
     const char *nl = memchr(t + i, '\n', end - i);
     size_t line_end = nl ? (size_t)(nl - t) : end;
     size_t j = i;
@@ -425,6 +493,8 @@ static int on_tag(struct parser *ps, const struct tag *tg, size_t *next) {
                           : tag_is(tp, tg, "raw")   ? "endraw"
                                                     : "endform";
     if (!find_end(tp, tg->end, endname, &end)) {
+      if (sql_poll_cancelled(tp->poll))
+        return sql_cancelled(tp->err, tp->errlen);
       char what[64];
       snprintf(what, sizeof what, "{%% %s %%} without {%% %s %%}", endname + 3, endname);
       return fail_at(tp, SQL_ERR_SYNTAX, tg->open, what);
@@ -453,6 +523,8 @@ static int parse(struct tmpl *tp) {
     struct tag tg;
     if (!p)
       break;
+    if (sql_poll_cancelled(tp->poll))
+      return sql_cancelled(tp->err, tp->errlen);
     i = (size_t)(p - tp->t);
     char kind = tp->t[i + 1];
     if (kind != '%' && kind != '{') {
@@ -845,6 +917,8 @@ static int render_for(struct tmpl *tp, int id, struct strbuf *out) {
 
 static int render_node(struct tmpl *tp, int id, struct strbuf *out) {
   const struct node *n = &tp->nodes[id];
+  if (sql_poll_cancelled(tp->poll))
+    return sql_cancelled(tp->err, tp->errlen);
   switch (n->kind) {
   case N_TEXT:
     return sb_append(out, tp->t + n->start, n->len);
@@ -911,9 +985,9 @@ static int render_variant(struct tmpl *tp, int branch, struct strbuf *out) {
   return rc;
 }
 
-int sql_liquid_render(const char *text, size_t len, bool all_variants, struct strbuf *out,
-                      char *err, size_t errlen) {
-  struct tmpl tp = {.t = text, .len = len, .err = err, .errlen = errlen};
+int sql_liquid_render(const char *text, size_t len, bool all_variants, struct sql_poll *poll,
+                      struct strbuf *out, char *err, size_t errlen) {
+  struct tmpl tp = {.t = text, .len = len, .poll = poll, .err = err, .errlen = errlen};
   if (err && errlen)
     err[0] = '\0';
   int rc = parse(&tp);

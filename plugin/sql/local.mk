@@ -40,3 +40,9 @@ noinst_PROGRAMS += tests/bench/sql-bench
 tests_bench_sql_bench_SOURCES = tests/bench/sql-bench.c
 tests_bench_sql_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir) $(YAJL_CFLAGS)
 tests_bench_sql_bench_LDADD = plugin/sql/libsqllineage.la $(YAJL_LIBS)
+
+# Scaling benchmark: tests/bench/sql-scale prints seconds per size and the doubling ratio.
+noinst_PROGRAMS += tests/bench/sql-scale
+tests_bench_sql_scale_SOURCES = tests/bench/sql-scale.c
+tests_bench_sql_scale_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)
+tests_bench_sql_scale_LDADD = plugin/sql/libsqllineage.la

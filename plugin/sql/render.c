@@ -12,7 +12,9 @@
 #include "sql_internal.h"
 
 static int render(const char *text, size_t len, const struct sql_definitions *defs,
-                  bool all_variants, char **out, size_t *out_len, char *err, size_t errlen) {
+                  bool all_variants, const struct sql_cancel *cancel, char **out, size_t *out_len,
+                  char *err, size_t errlen) {
+  struct sql_poll poll = {.cancel = cancel};
   struct strbuf expanded, rendered;
   int rc;
 
@@ -28,11 +30,11 @@ static int render(const char *text, size_t len, const struct sql_definitions *de
                     len, SQL_MAX_INPUT);
   sb_init(&expanded, SQL_MAX_RENDERED);
   sb_init(&rendered, SQL_MAX_RENDERED);
-  rc = sql_definitions_expand(defs, text ? text : "", len, &expanded, err, errlen);
+  rc = sql_definitions_expand(defs, text ? text : "", len, &poll, &expanded, err, errlen);
   if (rc)
     goto out;
-  rc = sql_liquid_render(expanded.data ? expanded.data : "", expanded.len, all_variants, &rendered,
-                         err, errlen);
+  rc = sql_liquid_render(expanded.data ? expanded.data : "", expanded.len, all_variants, &poll,
+                         &rendered, err, errlen);
   if (rc)
     goto out;
   rc = sb_finish(&rendered, out, out_len);
@@ -46,10 +48,17 @@ out:
 
 int sql_render_template(const char *text, size_t len, const struct sql_definitions *defs,
                         char **out, size_t *out_len, char *err, size_t errlen) {
-  return render(text, len, defs, true, out, out_len, err, errlen);
+  return render(text, len, defs, true, NULL, out, out_len, err, errlen);
+}
+
+int sql_render_template_cancellable(const char *text, size_t len,
+                                    const struct sql_definitions *defs,
+                                    const struct sql_cancel *cancel, char **out, size_t *out_len,
+                                    char *err, size_t errlen) {
+  return render(text, len, defs, true, cancel, out, out_len, err, errlen);
 }
 
 int sql_render_preview(const char *text, size_t len, const struct sql_definitions *defs, char **out,
                        size_t *out_len, char *err, size_t errlen) {
-  return render(text, len, defs, false, out, out_len, err, errlen);
+  return render(text, len, defs, false, NULL, out, out_len, err, errlen);
 }

@@ -42,6 +42,25 @@ void sql_position(const char *text, size_t len, size_t off, char *buf, size_t bu
 int sql_fail(int rc, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* ---- cancellation (strbuf.c) ---------------------------------------------------------- */
+
+/* Long loops call sql_poll_cancelled once per round; it asks the caller's callback only every
+ * SQL_POLL_EVERY rounds, so the check costs nothing measurable and a cancelled call still
+ * stops within milliseconds. */
+#define SQL_POLL_EVERY 4096
+
+struct sql_poll {
+  const struct sql_cancel *cancel; /* the caller's; NULL: never cancelled */
+  unsigned rounds;
+  bool cancelled; /* sticky once the callback said so */
+};
+
+/* True once the caller asked to stop (p may be NULL: never); the caller then returns
+ * sql_cancelled(...). */
+bool sql_poll_cancelled(struct sql_poll *p);
+/* Writes "cancelled" into err and returns SQL_ERR_CANCELLED. */
+int sql_cancelled(char *err, size_t errlen);
+
 /* ---- lexer.c ------------------------------------------------------------------------- */
 
 enum sql_tok_kind {
@@ -69,9 +88,9 @@ struct sql_token {
 
 /* Splits sql into tokens, ending with one TK_EOF. *out is malloc'd, owned by the caller.
  * Returns SQL_OK, SQL_ERR_SYNTAX (unterminated quote or comment, message names where it
- * starts) or SQL_ERR_NOMEM. Linear in len. */
-int sql_lex(const char *sql, size_t len, enum sql_dialect dialect, struct sql_token **out,
-            size_t *n_out, char *err, size_t errlen);
+ * starts) or SQL_ERR_NOMEM. Linear in len. SQL_ERR_CANCELLED when poll says so. */
+int sql_lex(const char *sql, size_t len, enum sql_dialect dialect, struct sql_poll *poll,
+            struct sql_token **out, size_t *n_out, char *err, size_t errlen);
 
 /* True when the token is an unquoted word equal to kw (upper-case ASCII) ignoring case. */
 bool sql_tok_is(const char *sql, const struct sql_token *t, const char *kw);
@@ -100,13 +119,13 @@ void sql_table_clear(struct sql_table *t);
 /* Replaces every `{{ @name as alias }}` in text by `(body) AS alias`, recursively, appending
  * the result to out. Unknown names (or defs NULL) become `(SELECT 1) AS alias`. */
 int sql_definitions_expand(const struct sql_definitions *defs, const char *text, size_t len,
-                           struct strbuf *out, char *err, size_t errlen);
+                           struct sql_poll *poll, struct strbuf *out, char *err, size_t errlen);
 
 /* ---- liquid.c ------------------------------------------------------------------------ */
 
 /* Renders Liquid markup (definitions already expanded) into out; see sql_render_template.
  * With all_variants false, only variant 0 (every conditional's first branch). */
-int sql_liquid_render(const char *text, size_t len, bool all_variants, struct strbuf *out,
-                      char *err, size_t errlen);
+int sql_liquid_render(const char *text, size_t len, bool all_variants, struct sql_poll *poll,
+                      struct strbuf *out, char *err, size_t errlen);
 
 #endif

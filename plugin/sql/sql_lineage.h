@@ -20,6 +20,7 @@
 #define SQL_ERR_NOMEM (-2)
 #define SQL_ERR_LIMIT (-3)  /* input beyond a built-in bound (nesting depth, size) */
 #define SQL_ERR_CYCLE (-4)  /* definitions reference each other in a cycle */
+#define SQL_ERR_CANCELLED (-5) /* the caller's cancel callback asked to stop */
 
 enum sql_dialect {
   SQL_DIALECT_ANSI = 0,
@@ -68,6 +69,20 @@ struct sql_lineage {
 int sql_extract_tables(const char *sql, size_t len, enum sql_dialect dialect,
                        struct sql_lineage **out, char *err, size_t errlen);
 
+/* How a caller stops a long call (a plugin whose run was interrupted): the library calls
+ * cancelled(ctx) from the calling thread every few thousand tokens, tags or nodes, and when it
+ * returns non-zero, the call frees what it built and returns SQL_ERR_CANCELLED within
+ * milliseconds. The callback typically reads an atomic flag that another thread sets. */
+struct sql_cancel {
+  int (*cancelled)(void *ctx);
+  void *ctx; /* the caller's; passed back untouched */
+};
+
+/* sql_extract_tables, stopped early when cancel says so (cancel may be NULL: never). */
+int sql_extract_tables_cancellable(const char *sql, size_t len, enum sql_dialect dialect,
+                                   const struct sql_cancel *cancel, struct sql_lineage **out,
+                                   char *err, size_t errlen);
+
 /* Releases a lineage; NULL-safe; sets *lineage to NULL. */
 void sql_lineage_free(struct sql_lineage **lineage);
 
@@ -101,6 +116,12 @@ void sql_definitions_free(struct sql_definitions **defs);
  * in *out_len. Errors as sql_extract_tables. */
 int sql_render_template(const char *text, size_t len, const struct sql_definitions *defs,
                         char **out, size_t *out_len, char *err, size_t errlen);
+
+/* sql_render_template, stopped early when cancel says so (cancel may be NULL: never). */
+int sql_render_template_cancellable(const char *text, size_t len,
+                                    const struct sql_definitions *defs,
+                                    const struct sql_cancel *cancel, char **out, size_t *out_len,
+                                    char *err, size_t errlen);
 
 /* Like sql_render_template, but renders one plausible query for people to read: each
  * conditional's first branch, form defaults bound, definitions expanded. Not for lineage (the

@@ -90,3 +90,18 @@ int sql_fail(int rc, char *err, size_t errlen, const char *fmt, ...) {
   }
   return rc;
 }
+
+bool sql_poll_cancelled(struct sql_poll *p) {
+  if (!p)
+    return false;
+  if (p->cancelled)
+    return true;
+  if (!p->cancel || !p->cancel->cancelled || ++p->rounds % SQL_POLL_EVERY != 0)
+    return false;
+  p->cancelled = p->cancel->cancelled(p->cancel->ctx) != 0;
+  return p->cancelled;
+}
+
+int sql_cancelled(char *err, size_t errlen) {
+  return sql_fail(SQL_ERR_CANCELLED, err, errlen, "cancelled");
+}

@@ -343,6 +343,234 @@ START_TEST(api_edges) {
 }
 END_TEST
 
+/* ---- 4 MB templates complete (issue 14: a 4 MB {% form %} took 49 s, quadratic) ---------
+ * No timing assertion: the "linear" case's timeout fails these when the work is quadratic
+ * (tens of seconds at 4 MB); tests/bench/sql-scale prints the figures. */
+
+#define BIG ((size_t)4 << 20)
+
+/* Appends unit (a '#' in it becomes a counter) to buf until it holds at least size bytes. */
+static size_t fill_units(char *buf, size_t o, const char *unit, size_t size) {
+  const char *hash = strchr(unit, '#');
+  for (size_t i = 0; o < size; i++) {
+    if (hash)
+      o += (size_t)sprintf(buf + o, "%.*s%zu%s", (int)(hash - unit), unit, i, hash + 1);
+    else
+      o += (size_t)sprintf(buf + o, "%s", unit);
+  }
+  return o;
+}
+
+/* Renders text and extracts its tables; returns the rendered SQL (caller frees). */
+static char *render_ok(const char *text, size_t len, struct sql_lineage **l) {
+  char err[256] = "", *out = NULL;
+  size_t olen = 0;
+  ck_assert_msg(sql_render_template(text, len, NULL, &out, &olen, err, sizeof err) == SQL_OK,
+                "render: %s", err);
+  ck_assert_msg(sql_extract_tables(out, olen, SQL_DIALECT_POSTGRES, l, err, sizeof err) == SQL_OK,
+                "extract: %s", err);
+  return out;
+}
+
+START_TEST(big_form_with_many_fields_completes) {
+  char *t = malloc(BIG + 256);
+  size_t o = (size_t)sprintf(t, "{%% form %%}\n");
+  o = fill_units(t, o, "field_#:\n  type: text\n  default: sch.tab\n", BIG);
+  o += (size_t)sprintf(t + o, "{%% endform %%}\nSELECT * FROM {{ field_77777 }}");
+  struct sql_lineage *l = NULL;
+  char *sql = render_ok(t, o, &l);
+  ck_assert_uint_eq(l->n_sources, 1);
+  ck_assert_str_eq(l->sources[0].schema, "sch"); /* field_77777's default */
+  ck_assert_str_eq(l->sources[0].name, "tab");
+  sql_lineage_free(&l);
+  free(sql);
+  free(t);
+}
+END_TEST
+
+START_TEST(big_form_full_of_open_tags_completes) {
+  char *t = malloc(BIG + 256);
+  size_t o = (size_t)sprintf(t, "{%% form %%}\n");
+  o = fill_units(t, o, "{%  {{ ", BIG);
+  o += (size_t)sprintf(t + o, "\n{%% endform %%}\nSELECT * FROM after_form");
+  struct sql_lineage *l = NULL;
+  char *sql = render_ok(t, o, &l);
+  ck_assert_str_eq(sql, "\nSELECT * FROM after_form");
+  ck_assert_uint_eq(l->n_sources, 1);
+  sql_lineage_free(&l);
+  free(sql);
+  free(t);
+}
+END_TEST
+
+START_TEST(many_assigns_complete) {
+  char *t = malloc(BIG + 256);
+  size_t o = fill_units(t, 0, "{% assign v# = 'x' %}", BIG);
+  o += (size_t)sprintf(t + o, "SELECT * FROM {{ v1000 }}{{ v99999 }}");
+  struct sql_lineage *l = NULL;
+  char *sql = render_ok(t, o, &l);
+  ck_assert_str_eq(sql, "SELECT * FROM xx");
+  sql_lineage_free(&l);
+  free(sql);
+  free(t);
+}
+END_TEST
+
+START_TEST(big_string_literal_completes) {
+  char *t = malloc(BIG + 256);
+  size_t o = (size_t)sprintf(t, "SELECT '");
+  o = fill_units(t, o, "it''s \\' a string ", BIG);
+  o += (size_t)sprintf(t + o, "' FROM after_string");
+  for (int d = SQL_DIALECT_ANSI; d <= SQL_DIALECT_SQLITE; d++) {
+    struct sql_lineage *l = NULL;
+    char err[256];
+    int rc = sql_extract_tables(t, o, (enum sql_dialect)d, &l, err, sizeof err);
+    /* With backslash escapes `\'` escapes; without, it ends the string: both are answers. */
+    ck_assert_msg(rc == SQL_OK || rc == SQL_ERR_SYNTAX, "dialect %d: %s", d, err);
+    sql_lineage_free(&l);
+  }
+  free(t);
+}
+END_TEST
+
+START_TEST(many_definitions_complete) {
+  /* A workspace of 200k definitions (the server decides how many), and a 4 MB query that
+   * references them: adding and finding a definition must not scan all the others. */
+  struct sql_definitions *defs = sql_definitions_new();
+  size_t n = 200000;
+  for (size_t k = 0; k < n; k++) {
+    char name[32], body[64];
+    snprintf(name, sizeof name, "@Def_%zu", k);
+    int w = snprintf(body, sizeof body, "SELECT * FROM base_%zu", k);
+    ck_assert_int_eq(sql_definitions_add(defs, name, body, (size_t)w), SQL_OK);
+  }
+  /* Replacing one keeps one entry under the name, found case-insensitively. */
+  ck_assert_int_eq(sql_definitions_add(defs, "def_7", "SELECT 1 FROM replaced", 22), SQL_OK);
+  char *t = malloc(BIG + 256);
+  size_t o = (size_t)sprintf(t, "SELECT 1 FROM {{ @DEF_7 }}");
+  o = fill_units(t, o, " JOIN {{ @def_# as a }} ON true", BIG);
+  char err[256] = "", *out = NULL;
+  size_t olen = 0;
+  ck_assert_msg(sql_render_template(t, o, defs, &out, &olen, err, sizeof err) == SQL_OK, "%s", err);
+  ck_assert_ptr_nonnull(strstr(out, "SELECT 1 FROM (\nSELECT 1 FROM replaced\n) AS DEF_7 JOIN "
+                                    "(\nSELECT * FROM base_0\n) AS a ON true"));
+  ck_assert_ptr_nonnull(strstr(out, "(\nSELECT * FROM base_100000\n) AS a"));
+  free(out);
+  free(t);
+  sql_definitions_free(&defs);
+}
+END_TEST
+
+/* ---- cancellation: a plugin interrupted mid-query stops within milliseconds ------------- */
+
+struct canceller {
+  int calls;    /* how often the library asked */
+  int yes_from; /* answer yes from this call on (1: already cancelled) */
+};
+
+static int cancel_cb(void *ctx) {
+  struct canceller *c = ctx;
+  return ++c->calls >= c->yes_from;
+}
+
+/* A big template that would render to tens of MB: 64 variants of a 400 KB body. */
+static char *big_template(size_t *len) {
+  char *t = malloc(BIG + 4096);
+  size_t o = 0;
+  for (int k = 0; k < 64; k++)
+    o += (size_t)sprintf(
+        t + o, "{%% if p%d %%}SELECT 1 FROM a%d{%% else %%}SELECT 1 FROM b%d{%% endif %%}\n", k, k,
+        k);
+  o = fill_units(t, o, "SELECT c FROM t# WHERE x = '{{ v }}';\n", (size_t)400 << 10);
+  *len = o;
+  return t;
+}
+
+START_TEST(cancelled_before_the_call_stops_at_once) {
+  size_t len;
+  char *t = big_template(&len), err[64] = "", *out = (char *)"untouched";
+  size_t olen = 1;
+  struct canceller c = {.yes_from = 1};
+  struct sql_cancel cancel = {.cancelled = cancel_cb, .ctx = &c};
+  ck_assert_int_eq(
+      sql_render_template_cancellable(t, len, NULL, &cancel, &out, &olen, err, sizeof err),
+      SQL_ERR_CANCELLED);
+  ck_assert_ptr_null(out);
+  ck_assert_str_eq(err, "cancelled");
+  ck_assert_int_eq(c.calls, 1); /* sticky: asked once, then never again */
+  struct sql_lineage *l = NULL;
+  c.calls = 0;
+  ck_assert_int_eq(
+      sql_extract_tables_cancellable(t, len, SQL_DIALECT_ANSI, &cancel, &l, err, sizeof err),
+      SQL_ERR_CANCELLED);
+  ck_assert_ptr_null(l);
+  ck_assert_int_eq(c.calls, 1);
+  free(t);
+}
+END_TEST
+
+START_TEST(cancelled_while_rendering_stops_promptly) {
+  size_t len;
+  char *t = big_template(&len), err[64] = "", *out = NULL;
+  size_t olen = 0;
+  /* Uncancelled, how often does a whole render and extraction ask? */
+  struct canceller never = {.yes_from = 1 << 30};
+  struct sql_cancel cancel = {.cancelled = cancel_cb, .ctx = &never};
+  ck_assert_int_eq(
+      sql_render_template_cancellable(t, len, NULL, &cancel, &out, &olen, err, sizeof err), SQL_OK);
+  int render_calls = never.calls;
+  never.calls = 0;
+  struct sql_lineage *l = NULL;
+  ck_assert_int_eq(
+      sql_extract_tables_cancellable(out, olen, SQL_DIALECT_ANSI, &cancel, &l, err, sizeof err),
+      SQL_OK);
+  int extract_calls = never.calls;
+  ck_assert_uint_gt(l->n_sources, 128); /* a0..a63, b0..b63 and the t# */
+  sql_lineage_free(&l);
+  ck_assert_int_gt(render_calls, 10); /* it does ask, all along */
+  ck_assert_int_gt(extract_calls, 10);
+
+  /* Cancelled on the third question: no fourth, and nothing is returned. */
+  struct canceller c = {.yes_from = 3};
+  cancel.ctx = &c;
+  char *out2 = NULL;
+  ck_assert_int_eq(
+      sql_render_template_cancellable(t, len, NULL, &cancel, &out2, &olen, err, sizeof err),
+      SQL_ERR_CANCELLED);
+  ck_assert_ptr_null(out2);
+  ck_assert_int_eq(c.calls, 3);
+  c.calls = 0;
+  ck_assert_int_eq(sql_extract_tables_cancellable(out, strlen(out), SQL_DIALECT_ANSI, &cancel, &l,
+                                                  err, sizeof err),
+                   SQL_ERR_CANCELLED);
+  ck_assert_ptr_null(l);
+  ck_assert_int_eq(c.calls, 3);
+  free(out);
+  free(t);
+}
+END_TEST
+
+START_TEST(no_cancel_callback_is_the_plain_call) {
+  const char *sql = "SELECT * FROM {% if x %}a{% else %}b{% endif %}";
+  char err[64], *a = NULL, *b = NULL;
+  size_t alen, blen;
+  struct sql_cancel none = {0};
+  ck_assert_int_eq(sql_render_template(sql, strlen(sql), NULL, &a, &alen, err, sizeof err), SQL_OK);
+  ck_assert_int_eq(
+      sql_render_template_cancellable(sql, strlen(sql), NULL, &none, &b, &blen, err, sizeof err),
+      SQL_OK);
+  ck_assert_str_eq(a, b);
+  free(b);
+  b = NULL;
+  ck_assert_int_eq(
+      sql_render_template_cancellable(sql, strlen(sql), NULL, NULL, &b, &blen, err, sizeof err),
+      SQL_OK);
+  ck_assert_str_eq(a, b);
+  free(a);
+  free(b);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sql_hostile");
   TCase *tc = tcase_create("hostile");
@@ -358,5 +586,18 @@ int main(void) {
   tcase_add_test(tc, random_bytes_never_crash);
   tcase_add_test(tc, api_edges);
   suite_add_tcase(s, tc);
+  /* Linear work takes well under a second here even under load; quadratic work took 50-70 s
+   * at 4 MB, so this timeout is what fails them. */
+  TCase *lin = tcase_create("linear");
+  tcase_set_timeout(lin, 30);
+  tcase_add_test(lin, big_form_with_many_fields_completes);
+  tcase_add_test(lin, big_form_full_of_open_tags_completes);
+  tcase_add_test(lin, many_assigns_complete);
+  tcase_add_test(lin, big_string_literal_completes);
+  tcase_add_test(lin, many_definitions_complete);
+  tcase_add_test(lin, cancelled_before_the_call_stops_at_once);
+  tcase_add_test(lin, cancelled_while_rendering_stops_promptly);
+  tcase_add_test(lin, no_cancel_callback_is_the_plain_call);
+  suite_add_tcase(s, lin);
   return test_run_suite(s);
 }
