@@ -5,6 +5,7 @@
 
 #include "omrest_json.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,36 @@ const char *host_json_str(yajl_val obj, const char *key) {
   return YAJL_GET_STRING(host_json_get(obj, key));
 }
 
+/* The deepest nesting of arrays and objects in text, counted up to limit + 1 (a linear scan
+ * that skips strings). Why: yajl builds a tree of any depth but yajl_tree_free recurses once
+ * per level, so a reply nested 300,000 deep would overflow the stack when freed. */
+static int nesting_depth(const char *text, size_t len, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < len && deepest <= limit; i++) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > deepest)
+        deepest = depth;
+    } else if (c == ']' || c == '}') {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
 yajl_val host_json_parse(const char *text, size_t len, char *err, size_t err_size) {
+  if (nesting_depth(text, len, HOST_JSON_MAX_DEPTH) > HOST_JSON_MAX_DEPTH) {
+    snprintf(err, err_size, "nested deeper than %d levels", HOST_JSON_MAX_DEPTH);
+    return NULL;
+  }
   char *copy = malloc(len + 1);
   if (!copy) {
     snprintf(err, err_size, "out of memory");

@@ -16,8 +16,12 @@ yajl_val host_json_get(yajl_val obj, const char *key);
 /* The string member `key` of `obj`, or NULL when absent or not a string. Borrowed. */
 const char *host_json_str(yajl_val obj, const char *key);
 
+/* The deepest nesting host_json_parse accepts: far beyond any OpenMetadata answer or entity. */
+#define HOST_JSON_MAX_DEPTH 256
+
 /* Parses len bytes of text (not NUL-terminated). Returns the tree (free with yajl_tree_free)
- * or NULL with a message in err. */
+ * or NULL with a message in err; text nested deeper than HOST_JSON_MAX_DEPTH is refused
+ * before parsing ("nested deeper than 256 levels"). */
 yajl_val host_json_parse(const char *text, size_t len, char *err, size_t err_size);
 
 /* Writes v through g; numbers keep their original text. Returns yajl_gen_status_ok or the

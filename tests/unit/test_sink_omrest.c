@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "omrest_client.h"
+#include "omrest_json.h"
 #include "sink_omrest.h"
 #include "testutil.h"
 
@@ -778,6 +779,31 @@ START_TEST(a_record_that_cannot_be_sent_is_rejected_at_write) {
 }
 END_TEST
 
+/* A reply nested 300,000 deep (tests/fuzz/crashes/omrest-deep-nesting) is refused before yajl
+ * builds a tree whose recursive free would overflow the stack; ordinary nesting parses. */
+START_TEST(deeply_nested_json_is_refused_not_a_crash) {
+  size_t depth = 300000;
+  char *deep = malloc(2 * depth + 1);
+  ck_assert_ptr_nonnull(deep);
+  memset(deep, '[', depth);
+  memset(deep + depth, ']', depth);
+  char err[128] = "";
+  ck_assert_ptr_null(host_json_parse(deep, 2 * depth, err, sizeof err));
+  ck_assert_msg(strstr(err, "nested deeper than 256 levels"), "%s", err);
+  /* Brackets inside strings are not nesting. */
+  const char *ok = "{\"a\": [[[\"]]]]]]\\\"[[[[\"]]], \"b\": {\"c\": 1}}";
+  yajl_val v = host_json_parse(ok, strlen(ok), err, sizeof err);
+  ck_assert_msg(v != NULL, "%s", err);
+  yajl_tree_free(v);
+  memset(deep, '[', 256);
+  memset(deep + 256, ']', 256);
+  v = host_json_parse(deep, 512, err, sizeof err);
+  ck_assert_msg(v != NULL, "256 levels: %s", err);
+  yajl_tree_free(v);
+  free(deep);
+}
+END_TEST
+
 START_TEST(config_errors_name_the_key) {
   struct host_log *log;
   char *text = NULL;
@@ -995,6 +1021,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_server_that_stays_down_fails_the_commit);
   tcase_add_test(tc, a_record_that_cannot_be_sent_is_rejected_at_write);
   tcase_add_test(tc, config_errors_name_the_key);
+  tcase_add_test(tc, deeply_nested_json_is_refused_not_a_crash);
   tcase_add_test(tc, om_sim_refuses_what_the_server_refuses);
   tcase_add_test(tc, search_hits_are_checked_against_the_name);
   tcase_add_test(tc, a_dashboard_lists_only_what_the_server_has);
