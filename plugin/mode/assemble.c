@@ -74,7 +74,7 @@ static void query_lineage(struct mode_assembler *a, const struct mode_report *r,
   struct mode_lineage l;
   char err[256];
   const struct mode_data_source *ds = find_source(a, q->data_source_id);
-  if (mode_lineage_of(a->cfg, a->defs, ds, q->raw_query, &l, err, sizeof err) != 0) {
+  if (mode_lineage_of(a->cfg, a->defs, ds, q->raw_query, a->cancel, &l, err, sizeof err) != 0) {
     char item[64];
     snprintf(item, sizeof item, "query %s", q->token);
     diagf(a, ETL_SEV_WARNING, 0, item, "of report %s: lineage skipped: %s", r->token, err);

@@ -14,6 +14,7 @@
 #include "owners.h"
 #include "util.h"
 
+struct sql_cancel;
 struct sql_definitions;
 
 struct mode_assembler {
@@ -24,6 +25,8 @@ struct mode_assembler {
   size_t n_sources;
   int sources_known;                /* the list was read: a miss deserves a warning */
   const struct mode_owners *owners; /* resolved creators */
+  /* Stops SQL rendering and lineage of a huge query when the run is interrupted; may be NULL. */
+  const struct sql_cancel *cancel;
   char today[16];                   /* usage date, YYYY-MM-DD */
   struct mode_strset seen_charts, seen_models, warned_sources; /* owned */
   void *ctx;

@@ -129,6 +129,7 @@ struct mode_crawl {
   struct mode_owners owners;
   struct mode_strset seen_reports;
   struct mode_assembler assembler; /* turns complete reports into entities */
+  struct sql_cancel sql_cancel;    /* stop_requested, for SQL rendering and lineage */
   struct mode_report *active;      /* reports in progress */
   int n_active, max_active;
   struct listing *parked; /* listings waiting for the active window to shrink */
@@ -1082,6 +1083,9 @@ static int stop_requested(struct mode_crawl *c) {
          (c->hooks.cancelled && c->hooks.cancelled(c->hooks.ctx));
 }
 
+/* The SQL library's cancel callback: a 4 MB query's lineage stops when the run does. */
+static int sql_stop_requested(void *ctx) { return stop_requested(ctx); }
+
 int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
   *out = NULL;
   if (!c->started)
@@ -1183,6 +1187,8 @@ struct mode_crawl *mode_crawl_new(const struct mode_config *cfg, const char *ser
   c->assembler.ectx =
       (struct mode_entity_ctx){c->service, cfg->host, cfg->workspace, cfg->include_owners};
   c->assembler.owners = &c->owners;
+  c->sql_cancel = (struct sql_cancel){sql_stop_requested, c};
+  c->assembler.cancel = &c->sql_cancel;
   c->assembler.ctx = c;
   c->assembler.emit = assembler_emit;
   c->assembler.diag = assembler_diag;

@@ -120,20 +120,23 @@ static int split_whole_path(const struct sql_table *t, struct sql_table *out, ch
 }
 
 int mode_lineage_of(const struct mode_config *cfg, const struct sql_definitions *defs,
-                    const struct mode_data_source *ds, const char *raw, struct mode_lineage *out,
-                    char *err, size_t errlen) {
+                    const struct mode_data_source *ds, const char *raw,
+                    const struct sql_cancel *cancel, struct mode_lineage *out, char *err,
+                    size_t errlen) {
   struct sql_lineage *sl = NULL;
   size_t sql_len = 0;
   int rc = -1;
   memset(out, 0, sizeof *out);
   if (raw == NULL)
     raw = "";
-  if (sql_render_template(raw, strlen(raw), defs, &out->sql, &sql_len, err, errlen) != SQL_OK)
+  if (sql_render_template_cancellable(raw, strlen(raw), defs, cancel, &out->sql, &sql_len, err,
+                                      errlen) != SQL_OK)
     goto out;
   enum sql_dialect dialect = SQL_DIALECT_ANSI;
   if (ds && ds->adapter)
     sql_dialect_from_name(ds->adapter, &dialect);
-  if (sql_extract_tables(out->sql, sql_len, dialect, &sl, err, errlen) != SQL_OK)
+  if (sql_extract_tables_cancellable(out->sql, sql_len, dialect, cancel, &sl, err, errlen) !=
+      SQL_OK)
     goto out;
   const char *service = ds ? mode_config_mapped_service(cfg, ds->name, ds->token, ds->id) : NULL;
   struct prefix_parts prefix;

@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "model.h"
 
+struct sql_cancel;
 struct sql_definitions;
 
 struct mode_lineage_table {
@@ -31,11 +32,14 @@ struct mode_lineage {
 };
 
 /* Computes the lineage of raw (Mode query text). ds may be NULL (unknown data source), defs
- * may be NULL. Returns 0 and fills *out (free with mode_lineage_clear), or -1 with a reason in
- * err (SQL not understood, a definition cycle, OOM). */
+ * may be NULL, cancel may be NULL (never: otherwise rendering and extraction stop within
+ * milliseconds once it says so, and the call fails with "cancelled"). Returns 0 and fills *out
+ * (free with mode_lineage_clear), or -1 with a reason in err (SQL not understood, a definition
+ * cycle, cancelled, OOM). */
 int mode_lineage_of(const struct mode_config *cfg, const struct sql_definitions *defs,
-                    const struct mode_data_source *ds, const char *raw, struct mode_lineage *out,
-                    char *err, size_t errlen);
+                    const struct mode_data_source *ds, const char *raw,
+                    const struct sql_cancel *cancel, struct mode_lineage *out, char *err,
+                    size_t errlen);
 void mode_lineage_clear(struct mode_lineage *l);
 
 /* lineageDetails.sqlQuery is informational. Repeated whole on every edge of a query it made
