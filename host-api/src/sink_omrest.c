@@ -105,7 +105,7 @@ struct omrest_sink {
   long long listed;              /* live entities listed while looking for unseen ones */
   struct host_om_map *pending_ids; /* items of the edges in `pending` (no edge twice) */
   char *pending;                   /* owned: JSON array elements, comma-separated, or NULL */
-  bool mark_deleted;
+  int mark_deleted; /* sink.config.markDeletedDashboards: 1, 0, or -1 when not given */
   bool source_failed; /* a commit of this source failed: never mark deletions */
   etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
   struct host_omrest_counts counts;
@@ -439,8 +439,7 @@ static etl_status parse_sink_config(struct omrest_sink *s, const char *config_js
                  "sink.config.markDeletedDashboards: must be true or false");
     st = ETL_ERR_CONFIG;
   }
-  if (YAJL_IS_TRUE(mark))
-    s->mark_deleted = true;
+  s->mark_deleted = YAJL_IS_TRUE(mark) ? 1 : YAJL_IS_FALSE(mark) ? 0 : -1;
   cc->concurrency = (long)concurrency;
   cc->retries = (long)retries;
   cc->backoff_ms = (long)backoff;
@@ -514,11 +513,6 @@ static etl_status parse_server_config(struct omrest_sink *s, yajl_val wf,
   if (*jwt && is_plain_http_to_remote(cc->base_url))
     host_log_msg(s->log, ETL_SEV_WARNING, NULL, where,
                  "hostPort is plain http to a remote host: the JWT travels unencrypted");
-  /* markDeletedDashboards of the source's sourceConfig, when the whole workflow is given. */
-  yajl_val src_cfg = host_json_get(
-      host_json_get(host_json_get(inner ? NULL : wf, "source"), "sourceConfig"), "config");
-  if (YAJL_IS_TRUE(host_json_get(src_cfg, "markDeletedDashboards")))
-    s->mark_deleted = true;
   return ETL_OK;
 }
 
@@ -1429,11 +1423,17 @@ static etl_status mark_deleted(struct omrest_sink *s, const struct host_source_o
 
 /* True when the source's own sourceConfig asks for markDeletedDashboards, as OpenMetadata's
  * Mode workflow does. */
-static bool source_wants_mark_deleted(const struct host_source_outcome *o) {
-  if (!o || !o->source_config_json)
-    return false;
-  yajl_val cfg = yajl_tree_parse(o->source_config_json, NULL, 0);
-  bool yes = YAJL_IS_TRUE(host_json_get(cfg, "markDeletedDashboards"));
+/* Whether a complete run of this source soft-deletes what it did not see: the source's
+ * sourceConfig.config.markDeletedDashboards, else sink.config's, else OpenMetadata's default,
+ * true (dashboardServiceMetadataPipeline.json), so a user's workflow behaves as under
+ * OpenMetadata's own ingestion. The deletion fail-safe still bounds what one run may delete. */
+static bool source_wants_mark_deleted(const struct omrest_sink *s,
+                                      const struct host_source_outcome *o) {
+  char err[64];
+  const char *text = o && o->source_config_json ? o->source_config_json : "{}";
+  yajl_val cfg = host_json_parse(text, strlen(text), err, sizeof err);
+  yajl_val v = host_json_get(cfg, "markDeletedDashboards");
+  bool yes = YAJL_IS_TRUE(v) || (!YAJL_IS_FALSE(v) && s->mark_deleted != 0);
   yajl_tree_free(cfg);
   return yes;
 }
@@ -1454,7 +1454,7 @@ static etl_status omrest_end_source(void *sink, const char *source,
     pending = pending || s->buf[k].n > 0;
   if (pending)
     st = omrest_commit(s);
-  bool mark = s->mark_deleted || source_wants_mark_deleted(o);
+  bool mark = source_wants_mark_deleted(s, o);
   if (st == ETL_OK && mark && o && o->complete && !s->source_failed)
     st = mark_deleted(s, o);
   else if (mark && o && (!o->complete || s->source_failed))

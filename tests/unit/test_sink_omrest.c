@@ -184,6 +184,8 @@ static void *make_sink(struct env *e, const char *config, const char *jwt) {
 /* A handful of records, where one deletion exceeds the deletion fail-safe's default share:
  * the tests of deletion lift it; the fail-safe's own test sets 0 (the default). */
 static double feed_fail_safe = 100;
+/* The source's sourceConfig.config as the runner hands it to end_source (NULL: none). */
+static const char *feed_source_config = NULL;
 
 static etl_status feed(void *sink, const struct fixture_rec *recs, size_t n, const char *skip,
                        bool complete) {
@@ -199,7 +201,10 @@ static etl_status feed(void *sink, const struct fixture_rec *recs, size_t n, con
   }
   etl_status st = ops->commit(sink);
   struct host_source_outcome o = {
-      .complete = complete && st == ETL_OK, .run_id = 1, .fail_safe_threshold = feed_fail_safe};
+      .complete = complete && st == ETL_OK,
+      .run_id = 1,
+      .source_config_json = feed_source_config,
+      .fail_safe_threshold = feed_fail_safe};
   etl_status end = ops->end_source(sink, "mode_svc", &o);
   return st != ETL_OK ? st : end;
 }
@@ -667,6 +672,40 @@ START_TEST(fail_safe_holds_back_a_mass_soft_delete) {
 }
 END_TEST
 
+/* markDeletedDashboards follows OpenMetadata's default, true, when neither the source nor the
+ * sink says otherwise; false in either place keeps everything. */
+START_TEST(mark_deleted_defaults_to_openmetadatas_true) {
+  static const struct {
+    const char *sink_config, *source_config;
+    unsigned long deleted;
+  } cases[] = {
+      {"{\"retryBackoffMs\": 5}", NULL, 2},
+      {"{\"retryBackoffMs\": 5}", "{\"markDeletedDashboards\": false}", 0},
+      {"{\"retryBackoffMs\": 5, \"markDeletedDashboards\": false}", "{}", 0},
+      {"{\"retryBackoffMs\": 5, \"markDeletedDashboards\": false}",
+       "{\"markDeletedDashboards\": true}", 2},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct env e;
+    env_start(&e, NULL, JWT);
+    void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+    feed_source_config = "{\"markDeletedDashboards\": false}";
+    ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+    host_sink_metadata_rest.destroy(&sink);
+    sink = make_sink(&e, cases[i].sink_config, JWT);
+    feed_source_config = cases[i].source_config;
+    ck_assert_int_eq(feed(sink, mode_records, N_MODE, "r2 ds1tok", true), ETL_OK);
+    feed_source_config = NULL;
+    struct host_omrest_counts c;
+    host_omrest_get_counts(sink, &c);
+    ck_assert_msg(c.deleted == cases[i].deleted, "case %zu: %lu deleted, want %lu", i, c.deleted,
+                  cases[i].deleted);
+    host_sink_metadata_rest.destroy(&sink);
+    env_stop(&e);
+  }
+}
+END_TEST
+
 START_TEST(mark_deleted_only_after_a_complete_run) {
   struct env e;
   env_start(&e, NULL, JWT);
@@ -1016,6 +1055,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, a_reject_is_reported_and_the_rest_lands);
   tcase_add_test(tc, a_wrong_jwt_stops_and_is_never_printed);
   tcase_add_test(tc, mark_deleted_only_after_a_complete_run);
+  tcase_add_test(tc, mark_deleted_defaults_to_openmetadatas_true);
   tcase_add_test(tc, fail_safe_holds_back_a_mass_soft_delete);
   tcase_add_test(tc, retained_entities_are_not_marked_deleted);
   tcase_add_test(tc, a_server_that_stays_down_fails_the_commit);
