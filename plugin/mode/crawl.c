@@ -408,11 +408,12 @@ static int fill_report(struct mode_report *r, const struct mode_hal_record *rec,
   return r->token && r->space_name ? 0 : -1;
 }
 
-/* Whether a report's queries may be asked for now (see struct mode_crawl); one always may when
- * none is out, so the crawl never stalls on its own bound. */
+/* Whether a report's queries may be asked for now (see struct mode_crawl). Not merely because
+ * no queries request is out: while a creator lookup stalls, that let one more report's queries
+ * in per round trip, past the bound, for as long as the stall lasted (issue 14 item 7). Only
+ * when nothing at all is out does mode_crawl_next let one go (pump_deferred's force). */
 static int may_fetch_queries(const struct mode_crawl *c) {
-  return c->queries_out == 0 ||
-         (c->queries_out < c->cfg->concurrency && c->held_bytes < MODE_CRAWL_HELD_MAX);
+  return c->queries_out < c->cfg->concurrency && c->held_bytes < MODE_CRAWL_HELD_MAX;
 }
 
 static void fetch_report_now(struct mode_crawl *c, struct mode_report *r);
@@ -427,15 +428,16 @@ static void fetch_report(struct mode_crawl *c, struct mode_report *r) {
   fetch_report_now(c, r);
 }
 
-/* Starts deferred reports while the bound allows. */
-static void pump_deferred(struct mode_crawl *c) {
-  for (struct mode_report *r = c->active; r && c->n_deferred > 0 && may_fetch_queries(c);
+/* Starts deferred reports while the bound allows; with force, the first one regardless. */
+static void pump_deferred(struct mode_crawl *c, int force) {
+  for (struct mode_report *r = c->active; r && c->n_deferred > 0 && (force || may_fetch_queries(c));
        r = r->next) {
     if (!r->deferred)
       continue;
     r->deferred = 0;
     c->n_deferred--;
     fetch_report_now(c, r);
+    force = 0;
   }
 }
 
@@ -1108,7 +1110,7 @@ int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
       return c->fatal;
     if (c->done)
       return ETL_DONE;
-    pump_deferred(c);
+    pump_deferred(c, 0);
     unpark(c);
     int left = mode_fetch_step(c->fetch, 100);
     report_counters(c);
@@ -1116,7 +1118,7 @@ int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
       diagf(c, ETL_SEV_ERROR, 0, NULL, "the HTTP engine failed");
       set_fatal(c, ETL_ERR_INTERNAL);
     } else if (left == 0 && c->n_deferred > 0) {
-      pump_deferred(c); /* nothing is out: the bound lets one go */
+      pump_deferred(c, 1); /* nothing is out: the bound lets one go */
     } else if (left == 0 && c->parked != NULL) {
       /* Nothing in flight yet listings wait: never stall on the window, go on with one. */
       struct listing *l = c->parked;
