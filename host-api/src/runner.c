@@ -353,8 +353,10 @@ static void run_source(struct runner *r, const struct host_source_cfg *src,
   if (rep->status != ETL_OK)
     goto out;
   rep->status = r->sink_ops->begin_source(r->sink, src->name, src->type);
-  if (rep->status != ETL_OK)
+  if (rep->status != ETL_OK) {
+    rep->errors++; /* the sink said why (a full disk, a lock); not "errors 0" beside it */
     goto out;
+  }
   rep->status = load_pending(r, src->name);
   if (rep->status == ETL_OK)
     rep->status = load_state(r, src->name, &state, &state_len);
