@@ -353,8 +353,10 @@ static void run_source(struct runner *r, const struct host_source_cfg *src,
   if (rep->status != ETL_OK)
     goto out;
   rep->status = r->sink_ops->begin_source(r->sink, src->name, src->type);
-  if (rep->status != ETL_OK)
+  if (rep->status != ETL_OK) {
+    rep->errors++; /* the sink said why (a full disk, a lock); not "errors 0" beside it */
     goto out;
+  }
   rep->status = load_pending(r, src->name);
   if (rep->status == ETL_OK)
     rep->status = load_state(r, src->name, &state, &state_len);
@@ -461,6 +463,7 @@ int host_run_workflow(const struct host_workflow *wf, const struct host_runner_o
                       struct host_run_report *report) {
   struct runner r = {.wf = wf, .opts = opts, .run_id = new_run_id()};
   char *sink_json = NULL, *wf_json = NULL;
+  etl_status st = ETL_OK;
   memset(report, 0, sizeof *report);
   report->sink_type = wf->sink_type;
   report->exit_code = HOST_EXIT_USAGE;
@@ -492,7 +495,15 @@ int host_run_workflow(const struct host_workflow *wf, const struct host_runner_o
     if (!report->sources[i].name || !report->sources[i].type)
       goto out;
   }
-  etl_status st = r.sink_ops->create(sink_json, wf_json, opts->log, &r.sink);
+  /* The state store is opened (created, checked writable) before any source runs: a
+   * read-only one is said once, naming it, instead of after a crawl or once per source. */
+  st = sink_keeps_state(&r) ? ETL_OK : open_state_store(&r);
+  if (st != ETL_OK) {
+    report->exit_code = st == ETL_ERR_CONFIG ? HOST_EXIT_USAGE : HOST_EXIT_FAILED;
+    host_run_report_free(report);
+    goto out;
+  }
+  st = r.sink_ops->create(sink_json, wf_json, opts->log, &r.sink);
   if (st != ETL_OK) {
     report->exit_code =
         st == ETL_ERR_CONNECT || st == ETL_ERR_AUTH ? HOST_EXIT_CONNECT : HOST_EXIT_USAGE;

@@ -103,6 +103,8 @@ struct omrest_sink {
   struct host_om_map *warned;    /* things warned about once */
   struct host_om_map *doomed;    /* "type:fqn" -> DELETE path: unseen, awaiting the fail-safe */
   long long listed;              /* live entities listed while looking for unseen ones */
+  struct host_om_map *cursors;   /* owned, during mark_deleted: listing pages asked for */
+  bool listing_cut;              /* a listing was stopped early: it is incomplete */
   struct host_om_map *pending_ids; /* items of the edges in `pending` (no edge twice) */
   char *pending;                   /* owned: JSON array elements, comma-separated, or NULL */
   int mark_deleted;   /* sink.config.markDeletedDashboards: 1, 0, or -1 when not given */
@@ -1410,8 +1412,55 @@ static void on_list(void *ctx, const struct host_om_response *r) {
   call_free(c);
 }
 
+/* Pages one listing may take: 1,000,000 entities of a service at limit=100. */
+#define LIST_PAGES_MAX 10000
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+/* Whether the page after `after` may be asked for: a cursor this listing already followed, or
+ * more pages than LIST_PAGES_MAX, means a server that would page forever. The listing then
+ * stops, is incomplete, and nothing is marked deleted. */
+static bool list_may_follow(struct omrest_sink *s, const char *type, const char *service,
+                            const char *after) {
+  char *seen_key = NULL, *count_key = NULL, n_pages[24];
+  bool ok = false;
+  if (asprintf(&seen_key, "%s\n%s\n%s", type, service, after) < 0)
+    seen_key = NULL;
+  if (asprintf(&count_key, "%s\n%s", type, service) < 0)
+    count_key = NULL;
+  if (!seen_key || !count_key) {
+    s->fatal = ETL_ERR_NOMEM;
+    goto out;
+  }
+  const char *count = host_om_map_get(s->cursors, count_key);
+  long pages = count ? strtol(count, NULL, 10) + 1 : 2;
+  bool repeated = host_om_map_get(s->cursors, seen_key) != NULL;
+  if (repeated || pages > LIST_PAGES_MAX) {
+    host_log_msg(s->log, ETL_SEV_WARNING, s->source, SINK,
+                 "listing %ss of service %s: the server's cursor '%.64s' %s%s; listing stopped, "
+                 "nothing marked deleted",
+                 type, service, after, repeated ? "repeats a page already listed" : "goes past ",
+                 repeated ? "" : STRINGIFY(LIST_PAGES_MAX) " pages");
+    s->listing_cut = true;
+    goto out;
+  }
+  snprintf(n_pages, sizeof n_pages, "%ld", pages);
+  if (host_om_map_set(s->cursors, seen_key, "") != 0 ||
+      host_om_map_set(s->cursors, count_key, n_pages) != 0) {
+    s->fatal = ETL_ERR_NOMEM;
+    goto out;
+  }
+  ok = true;
+out:
+  free(seen_key);
+  free(count_key);
+  return ok;
+}
+
 static void list_page(struct omrest_sink *s, const char *type, const char *service,
                       const char *after) {
+  if (after && !list_may_follow(s, type, service, after))
+    return;
   const struct entity_api *api = api_of(type);
   char *es = escape(s, service), *ea = after ? escape(s, after) : NULL, *path = NULL;
   if (es && (!after || ea) &&
@@ -1431,6 +1480,10 @@ static etl_status mark_deleted(struct omrest_sink *s, const struct host_source_o
   s->fatal = ETL_OK;
   host_om_map_clear(s->doomed);
   s->listed = 0;
+  s->listing_cut = false;
+  s->cursors = host_om_map_new();
+  if (!s->cursors)
+    s->fatal = ETL_ERR_NOMEM;
   for (size_t i = 0; i < n; i++) {
     list_page(s, "dashboard", names[i], NULL);
     list_page(s, "dashboardDataModel", names[i], NULL);
@@ -1438,8 +1491,9 @@ static etl_status mark_deleted(struct omrest_sink *s, const struct host_source_o
   }
   free(names);
   etl_status st = run_phase(s);
+  host_om_map_free(&s->cursors);
   size_t n_doomed = host_om_map_size(s->doomed);
-  if (st == ETL_OK && n_doomed > 0 &&
+  if (st == ETL_OK && n_doomed > 0 && !s->listing_cut &&
       host_fail_safe_allows(s->log, s->source, SINK, o, (long long)n_doomed, s->listed)) {
     char **keys = NULL;
     n = host_om_map_keys(s->doomed, &keys);

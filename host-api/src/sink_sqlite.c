@@ -293,8 +293,11 @@ out_cfg:
   return st;
 }
 
+/* Records the source's run and commits that row at once (unless the host has a window open),
+ * so a run killed before its first commit still leaves a row with finished NULL. */
 static etl_status sqlite_begin_source(void *sink, const char *source, const char *plugin_type) {
   struct sqlite_sink *s = sink;
+  bool own_txn = !s->in_txn;
   etl_status st = ensure_txn(s);
   if (st != ETL_OK)
     return st;
@@ -317,7 +320,9 @@ static etl_status sqlite_begin_source(void *sink, const char *source, const char
   free(s->source);
   s->source = strdup(source);
   memset(&s->counts, 0, sizeof s->counts);
-  return s->source ? ETL_OK : ETL_ERR_NOMEM;
+  if (!s->source)
+    return ETL_ERR_NOMEM;
+  return own_txn ? sqlite_commit(s) : ETL_OK;
 }
 
 /* True when json is one well-formed JSON object in valid UTF-8; else fills why. */

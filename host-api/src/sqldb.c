@@ -166,6 +166,22 @@ static etl_status check_kind(sqlite3 *db, const char *path, const struct host_sq
   return ETL_OK;
 }
 
+/* The errno for which path's directory may not be written (EROFS, EACCES), with the directory
+ * in dir; 0 when it may (or does not exist: SQLite's own message says so). SQLite reports
+ * ENOENT when it cannot create a new file or the -wal of an existing one there. */
+static int dir_unwritable(const char *path, char *dir, size_t cap) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    snprintf(dir, cap, ".");
+  else if (slash == path)
+    snprintf(dir, cap, "/");
+  else
+    snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+  if (access(dir, W_OK) == 0 || errno == ENOENT)
+    return 0;
+  return errno;
+}
+
 etl_status host_sqldb_open(const char *path, const struct host_sqldb_kind *kind,
                            int busy_timeout_ms, struct host_log *log, sqlite3 **out) {
   sqlite3 *db = NULL;
@@ -173,8 +189,16 @@ etl_status host_sqldb_open(const char *path, const struct host_sqldb_kind *kind,
   *out = NULL;
   int rc = sqlite3_open_v2(path, &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  char dir[4096];
+  int dir_err = 0;
   if (rc != SQLITE_OK) {
-    st = host_sqldb_fail(log, db, rc, kind->what, path, "cannot open");
+    if ((rc & 0xff) == SQLITE_CANTOPEN && (dir_err = dir_unwritable(path, dir, sizeof dir))) {
+      host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "%s '%s': cannot create it in '%s': %s",
+                   kind->what, path, dir, strerror(dir_err));
+      st = ETL_ERR_CONFIG;
+    } else {
+      st = host_sqldb_fail(log, db, rc, kind->what, path, "cannot open");
+    }
     goto out_close;
   }
   /* SQLite opens a file it may not write read-only, then fails on its -wal with ENOENT: say
@@ -193,10 +217,19 @@ etl_status host_sqldb_open(const char *path, const struct host_sqldb_kind *kind,
   /* WAL: readers never block the writer, and a commit appends instead of rewriting pages.
    * synchronous=FULL: a commit that returned survives power loss, which the state ordering
    * needs (NORMAL in WAL mode may lose the last commits). */
-  st = host_sqldb_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", log, kind->what,
-                       path, "set journal mode");
-  if (st != ETL_OK)
+  rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", NULL, NULL, NULL);
+  if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_CANTOPEN &&
+      (dir_err = dir_unwritable(path, dir, sizeof dir))) {
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
+                 "%s '%s': cannot create its write-ahead log in '%s': %s", kind->what, path, dir,
+                 strerror(dir_err));
+    st = ETL_ERR_CONFIG;
     goto out_close;
+  }
+  if (rc != SQLITE_OK) {
+    st = host_sqldb_fail(log, db, rc, kind->what, path, "set journal mode");
+    goto out_close;
+  }
   *out = db;
   return ETL_OK;
 out_close:

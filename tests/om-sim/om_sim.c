@@ -26,6 +26,8 @@
  * (--faults reply=html|brace|empty|redirect) answers every /api request with a 200 login page,
  * a 200 "{", an empty 200 or a 302 to /login. --faults search=any makes a search return every
  * entity of its index, as a loose full-text match can: the client must check the hits.
+ * --faults cursor=repeat gives every listing page an `after` cursor that names the same page
+ * again, as a broken server paging forever would.
  *
  * Usage: om-sim [--port N] [--jwt TOKEN] [--faults SPEC] [--seed N] [--seed-tables FILE]
  *               [--seed-users FILE] [--bodies FILE] [--tls-cert FILE --tls-key FILE]
@@ -93,6 +95,7 @@ struct sim {
   char *reject_kind, *reject_name;
   char *hostile;   /* owned: "html", "brace", "empty" or "redirect": every /api answer is that */
   bool search_any; /* --faults search=any: a search returns every entity of its index */
+  bool cursor_repeat; /* --faults cursor=repeat: a listing page's `after` names that page */
   unsigned int seed;
   FILE *bodies;
   unsigned long requests, puts, gets, deletes, auth_failures, f5xx, f429, rejects, s2xx, s4xx;
@@ -737,9 +740,9 @@ static void list(struct sim *s, struct reply *r, const char *type, const char *s
          (s->ents[k].deleted || strcmp(s->ents[k].type, type) != 0 ||
           (service && (!s->ents[k].service || strcmp(s->ents[k].service, service) != 0))))
     k++;
-  if (k < s->n_ents) {
+  if (k < s->n_ents || s->cursor_repeat) {
     char after[32];
-    snprintf(after, sizeof after, "%zu", k);
+    snprintf(after, sizeof after, "%zu", s->cursor_repeat ? start : k);
     host_json_gen_str(g, "after");
     host_json_gen_str(g, after);
   }
@@ -1115,6 +1118,8 @@ static int parse_faults(struct sim *s, const char *spec) {
       s->reject_name = strdup(eq);
     else if (strcmp(tok, "search") == 0 && strcmp(eq, "any") == 0)
       s->search_any = true;
+    else if (strcmp(tok, "cursor") == 0 && strcmp(eq, "repeat") == 0)
+      s->cursor_repeat = true;
     else if (strcmp(tok, "reply") == 0 && (strcmp(eq, "html") == 0 || strcmp(eq, "brace") == 0 ||
                                            strcmp(eq, "empty") == 0 || strcmp(eq, "redirect") == 0))
       s->hostile = strdup(eq);
@@ -1210,7 +1215,7 @@ int main(int argc, char **argv) {
         fprintf(stderr,
                 "om-sim: bad --faults '%s' "
                 "(5xx=P,429=P,reject-kind=K,reject-name=N,reply=html|brace|empty|redirect,"
-                "search=any)\n",
+                "search=any,cursor=repeat)\n",
                 v);
         goto out;
       }

@@ -608,6 +608,53 @@ START_TEST(read_only_outputs_say_why) {
 }
 END_TEST
 
+/* A state store in a read-only directory (new, or existing on a file system remounted
+ * read-only) is found before any source runs: once, named, with the real reason, exit 2,
+ * and no entity reaches the sink. */
+START_TEST(read_only_state_store_is_found_before_the_sources) {
+  struct scratch s;
+  scratch_open(&s);
+  char *ro = mount_tmpfs(s.dir, "ro", 1024);
+  if (!ro) { /* not root: chmod cannot stop root, and tmpfs needs it */
+    scratch_close(&s);
+    return;
+  }
+  char *fresh = test_path("%s/new-state.db", ro), *old = test_path("%s/state.db", ro);
+  char *src1 = source_yaml("fake", "f", "{count: 3, state_every: 1}");
+  char *src2 = source_yaml("fake", "g", "{count: 3, state_every: 1}");
+  const char *const stores[] = {old, fresh};
+  for (size_t c = 0; c < 2; c++) {
+    char *yaml = test_path("sources:\n%s%ssink: {type: stdout}\nworkflowConfig: {stateStore: %s}\n",
+                           src1, src2, stores[c]);
+    ck_assert_int_eq(test_write_file(s.wf, yaml), 0);
+    free(yaml);
+    if (c == 0) { /* the existing store, made while the file system was writable */
+      ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+      ck_assert_int_eq(mount("tmpfs", ro, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL), 0);
+    }
+    char *out = NULL, *err = NULL;
+    ck_assert_int_eq(run_host("run", s.wf, NULL, &out, &err), 2);
+    char *named = test_path("state store '%s'", stores[c]);
+    const char *first = strstr(err, named);
+    ck_assert_msg(first != NULL, "case %zu: the store is not named in:\n%s", c, err);
+    ck_assert_msg(strstr(first + 1, named) == NULL, "case %zu: said more than once:\n%s", c, err);
+    ck_assert_msg(strstr(err, strerror(EROFS)), "case %zu: no \"%s\" in:\n%s", c,
+                  strerror(EROFS), err);
+    ck_assert_msg(!strstr(err, "No such file"), "case %zu: a wrong reason in:\n%s", c, err);
+    ck_assert_msg(!strstr(out, "\"kind\":\"chart\""), "case %zu: a source ran:\n%s", c, out);
+    free(named);
+    free(out);
+    free(err);
+  }
+  free(src1);
+  free(src2);
+  free(fresh);
+  free(old);
+  umount_tmpfs(ro);
+  scratch_close(&s);
+}
+END_TEST
+
 /* Once a record of the run has failed, later states are not stored: the next run must start
  * before the failure, or an incremental plugin would skip the failed record for good. */
 START_TEST(state_is_held_back_after_a_failed_record) {
@@ -1075,6 +1122,7 @@ int main(void) {
   tcase_add_test(tc, two_runs_into_one_file_take_turns);
   tcase_add_test(tc, full_disk_is_an_error);
   tcase_add_test(tc, read_only_outputs_say_why);
+  tcase_add_test(tc, read_only_state_store_is_found_before_the_sources);
   tcase_add_test(tc, retain_keeps_rows_without_rewriting_them);
   tcase_add_loop_test(tc, exit_codes, 0, (int)(sizeof exits / sizeof exits[0]));
   tcase_add_test(tc, config_error_exit_code_and_message);

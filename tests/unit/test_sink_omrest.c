@@ -789,6 +789,31 @@ START_TEST(retained_entities_are_not_marked_deleted) {
 }
 END_TEST
 
+/* A listing whose `after` cursor names a page already listed would page forever: the sink
+ * stops it, names the service and the cursor, and deletes nothing, as for any incomplete
+ * listing. Before, the run never ended (the TCase timeout). */
+START_TEST(a_repeating_listing_cursor_stops_and_deletes_nothing) {
+  struct env e;
+  env_start(&e, "cursor=repeat", JWT);
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, NULL, true), ETL_OK);
+  host_sink_metadata_rest.destroy(&sink);
+  sink = make_sink(&e, "{\"retryBackoffMs\": 5, \"markDeletedDashboards\": true}", JWT);
+  ck_assert_int_eq(feed(sink, mode_records, N_MODE, "r2 ds1tok", true), ETL_OK);
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_eq(c.deleted, 0);
+  char *s = store(&e);
+  ck_assert_int_eq(count_of(s, "\"deleted\":true"), 0);
+  free(s);
+  fflush(e.log_file);
+  ck_assert_msg(strstr(e.log_text, "service mode_svc: the server's cursor '0' repeats") != NULL,
+                "%s", e.log_text);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
 START_TEST(a_server_that_stays_down_fails_the_commit) {
   struct env e;
   env_start(&e, "5xx=1.0", JWT);
@@ -1084,6 +1109,7 @@ static Suite *suite(void) {
   tcase_set_timeout(down, 60);
   tcase_add_test(down, queued_requests_fail_fast_once_the_server_is_down);
   tcase_add_test(down, an_over_cap_reply_is_named_once_and_fails);
+  tcase_add_test(down, a_repeating_listing_cursor_stops_and_deletes_nothing);
   suite_add_tcase(s, down);
   TCase *urls = tcase_create("hostPort");
   tcase_add_loop_test(urls, plain_http_warning_parses_the_host, 0,

@@ -9,6 +9,8 @@
 #include "sink.h"
 #include "sink_testlib.h"
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const struct host_sink_ops *ops;
@@ -257,6 +259,32 @@ START_TEST(test_run_history) {
 }
 END_TEST
 
+/* A run killed before its first commit still leaves its runs row, not finished and not
+ * complete, as docs/sinks.md promises; the entities it had not committed are gone. */
+START_TEST(test_killed_run_leaves_an_unfinished_row) {
+  pid_t pid = fork();
+  ck_assert_int_ne(pid, -1);
+  if (pid == 0) {
+    void *sink = NULL;
+    if (try_open(catalog, NULL, &sink) != ETL_OK || ops->begin_source(sink, "s", "jsonl") != ETL_OK)
+      _exit(3);
+    struct host_record rec = {"s", "chart", "A", "{\"data\": {}}", 13};
+    bool rejected = false;
+    if (ops->write(sink, &rec, &rejected) != ETL_OK)
+      _exit(3);
+    raise(SIGKILL);
+    _exit(4);
+  }
+  int status = 0;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status %d", status);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM runs WHERE source='s' AND "
+                                      "plugin='jsonl' AND finished IS NULL AND NOT complete"),
+                   1);
+  ck_assert_int_eq(t_sql_int(catalog, "SELECT count(*) FROM entities"), 0);
+}
+END_TEST
+
 START_TEST(test_state_is_atomic_with_data) {
   void *sink = open_catalog();
   char *json = NULL;
@@ -423,6 +451,7 @@ int main(void) {
   tcase_add_test(tc, test_other_sources_are_not_swept);
   tcase_add_test(tc, test_resumed_run_spares_what_the_killed_run_delivered);
   tcase_add_test(tc, test_run_history);
+  tcase_add_test(tc, test_killed_run_leaves_an_unfinished_row);
   tcase_add_test(tc, test_state_is_atomic_with_data);
   tcase_add_test(tc, test_invalid_records_are_rejected);
   tcase_add_test(tc, test_error_for_a_file_that_is_not_sqlite);
