@@ -37,10 +37,10 @@
 #define DEFAULT_SUCCESS_THRESHOLD 90.0 /* workflowConfig.successThreshold's default */
 
 struct host_om_pipeline {
-  const struct host_workflow *wf;    /* borrowed */
-  struct host_log *log;              /* borrowed */
-  struct host_om_client *client;     /* owned */
-  char *path;                        /* owned: "/v1/services/ingestionPipelines/{fqn}" escaped */
+  const struct host_workflow *wf; /* borrowed */
+  struct host_log *log;           /* borrowed */
+  struct host_om_client *client;  /* owned */
+  char *path;                     /* owned: "/v1/services/ingestionPipelines/{fqn}" escaped */
   long long start_ms;
 };
 
@@ -65,7 +65,7 @@ static void on_done(void *ctx, const struct host_om_response *r) {
     return;
   yajl_val v = r->body_len ? host_json_parse(r->body, r->body_len, err, sizeof err) : NULL;
   const char *m = host_json_str(v, "message");
-  int rc = m                     ? asprintf(&a->message, "HTTP %ld: %s", r->status, m)
+  int rc = m                    ? asprintf(&a->message, "HTTP %ld: %s", r->status, m)
            : r->transport_error ? asprintf(&a->message, "%s", r->transport_error)
                                 : asprintf(&a->message, "HTTP %ld: %.200s", r->status,
                                            r->body_len ? r->body : "(empty body)");
@@ -98,15 +98,15 @@ static struct host_om_client *client_for(const struct host_workflow *wf, struct 
   const char *provider = host_json_str(om, "authProvider");
   const char *verify = host_json_str(om, "verifySSL");
   yajl_val ssl = host_json_get(om, "sslConfig");
-  struct host_om_client_config cc = {
-      .base_url = host_json_str(om, "hostPort"),
-      .verify_tls = !(verify && strcmp(verify, "ignore") == 0),
-      .ca_file = host_json_str(ssl, "certificatePath") ? host_json_str(ssl, "certificatePath")
-                                                       : host_json_str(ssl, "caCertificate"),
-      .concurrency = 1,
-      .retries = 2,
-      .timeout_ms = 30000,
-      .backoff_ms = 500};
+  struct host_om_client_config cc = {.base_url = host_json_str(om, "hostPort"),
+                                     .verify_tls = !(verify && strcmp(verify, "ignore") == 0),
+                                     .ca_file = host_json_str(ssl, "certificatePath")
+                                                    ? host_json_str(ssl, "certificatePath")
+                                                    : host_json_str(ssl, "caCertificate"),
+                                     .concurrency = 1,
+                                     .retries = 2,
+                                     .timeout_ms = 30000,
+                                     .backoff_ms = 500};
   if (provider && strcmp(provider, "openmetadata") == 0)
     cc.jwt = host_json_str(host_json_get(om, "securityConfig"), "jwtToken");
   if (cc.base_url)
@@ -167,7 +167,7 @@ static double success_threshold(const struct host_workflow *wf) {
   char *end = NULL;
   double v = t && t->type == HOST_NODE_SCALAR ? strtod(t->scalar, &end) : 0;
   return end && end != t->scalar && *end == '\0' && v >= 0 && v <= 100 ? v
-                                                                        : DEFAULT_SUCCESS_THRESHOLD;
+                                                                       : DEFAULT_SUCCESS_THRESHOLD;
 }
 
 /* OpenMetadata's final state of the run (see the top of the file). */
@@ -210,7 +210,8 @@ static void gen_step(yajl_gen g, const struct host_source_report *s) {
     host_json_gen_str(g, "name");
     host_json_gen_str(g, s->name);
     host_json_gen_str(g, "error");
-    host_json_gen_str(g, s->started ? "the source stopped before its end" : "the source did not start");
+    host_json_gen_str(g, s->started ? "the source stopped before its end"
+                                    : "the source did not start");
     yajl_gen_map_close(g);
     yajl_gen_array_close(g);
   }

@@ -770,7 +770,7 @@ static void list(struct sim *s, struct reply *r, const char *type, const char *s
 
 /* ---- ingestion pipelines ----------------------------------------------------------------- */
 
-/* PipelineStatus.pipelineState's enum (entity/services/ingestionPipelines/ingestionPipeline.json). */
+/* The enum of PipelineStatus.pipelineState (ingestionPipelines/ingestionPipeline.json). */
 static bool pipeline_state_valid(const char *state) {
   static const char *const states[] = {"queued", "success", "failed", "running", "partialSuccess",
                                        NULL};
