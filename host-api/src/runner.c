@@ -12,6 +12,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "om_pipeline_status.h"
 #include "progress.h"
 #include "services.h"
 #include "sink.h"
@@ -510,10 +511,15 @@ int host_run_workflow(const struct host_workflow *wf, const struct host_runner_o
     host_run_report_free(report);
     goto out;
   }
+  /* The run's status on its OpenMetadata ingestion pipeline, when it has one: never the run's
+   * outcome (om_pipeline_status.h). */
+  struct host_om_pipeline *pipeline = NULL;
+  host_om_pipeline_start(wf, opts->log, &pipeline);
   for (size_t i = 0; i < wf->n_sources && !host_interrupted(); i++)
     run_source(&r, &wf->sources[i], &report->sources[i]);
   report->exit_code = combine_exit(report);
   r.sink_ops->destroy(&r.sink);
+  host_om_pipeline_end(&pipeline, report);
 out:
   host_state_close(&r.store);
   host_progress_free(&r.progress);

@@ -15,6 +15,7 @@
 
 #include "log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -836,9 +837,15 @@ static void warn_workflow_noops(struct check_ctx *c, const struct host_node *wc,
   if (raise && (raise->type != HOST_NODE_SCALAR || strcasecmp(raise->scalar, "true") != 0))
     config_warning(c, raise, "workflowConfig.raiseOnError",
                    "does nothing: etlhost always exits 1 when a record failed (see exit status)");
+  bool reported = host_node_get(wf->root, "ingestionPipelineFQN") &&
+                  strcmp(wf->sink_type, "metadata-rest") == 0;
   if (threshold)
     config_warning(c, threshold, "workflowConfig.successThreshold",
-                   "does nothing: etlhost exits 1 when any record failed, whatever the share");
+                   reported ? "only parts partialSuccess from failed in the status sent to "
+                              "ingestionPipelineFQN: etlhost exits 1 when any record failed, "
+                              "whatever the share"
+                            : "does nothing: etlhost exits 1 when any record failed, whatever "
+                              "the share");
   if (config)
     config_warning(c, config, "workflowConfig.config",
                    "does nothing: etlhost has no free-form workflow settings");
@@ -970,6 +977,52 @@ static void check_sources(struct check_ctx *c, struct host_workflow *wf) {
   }
 }
 
+/* 8-4-4-4-12 hex digits: basic.json's uuid format, which OpenMetadata's server validates. */
+static bool is_uuid(const char *s) {
+  for (size_t i = 0; i < 36; i++) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+      return false;
+  }
+  return s[36] == '\0';
+}
+
+/* A random (version 4) UUID from /dev/urandom; -1 when it cannot be read. */
+static int new_uuid(char out[37]) {
+  unsigned char b[16];
+  FILE *f = fopen("/dev/urandom", "rb");
+  size_t got = f ? fread(b, 1, sizeof b, f) : 0;
+  if (f)
+    fclose(f);
+  if (got != sizeof b)
+    return -1;
+  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+           b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+           b[15]);
+  return 0;
+}
+
+/* ingestionPipelineFQN and pipelineRunId (OpenMetadataWorkflowConfig): read for the pipeline
+ * status (om_pipeline_status.h). The run id must be a UUID, as the server's schema says. */
+static void check_pipeline_keys(struct check_ctx *c, struct host_workflow *wf) {
+  const struct host_node *fqn = optional(c, wf->root, "", "ingestionPipelineFQN", HOST_NODE_SCALAR);
+  const struct host_node *run = optional(c, wf->root, "", "pipelineRunId", HOST_NODE_SCALAR);
+  if (fqn && fqn->scalar[0])
+    wf->ingestion_pipeline_fqn = fqn->scalar;
+  if (run && !is_uuid(run->scalar)) {
+    config_error(c->log, c->file, run->line, "pipelineRunId",
+                 "expected a UUID such as 3f2a9c1e-0b7d-4e55-9a61-2c8d7f0e4b12");
+    c->errors++;
+  } else if (run) {
+    snprintf(wf->pipeline_run_id, sizeof wf->pipeline_run_id, "%s", run->scalar);
+  } else if (new_uuid(wf->pipeline_run_id) != 0) {
+    config_error(c->log, c->file, 0, "pipelineRunId", "cannot read /dev/urandom to make one");
+    c->errors++;
+  }
+}
+
 static void check_workflow(struct check_ctx *c, struct host_workflow *wf) {
   /* ingestionPipelineFQN and pipelineRunId are added by OpenMetadata's own scheduler. */
   static const char *const top_keys[] = {
@@ -984,8 +1037,13 @@ static void check_workflow(struct check_ctx *c, struct host_workflow *wf) {
   const struct host_node *wc = host_node_get(wf->root, "workflowConfig");
   if (wc)
     check_workflow_config(c, wc, wf);
+  check_pipeline_keys(c, wf);
   if (c->errors == 0)
     warn_mark_deleted(c, wf);
+  if (c->errors == 0 && wf->ingestion_pipeline_fqn && strcmp(wf->sink_type, "metadata-rest") != 0)
+    config_warning(c, host_node_get(wf->root, "ingestionPipelineFQN"), "ingestionPipelineFQN",
+                   "does nothing here: only the metadata-rest sink reports the run's status to "
+                   "OpenMetadata");
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */

@@ -56,6 +56,11 @@ struct host_workflow {
   const char *state_store;  /* workflowConfig.stateStore, default "etlhost-state.db" */
   const char *logger_level; /* workflowConfig.loggerLevel or NULL */
   double fail_safe_threshold; /* workflowConfig.failSafeThreshold (percent), 0 when absent */
+  /* Set by OpenMetadata's scheduler: the ingestion pipeline this run reports to (or NULL), and
+   * the run's id, a UUID (OpenMetadataWorkflowConfig.pipelineRunId, basic.json#uuid); when the
+   * file has none, one is generated, as WorkflowStatusMixin.run_id does. */
+  const char *ingestion_pipeline_fqn;
+  char pipeline_run_id[37];
 };
 
 #define HOST_DEFAULT_STATE_STORE "etlhost-state.db"

@@ -13,7 +13,11 @@
 #        every dashboard listing its charts and data models, an unchanged run moves no version,
 #        data models filtered out later are not referenced;
 #   18-20 a login page, a '{' or a 302 in front of the API is never accepted, nor passed by
-#        `etlhost test`; 21-22 a refused JWT or a gone server at the last commit is exit 3.
+#        `etlhost test`; 21-22 a refused JWT or a gone server at the last commit is exit 3;
+#   25-29 the run's status on its OpenMetadata ingestion pipeline (ingestionPipelineFQN):
+#        running then success with the step's counts, failed or partialSuccess after refused
+#        records (successThreshold), an unknown pipeline only warns and no key sends nothing,
+#        om-sim's PUT pipelineStatus refuses what the server refuses.
 # A missing binary is a 'Bail out!', never a skip. Prints TAP. Offline: both simulators listen
 # on 127.0.0.1 with ephemeral ports.
 set -u
@@ -27,7 +31,7 @@ MODESIM=$B/tests/mode-sim/mode-sim
 JWT=eyJhbGciOiJIUzI1NiJ9.e2e-om-sim-token.c2lnbmF0dXJl
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..24"
+echo "1..29"
 
 fetch() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
 
@@ -531,3 +535,112 @@ run_etlhost "$T/jsonl.yaml" "$T/gone-run.log"
 grc=$?
 if [ "$grc" -eq 3 ]; then ok "an unreachable OpenMetadata at the sink's commit gives exit 3"
 else not_ok "an unreachable OpenMetadata gives exit 3 (got $grc)" "$(cat "$T/gone-run.log")"; fi
+
+# ---- 25-29: the run's status on its OpenMetadata ingestion pipeline ----------------------------
+PIPE=mode_svc.mode_svc_metadata_ingestion
+RUNID=6f1c2a9e-3b7d-4c55-9a61-2c8d7f0e4b12
+echo "$PIPE" >"$T/pipelines.txt"
+# pipeline_lines STOREFILE: one line per step of each stored status: pipeline, runId, every
+# state the run was given, the last state, the step's name and counts, endDate >= startDate.
+pipeline_lines() {
+  "$PY" - "$1" <<'EOF'
+import json, sys
+for p in json.load(open(sys.argv[1]))["pipelineStatuses"]:
+    st = p["pipelineStatus"]
+    for step in st.get("status", []):
+        print(p["pipeline"], st["runId"], p["states"], st["pipelineState"], step["name"],
+              step["records"], step["errors"], step["warnings"], step["filtered"],
+              st.get("endDate", 0) >= st["startDate"])
+EOF
+}
+with_pipeline() { # FQN [SUCCESS-THRESHOLD]: the scheduler's keys appended to $T/jsonl.yaml
+  [ -n "${2:-}" ] && echo "  successThreshold: $2" >>"$T/jsonl.yaml"
+  printf 'ingestionPipelineFQN: %s\npipelineRunId: %s\n' "$1" "$RUNID" >>"$T/jsonl.yaml"
+}
+
+start_server "$T/om-pipe.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" \
+  --seed-users "$T/users.txt" --seed-pipelines "$T/pipelines.txt" || exit 1
+write_jsonl_workflow "$url" '{retryBackoffMs: 5}'
+with_pipeline "$PIPE"
+run_etlhost "$T/jsonl.yaml" "$T/pipe1.log"
+prc=$?
+fetch "$url/__sim/store" >"$T/pipe1.json"
+got=$(pipeline_lines "$T/pipe1.json")
+want="$PIPE $RUNID running,success success mode_svc 7 0 0 0 True"
+if [ "$prc" -eq 0 ] && [ "$got" = "$want" ] && ! grep -q "$JWT" "$T/pipe1.log"; then
+  ok "a run with ingestionPipelineFQN reports running, then success with its step's counts"
+else
+  not_ok "a run reports running then success to its pipeline (exit $prc)" "got: $got" \
+    "want: $want" "$(cat "$T/pipe1.log")"
+fi
+
+# A refused chart: 6 of 7 records land, 86% < the default successThreshold 90 (failed).
+for case in "failed:" "partialSuccess:50"; do
+  state=${case%%:*} threshold=${case#*:}
+  start_server "$T/om-pipe-$state.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" \
+    --seed-users "$T/users.txt" --seed-pipelines "$T/pipelines.txt" \
+    --faults "reject-kind=chart" || exit 1
+  write_jsonl_workflow "$url" '{retryBackoffMs: 5}'
+  with_pipeline "$PIPE" "$threshold"
+  run_etlhost "$T/jsonl.yaml" "$T/pipe-$state.log"
+  src=$?
+  fetch "$url/__sim/store" >"$T/pipe-$state.json"
+  got=$(pipeline_lines "$T/pipe-$state.json")
+  want="$PIPE $RUNID running,$state $state mode_svc 6 1 0 0 True"
+  if [ "$src" -eq 1 ] && [ "$got" = "$want" ]; then
+    ok "refused records end the pipeline's run $state (successThreshold ${threshold:-90})"
+  else
+    not_ok "refused records end the pipeline's run $state (exit $src)" "got: $got" \
+      "want: $want" "$(cat "$T/pipe-$state.log")"
+  fi
+done
+
+# An unknown pipeline is a warning naming it; the run itself is not touched. No key, no status.
+start_server "$T/om-pipe-none.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" \
+  --seed-users "$T/users.txt" || exit 1
+write_jsonl_workflow "$url" '{retryBackoffMs: 5}'
+with_pipeline "svc.no_such_pipeline"
+run_etlhost "$T/jsonl.yaml" "$T/pipe-unknown.log"
+urc=$?
+fetch "$url/__sim/store" >"$T/pipe-unknown.json"
+start_server "$T/om-pipe-nokey.out" "$OMSIM" --jwt "$JWT" --seed-tables "$T/tables.txt" \
+  --seed-users "$T/users.txt" --seed-pipelines "$T/pipelines.txt" || exit 1
+write_jsonl_workflow "$url" '{retryBackoffMs: 5}'
+run_etlhost "$T/jsonl.yaml" "$T/pipe-nokey.log"
+nrc=$?
+fetch "$url/__sim/store" >"$T/pipe-nokey.json"
+if [ "$urc" -eq 0 ] && [ "$nrc" -eq 0 ] &&
+  grep -q 'svc.no_such_pipeline.*ingestionPipeline instance for svc.no_such_pipeline not found' "$T/pipe-unknown.log" &&
+  grep -q '"pipelineStatuses":\[\]' "$T/pipe-unknown.json" &&
+  grep -q '"pipelineStatuses":\[\]' "$T/pipe-nokey.json"; then
+  ok "an unknown pipeline warns with the server's message and the run exits 0; no key sends nothing"
+else
+  not_ok "an unknown pipeline warns, the run exits 0 ($urc); no key sends nothing ($nrc)" \
+    "$(cat "$T/pipe-unknown.log")" "$(cat "$T/pipe-unknown.json")" "$(cat "$T/pipe-nokey.json")"
+fi
+
+# om-sim refuses what IngestionPipelineResource.addPipelineStatus refuses: no runId, a state
+# outside the enum, a step without its name (400), an unknown pipeline (404).
+codes=$("$PY" - "$url" "$PIPE" "$JWT" <<'EOF'
+import json, sys, urllib.request, urllib.error
+url, pipe, jwt = sys.argv[1:4]
+def put(fqn, body):
+    req = urllib.request.Request(
+        "%s/api/v1/services/ingestionPipelines/%s/pipelineStatus" % (url, fqn),
+        data=json.dumps(body).encode(), method="PUT",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + jwt})
+    try:
+        return urllib.request.urlopen(req).status
+    except urllib.error.HTTPError as e:
+        return e.code
+ok = {"runId": "6f1c2a9e-3b7d-4c55-9a61-2c8d7f0e4b13", "pipelineState": "running",
+      "startDate": 1, "timestamp": 1}
+print(put(pipe, {"pipelineState": "running"}), put(pipe, dict(ok, pipelineState="done")),
+      put(pipe, dict(ok, status=[{"records": 1}])), put("svc.none", ok), put(pipe, ok))
+EOF
+)
+if [ "$codes" = "400 400 400 404 200" ]; then
+  ok "om-sim's pipelineStatus refuses a missing runId, a bad state, a nameless step, an unknown pipeline"
+else
+  not_ok "om-sim's pipelineStatus checks (got $codes, want 400 400 400 404 200)"
+fi

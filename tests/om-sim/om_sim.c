@@ -12,7 +12,9 @@
  *   DELETE /<collection>/{id}  (soft delete)
  *   GET  /system/version (no JWT needed, as on the real server), /users/loggedInUser
  * and for the tests: GET /__sim/store (everything stored, sorted, as JSON), /__sim/stats, and
- * /__sim/seed?type=table|user&fqn=F (an entity another connector would have created).
+ * /__sim/seed?type=table|user|ingestionPipeline&fqn=F (an entity created elsewhere).
+ *   GET  /services/ingestionPipelines/name/{fqn}; PUT /services/ingestionPipelines/{fqn}/
+ *   pipelineStatus (a run's status; /__sim/store lists them under pipelineStatuses).
  *
  * Ids are UUID-shaped hashes of (type, FQN), so two simulators fed the same entities hold equal
  * stores whatever the order or the faults. It is strict, as OpenMetadata's server is: every
@@ -30,8 +32,10 @@
  * again, as a broken server paging forever would.
  *
  * Usage: om-sim [--port N] [--jwt TOKEN] [--faults SPEC] [--seed N] [--seed-tables FILE]
- *               [--seed-users FILE] [--bodies FILE] [--tls-cert FILE --tls-key FILE]
+ *               [--seed-users FILE] [--seed-pipelines FILE] [--bodies FILE]
+ *               [--tls-cert FILE --tls-key FILE]
  * --seed-tables: one table FQN per line. --seed-users: "name email" per line.
+ * --seed-pipelines: one ingestion pipeline FQN per line.
  * --bodies: every PUT body as a JSON line {"kind": K, "data": body} for validate.py.
  * --tls-cert/--tls-key: a PEM certificate and its key; then it serves HTTPS only.
  * Prints "listening on http://127.0.0.1:PORT" (https:// with TLS) first; stops on SIGTERM or
@@ -81,7 +85,18 @@ struct usage {
   long long count;
 };
 
+/* One run's status of an ingestion pipeline, as IngestionPipelineRepository.addPipelineStatus
+ * keeps it: one record per (pipeline, runId), replaced by each PUT of that runId. `states`
+ * is om-sim's own: every pipelineState the run was given, in order, for the tests. */
+struct pipeline_status {
+  char *fqn, *run_id; /* owned */
+  char *body;         /* owned: the last accepted PipelineStatus */
+  char states[256];   /* "running,success" */
+};
+
 struct sim {
+  struct pipeline_status *pstatuses;
+  size_t n_pstatuses, cap_pstatuses;
   struct entity *ents;
   size_t n_ents, cap_ents;
   struct host_om_map *by_key; /* "type:fqn" -> index */
@@ -198,6 +213,9 @@ static void free_sim(struct sim *s) {
   for (size_t i = 0; i < s->n_usages; i++)
     free(s->usages[i].type), free(s->usages[i].fqn), free(s->usages[i].date);
   free(s->usages);
+  for (size_t i = 0; i < s->n_pstatuses; i++)
+    free(s->pstatuses[i].fqn), free(s->pstatuses[i].run_id), free(s->pstatuses[i].body);
+  free(s->pstatuses);
   host_om_map_free(&s->by_key);
   host_om_map_free(&s->by_id);
   free(s->reject_kind);
@@ -753,6 +771,103 @@ static void list(struct sim *s, struct reply *r, const char *type, const char *s
   yajl_gen_free(g);
 }
 
+/* ---- ingestion pipelines ----------------------------------------------------------------- */
+
+/* The enum of PipelineStatus.pipelineState (ingestionPipelines/ingestionPipeline.json). */
+static bool pipeline_state_valid(const char *state) {
+  static const char *const states[] = {"queued", "success", "failed", "running", "partialSuccess",
+                                       NULL};
+  for (size_t i = 0; state && states[i]; i++)
+    if (strcmp(state, states[i]) == 0)
+      return true;
+  return false;
+}
+
+/* StepSummary (entity/services/ingestionPipelines/status.json): `name` required, counts are
+ * integers, no other member (additionalProperties: false). NULL when valid, else why. */
+static const char *step_problem(yajl_val step) {
+  static const char *const counts[] = {"records", "updated_records", "warnings", "errors",
+                                       "filtered", NULL};
+  if (!YAJL_IS_OBJECT(step) || !host_json_str(step, "name"))
+    return "status[].name is required";
+  for (size_t i = 0; i < step->u.object.len; i++) {
+    const char *k = step->u.object.keys[i];
+    bool known = strcmp(k, "name") == 0 || strcmp(k, "failures") == 0;
+    for (size_t c = 0; !known && counts[c]; c++)
+      if (strcmp(k, counts[c]) == 0) {
+        if (!YAJL_IS_INTEGER(step->u.object.values[i]))
+          return "status[] counts must be integers";
+        known = true;
+      }
+    if (!known)
+      return "status[] has an unknown property";
+  }
+  return NULL;
+}
+
+/* PUT /services/ingestionPipelines/{fqn}/pipelineStatus (IngestionPipelineResource
+ * .addPipelineStatus): the pipeline must exist (getResourceContextByName: 404 "... not
+ * found"); the body is a @Valid PipelineStatus: runId and pipelineState required, the state
+ * from its enum, timestamps integers (400). The status of a runId already stored is replaced
+ * (IngestionPipelineRepository.addPipelineStatus stores it per runId). */
+static void put_pipeline_status(struct sim *s, struct reply *r, const char *fqn, yajl_val body) {
+  struct entity *p = find_entity(s, "ingestionPipeline", fqn);
+  if (!p || p->deleted) {
+    reply_msg(r, 404, "ingestionPipeline instance for %s not found", fqn);
+    return;
+  }
+  const char *run_id = host_json_str(body, "runId");
+  const char *state = host_json_str(body, "pipelineState");
+  yajl_val steps = host_json_get(body, "status");
+  if (!run_id || !state) {
+    reply_msg(r, 400, "[%s must not be null]", run_id ? "pipelineState" : "runId");
+    return;
+  }
+  if (!pipeline_state_valid(state)) {
+    reply_msg(r, 400, "Unable to process JSON: pipelineState '%s' is not one of its values", state);
+    return;
+  }
+  static const char *const times[] = {"startDate", "timestamp", "endDate", NULL};
+  for (size_t i = 0; times[i]; i++) {
+    yajl_val t = host_json_get(body, times[i]);
+    if (t && !YAJL_IS_INTEGER(t)) {
+      reply_msg(r, 400, "Unable to process JSON: %s must be an integer (ms)", times[i]);
+      return;
+    }
+  }
+  if (steps && !YAJL_IS_ARRAY(steps)) {
+    reply_msg(r, 400, "Unable to process JSON: status must be an array");
+    return;
+  }
+  for (size_t i = 0; steps && i < steps->u.array.len; i++) {
+    const char *why = step_problem(steps->u.array.values[i]);
+    if (why) {
+      reply_msg(r, 400, "Unable to process JSON: %s", why);
+      return;
+    }
+  }
+  struct pipeline_status *ps = NULL;
+  for (size_t i = 0; i < s->n_pstatuses && !ps; i++)
+    if (strcmp(s->pstatuses[i].fqn, fqn) == 0 && strcmp(s->pstatuses[i].run_id, run_id) == 0)
+      ps = &s->pstatuses[i];
+  if (!ps) {
+    s->pstatuses = grow(s->pstatuses, s->n_pstatuses, &s->cap_pstatuses, sizeof *s->pstatuses);
+    ps = &s->pstatuses[s->n_pstatuses++];
+    memset(ps, 0, sizeof *ps);
+    if (!(ps->fqn = strdup(fqn)) || !(ps->run_id = strdup(run_id)))
+      abort();
+  }
+  yajl_gen g = yajl_gen_alloc(NULL);
+  host_json_gen_value(g, body);
+  free(ps->body);
+  if (!(ps->body = host_json_gen_take(g)))
+    abort();
+  yajl_gen_free(g);
+  size_t used = strlen(ps->states);
+  snprintf(ps->states + used, sizeof ps->states - used, "%s%s", used ? "," : "", state);
+  reply_entity(r, 200, p);
+}
+
 /* ---- /__sim ------------------------------------------------------------------------------- */
 
 static const struct sim *sort_sim; /* qsort has no context argument; one thread only */
@@ -840,6 +955,23 @@ static void dump_store(struct sim *s, struct reply *r) {
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);
+  host_json_gen_str(g, "pipelineStatuses"); /* in order of first arrival */
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < s->n_pstatuses; i++) {
+    char err[64];
+    yajl_val b = host_json_parse(s->pstatuses[i].body, strlen(s->pstatuses[i].body), err,
+                                 sizeof err);
+    yajl_gen_map_open(g);
+    host_json_gen_str(g, "pipeline");
+    host_json_gen_str(g, s->pstatuses[i].fqn);
+    host_json_gen_str(g, "states");
+    host_json_gen_str(g, s->pstatuses[i].states);
+    host_json_gen_str(g, "pipelineStatus");
+    host_json_gen_value(g, b);
+    yajl_gen_map_close(g);
+    yajl_tree_free(b);
+  }
+  yajl_gen_array_close(g);
   yajl_gen_map_close(g);
   r->status = 200;
   r->body = host_json_gen_take(g);
@@ -848,10 +980,13 @@ static void dump_store(struct sim *s, struct reply *r) {
 }
 
 /* GET /__sim/seed?type=table&fqn=F: an entity appears, as if another connector created it
- * (tables, users: what the sink only reads). */
+ * (tables, users: what the sink only reads; ingestionPipeline: what OpenMetadata's UI creates
+ * before its scheduler starts a run). */
 static void seed_one(struct sim *s, struct reply *r, const char *type, const char *fqn) {
-  if (!type || !fqn || (strcmp(type, "table") != 0 && strcmp(type, "user") != 0)) {
-    reply_msg(r, 400, "seed needs type=table|user and fqn");
+  if (!type || !fqn ||
+      (strcmp(type, "table") != 0 && strcmp(type, "user") != 0 &&
+       strcmp(type, "ingestionPipeline") != 0)) {
+    reply_msg(r, 400, "seed needs type=table|user|ingestionPipeline and fqn");
     return;
   }
   struct entity *e = find_entity(s, type, fqn);
@@ -940,7 +1075,26 @@ static void route_api(struct sim *s, struct MHD_Connection *c, const char *metho
   }
   s->gets += get;
   const char *name_sep = strstr(path, "/name/");
-  if (get && strcmp(path, "users/loggedInUser") == 0) {
+  static const char pipes[] = "services/ingestionPipelines/", pstat[] = "/pipelineStatus";
+  size_t plen = strlen(path);
+  bool pipeline_path = strncmp(path, pipes, sizeof pipes - 1) == 0;
+  if (get && pipeline_path && strncmp(path + sizeof pipes - 1, "name/", 5) == 0) {
+    /* IngestionPipelineResource.getByName */
+    const char *fqn = path + sizeof pipes - 1 + 5;
+    struct entity *e = find_entity(s, "ingestionPipeline", fqn);
+    if (e && !e->deleted)
+      reply_entity(r, 200, e);
+    else
+      reply_msg(r, 404, "ingestionPipeline instance for %s not found", fqn);
+  } else if (put && pipeline_path && plen > sizeof pipes - 1 + sizeof pstat - 1 &&
+             strcmp(path + plen - (sizeof pstat - 1), pstat) == 0) {
+    char *fqn = strndup(path + sizeof pipes - 1, plen - (sizeof pipes - 1) - (sizeof pstat - 1));
+    if (!fqn)
+      abort();
+    log_body(s, "pipelineStatus", body);
+    put_pipeline_status(s, r, fqn, body);
+    free(fqn);
+  } else if (get && strcmp(path, "users/loggedInUser") == 0) {
     reply_logged_in_user(r);
   } else if (put && strcmp(path, "lineage") == 0) {
     log_body(s, "lineage", body);
@@ -1132,7 +1286,8 @@ static int parse_faults(struct sim *s, const char *spec) {
   return rc;
 }
 
-static int seed_file(struct sim *s, const char *path, bool users) {
+static int seed_file(struct sim *s, const char *path, const char *type) {
+  bool users = strcmp(type, "user") == 0;
   FILE *f = fopen(path, "r");
   if (!f) {
     fprintf(stderr, "om-sim: cannot read %s\n", path);
@@ -1146,9 +1301,9 @@ static int seed_file(struct sim *s, const char *path, bool users) {
     char *email = users ? strchr(line, ' ') : NULL;
     if (email)
       *email++ = '\0';
-    struct entity *e = find_entity(s, users ? "user" : "table", line);
+    struct entity *e = find_entity(s, type, line);
     if (!e)
-      e = add_entity(s, users ? "user" : "table", line);
+      e = add_entity(s, type, line);
     if (email && *email)
       e->email = strdup(email);
   }
@@ -1219,8 +1374,12 @@ int main(int argc, char **argv) {
                 v);
         goto out;
       }
-    } else if (strcmp(a, "--seed-tables") == 0 || strcmp(a, "--seed-users") == 0) {
-      if (seed_file(&s, v, strcmp(a, "--seed-users") == 0) != 0)
+    } else if (strcmp(a, "--seed-tables") == 0 || strcmp(a, "--seed-users") == 0 ||
+               strcmp(a, "--seed-pipelines") == 0) {
+      const char *type = strcmp(a, "--seed-users") == 0       ? "user"
+                         : strcmp(a, "--seed-pipelines") == 0 ? "ingestionPipeline"
+                                                              : "table";
+      if (seed_file(&s, v, type) != 0)
         goto out;
     } else if (strcmp(a, "--tls-cert") == 0) {
       tls_cert_path = v;

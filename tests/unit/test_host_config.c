@@ -280,6 +280,37 @@ START_TEST(openmetadata_workflow_keys_warn_when_they_do_nothing) {
 }
 END_TEST
 
+/* ingestionPipelineFQN and pipelineRunId, as OpenMetadata's scheduler sets them: read into the
+ * workflow; the run id must be a UUID and is made when absent; another sink warns. */
+START_TEST(scheduler_keys_are_read) {
+  struct host_workflow *wf = NULL;
+  char *messages = NULL;
+  const char *rest = GOOD_SOURCE "sink: {type: metadata-rest}\n"
+                                 "ingestionPipelineFQN: svc.svc_metadata\n"
+                                 "pipelineRunId: 6F1C2A9E-3b7d-4c55-9a61-2c8d7f0e4b12\n";
+  ck_assert_int_eq(load_text(rest, NULL, &messages, &wf), 0);
+  ck_assert_str_eq(wf->ingestion_pipeline_fqn, "svc.svc_metadata");
+  ck_assert_str_eq(wf->pipeline_run_id, "6F1C2A9E-3b7d-4c55-9a61-2c8d7f0e4b12");
+  ck_assert_int_eq(count_of(messages, "warning"), 0);
+  host_workflow_free(&wf);
+  free(messages);
+
+  const char *other = GOOD_SOURCE "ingestionPipelineFQN: svc.svc_metadata\n";
+  ck_assert_int_eq(load_text(other, NULL, &messages, &wf), 0);
+  ck_assert_int_eq(strlen(wf->pipeline_run_id), 36); /* made: a version 4 UUID */
+  ck_assert_int_eq(wf->pipeline_run_id[14], '4');
+  ck_assert_ptr_nonnull(strstr(messages, "workflow.yaml:7: warning: ingestionPipelineFQN: does "
+                                         "nothing here: only the metadata-rest sink"));
+  host_workflow_free(&wf);
+  free(messages);
+
+  const char *bad = GOOD_SOURCE "pipelineRunId: run-42\n";
+  ck_assert_int_eq(load_text(bad, NULL, &messages, NULL), -1);
+  ck_assert_ptr_nonnull(strstr(messages, "workflow.yaml:7: error: pipelineRunId: expected a UUID"));
+  free(messages);
+}
+END_TEST
+
 /* markDeletedDashboards: the sink carries it out, or says it cannot. */
 static const struct {
   const char *sink, *value;
@@ -330,6 +361,7 @@ int main(void) {
   tcase_add_test(tc, env_substitution);
   tcase_add_test(tc, yaml_types_become_json_types);
   tcase_add_test(tc, aliases_are_resolved);
+  tcase_add_test(tc, scheduler_keys_are_read);
   tcase_add_test(tc, secrets_are_registered_before_logging);
   tcase_add_test(tc, openmetadata_workflow_keys_warn_when_they_do_nothing);
   tcase_add_loop_test(tc, mark_deleted_warns_when_the_sink_cannot_honour_it, 0,
