@@ -5,11 +5,23 @@
  * array elements). When a map opens at the item path ("_embedded.<list>[]", or the root) a
  * record starts; a scalar whose path equals one of the item's field paths is stored; the
  * record is complete when that map closes. Everything else is read and forgotten.
+ *
+ * Long tokens. When a token is unfinished at the end of a yajl_parse() call, yajl keeps it and
+ * lexes it again from its first byte on the next call, so a string of S bytes arriving in
+ * pieces of P bytes would cost S*S/2P (64 MB in 16 KB pieces: about 100 s). The reader
+ * therefore follows the token boundaries itself (a tiny scanner: in a string, in an escape, in
+ * a bare number or literal, or between tokens) and, while a token is open, holds pieces back
+ * until they are at least as large as the part of the token yajl already holds. Each call then
+ * at least doubles what yajl has, and the total re-lexing is linear. The scanner decides only
+ * when to call yajl, never what it sees: a wrong guess costs time, not correctness, and
+ * mode_hal_finish() hands over whatever is held. The held bytes belong to one token, which the
+ * caller's body cap already bounds.
  */
 #include "config.h"
 
 #include "hal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +54,12 @@ struct mode_hal_parser {
   int list_seen;
   int failed;
   char error[160];
+  /* Pieces held back while a token is open (see the top of the file). */
+  char *held;            /* owned: bytes not yet given to yajl */
+  size_t held_len, held_cap;
+  size_t tok_len;        /* bytes of the open token so far, 0 between tokens */
+  size_t tok_in_yajl;    /* bytes of the open token yajl holds already */
+  enum { TOK_NONE, TOK_STRING, TOK_ESCAPE, TOK_BARE } tok;
 };
 
 static void record_clear(struct mode_hal_record *r) {
@@ -304,18 +322,116 @@ static void set_yajl_error(struct mode_hal_parser *p, const unsigned char *buf, 
     yajl_free_error(p->yajl, msg);
 }
 
-int mode_hal_feed(struct mode_hal_parser *p, const char *buf, size_t len) {
-  if (p->failed)
-    return -1;
-  if (yajl_parse(p->yajl, (const unsigned char *)buf, len) != yajl_status_ok) {
-    set_yajl_error(p, (const unsigned char *)buf, len);
+/* Follows token boundaries over buf: updates p->tok and p->tok_len. */
+static void scan_tokens(struct mode_hal_parser *p, const char *buf, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    char c = buf[i];
+    switch (p->tok) {
+    case TOK_ESCAPE:
+      p->tok = TOK_STRING;
+      p->tok_len++;
+      continue;
+    case TOK_STRING: {
+      /* Strings are where long tokens live: skip to the next quote or backslash. */
+      const char *q = buf + i, *end = buf + len;
+      while (q < end && *q != '"' && *q != '\\')
+        q++;
+      p->tok_len += (size_t)(q - (buf + i));
+      i = (size_t)(q - buf);
+      if (q == end)
+        return;
+      p->tok_len++;
+      if (*q == '"') {
+        p->tok = TOK_NONE;
+        p->tok_len = 0;
+      } else {
+        p->tok = TOK_ESCAPE;
+      }
+      continue;
+    }
+    case TOK_BARE:
+      if (strchr("{}[]:,\" \t\r\n", c) == NULL || c == '\0') {
+        p->tok_len++;
+        continue;
+      }
+      p->tok = TOK_NONE;
+      p->tok_len = 0;
+      /* c starts something new */
+      __attribute__((fallthrough));
+    case TOK_NONE:
+      if (c == '"') {
+        p->tok = TOK_STRING;
+        p->tok_len = 1;
+      } else if (strchr("{}[]:, \t\r\n", c) == NULL || c == '\0') {
+        p->tok = TOK_BARE;
+        p->tok_len = 1;
+      }
+      continue;
+    }
+  }
+}
+
+/* Gives yajl everything held. */
+static int flush_held(struct mode_hal_parser *p) {
+  const unsigned char *buf = (const unsigned char *)p->held;
+  size_t len = p->held_len;
+  p->held_len = 0;
+  p->tok_in_yajl = p->tok_len;
+  if (yajl_parse(p->yajl, buf, len) != yajl_status_ok) {
+    set_yajl_error(p, buf, len);
     return -1;
   }
   return 0;
 }
 
+static int hold(struct mode_hal_parser *p, const char *buf, size_t len) {
+  if (len > p->held_cap - p->held_len) {
+    size_t cap = p->held_cap ? p->held_cap : 16384;
+    while (cap - p->held_len < len) {
+      if (cap > SIZE_MAX / 2) {
+        fail(p, "out of memory");
+        return -1;
+      }
+      cap *= 2;
+    }
+    char *h = realloc(p->held, cap);
+    if (h == NULL) {
+      fail(p, "out of memory");
+      return -1;
+    }
+    p->held = h;
+    p->held_cap = cap;
+  }
+  memcpy(p->held + p->held_len, buf, len);
+  p->held_len += len;
+  return 0;
+}
+
+int mode_hal_feed(struct mode_hal_parser *p, const char *buf, size_t len) {
+  if (p->failed)
+    return -1;
+  scan_tokens(p, buf, len);
+  if (p->tok == TOK_NONE || p->held_len + len >= p->tok_in_yajl) {
+    /* The common case, nothing held: hand curl's piece straight to yajl. */
+    if (p->held_len == 0) {
+      p->tok_in_yajl = p->tok_len;
+      if (yajl_parse(p->yajl, (const unsigned char *)buf, len) != yajl_status_ok) {
+        set_yajl_error(p, (const unsigned char *)buf, len);
+        return -1;
+      }
+      return 0;
+    }
+    if (hold(p, buf, len) != 0)
+      return -1;
+    return flush_held(p);
+  }
+  return hold(p, buf, len) != 0 ? -1 : 0;
+}
+
 int mode_hal_finish(struct mode_hal_parser *p) {
   if (p->failed)
+    return -1;
+  if (p->held_len > 0 && flush_held(p) != 0)
     return -1;
   if (yajl_complete_parse(p->yajl) != yajl_status_ok) {
     set_yajl_error(p, NULL, 0);
@@ -357,6 +473,7 @@ void mode_hal_parser_free(struct mode_hal_parser **pp) {
   free(p->list_path);
   record_clear(&p->cur);
   mode_hal_records_free(p->records, p->n_records);
+  free(p->held);
   free(p);
   *pp = NULL;
 }
