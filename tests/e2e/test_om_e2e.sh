@@ -31,7 +31,7 @@ MODESIM=$B/tests/mode-sim/mode-sim
 JWT=eyJhbGciOiJIUzI1NiJ9.e2e-om-sim-token.c2lnbmF0dXJl
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..29"
+echo "1..30"
 
 fetch() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
 
@@ -643,4 +643,63 @@ if [ "$codes" = "400 400 400 404 200" ]; then
   ok "om-sim's pipelineStatus refuses a missing runId, a bad state, a nameless step, an unknown pipeline"
 else
   not_ok "om-sim's pipelineStatus checks (got $codes, want 400 400 400 404 200)"
+fi
+
+# ---- 30: after mode-sim --mutate, only what changed is updated --------------------------------
+# Run 1 lands the demo workspace in a fresh om-sim; run 2 reads the same workspace with 20% of
+# its custom collections' reports edited, deleted or added (mode-sim --mutate, on the same port so
+# that every sourceUrl stays the same). Only those dashboards may change: an edited one gets a
+# new version, a deleted one is soft-deleted, a new one appears, and every other dashboard keeps
+# its version and body.
+start_server "$T/mut-mode1.out" "$MODESIM" --workspace acme --token tok --secret sec --seed 42 \
+  --spaces 4 --reports-per-space 6 --users 6 --rate-limit off || exit 1
+mut_mode=$url
+mut_pid=${pids##* }
+start_server "$T/mut-om.out" "$OMSIM" --jwt "$JWT" || exit 1
+mut_om=$url
+mkdir -p "$T/mut"
+sed -e "s|$demo_mode|$mut_mode|" -e "s|$demo_om/api|$mut_om/api|" "$T/demo-om/wf.yaml" >"$T/mut/wf.yaml"
+(cd "$T/mut" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run1.log 2>&1)
+mrc1=$?
+fetch "$mut_om/__sim/store" >"$T/mut/store1.json"
+kill "$mut_pid" 2>/dev/null
+wait "$mut_pid" 2>/dev/null
+start_server "$T/mut-mode2.out" "$MODESIM" --port "${mut_mode##*:}" --workspace acme --token tok \
+  --secret sec --seed 42 --spaces 4 --reports-per-space 6 --users 6 --rate-limit off \
+  --mutate 20 --ground-truth "$T/mut/truth2.json" || exit 1
+(cd "$T/mut" && MODE_SECRET=sec OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf.yaml >run2.log 2>&1)
+mrc2=$?
+fetch "$mut_om/__sim/store" >"$T/mut/store2.json"
+mutated=$("$PY" - "$T/mut/store1.json" "$T/mut/store2.json" "$T/mut/truth2.json" <<'EOF'
+import json, sys
+def dashboards(path):
+    return {d["name"]: d for d in json.load(open(path))["entities"].get("dashboard", [])}
+one, two = dashboards(sys.argv[1]), dashboards(sys.argv[2])
+truth = {r["token"]: r for r in json.load(open(sys.argv[3]))["reports"]}
+edited = {t for t, r in truth.items() if r["name"].endswith("(edited)")}
+gone = {t for t in one if t not in truth}
+new = {t for t in truth if t not in one}
+problems = []
+for t, d in two.items():
+    was = one.get(t)
+    if t in edited and (not was or d["version"] == was["version"]):
+        problems.append("edited %s did not move" % t)
+    elif t in gone and not d["deleted"]:
+        problems.append("deleted %s is live" % t)
+    elif t not in edited and t not in gone and was and (d != was):
+        problems.append("unchanged %s changed" % t)
+missing = [t for t in new if t not in two or two[t]["deleted"]]
+if not edited or not gone or not new:
+    problems.append("the mutation changed nothing (%d edited, %d gone, %d new)"
+                    % (len(edited), len(gone), len(new)))
+print("; ".join(problems + ["new %s missing" % t for t in missing]) or
+      "%d edited moved, %d soft-deleted, %d new, %d unchanged kept their version"
+      % (len(edited), len(gone), len(new), len(two) - len(edited) - len(gone) - len(new)))
+EOF
+)
+if [ "$mrc1" -eq 0 ] && [ "$mrc2" -eq 0 ] && echo "$mutated" | grep -q 'edited moved'; then
+  ok "after mode-sim --mutate 20, only what changed is updated: $mutated"
+else
+  not_ok "after mode-sim --mutate 20, only what changed is updated (exits $mrc1, $mrc2)" \
+    "$mutated" "$(tail -15 "$T/mut/run2.log")"
 fi
