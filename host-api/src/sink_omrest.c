@@ -79,7 +79,7 @@ static const struct entity_api *api_of(const char *type) {
 struct rec {
   char *item;    /* owned: "kind id" for messages (host_sink_item: safe to print) */
   yajl_val json; /* owned: the record's json object (data and extra members) */
-  long runs;     /* carried from earlier runs (pending): how many runs it has waited */
+  long runs;     /* lineage carried from earlier runs: how many runs it has waited */
 };
 
 /* A lineage edge whose end the server does not have yet waits at most this many runs. */
@@ -107,7 +107,7 @@ struct omrest_sink {
   bool listing_cut;              /* a listing was stopped early: it is incomplete */
   struct host_om_map *pending_ids; /* items of the edges in `pending` (no edge twice) */
   char *pending;                   /* owned: JSON array elements, comma-separated, or NULL */
-  int mark_deleted;   /* sink.config.markDeletedDashboards: 1, 0, or -1 when not given */
+  int mark_deleted; /* sink.config.markDeletedDashboards: 1, 0, or -1 when not given */
   bool source_failed; /* a commit of this source failed: never mark deletions */
   etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
   struct host_omrest_counts counts;
@@ -700,17 +700,11 @@ static etl_status omrest_write(void *sink, const struct host_record *rec, bool *
   return ETL_OK;
 }
 
-/* ---- pending: what waits for something the server does not have yet ---------------------- */
+/* ---- pending lineage: edges waiting for an end the server does not have yet --------------- */
 
-/* Lineage edges wait for an end; charts, data models and dashboards for an owner who is not
- * (yet) a user, or for a chart or data model a dashboard lists. Dashboards come before the
- * database metadata and before users sign in, so this is the normal first-run order; an
- * incremental run would never send those records again, so they are kept in the state and
- * sent once more on each later run until they land whole. */
-
-/* Keeps record idx of kind k for the next run (once per item), unless it waited too long. */
-static void pending_add(struct omrest_sink *s, enum rec_kind k, size_t idx) {
-  const struct rec *rc = &s->buf[k].v[idx];
+/* Keeps lineage record idx for the next run (once per item), unless it has waited too long. */
+static void pending_add(struct omrest_sink *s, size_t idx) {
+  const struct rec *rc = &s->buf[K_LINEAGE].v[idx];
   if (host_om_map_get(s->pending_ids, rc->item))
     return;
   if (rc->runs + 1 > PENDING_MAX_RUNS) {
@@ -726,8 +720,6 @@ static void pending_add(struct omrest_sink *s, enum rec_kind k, size_t idx) {
   yajl_gen_map_open(g);
   host_json_gen_str(g, "item");
   host_json_gen_str(g, rc->item);
-  host_json_gen_str(g, "kind");
-  host_json_gen_str(g, kind_names[k]);
   host_json_gen_str(g, "runs");
   yajl_gen_integer(g, rc->runs + 1);
   host_json_gen_str(g, "record");
@@ -745,31 +737,23 @@ static void pending_add(struct omrest_sink *s, enum rec_kind k, size_t idx) {
   free(s->pending);
   s->pending = joined;
   host_om_map_set(s->pending_ids, rc->item, "1");
-  if (k == K_LINEAGE)
-    s->counts.pending++;
-  else
-    s->counts.entities_pending++;
+  s->counts.pending++;
 }
 
-/* What the previous run kept goes into this window, as if the source sent it again: lineage
- * (entries without a kind are lineage, as an older etlhost wrote them), charts, data models
- * and dashboards. */
+/* The edges the previous run kept go into this window's lineage, as if the source sent them. */
 static etl_status omrest_load_pending(void *sink, const char *source, const char *json,
                                       size_t len) {
   struct omrest_sink *s = sink;
   char err[128];
   yajl_val list = host_json_parse(json, len, err, sizeof err);
+  struct rec_list *l = &s->buf[K_LINEAGE];
   etl_status st = ETL_OK;
   for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len && st == ETL_OK; i++) {
     yajl_val el = list->u.array.values[i];
     const char *item = host_json_str(el, "item");
-    const char *kind = host_json_str(el, "kind");
-    int k = kind ? kind_index(kind) : K_LINEAGE;
     yajl_val rec = host_json_get(el, "record"), runs = host_json_get(el, "runs");
-    if (!item || !YAJL_IS_OBJECT(rec) || k < 0 || k == K_SERVICE || k == K_USAGE ||
-        record_problem((enum rec_kind)k, rec))
+    if (!item || !YAJL_IS_OBJECT(rec) || record_problem(K_LINEAGE, rec))
       continue; /* not ours, or damaged: nothing to retry */
-    struct rec_list *l = &s->buf[k];
     yajl_gen g = yajl_gen_alloc(NULL);
     host_json_gen_value(g, rec);
     char *text = host_json_gen_take(g);
@@ -796,12 +780,12 @@ static etl_status omrest_load_pending(void *sink, const char *source, const char
   }
   if (!list)
     host_log_msg(s->log, ETL_SEV_WARNING, source, SINK,
-                 "the pending records kept by the last run are unreadable (%s): not retried", err);
+                 "the pending lineage kept by the last run is unreadable (%s): not retried", err);
   yajl_tree_free(list);
   return st;
 }
 
-/* The records still waiting, as a JSON array, for the runner to keep until the next run. */
+/* The edges still waiting, as a JSON array, for the runner to keep until the next run. */
 static char *omrest_take_pending(void *sink, const char *source) {
   struct omrest_sink *s = sink;
   (void)source;
@@ -1022,20 +1006,6 @@ static char *owner_refs_text(struct omrest_sink *s, yajl_val json) {
   return out;
 }
 
-/* Whether one of the record's user owners is not a user of the server (owner_unknown). */
-static bool has_unknown_owner(struct omrest_sink *s, yajl_val json) {
-  yajl_val owners = host_json_get(json, "owners");
-  for (size_t j = 0; YAJL_IS_ARRAY(owners) && j < owners->u.array.len; j++) {
-    const char *type = host_json_str(owners->u.array.values[j], "type");
-    const char *name = host_json_str(owners->u.array.values[j], "name");
-    const char *id =
-        name && (!type || strcmp(type, "user") == 0) ? host_om_map_get(s->users, name) : NULL;
-    if (id && !*id)
-      return true;
-  }
-  return false;
-}
-
 /* True when a create-or-update answer is the entity sent: a JSON object with an "id" and the
  * "name" of the request. Otherwise logs why and stops the window. */
 static bool is_the_entity(struct omrest_sink *s, const struct host_om_response *r,
@@ -1086,14 +1056,10 @@ static void put_entities(struct omrest_sink *s, enum rec_kind k, const char *pat
     yajl_val refs =
         refs_text ? host_json_parse(refs_text, strlen(refs_text), err, sizeof err) : NULL;
     struct dash_refs dr = {s, s->buf[k].v[i].item};
-    unsigned long dropped = s->counts.refs_dropped;
     char *body = gen_body_refs(data, refs, k == K_DASHBOARD ? &dr : NULL);
     if (!key || !body)
       s->fatal = ETL_ERR_NOMEM;
     else {
-      /* Sent without what the server lacks; kept to be sent whole on a later run. */
-      if (s->counts.refs_dropped != dropped || has_unknown_owner(s, json))
-        pending_add(s, k, i);
       host_om_map_set(s->seen, key, "1"); /* seen, whatever the server says: not deleted */
       host_om_map_set(s->services, host_json_str(data, "service"), "1");
       queue(s, "PUT", path, body, on_entity_put, k, i, NULL, NULL);
@@ -1263,7 +1229,7 @@ static void put_lineage(struct omrest_sink *s) {
                    "run",
                    host_json_str(missing, "type"), host_json_str(missing, "fullyQualifiedName"));
       s->counts.lineage_unresolved++;
-      pending_add(s, K_LINEAGE, i);
+      pending_add(s, i);
       continue;
     }
     char *body = lineage_body(data, fid, tid);
@@ -1551,12 +1517,10 @@ static etl_status omrest_end_source(void *sink, const char *source,
   unsigned long req = 0, retries = 0, throttled = 0;
   host_om_client_counts(s->client, &req, &retries, &throttled);
   host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
-               "%lu accepted, %lu rejected, %lu lineage edges pending, %lu entities pending "
-               "(an owner or reference not there yet), %lu owners unknown, "
+               "%lu accepted, %lu rejected, %lu lineage edges pending, %lu owners unknown, "
                "%lu soft-deleted; %lu requests (%lu retries, %lu throttled)",
                s->counts.accepted, s->counts.rejected, s->counts.lineage_unresolved,
-               s->counts.entities_pending, s->counts.owners_unknown, s->counts.deleted, req,
-               retries, throttled);
+               s->counts.owners_unknown, s->counts.deleted, req, retries, throttled);
   return st;
 }
 
