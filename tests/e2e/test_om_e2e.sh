@@ -246,6 +246,7 @@ source:
     config:
       type: Mode
       hostPort: $mode
+      requestsPerSecond: 0 # mode-sim has no rate limit here
       accessToken: tok
       accessTokenPassword: \${MODE_SECRET}
       workspaceName: acryl
@@ -330,6 +331,7 @@ source:
     config:
       type: Mode
       hostPort: $demo_mode
+      requestsPerSecond: 0 # mode-sim runs with --rate-limit off: no need to wait
       accessToken: tok
       accessTokenPassword: \${MODE_SECRET}
       workspaceName: acme
