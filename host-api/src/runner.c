@@ -13,6 +13,7 @@
 #include "loader.h"
 #include "log.h"
 #include "om_pipeline_status.h"
+#include "omrest_json.h"
 #include "progress.h"
 #include "services.h"
 #include "sink.h"
@@ -231,7 +232,6 @@ static bool entity_ok(struct etl_run *run, const struct etl_entity *e) {
  * the runner cannot read is the plugin's bug: reported and counted as failed. */
 static etl_status route_retain(struct runner *r, struct etl_run *run, const struct etl_entity *e) {
   struct host_source_report *rep = run->rep;
-  char *text = NULL;
   yajl_val root = NULL;
   const char **ids = NULL;
   etl_status st = ETL_OK;
@@ -244,13 +244,8 @@ static etl_status route_retain(struct runner *r, struct etl_run *run, const stru
     if (st == ETL_OK && rejected)
       rep->failed++;
   }
-  if (!(text = malloc(e->json_len + 1))) {
-    st = ETL_ERR_NOMEM;
-    goto out;
-  }
-  memcpy(text, e->json, e->json_len);
-  text[e->json_len] = '\0';
-  root = yajl_tree_parse(text, NULL, 0);
+  /* depth-capped: a plugin's entity is input like any other (yajl frees trees recursively) */
+  root = host_json_parse(e->json, e->json_len, NULL, 0);
   const char *kpath[] = {"data", "kind", NULL}, *ipath[] = {"data", "ids", NULL};
   yajl_val kind = root ? yajl_tree_get(root, kpath, yajl_t_string) : NULL;
   yajl_val list = root ? yajl_tree_get(root, ipath, yajl_t_array) : NULL;
@@ -276,7 +271,6 @@ static etl_status route_retain(struct runner *r, struct etl_run *run, const stru
 out:
   free(ids);
   yajl_tree_free(root);
-  free(text);
   return st;
 }
 

@@ -7,6 +7,7 @@
 #include "sink_common.h"
 
 #include "log.h"
+#include "omrest_json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,8 @@ etl_status host_sink_config_parse(const char *json, const char *type, const char
                                   struct host_log *log, yajl_val *out) {
   char err[256] = "";
   *out = NULL;
-  yajl_val cfg = yajl_tree_parse(json ? json : "{}", err, sizeof err);
+  const char *text = json ? json : "{}";
+  yajl_val cfg = host_json_parse(text, strlen(text), err, sizeof err);
   if (!cfg) {
     host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "sink.config: %s sink: invalid JSON: %s", type,
                  err[0] ? err : "out of memory");
