@@ -17,6 +17,7 @@ host_api_libhostcore_la_SOURCES = \
 	host-api/src/loader.c host-api/src/loader.h \
 	host-api/src/services.c host-api/src/services.h \
 	host-api/src/runner.c host-api/src/runner.h host-api/src/tester.c \
+	host-api/src/spool.c host-api/src/spool.h \
 	host-api/src/progress.c host-api/src/progress.h \
 	host-api/src/summary.c host-api/src/summary.h
 host_api_libhostcore_la_CPPFLAGS = $(AM_CPPFLAGS) -DHOST_PLUGINDIR=\"$(plugindir)\"

@@ -3,6 +3,8 @@
  *
  * Redaction is a plain substring replacement over the few secrets a run has (tokens, passwords,
  * JWTs from the config); messages are short, so a quadratic scan is cheaper than any index.
+ * Safe to call from several threads once the secrets are registered (they are, before any
+ * source runs): each message is one fprintf, and the counts are atomic.
  */
 #include "config.h"
 
@@ -105,8 +107,8 @@ void host_log_msg(struct host_log *log, enum etl_severity sev, const char *sourc
                   const char *item, const char *fmt, ...) {
   if (!log)
     return;
-  if (sev >= ETL_SEV_DEBUG && sev <= ETL_SEV_ERROR)
-    log->counts[sev]++;
+  if (sev >= ETL_SEV_DEBUG && sev <= ETL_SEV_ERROR) /* sources log from their own threads */
+    __atomic_add_fetch(&log->counts[sev], 1, __ATOMIC_RELAXED);
   if (sev < log->min_severity)
     return;
   char *raw = NULL;
@@ -137,5 +139,5 @@ out_raw:
 unsigned long host_log_count(const struct host_log *log, enum etl_severity sev) {
   if (!log || sev < ETL_SEV_DEBUG || sev > ETL_SEV_ERROR)
     return 0;
-  return log->counts[sev];
+  return __atomic_load_n(&log->counts[sev], __ATOMIC_RELAXED);
 }

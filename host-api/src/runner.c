@@ -17,9 +17,12 @@
 #include "progress.h"
 #include "services.h"
 #include "sink.h"
+#include "spool.h"
 #include "state.h"
 #include "workflow.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +104,10 @@ struct runner {
   struct host_state_store *store; /* opened on first use, when the sink keeps no state */
   struct host_progress *progress;
   long long run_id;
+  /* sources at once (workflowConfig.parallelSources) */
+  pthread_mutex_t par_mu; /* the spools' lock, and source_run.live_instance */
+  pthread_cond_t par_cv;  /* a spool gained an entity or ended */
+  bool interrupts_sent;   /* interrupt_all ran */
 };
 
 static bool sink_keeps_state(const struct runner *r) {
@@ -141,8 +148,10 @@ static etl_status load_state(struct runner *r, const char *source, char **json, 
 /* Commits the sink and counts the records it refused on delivery as failed. */
 static etl_status commit_sink(struct runner *r, struct host_source_report *rep) {
   etl_status st = r->sink_ops->commit(r->sink);
-  if (r->sink_ops->take_rejected)
-    rep->failed += r->sink_ops->take_rejected(r->sink);
+  unsigned long rejected = r->sink_ops->take_rejected ? r->sink_ops->take_rejected(r->sink) : 0;
+  host_report_lock();
+  rep->failed += (long long)rejected;
+  host_report_unlock();
   return st;
 }
 
@@ -189,12 +198,15 @@ static etl_status store_state(struct runner *r, struct host_source_report *rep, 
   /* A record of this run was lost or refused: a state stored now would let the next run skip
    * it for good (an incremental plugin retains what it believes delivered). Keep the last
    * stored state instead; the next run redoes the work, which upserts absorb. */
-  if (rep->failed > 0) {
-    if (rep->states_held++ == 0)
+  host_report_lock();
+  long long failed = rep->failed, held = failed > 0 ? rep->states_held++ : 0;
+  host_report_unlock();
+  if (failed > 0) {
+    if (held == 0)
       host_log_msg(r->opts->log, ETL_SEV_WARNING, rep->name, NULL,
                    "state not stored: %lld record(s) of this run failed, so the next run starts "
                    "from the last stored state",
-                   rep->failed);
+                   failed);
     return ETL_OK;
   }
   if (sink_keeps_state(r))
@@ -241,8 +253,10 @@ static etl_status route_retain(struct runner *r, struct etl_run *run, const stru
         .source = rep->name, .kind = e->kind, .id = e->id, .json = e->json, .json_len = e->json_len};
     bool rejected = false;
     st = r->sink_ops->write(r->sink, &rec, &rejected);
+    host_report_lock();
     if (st == ETL_OK && rejected)
       rep->failed++;
+    host_report_unlock();
   }
   /* depth-capped: a plugin's entity is input like any other (yajl frees trees recursively) */
   root = host_json_parse(e->json, e->json_len, NULL, 0);
@@ -266,8 +280,10 @@ static etl_status route_retain(struct runner *r, struct etl_run *run, const stru
     ids[i] = YAJL_GET_STRING(list->u.array.values[i]);
   if (r->sink_ops->retain && st == ETL_OK)
     st = r->sink_ops->retain(r->sink, rep->name, YAJL_GET_STRING(kind), ids, n);
+  host_report_lock();
   if (st == ETL_OK)
     rep->retained += (long long)n;
+  host_report_unlock();
 out:
   free(ids);
   yajl_tree_free(root);
@@ -282,8 +298,10 @@ static etl_status route(struct runner *r, struct etl_run *run, const struct etl_
   if (strcmp(e->kind, "state") == 0) {
     long long held = rep->states_held;
     etl_status st = store_state(r, rep, e->json, e->json_len);
+    host_report_lock();
     if (st == ETL_OK && rep->states_held == held)
       rep->states++;
+    host_report_unlock();
     return st;
   }
   if (strcmp(e->kind, "retain") == 0)
@@ -294,15 +312,115 @@ static etl_status route(struct runner *r, struct etl_run *run, const struct etl_
   etl_status st = r->sink_ops->write(r->sink, &rec, &rejected);
   if (st != ETL_OK)
     return st;
+  host_report_lock();
   if (rejected)
     rep->failed++;
   rep->entities++;
-  return count_kind(rep, e->kind) == 0 ? ETL_OK : ETL_ERR_NOMEM;
+  int counted = count_kind(rep, e->kind);
+  host_report_unlock();
+  return counted == 0 ? ETL_OK : ETL_ERR_NOMEM;
 }
 
-/* The stream of one opened instance; returns the status that ended it (ETL_DONE normally). */
-static etl_status pump(struct runner *r, struct etl_run *run, const struct etl_plugin *p,
-                       void *instance, bool *sink_failed) {
+/* ---- one source, in phases ---------------------------------------------------------------
+ *
+ * prepare (load the plugin, the state, open()'s arguments) -> begin (the sink's begin_source,
+ * pending) -> the stream -> finish (commit, end_source, pending). One after another, the
+ * stream is pumped straight into the sink. With workflowConfig.parallelSources, each source's
+ * stream runs on its own thread into a spool (spool.h) while this thread, the only writer,
+ * begins, drains and finishes the sources one at a time, in the workflow's order. */
+
+struct source_run {
+  struct runner *r;
+  const struct host_source_cfg *src;  /* borrowed */
+  struct host_source_report *rep;     /* borrowed */
+  struct etl_run run;
+  struct host_open_args oa;           /* owned (release) */
+  const struct host_plugin *plugin;   /* borrowed from the loader */
+  char *state;                        /* owned */
+  size_t state_len;
+  bool prepared;    /* ready to open */
+  bool begun;       /* begin_source succeeded: finish ends it */
+  bool sink_failed; /* the sink refused to go on for this source */
+  /* sources that fetch on their own thread */
+  struct host_spool *spool; /* owned */
+  pthread_t thread;
+  bool thread_started, thread_joined;
+  void *live_instance; /* under runner.par_mu: open, so the writer may interrupt() it */
+};
+
+/* Loads what the source needs before it can open; the status goes to the report. */
+static void source_prepare(struct source_run *sr) {
+  struct runner *r = sr->r;
+  struct host_source_report *rep = sr->rep;
+  sr->run = (struct etl_run){.rep = rep, .log = r->opts->log, .progress = r->progress,
+                             .src = sr->src};
+  rep->started_at = host_progress_now();
+  rep->status = host_loader_load(r->opts->loader, sr->src->type, &sr->plugin);
+  if (rep->status == ETL_OK)
+    rep->status = load_state(r, sr->src->name, &sr->state, &sr->state_len);
+  if (rep->status == ETL_OK)
+    rep->status = host_open_args_prepare(&sr->oa, sr->src, &sr->run, sr->state, sr->state_len);
+  sr->prepared = rep->status == ETL_OK;
+}
+
+/* The sink's side of a source's start. False when the source cannot go on. */
+static bool source_begin(struct source_run *sr) {
+  struct runner *r = sr->r;
+  struct host_source_report *rep = sr->rep;
+  etl_status st = r->sink_ops->begin_source(r->sink, sr->src->name, sr->src->type);
+  if (st != ETL_OK) {
+    rep->status = st;
+    host_report_lock();
+    rep->errors++; /* the sink said why (a full disk, a lock); not "errors 0" beside it */
+    host_report_unlock();
+    return false;
+  }
+  sr->begun = true;
+  st = load_pending(r, sr->src->name);
+  if (st != ETL_OK)
+    rep->status = st;
+  return st == ETL_OK;
+}
+
+/* Opens the plugin. Returns the instance, or NULL with the plugin's refusal in *status (not in
+ * the report: a source's thread must not write its status while the writer may). */
+static void *source_open(struct source_run *sr, etl_status *status) {
+  struct host_source_report *rep = sr->rep;
+  void *instance = NULL;
+  host_log_msg(sr->run.log, ETL_SEV_INFO, sr->src->name, NULL, "running %s %s%s",
+               sr->plugin->desc->name, sr->plugin->desc->version ? sr->plugin->desc->version : "",
+               sr->state ? " from its stored state" : "");
+  etl_status st = sr->plugin->desc->open(&sr->oa.args, &instance);
+  if (st != ETL_OK) {
+    if (st > 0)
+      st = ETL_ERR_INTERNAL;
+    /* Not after a config error that named its key and line: that is the one message to read. */
+    if (sr->run.keyed_errors == 0)
+      host_log_msg(sr->run.log, ETL_SEV_ERROR, sr->src->name, NULL,
+                   "the %s plugin refused to start (%s)", sr->src->type, etl_status_name(st));
+    *status = st;
+    return NULL;
+  }
+  *status = ETL_OK;
+  host_report_lock();
+  rep->started = true;
+  host_report_unlock();
+  return instance;
+}
+
+/* Reports a sink failure once and marks the source. */
+static etl_status sink_gave_up(struct source_run *sr, etl_status rs) {
+  host_log_msg(sr->run.log, ETL_SEV_ERROR, sr->rep->name, NULL,
+               "the %s sink failed (%s); stopping this source", sr->r->sink_ops->type,
+               etl_status_name(rs));
+  sr->sink_failed = true;
+  return rs;
+}
+
+/* One after another: the stream of one opened instance straight into the sink; returns the
+ * status that ended it (ETL_DONE normally). */
+static etl_status pump(struct source_run *sr, void *instance) {
+  const struct etl_plugin *p = sr->plugin->desc;
   etl_status st = ETL_OK;
   host_services_set_current(p, instance);
   while (st == ETL_OK) {
@@ -313,15 +431,10 @@ static etl_status pump(struct runner *r, struct etl_run *run, const struct etl_p
     const struct etl_entity *e = NULL;
     st = p->next_entity(instance, &e);
     if (st == ETL_OK) {
-      etl_status rs = route(r, run, e);
-      if (rs != ETL_OK) {
-        host_log_msg(r->opts->log, ETL_SEV_ERROR, run->rep->name, NULL,
-                     "the %s sink failed (%s); stopping this source", r->sink_ops->type,
-                     etl_status_name(rs));
-        *sink_failed = true;
-        st = rs;
-      }
-      host_progress_update(r->progress, run->rep, false);
+      etl_status rs = route(sr->r, &sr->run, e);
+      if (rs != ETL_OK)
+        st = sink_gave_up(sr, rs);
+      host_progress_update(sr->r->progress, sr->rep, false);
     } else if (st > 0 && st != ETL_DONE) {
       st = ETL_ERR_INTERNAL; /* an unknown positive status: a plugin bug */
     }
@@ -332,78 +445,243 @@ static etl_status pump(struct runner *r, struct etl_run *run, const struct etl_p
   return st;
 }
 
-static void run_source(struct runner *r, const struct host_source_cfg *src,
-                       struct host_source_report *rep) {
-  struct host_log *log = r->opts->log;
-  struct etl_run run = {.rep = rep, .log = log, .progress = r->progress, .src = src};
-  struct host_open_args oa = {0};
-  char *state = NULL;
-  size_t state_len = 0;
-  void *instance = NULL;
-  bool sink_failed = false;
-  rep->started_at = host_progress_now();
-
-  const struct host_plugin *plugin = NULL;
-  rep->status = host_loader_load(r->opts->loader, src->type, &plugin);
-  if (rep->status != ETL_OK)
-    goto out;
-  rep->status = r->sink_ops->begin_source(r->sink, src->name, src->type);
-  if (rep->status != ETL_OK) {
-    rep->errors++; /* the sink said why (a full disk, a lock); not "errors 0" beside it */
-    goto out;
+/* Makes the source's data durable and ends it on the sink (if it began), then reports. */
+static void source_finish(struct source_run *sr) {
+  struct runner *r = sr->r;
+  struct host_source_report *rep = sr->rep;
+  if (sr->begun) {
+    /* What the sink holds is made durable even after a failure: it is all true data. The
+     * sink's status is the run's (a refused token or a server gone is exit 3 here as
+     * anywhere). */
+    etl_status cs = sr->sink_failed ? ETL_OK : commit_sink(r, rep);
+    if (cs != ETL_OK) {
+      sr->sink_failed = true;
+      if (rep->status == ETL_DONE)
+        rep->status = cs > 0 ? ETL_ERR_INTERNAL : cs;
+    }
+    host_report_lock();
+    rep->complete = rep->status == ETL_DONE && rep->failed == 0 && !sr->sink_failed;
+    /* The sink has said why in the log; the summary must not show "errors 0" beside it. */
+    if (sr->sink_failed)
+      rep->errors++;
+    host_report_unlock();
+    struct host_source_outcome outcome = {
+        .complete = rep->complete,
+        .run_id = r->run_id,
+        .source_config_json = sr->oa.args.source_config_json ? sr->oa.args.source_config_json
+                                                             : "{}",
+        .fail_safe_threshold = r->wf->fail_safe_threshold};
+    etl_status es = r->sink_ops->end_source(r->sink, sr->src->name, &outcome);
+    if (es == ETL_OK)
+      es = save_pending(r, sr->src->name);
+    if (es != ETL_OK && rep->status == ETL_DONE)
+      rep->status = es > 0 ? ETL_ERR_INTERNAL : es;
   }
-  rep->status = load_pending(r, src->name);
-  if (rep->status == ETL_OK)
-    rep->status = load_state(r, src->name, &state, &state_len);
-  if (rep->status == ETL_OK)
-    rep->status = host_open_args_prepare(&oa, src, &run, state, state_len);
-  if (rep->status != ETL_OK)
-    goto out_end;
-  host_log_msg(log, ETL_SEV_INFO, src->name, NULL, "running %s %s%s", plugin->desc->name,
-               plugin->desc->version ? plugin->desc->version : "",
-               state ? " from its stored state" : "");
-  rep->status = plugin->desc->open(&oa.args, &instance);
-  if (rep->status != ETL_OK) {
-    if (rep->status > 0)
-      rep->status = ETL_ERR_INTERNAL;
-    /* Not after a config error that named its key and line: that is the one message to read. */
-    if (run.keyed_errors == 0)
-      host_log_msg(log, ETL_SEV_ERROR, src->name, NULL, "the %s plugin refused to start (%s)",
-                   src->type, etl_status_name(rep->status));
-    goto out_end;
-  }
-  rep->started = true;
-  rep->status = pump(r, &run, plugin->desc, instance, &sink_failed);
-  plugin->desc->close(instance);
-out_end:
-  /* What the sink holds is made durable even after a failure: it is all true data. The sink's
-   * status is the run's (a refused token or a server gone is exit 3 here as anywhere). */
-  etl_status cs = sink_failed ? ETL_OK : commit_sink(r, rep);
-  if (cs != ETL_OK) {
-    sink_failed = true;
-    if (rep->status == ETL_DONE)
-      rep->status = cs > 0 ? ETL_ERR_INTERNAL : cs;
-  }
-  rep->complete = rep->status == ETL_DONE && rep->failed == 0 && !sink_failed;
-  /* The sink has said why in the log; the summary must not show "errors 0" beside it. */
-  if (sink_failed)
-    rep->errors++;
-  struct host_source_outcome outcome = {
-      .complete = rep->complete,
-      .run_id = r->run_id,
-      .source_config_json = oa.args.source_config_json ? oa.args.source_config_json : "{}",
-      .fail_safe_threshold = r->wf->fail_safe_threshold};
-  etl_status es = r->sink_ops->end_source(r->sink, src->name, &outcome);
-  if (es == ETL_OK)
-    es = save_pending(r, src->name);
-  if (es != ETL_OK && rep->status == ETL_DONE)
-    rep->status = es > 0 ? ETL_ERR_INTERNAL : es;
-out:
   rep->seconds = host_progress_now() - rep->started_at;
-  host_progress_update(r->progress, rep, true);
+}
+
+static void source_release(struct source_run *sr) {
+  host_open_args_release(&sr->oa);
+  free(sr->state);
+  sr->state = NULL;
+  host_spool_free(&sr->spool);
+}
+
+static void run_source(struct source_run *sr) {
+  source_prepare(sr);
+  if (sr->prepared && source_begin(sr)) {
+    void *instance = source_open(sr, &sr->rep->status);
+    if (instance) {
+      sr->rep->status = pump(sr, instance);
+      sr->plugin->desc->close(instance);
+    }
+  }
+  source_finish(sr);
+  host_progress_update(sr->r->progress, sr->rep, true);
+  host_progress_clear(sr->r->progress);
+}
+
+/* ---- sources at once ------------------------------------------------------------------------ */
+
+/* A source's thread: open, stream into the spool, close. Everything it touches that others
+ * see is under a lock: the reports (host_report_lock), the spool, live_instance. */
+static void *fetch_thread(void *arg) {
+  struct source_run *sr = arg;
+  struct runner *r = sr->r;
+  etl_status st = ETL_ERR_CANCELLED;
+  void *instance = host_interrupted() ? NULL : source_open(sr, &st);
+  if (!instance) {
+    host_spool_finish(sr->spool, host_interrupted() ? ETL_ERR_CANCELLED : st);
+    return NULL;
+  }
+  const struct etl_plugin *p = sr->plugin->desc;
+  pthread_mutex_lock(&r->par_mu);
+  sr->live_instance = instance;
+  pthread_mutex_unlock(&r->par_mu);
+  st = ETL_OK;
+  while (st == ETL_OK) {
+    if (host_interrupted()) {
+      st = ETL_ERR_CANCELLED;
+      break;
+    }
+    if (host_spool_stop_requested(sr->spool))
+      break; /* the sink gave up on this source; the writer has its status */
+    const struct etl_entity *e = NULL;
+    st = p->next_entity(instance, &e);
+    if (st == ETL_OK) {
+      if (!entity_ok(&sr->run, e))
+        continue;
+      if (host_spool_put(sr->spool, e->kind, e->id, e->json, e->json_len) != ETL_OK) {
+        host_log_msg(sr->run.log, ETL_SEV_ERROR, sr->rep->name, NULL,
+                     "cannot spool an entity to disk (a full $TMPDIR?); stopping this source");
+        st = ETL_ERR_INTERNAL;
+      }
+    } else if (st > 0 && st != ETL_DONE) {
+      st = ETL_ERR_INTERNAL; /* an unknown positive status: a plugin bug */
+    }
+  }
+  if (st == ETL_ERR_CANCELLED || host_interrupted())
+    st = ETL_ERR_CANCELLED;
+  pthread_mutex_lock(&r->par_mu);
+  sr->live_instance = NULL; /* no interrupt() after this: close() is next */
+  pthread_mutex_unlock(&r->par_mu);
+  p->close(instance);
+  host_spool_finish(sr->spool, st);
+  return NULL;
+}
+
+/* Asks every open instance to stop, once, after Ctrl-C (the signal handler only sets the flag
+ * while sources run on their threads: it may run on any thread, and an instance may be closing
+ * on another). */
+static void interrupt_all(struct runner *r, struct source_run *runs, size_t n) {
+  if (!host_interrupted() || r->interrupts_sent)
+    return;
+  r->interrupts_sent = true;
+  pthread_mutex_lock(&r->par_mu);
+  for (size_t i = 0; i < n; i++) {
+    const struct etl_plugin *p = runs[i].plugin ? runs[i].plugin->desc : NULL;
+    if (runs[i].live_instance && ETL_HAS_MEMBER(p, struct etl_plugin, interrupt) && p->interrupt)
+      p->interrupt(runs[i].live_instance);
+  }
+  pthread_mutex_unlock(&r->par_mu);
+}
+
+/* Starts the next sources, in order, while fewer than `limit` fetch. Signals stay with the main
+ * thread: its handler only sets the flag (interrupt_all does the rest). */
+static void start_fetches(struct runner *r, struct source_run *runs, size_t n, size_t limit,
+                          size_t *next) {
+  size_t fetching = 0;
+  for (size_t i = 0; i < n; i++)
+    if (runs[i].thread_started && !runs[i].thread_joined) {
+      if (host_spool_finished(runs[i].spool)) {
+        pthread_join(runs[i].thread, NULL);
+        runs[i].thread_joined = true;
+      } else {
+        fetching++;
+      }
+    }
+  while (*next < n && fetching < limit && !host_interrupted()) {
+    struct source_run *sr = &runs[(*next)++];
+    char err[256] = "";
+    source_prepare(sr);
+    if (!sr->prepared)
+      continue;
+    etl_status st = host_spool_new(&r->par_mu, &r->par_cv, &sr->spool, err, sizeof err);
+    if (st != ETL_OK) {
+      host_log_msg(r->opts->log, ETL_SEV_ERROR, sr->src->name, NULL, "%s",
+                   err[0] ? err : "out of memory");
+      sr->rep->status = st;
+      sr->prepared = false;
+      continue;
+    }
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = pthread_create(&sr->thread, NULL, fetch_thread, sr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+      host_log_msg(r->opts->log, ETL_SEV_ERROR, sr->src->name, NULL,
+                   "cannot start a thread for this source: %s", strerror(rc));
+      sr->rep->status = ETL_ERR_INTERNAL;
+      sr->prepared = false;
+      host_spool_free(&sr->spool);
+      continue;
+    }
+    sr->thread_started = true;
+    fetching++;
+  }
+}
+
+static void draw_all(struct runner *r, struct source_run *runs, size_t n, bool force) {
+  bool active[HOST_MAX_PARALLEL_SOURCES * 4]; /* the line shows the first ones */
+  size_t shown = n < sizeof active / sizeof active[0] ? n : sizeof active / sizeof active[0];
+  for (size_t i = 0; i < shown; i++)
+    active[i] = runs[i].thread_started && !runs[i].thread_joined;
+  /* runs[i].rep is &report->sources[i]: the reports are one array */
+  host_progress_update_all(r->progress, runs[0].rep, active, shown, force);
+}
+
+/* The writer's share of one source that fetched on its own thread: begin, drain, finish. */
+static void drain_source(struct runner *r, struct source_run *runs, size_t n, size_t limit,
+                         size_t *next, struct source_run *sr) {
+  bool go = sr->prepared && source_begin(sr);
+  etl_status end = ETL_ERR_CANCELLED;
+  for (;;) {
+    struct host_spool_item item;
+    int got = sr->spool ? host_spool_next(sr->spool, 100, &item, &end) : -1;
+    if (got < 0)
+      break;
+    if (got == 1 && go && !sr->sink_failed) {
+      struct etl_entity e = {.struct_size = sizeof e, .kind = item.kind, .id = item.id,
+                             .json = item.json, .json_len = item.json_len};
+      etl_status rs = route(r, &sr->run, &e);
+      if (rs != ETL_OK) {
+        sink_gave_up(sr, rs);
+        sr->rep->status = rs;
+        host_spool_request_stop(sr->spool);
+      }
+    } else if (got == 1 && !go) {
+      host_spool_request_stop(sr->spool); /* the sink never began it: nothing to deliver to */
+    }
+    interrupt_all(r, runs, n);
+    start_fetches(r, runs, n, limit, next);
+    draw_all(r, runs, n, false);
+  }
+  if (sr->prepared && !sr->sink_failed && (go || sr->rep->status == ETL_OK))
+    sr->rep->status = end;
+  if (sr->thread_started && !sr->thread_joined) {
+    pthread_join(sr->thread, NULL);
+    sr->thread_joined = true;
+  }
+  source_finish(sr);
+  host_spool_free(&sr->spool);
+  start_fetches(r, runs, n, limit, next);
+}
+
+/* Runs the sources with up to `limit` fetching at once; the sink is written from this thread
+ * only, one source at a time, in order. */
+static void run_sources_at_once(struct runner *r, struct source_run *runs, size_t n,
+                                size_t limit) {
+  size_t next = 0;
+  start_fetches(r, runs, n, limit, &next);
+  for (size_t i = 0; i < n; i++) {
+    /* A source is drained once it started (in order, so it has by now) or was never started
+     * because of Ctrl-C: then it stays "interrupted" as one after another. */
+    while (i >= next && next < n && !host_interrupted())
+      start_fetches(r, runs, n, limit, &next);
+    if (i >= next)
+      break;
+    drain_source(r, runs, n, limit, &next, &runs[i]);
+  }
+  for (size_t i = 0; i < n; i++) /* a source that started and was not drained: Ctrl-C */
+    if (runs[i].thread_started && !runs[i].thread_joined) {
+      pthread_join(runs[i].thread, NULL);
+      runs[i].thread_joined = true;
+    }
+  draw_all(r, runs, n, true);
   host_progress_clear(r->progress);
-  host_open_args_release(&oa);
-  free(state);
 }
 
 static long long new_run_id(void) {
@@ -454,9 +732,19 @@ static bool sink_path_usable(const struct host_workflow *wf, struct host_log *lo
   return true;
 }
 
+/* How many sources fetch at once: workflowConfig.parallelSources, else as many as there are, at
+ * most HOST_DEFAULT_PARALLEL_SOURCES. */
+static size_t parallel_limit(const struct host_workflow *wf) {
+  size_t limit = wf->parallel_sources > 0 ? (size_t)wf->parallel_sources
+                                          : HOST_DEFAULT_PARALLEL_SOURCES;
+  return limit < wf->n_sources ? limit : wf->n_sources;
+}
+
 int host_run_workflow(const struct host_workflow *wf, const struct host_runner_opts *opts,
                       struct host_run_report *report) {
-  struct runner r = {.wf = wf, .opts = opts, .run_id = new_run_id()};
+  struct runner r = {.wf = wf, .opts = opts, .run_id = new_run_id(),
+                     .par_mu = PTHREAD_MUTEX_INITIALIZER, .par_cv = PTHREAD_COND_INITIALIZER};
+  struct source_run *runs = NULL;
   char *sink_json = NULL, *wf_json = NULL;
   etl_status st = ETL_OK;
   memset(report, 0, sizeof *report);
@@ -509,12 +797,29 @@ int host_run_workflow(const struct host_workflow *wf, const struct host_runner_o
    * outcome (om_pipeline_status.h). */
   struct host_om_pipeline *pipeline = NULL;
   host_om_pipeline_start(wf, opts->log, &pipeline);
-  for (size_t i = 0; i < wf->n_sources && !host_interrupted(); i++)
-    run_source(&r, &wf->sources[i], &report->sources[i]);
+  runs = calloc(wf->n_sources, sizeof *runs);
+  if (!runs) {
+    report->exit_code = HOST_EXIT_FAILED;
+    r.sink_ops->destroy(&r.sink);
+    host_om_pipeline_end(&pipeline, report);
+    goto out;
+  }
+  for (size_t i = 0; i < wf->n_sources; i++)
+    runs[i] = (struct source_run){.r = &r, .src = &wf->sources[i], .rep = &report->sources[i]};
+  size_t limit = parallel_limit(wf);
+  if (limit <= 1) {
+    for (size_t i = 0; i < wf->n_sources && !host_interrupted(); i++)
+      run_source(&runs[i]);
+  } else {
+    run_sources_at_once(&r, runs, wf->n_sources, limit);
+  }
+  for (size_t i = 0; i < wf->n_sources; i++)
+    source_release(&runs[i]);
   report->exit_code = combine_exit(report);
   r.sink_ops->destroy(&r.sink);
   host_om_pipeline_end(&pipeline, report);
 out:
+  free(runs);
   host_state_close(&r.store);
   host_progress_free(&r.progress);
   free(sink_json);

@@ -1,10 +1,15 @@
 /*
  * runner.h -- drives the sources of a workflow through their plugins into the sink.
  *
- * For each source, in order: load the plugin; begin_source on the sink; load the last stored
- * state (the sink's load_state when it keeps state with its data, else the state store); open;
+ * For each source: load the plugin; load the last stored state (the sink's load_state when it
+ * keeps state with its data, else the state store); begin_source on the sink; open;
  * next_entity until ETL_DONE or an error, routing entities to the sink and handling `state`
  * entities; close; commit; end_source with the outcome.
+ *
+ * Up to workflowConfig.parallelSources sources fetch at once, each on its own thread (open,
+ * next_entity, close) into a spool (spool.h); the calling thread is the sink's only writer and
+ * takes the sources one at a time, in order, exactly as above. With 1, each source is pumped
+ * straight into the sink, one after another.
  *
  * State never runs ahead of data: a `state` entity is never written as a record. The runner
  * first makes every record before it durable (sink->store_state, which commits data and state

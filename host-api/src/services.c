@@ -11,6 +11,7 @@
 #include "runner.h"
 #include "workflow.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,21 @@ void host_services_set_current(const struct etl_plugin *p, void *instance) {
   sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* ---- the reports' lock --------------------------------------------------------------------- */
+
+/* Sources that fetch at once (workflowConfig.parallelSources) count into their reports from
+ * their own threads while the writer counts what the sink did and the progress line reads
+ * them all. Held only around counter updates and reads, never across a call out. */
+static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void host_report_lock(void) {
+  pthread_mutex_lock(&report_mu);
+}
+
+void host_report_unlock(void) {
+  pthread_mutex_unlock(&report_mu);
+}
+
 /* ---- the services table ------------------------------------------------------------------- */
 
 /* A plugin names a config key by its path inside the source ("serviceConnection.config.
@@ -113,12 +129,14 @@ void host_services_diag(struct etl_run *run, enum etl_severity sev, unsigned fla
     return;
   if (sev > ETL_SEV_ERROR)
     sev = ETL_SEV_ERROR;
+  host_report_lock();
   if (sev == ETL_SEV_WARNING)
     run->rep->warnings++;
   if (sev == ETL_SEV_ERROR)
     run->rep->errors++;
   if (flags & ETL_DIAG_ITEM_LOST)
     run->rep->failed++;
+  host_report_unlock();
   host_progress_clear(run->progress);
   if (!item && message && config_diag(run, sev, message))
     return;
@@ -129,6 +147,7 @@ static void svc_count(struct etl_run *run, enum etl_counter counter, int64_t del
   if (!run)
     return;
   struct host_source_report *r = run->rep;
+  host_report_lock();
   switch (counter) {
   case ETL_COUNTER_REQUESTS:
     r->requests += delta;
@@ -148,6 +167,7 @@ static void svc_count(struct etl_run *run, enum etl_counter counter, int64_t del
   default:
     break; /* a counter of a newer minor: ignored */
   }
+  host_report_unlock();
 }
 
 static int svc_cancelled(struct etl_run *run) {

@@ -52,6 +52,12 @@ bool host_interrupted(void);
  * driving thread around the calls that may block (next_entity, test). */
 void host_services_set_current(const struct etl_plugin *plugin, void *instance);
 
+/* Around every update or read of a host_source_report's counters while sources may run on
+ * their own threads (workflowConfig.parallelSources): the services, the runner and the
+ * progress line take it. Never held across a call into a plugin or a sink. */
+void host_report_lock(void);
+void host_report_unlock(void);
+
 /* open()'s arguments for a source: its configs as JSON, and the state to resume from. */
 struct host_open_args {
   struct etl_open_args args; /* points into the members below, and at run and state */

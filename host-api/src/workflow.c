@@ -894,6 +894,26 @@ static void check_fail_safe(struct check_ctx *c, const struct host_node *wc,
   wf->fail_safe_threshold = v;
 }
 
+/* workflowConfig.parallelSources: how many sources fetch at once (runner.h); an integer from 1
+ * (one after another, as before) to HOST_MAX_PARALLEL_SOURCES. */
+static void check_parallel_sources(struct check_ctx *c, const struct host_node *wc,
+                                   struct host_workflow *wf) {
+  const struct host_node *n =
+      optional(c, wc, "workflowConfig", "parallelSources", HOST_NODE_SCALAR);
+  if (!n)
+    return;
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(n->scalar, &end, 10);
+  if (end == n->scalar || *end != '\0' || errno || v < 1 || v > HOST_MAX_PARALLEL_SOURCES) {
+    config_error(c->log, c->file, n->line, "workflowConfig.parallelSources",
+                 "expected a whole number from 1 (one source after another) to 64");
+    c->errors++;
+    return;
+  }
+  wf->parallel_sources = (int)v;
+}
+
 static void check_workflow_config(struct check_ctx *c, const struct host_node *wc,
                                   struct host_workflow *wf) {
   /* openMetadataServerConfig, config, raiseOnError and successThreshold are OpenMetadata's own
@@ -902,7 +922,7 @@ static void check_workflow_config(struct check_ctx *c, const struct host_node *w
   static const char *const wc_keys[] = {"loggerLevel",      "openMetadataServerConfig",
                                         "stateStore",       "raiseOnError",
                                         "successThreshold", "config",
-                                        "failSafeThreshold", NULL};
+                                        "failSafeThreshold", "parallelSources", NULL};
   static const char *const levels[] = {"DEBUG", "INFO", "WARN", "WARNING", "ERROR", NULL};
   if (!expect_type(c, wc, "workflowConfig", HOST_NODE_MAP))
     return;
@@ -914,6 +934,7 @@ static void check_workflow_config(struct check_ctx *c, const struct host_node *w
   if (store)
     wf->state_store = store->scalar;
   check_fail_safe(c, wc, wf);
+  check_parallel_sources(c, wc, wf);
   const struct host_node *level =
       optional(c, wc, "workflowConfig", "loggerLevel", HOST_NODE_SCALAR);
   if (!level)

@@ -56,6 +56,8 @@ struct host_workflow {
   const char *state_store;  /* workflowConfig.stateStore, default "etlhost-state.db" */
   const char *logger_level; /* workflowConfig.loggerLevel or NULL */
   double fail_safe_threshold; /* workflowConfig.failSafeThreshold (percent), 0 when absent */
+  int parallel_sources; /* workflowConfig.parallelSources; 0 when absent (the runner's default:
+                         * as many as there are sources, at most HOST_DEFAULT_PARALLEL_SOURCES) */
   /* Set by OpenMetadata's scheduler: the ingestion pipeline this run reports to (or NULL), and
    * the run's id, a UUID (OpenMetadataWorkflowConfig.pipelineRunId, basic.json#uuid); when the
    * file has none, one is generated, as WorkflowStatusMixin.run_id does. */
@@ -64,6 +66,11 @@ struct host_workflow {
 };
 
 #define HOST_DEFAULT_STATE_STORE "etlhost-state.db"
+
+/* workflowConfig.parallelSources: its bound, and the default when absent (capped by the number
+ * of sources). Each source fetching at once holds a thread and a plugin instance. */
+#define HOST_MAX_PARALLEL_SOURCES 64
+#define HOST_DEFAULT_PARALLEL_SOURCES 4
 
 /* Reads, substitutes and validates the workflow at path. On error logs one message per fault
  * (file:line: key.path: what is wrong) and returns -1; *out is then NULL. Every value whose key

@@ -1103,6 +1103,193 @@ START_TEST(stdout_sink_keeps_stdout_clean) {
 }
 END_TEST
 
+/* ---- sources at once (workflowConfig.parallelSources) ---------------------------------------- */
+
+/* Writes DIR/wf.yaml with `sources` into sink_type ("sqlite" or "file") and the given
+ * workflowConfig.parallelSources (a YAML scalar). */
+static void scratch_parallel(struct scratch *s, const char *sources, const char *sink_type,
+                             const char *parallel) {
+  char *sink = strcmp(sink_type, "file") == 0
+                   ? test_path("sink: {type: file, config: {path: %s}}", s->out)
+                   : test_path("sink: {type: sqlite, config: {path: %s}}", s->catalog);
+  char *yaml = test_path("sources:\n%s\n%s\nworkflowConfig:\n  stateStore: %s\n"
+                         "  parallelSources: %s\n",
+                         sources, sink, s->state_db, parallel);
+  ck_assert_int_eq(test_write_file(s->wf, yaml), 0);
+  free(yaml);
+  free(sink);
+}
+
+/* Three fake sources named a, b, c with the same config (a YAML flow mapping or block). */
+static char *three_fakes(const char *config) {
+  char *a = source_yaml("fake", "a", config), *b = source_yaml("fake", "b", config),
+       *c = source_yaml("fake", "c", config);
+  char *all = test_path("%s%s%s", a, b, c);
+  free(a), free(b), free(c);
+  return all;
+}
+
+/* Source src holds e0..e(n-1) in the catalog once each, and its stored state (in state_db)
+ * never names an entity that is not there. */
+static void assert_source_once(const char *catalog, const char *state_db, const char *src,
+                               long n) {
+  ck_assert_int_eq(query_int(catalog, "SELECT count(*) FROM entities WHERE source = ?1", src), n);
+  ck_assert_int_eq(
+      query_int(catalog, "SELECT count(DISTINCT id) FROM entities WHERE source = ?1", src), n);
+  long next = query_int(state_db, "SELECT count(*) FROM state WHERE source = ?1", src)
+                  ? (long)query_int(state_db,
+                                    "SELECT json_extract(json, '$.next') FROM state WHERE "
+                                    "source = ?1",
+                                    src)
+                  : 0;
+  ck_assert_int_le(next, n);
+}
+
+static const char *const parallel_sinks[] = {"sqlite", "file"};
+
+/* Three sources fetch at once and each lands whole, once, under its own name, with its own state;
+ * the file sink's lines of one source are never interleaved with another's (one writer, one
+ * source at a time). */
+START_TEST(parallel_sources_each_land_once) {
+  struct scratch s;
+  scratch_open(&s);
+  const char *sink = parallel_sinks[_i];
+  char *sources = three_fakes("{count: 300, state_every: 25, sleep_ms: 1}");
+  scratch_parallel(&s, sources, sink, "3");
+  char *out = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, &out, NULL), 0);
+  const char *names[] = {"a", "b", "c"};
+  for (int i = 0; i < 3; i++) {
+    char line[64];
+    snprintf(line, sizeof line, "%s (fake): complete", names[i]);
+    ck_assert_msg(strstr(out, line), "no '%s' in:\n%s", line, out);
+  }
+  if (strcmp(sink, "sqlite") == 0) {
+    for (int i = 0; i < 3; i++)
+      assert_source_once(s.catalog, s.catalog, names[i], 300);
+  } else {
+    char *text = test_read_file(s.out, NULL);
+    ck_assert_ptr_nonnull(text);
+    long per[3] = {0, 0, 0}, switches = 0;
+    int last = -1;
+    for (char *line = text, *nl; *line; line = nl + 1) {
+      nl = strchr(line, '\n');
+      ck_assert_ptr_nonnull(nl);
+      *nl = '\0';
+      for (int i = 0; i < 3; i++) {
+        char member[32];
+        snprintf(member, sizeof member, "\"source\":\"%s\"", names[i]);
+        if (strstr(line, member)) {
+          per[i]++;
+          switches += last != i;
+          last = i;
+        }
+      }
+    }
+    for (int i = 0; i < 3; i++)
+      ck_assert_int_eq(per[i], 300);
+    ck_assert_int_eq(switches, 3); /* a's lines, then b's, then c's */
+    free(text);
+  }
+  free(out);
+  free(sources);
+  scratch_close(&s);
+}
+END_TEST
+
+/* A SIGKILL while two sources fetch at once loses nothing: the rerun completes both, once. */
+START_TEST(parallel_sources_survive_a_crash) {
+  struct scratch s;
+  scratch_open(&s);
+  char *a = source_yaml("fake", "a",
+                        "\n        count: 60\n        state_every: 5\n        sleep_ms: 2\n"
+                        "        crash_after: ${CRASH:--1}");
+  char *b = source_yaml("fake", "b", "{count: 400, state_every: 10, sleep_ms: 1}");
+  char *sources = test_path("%s%s", b, a); /* b first: a crashes while b is being written */
+  scratch_parallel(&s, sources, "sqlite", "2");
+  char *env[] = {"CRASH=40", NULL};
+  ck_assert_int_eq(run_host("run", s.wf, env, NULL, NULL), 128 + SIGKILL);
+  long nb = (long)query_int(s.catalog, "SELECT count(*) FROM entities WHERE source = 'b'", NULL);
+  ck_assert_int_le(nb, 400);
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, NULL), 0);
+  assert_source_once(s.catalog, s.catalog, "a", 60);
+  assert_source_once(s.catalog, s.catalog, "b", 400);
+  free(sources), free(a), free(b);
+  scratch_close(&s);
+}
+END_TEST
+
+/* A source that fails does not stop the others; the exit status combines them as before. */
+START_TEST(parallel_failing_source_does_not_stop_the_others) {
+  struct scratch s;
+  scratch_open(&s);
+  char *a = source_yaml("fake", "a", "{open_status: auth}");
+  char *b = source_yaml("fake", "b", "{count: 50, sleep_ms: 1}");
+  char *c = source_yaml("fake", "c", "{count: 20, end_status: transient}");
+  char *sources = test_path("%s%s%s", a, b, c);
+  scratch_parallel(&s, sources, "sqlite", "3");
+  char *out = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, &out, NULL), 3);
+  ck_assert_ptr_nonnull(strstr(out, "a (fake): authentication failed"));
+  ck_assert_ptr_nonnull(strstr(out, "b (fake): complete"));
+  ck_assert_ptr_nonnull(strstr(out, "c (fake): peer unavailable"));
+  assert_source_once(s.catalog, s.catalog, "b", 50);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT count(*) FROM entities WHERE source = 'c'", NULL),
+                   20);
+  free(out), free(sources), free(a), free(b), free(c);
+  scratch_close(&s);
+}
+END_TEST
+
+/* Ctrl-C stops every source that fetches; what each delivered stays, with its state behind it,
+ * and nothing is marked deleted. */
+START_TEST(parallel_ctrl_c_stops_every_source) {
+  struct scratch s;
+  scratch_open(&s);
+  char *sources = three_fakes("{count: 100000, state_every: 10, sleep_ms: 2}");
+  scratch_parallel(&s, sources, "sqlite", "3");
+  pid_t pid = spawn_host(s.dir, s.wf, NULL);
+  for (int i = 0; i < 500 && stored_next(s.catalog, "a") < 20; i++)
+    sleep_ms(10);
+  ck_assert_int_eq(kill(pid, SIGINT), 0);
+  ck_assert_int_eq(wait_for(pid, 10000), 130);
+  char *logp = test_path("%s/bg.log", s.dir);
+  char *log = test_read_file(logp, NULL);
+  ck_assert_ptr_nonnull(log);
+  const char *names[] = {"a", "b", "c"};
+  for (int i = 0; i < 3; i++) {
+    char line[64];
+    snprintf(line, sizeof line, "%s (fake): interrupted", names[i]);
+    ck_assert_msg(strstr(log, line), "no '%s' in:\n%s", line, log);
+    long next = stored_next(s.catalog, names[i]);
+    long have = (long)query_int(s.catalog, "SELECT count(*) FROM entities WHERE source = ?1",
+                                names[i]);
+    ck_assert_msg(next <= have, "%s: state next=%ld ahead of %ld entities", names[i], next, have);
+  }
+  ck_assert_int_eq(query_int(s.catalog, "SELECT count(*) FROM entities WHERE deleted != 0", NULL),
+                   0);
+  free(log), free(logp), free(sources);
+  scratch_close(&s);
+}
+END_TEST
+
+static const char *const bad_parallel[] = {"0", "x", "65", "2.5", "-1"};
+
+START_TEST(parallel_sources_must_be_a_small_whole_number) {
+  struct scratch s;
+  scratch_open(&s);
+  char *sources = three_fakes("{count: 1}");
+  scratch_parallel(&s, sources, "sqlite", bad_parallel[_i]);
+  char *err = NULL;
+  ck_assert_int_eq(run_host("run", s.wf, NULL, NULL, &err), 2);
+  ck_assert_msg(strstr(err, "wf.yaml:") && strstr(err, "workflowConfig.parallelSources: expected a "
+                                                        "whole number from 1"),
+                "%s", err);
+  free(err), free(sources);
+  scratch_close(&s);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("host_runner");
   TCase *crash = tcase_create("crash");
@@ -1134,5 +1321,15 @@ int main(void) {
   tcase_add_test(tc, secrets_never_printed);
   tcase_add_test(tc, stdout_sink_keeps_stdout_clean);
   suite_add_tcase(s, tc);
+  TCase *par = tcase_create("parallel");
+  tcase_set_timeout(par, 60);
+  tcase_add_loop_test(par, parallel_sources_each_land_once, 0,
+                      (int)(sizeof parallel_sinks / sizeof parallel_sinks[0]));
+  tcase_add_test(par, parallel_sources_survive_a_crash);
+  tcase_add_test(par, parallel_failing_source_does_not_stop_the_others);
+  tcase_add_test(par, parallel_ctrl_c_stops_every_source);
+  tcase_add_loop_test(par, parallel_sources_must_be_a_small_whole_number, 0,
+                      (int)(sizeof bad_parallel / sizeof bad_parallel[0]));
+  suite_add_tcase(s, par);
   return test_run_suite(s);
 }
