@@ -11,6 +11,7 @@
 #include "runner.h"
 #include "workflow.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,8 +20,14 @@
 
 /* ---- cancellation ------------------------------------------------------------------------- */
 
-/* Set by the signal handler; read by cancelled() from any thread. */
-static volatile sig_atomic_t interrupted;
+/* Set by the signal handler; read by cancelled() from any thread: a lock-free atomic, which
+ * is both async-signal-safe and free of data races between threads (a volatile sig_atomic_t is
+ * only the first). */
+static int interrupted;
+
+static int interrupted_now(void) {
+  return __atomic_load_n(&interrupted, __ATOMIC_SEQ_CST);
+}
 /* The instance being driven, so the handler can ask it to stop. Changed only with the signals
  * blocked, and the handler runs on the driving thread, so it never sees a closed instance. */
 static const struct etl_plugin *volatile current_plugin;
@@ -32,7 +39,8 @@ static void *volatile current_instance;
  * (SA_RESETHAND reset only the signal that came first and left the other one ignored). What
  * is committed is safe: every sink and the state store survive a kill at any instant. */
 static void on_signal(int sig) {
-  if (interrupted) {
+  int saved_errno = errno; /* the interrupted code may be about to read it */
+  if (__atomic_exchange_n(&interrupted, 1, __ATOMIC_SEQ_CST)) {
     static const char msg[] = "etlhost: second signal, stopping now\n";
     ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)n;
@@ -42,13 +50,14 @@ static void on_signal(int sig) {
     sigemptyset(&dfl.sa_mask);
     sigaction(sig, &dfl, NULL);
     raise(sig); /* delivered when the handler returns: the process ends by that signal */
+    errno = saved_errno;
     return;
   }
-  interrupted = 1;
   const struct etl_plugin *p = current_plugin;
   void *inst = current_instance;
   if (p && inst && ETL_HAS_MEMBER(p, struct etl_plugin, interrupt) && p->interrupt)
     p->interrupt(inst);
+  errno = saved_errno;
 }
 
 void host_signals_install(void) {
@@ -171,7 +180,7 @@ static void svc_count(struct etl_run *run, enum etl_counter counter, int64_t del
 }
 
 static int svc_cancelled(struct etl_run *run) {
-  return interrupted != 0;
+  return interrupted_now() != 0;
 }
 
 static const char *verdict_word(enum etl_test_verdict v) {
@@ -216,7 +225,7 @@ const struct etl_host_services *host_services_table(void) {
 }
 
 bool host_interrupted(void) {
-  return interrupted != 0;
+  return interrupted_now() != 0;
 }
 
 /* ---- open()'s arguments ------------------------------------------------------------------- */

@@ -43,7 +43,7 @@ struct fake {
   int echo_secret;
   int pending_state; /* a state is due before the next entity */
   int finished;
-  volatile sig_atomic_t stop;
+  int stop; /* set by interrupt() from another thread or a signal handler: atomic access only */
   char id[128], json[512], kind[64];
   struct etl_entity entity;
 };
@@ -154,7 +154,7 @@ static etl_status fake_test(void *instance) {
 
 static void fake_interrupt(void *instance) {
   struct fake *f = instance;
-  f->stop = 1;
+  __atomic_store_n(&f->stop, 1, __ATOMIC_SEQ_CST);
 }
 
 static const char *kind_at(struct fake *f, long i) {
@@ -177,7 +177,7 @@ static const struct etl_entity *make_state(struct fake *f, long next) {
 static etl_status fake_next(void *instance, const struct etl_entity **out) {
   struct fake *f = instance;
   *out = NULL;
-  if (f->stop || f->svc->cancelled(f->run))
+  if (__atomic_load_n(&f->stop, __ATOMIC_SEQ_CST) || f->svc->cancelled(f->run))
     return ETL_ERR_CANCELLED;
   if (f->pending_state) {
     f->pending_state = 0;
@@ -199,7 +199,7 @@ static etl_status fake_next(void *instance, const struct etl_entity **out) {
     if (f->sleep_ms > 0) {
       struct timespec ts = {f->sleep_ms / 1000, (f->sleep_ms % 1000) * 1000000L};
       nanosleep(&ts, NULL);
-      if (f->stop)
+      if (__atomic_load_n(&f->stop, __ATOMIC_SEQ_CST))
         return ETL_ERR_CANCELLED;
     }
     long i = f->next++;
