@@ -79,10 +79,11 @@ static const struct entity_api *api_of(const char *type) {
 struct rec {
   char *item;    /* owned: "kind id" for messages (host_sink_item: safe to print) */
   yajl_val json; /* owned: the record's json object (data and extra members) */
-  long runs;     /* lineage carried from earlier runs: how many runs it has waited */
+  long runs;     /* carried from earlier runs (pending): how many runs it has waited */
 };
 
-/* A lineage edge whose end the server does not have yet waits at most this many runs. */
+/* A lineage edge whose end the server does not have yet, or an entity sent without an owner or
+ * a reference the server lacks, waits at most this many runs. */
 #define PENDING_MAX_RUNS 30
 
 struct rec_list {
@@ -98,15 +99,17 @@ struct omrest_sink {
   struct rec_list buf[K_COUNT];  /* the commit window, by kind */
   struct host_om_map *ids;       /* "type:fqn" -> id, "" when the server does not know it */
   struct host_om_map *users;     /* owner name -> user id, "" when unknown */
-  struct host_om_map *seen;      /* "type:fqn" of dashboards and data models this source */
+  struct host_om_map *seen;      /* "type:fqn" -> SEEN_SENT or SEEN_RETAINED, this source */
   struct host_om_map *services;  /* dashboard services this source wrote to */
   struct host_om_map *warned;    /* things warned about once */
   struct host_om_map *doomed;    /* "type:fqn" -> DELETE path: unseen, awaiting the fail-safe */
   long long listed;              /* live entities listed while looking for unseen ones */
   struct host_om_map *cursors;   /* owned, during mark_deleted: listing pages asked for */
   bool listing_cut;              /* a listing was stopped early: it is incomplete */
-  struct host_om_map *pending_ids; /* items of the edges in `pending` (no edge twice) */
+  struct host_om_map *pending_ids; /* items of the records in `pending` (none twice) */
   char *pending;                   /* owned: JSON array elements, comma-separated, or NULL */
+  struct rec_list held[K_COUNT];   /* charts, data models, dashboards the last run kept pending:
+                                      sent again at end_source only if this run retained them */
   int mark_deleted; /* sink.config.markDeletedDashboards: 1, 0, or -1 when not given */
   bool source_failed; /* a commit of this source failed: never mark deletions */
   etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
@@ -571,6 +574,8 @@ out:
 
 /* ---- the window --------------------------------------------------------------------------- */
 
+static void clear_held(struct omrest_sink *s);
+
 static void clear_window(struct omrest_sink *s) {
   for (int k = 0; k < K_COUNT; k++) {
     for (size_t i = 0; i < s->buf[k].n; i++) {
@@ -591,8 +596,17 @@ static etl_status omrest_begin_source(void *sink, const char *source, const char
   host_om_map_clear(s->seen);
   host_om_map_clear(s->services);
   s->source_failed = false;
+  /* What a failed end of the last source kept and nobody took: it is still in the store. */
+  free(s->pending);
+  s->pending = NULL;
+  host_om_map_clear(s->pending_ids);
+  clear_held(s);
   return ETL_OK;
 }
+
+/* Values of `seen`: an entity this source sent in this run, or retained (unchanged, not sent
+ * again). A pending copy kept by the last run is sent again only for a retained one. */
+static const char SEEN_SENT[] = "sent", SEEN_RETAINED[] = "retained";
 
 static int kind_index(const char *kind) {
   for (int k = 0; k < K_COUNT; k++)
@@ -616,7 +630,8 @@ static etl_status omrest_retain(void *sink, const char *source, const char *kind
   for (size_t i = 0; i < n; i++) {
     char *fqn = entity_fqn(kind, source, ids[i]);
     char *key = fqn ? type_key(kind, fqn) : NULL;
-    int ok = key && host_om_map_set(s->seen, key, "1") == 0;
+    int ok = key && (host_om_map_get(s->seen, key) ||
+                     host_om_map_set(s->seen, key, SEEN_RETAINED) == 0);
     free(key);
     free(fqn);
     if (!ok)
@@ -700,11 +715,23 @@ static etl_status omrest_write(void *sink, const struct host_record *rec, bool *
   return ETL_OK;
 }
 
-/* ---- pending lineage: edges waiting for an end the server does not have yet --------------- */
+/* ---- pending: what waits for something the server does not have yet ---------------------- */
 
-/* Keeps lineage record idx for the next run (once per item), unless it has waited too long. */
-static void pending_add(struct omrest_sink *s, size_t idx) {
-  const struct rec *rc = &s->buf[K_LINEAGE].v[idx];
+/* Two kinds of record wait, kept apart because they come back differently:
+ *
+ * - a lineage edge whose end the server lacks is sent again on every later run until the end
+ *   exists (it has nothing else to wait for);
+ * - a chart, data model or dashboard sent without an owner who is not (yet) a user of the
+ *   server, or a dashboard without a chart or data model the server lacks, is kept as it was
+ *   sent ("kind" in the kept element). Dashboards come before the database metadata and before
+ *   users sign in, so this is the normal first-run order, and an incremental run would never
+ *   send those records again. But the copy is only as true as the source says: at end_source
+ *   it is sent again only when the source retained the entity (unchanged in Mode); one the
+ *   source sent anew is superseded by that record, and one the source no longer has is dropped
+ *   (sending it would bring a deleted dashboard back to life; mark_deleted then removes it). */
+
+/* Keeps record rc of kind k for the next run (once per item), unless it waited too long. */
+static void pending_add(struct omrest_sink *s, enum rec_kind k, const struct rec *rc) {
   if (host_om_map_get(s->pending_ids, rc->item))
     return;
   if (rc->runs + 1 > PENDING_MAX_RUNS) {
@@ -720,6 +747,10 @@ static void pending_add(struct omrest_sink *s, size_t idx) {
   yajl_gen_map_open(g);
   host_json_gen_str(g, "item");
   host_json_gen_str(g, rc->item);
+  if (k != K_LINEAGE) { /* lineage has none: what an older etlhost kept still reads as lineage */
+    host_json_gen_str(g, "kind");
+    host_json_gen_str(g, kind_names[k]);
+  }
   host_json_gen_str(g, "runs");
   yajl_gen_integer(g, rc->runs + 1);
   host_json_gen_str(g, "record");
@@ -737,55 +768,122 @@ static void pending_add(struct omrest_sink *s, size_t idx) {
   free(s->pending);
   s->pending = joined;
   host_om_map_set(s->pending_ids, rc->item, "1");
-  s->counts.pending++;
+  if (k == K_LINEAGE)
+    s->counts.pending++;
+  else
+    s->counts.entities_pending++;
 }
 
-/* The edges the previous run kept go into this window's lineage, as if the source sent them. */
+/* Appends a copy of rec (item, runs) to l. */
+static etl_status rec_list_add_copy(struct rec_list *l, const char *item, yajl_val rec,
+                                    long runs) {
+  char err[128];
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (!g)
+    return ETL_ERR_NOMEM;
+  host_json_gen_value(g, rec);
+  char *text = host_json_gen_take(g);
+  yajl_gen_free(g);
+  yajl_val copy = text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
+  free(text);
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    struct rec *v = realloc(l->v, cap * sizeof *v);
+    if (v) {
+      l->v = v;
+      l->cap = cap;
+    }
+  }
+  char *item_copy = strdup(item);
+  if (!copy || !item_copy || l->n == l->cap) {
+    yajl_tree_free(copy);
+    free(item_copy);
+    return ETL_ERR_NOMEM;
+  }
+  l->v[l->n++] = (struct rec){item_copy, copy, runs};
+  return ETL_OK;
+}
+
+/* What the previous run kept: its edges go into this window's lineage, as if the source sent
+ * them; its entities wait in `held` for end_source, which knows what the source still has. */
 static etl_status omrest_load_pending(void *sink, const char *source, const char *json,
                                       size_t len) {
   struct omrest_sink *s = sink;
   char err[128];
   yajl_val list = host_json_parse(json, len, err, sizeof err);
-  struct rec_list *l = &s->buf[K_LINEAGE];
   etl_status st = ETL_OK;
   for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len && st == ETL_OK; i++) {
     yajl_val el = list->u.array.values[i];
-    const char *item = host_json_str(el, "item");
+    const char *item = host_json_str(el, "item"), *kind = host_json_str(el, "kind");
     yajl_val rec = host_json_get(el, "record"), runs = host_json_get(el, "runs");
-    if (!item || !YAJL_IS_OBJECT(rec) || record_problem(K_LINEAGE, rec))
+    int k = kind ? kind_index(kind) : K_LINEAGE;
+    bool entity = k == K_CHART || k == K_DATAMODEL || k == K_DASHBOARD;
+    if (!item || !YAJL_IS_OBJECT(rec) || (!entity && k != K_LINEAGE) ||
+        (kind && k == K_LINEAGE) || record_problem((enum rec_kind)k, rec))
       continue; /* not ours, or damaged: nothing to retry */
-    yajl_gen g = yajl_gen_alloc(NULL);
-    host_json_gen_value(g, rec);
-    char *text = host_json_gen_take(g);
-    yajl_gen_free(g);
-    yajl_val copy = text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
-    free(text);
-    if (l->n == l->cap) {
-      size_t cap = l->cap ? l->cap * 2 : 64;
-      struct rec *v = realloc(l->v, cap * sizeof *v);
-      if (v) {
-        l->v = v;
-        l->cap = cap;
-      }
-    }
-    char *item_copy = strdup(item);
-    if (!copy || !item_copy || l->n == l->cap) {
-      yajl_tree_free(copy);
-      free(item_copy);
-      st = ETL_ERR_NOMEM;
-      break;
-    }
-    l->v[l->n++] =
-        (struct rec){item_copy, copy, YAJL_IS_INTEGER(runs) ? (long)runs->u.number.i : 1};
+    st = rec_list_add_copy(entity ? &s->held[k] : &s->buf[K_LINEAGE], item, rec,
+                           YAJL_IS_INTEGER(runs) ? (long)runs->u.number.i : 1);
   }
   if (!list)
     host_log_msg(s->log, ETL_SEV_WARNING, source, SINK,
-                 "the pending lineage kept by the last run is unreadable (%s): not retried", err);
+                 "the pending records kept by the last run are unreadable (%s): not retried",
+                 err);
   yajl_tree_free(list);
   return st;
 }
 
-/* The edges still waiting, as a JSON array, for the runner to keep until the next run. */
+static void clear_held(struct omrest_sink *s) {
+  for (int k = 0; k < K_COUNT; k++) {
+    for (size_t i = 0; i < s->held[k].n; i++) {
+      free(s->held[k].v[i].item);
+      yajl_tree_free(s->held[k].v[i].json);
+    }
+    s->held[k].n = 0;
+  }
+}
+
+/* The "type:fqn" key of a chart, data model or dashboard record (malloc'd, NULL on OOM). */
+static char *entity_key(enum rec_kind k, yajl_val json) {
+  yajl_val data = host_json_get(json, "data");
+  char *fqn =
+      entity_fqn(kind_names[k], host_json_str(data, "service"), host_json_str(data, "name"));
+  char *key = fqn ? type_key(kind_names[k], fqn) : NULL;
+  free(fqn);
+  return key;
+}
+
+/* Sorts the entities the last run kept (see above): those this run retained go into the window
+ * to be sent again, those it sent anew are superseded, those it no longer has are dropped after
+ * a complete run and kept after an incomplete one (it may not have got that far). A failed
+ * source keeps them all. Returns whether the window has any to send. */
+static bool sort_held(struct omrest_sink *s, bool complete) {
+  bool any = false;
+  for (int k = K_CHART; k <= K_DASHBOARD; k++) {
+    for (size_t i = 0; i < s->held[k].n && s->fatal == ETL_OK; i++) {
+      struct rec *rc = &s->held[k].v[i];
+      char *key = entity_key((enum rec_kind)k, rc->json);
+      const char *seen = key ? host_om_map_get(s->seen, key) : NULL;
+      bool oom = !key;
+      free(key);
+      if (oom) {
+        s->fatal = ETL_ERR_NOMEM;
+      } else if (s->source_failed || (!seen && !complete)) {
+        pending_add(s, (enum rec_kind)k, rc);
+      } else if (seen && strcmp(seen, SEEN_RETAINED) == 0) {
+        if (rec_list_add_copy(&s->buf[k], rc->item, rc->json, rc->runs) != ETL_OK)
+          s->fatal = ETL_ERR_NOMEM;
+        any = true;
+      } else if (!seen) {
+        host_log_msg(s->log, ETL_SEV_INFO, s->source, rc->item,
+                     "no longer in the source: dropped from the pending records");
+      }
+    }
+  }
+  clear_held(s);
+  return any;
+}
+
+/* What still waits, as a JSON array, for the runner to keep until the next run. */
 static char *omrest_take_pending(void *sink, const char *source) {
   struct omrest_sink *s = sink;
   (void)source;
@@ -1006,6 +1104,20 @@ static char *owner_refs_text(struct omrest_sink *s, yajl_val json) {
   return out;
 }
 
+/* Whether one of the record's user owners is not a user of the server (owner_unknown). */
+static bool has_unknown_owner(struct omrest_sink *s, yajl_val json) {
+  yajl_val owners = host_json_get(json, "owners");
+  for (size_t j = 0; YAJL_IS_ARRAY(owners) && j < owners->u.array.len; j++) {
+    const char *type = host_json_str(owners->u.array.values[j], "type");
+    const char *name = host_json_str(owners->u.array.values[j], "name");
+    const char *id =
+        name && (!type || strcmp(type, "user") == 0) ? host_om_map_get(s->users, name) : NULL;
+    if (id && !*id)
+      return true;
+  }
+  return false;
+}
+
 /* True when a create-or-update answer is the entity sent: a JSON object with an "id" and the
  * "name" of the request. Otherwise logs why and stops the window. */
 static bool is_the_entity(struct omrest_sink *s, const struct host_om_response *r,
@@ -1056,11 +1168,15 @@ static void put_entities(struct omrest_sink *s, enum rec_kind k, const char *pat
     yajl_val refs =
         refs_text ? host_json_parse(refs_text, strlen(refs_text), err, sizeof err) : NULL;
     struct dash_refs dr = {s, s->buf[k].v[i].item};
+    unsigned long dropped = s->counts.refs_dropped;
     char *body = gen_body_refs(data, refs, k == K_DASHBOARD ? &dr : NULL);
     if (!key || !body)
       s->fatal = ETL_ERR_NOMEM;
     else {
-      host_om_map_set(s->seen, key, "1"); /* seen, whatever the server says: not deleted */
+      /* Sent without what the server lacks: kept, to be sent whole on a later run. */
+      if (s->counts.refs_dropped != dropped || has_unknown_owner(s, json))
+        pending_add(s, k, &s->buf[k].v[i]);
+      host_om_map_set(s->seen, key, SEEN_SENT); /* whatever the server says: not deleted */
       host_om_map_set(s->services, host_json_str(data, "service"), "1");
       queue(s, "PUT", path, body, on_entity_put, k, i, NULL, NULL);
     }
@@ -1229,7 +1345,7 @@ static void put_lineage(struct omrest_sink *s) {
                    "run",
                    host_json_str(missing, "type"), host_json_str(missing, "fullyQualifiedName"));
       s->counts.lineage_unresolved++;
-      pending_add(s, i);
+      pending_add(s, K_LINEAGE, &s->buf[K_LINEAGE].v[i]);
       continue;
     }
     char *body = lineage_body(data, fid, tid);
@@ -1508,6 +1624,14 @@ static etl_status omrest_end_source(void *sink, const char *source,
     pending = pending || s->buf[k].n > 0;
   if (pending)
     st = omrest_commit(s);
+  /* Now that `seen` is complete, and before mark_deleted, which must count them as seen. */
+  s->fatal = ETL_OK;
+  bool resend = sort_held(s, o && o->complete);
+  if (st == ETL_OK && s->fatal != ETL_OK)
+    st = s->fatal;
+  if (st == ETL_OK && resend)
+    st = omrest_commit(s);
+  clear_window(s); /* left by a failure: end_source fails, the last stored pending stands */
   bool mark = source_wants_mark_deleted(s, o);
   if (st == ETL_OK && mark && o && o->complete && !s->source_failed)
     st = mark_deleted(s, o);
@@ -1517,10 +1641,12 @@ static etl_status omrest_end_source(void *sink, const char *source,
   unsigned long req = 0, retries = 0, throttled = 0;
   host_om_client_counts(s->client, &req, &retries, &throttled);
   host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
-               "%lu accepted, %lu rejected, %lu lineage edges pending, %lu owners unknown, "
-               "%lu soft-deleted; %lu requests (%lu retries, %lu throttled)",
+               "%lu accepted, %lu rejected, %lu lineage edges pending, %lu entities pending "
+               "(an owner or a reference not there yet), %lu owners unknown, %lu soft-deleted; "
+               "%lu requests (%lu retries, %lu throttled)",
                s->counts.accepted, s->counts.rejected, s->counts.lineage_unresolved,
-               s->counts.owners_unknown, s->counts.deleted, req, retries, throttled);
+               s->counts.entities_pending, s->counts.owners_unknown, s->counts.deleted, req,
+               retries, throttled);
   return st;
 }
 
@@ -1531,8 +1657,11 @@ static void omrest_destroy(void **sinkp) {
     return;
   struct omrest_sink *s = *sinkp;
   clear_window(s);
-  for (int k = 0; k < K_COUNT; k++)
+  clear_held(s);
+  for (int k = 0; k < K_COUNT; k++) {
     free(s->buf[k].v);
+    free(s->held[k].v);
+  }
   host_om_client_free(&s->client);
   host_om_map_free(&s->ids);
   host_om_map_free(&s->users);
