@@ -99,6 +99,7 @@ struct omrest_sink {
   struct rec_list buf[K_COUNT];  /* the commit window, by kind */
   struct host_om_map *ids;       /* "type:fqn" -> id, "" when the server does not know it */
   struct host_om_map *users;     /* owner name -> user id, "" when unknown */
+  struct host_om_map *columns;   /* table id -> its columns, "name\tFQN\n" each; "?" asked */
   struct host_om_map *seen;      /* "type:fqn" -> SEEN_SENT or SEEN_RETAINED, this source */
   struct host_om_map *services;  /* dashboard services this source wrote to */
   struct host_om_map *warned;    /* things warned about once */
@@ -534,12 +535,13 @@ static etl_status omrest_create(const char *config_json, const char *workflow_js
   s->log = log;
   s->ids = host_om_map_new();
   s->users = host_om_map_new();
+  s->columns = host_om_map_new();
   s->seen = host_om_map_new();
   s->services = host_om_map_new();
   s->warned = host_om_map_new();
   s->doomed = host_om_map_new();
   s->pending_ids = host_om_map_new();
-  if (!s->ids || !s->users || !s->seen || !s->services || !s->warned || !s->doomed ||
+  if (!s->ids || !s->users || !s->columns || !s->seen || !s->services || !s->warned || !s->doomed ||
       !s->pending_ids)
     goto out;
   char err[256];
@@ -1303,7 +1305,187 @@ static void resolve_dashboard_refs(struct omrest_sink *s) {
   }
 }
 
-static char *lineage_body(yajl_val data, const char *from_id, const char *to_id) {
+/* ---- column lineage: from-columns resolved against the server's table -------------------- */
+
+/* The plugin cannot know the warehouse's column names (/work/notes/colrecord.md): it writes
+ * them as the SQL does, lower-cased unless quoted, and `*` for "every column". The server
+ * compares column FQNs exactly and refuses (1.2 to 1.5) or silently drops (later) one its
+ * table lacks (LineageRepository.validateLineageDetails). So each table a column lineage comes
+ * from is read once per run (GET /v1/tables/{id}?fields=columns), and every from-column is
+ * rewritten to the server's column FQN, matched ignoring case; `*` becomes every column; one
+ * the table lacks is left out with a counted warning, never failing the edge. */
+
+static yajl_val edge_columns_lineage(yajl_val data) {
+  yajl_val list = host_json_get(host_json_get(data, "lineageDetails"), "columnsLineage");
+  const char *type = host_json_str(host_json_get(data, "fromEntity"), "type");
+  return YAJL_IS_ARRAY(list) && list->u.array.len > 0 && type && strcmp(type, "table") == 0
+             ? list
+             : NULL;
+}
+
+static void on_table_columns(void *ctx, const struct host_om_response *r) {
+  struct call *c = ctx; /* key: the table's id */
+  struct omrest_sink *s = c->s;
+  enum outcome o = classify(s, r, "table columns");
+  char err[64];
+  yajl_val v = o == OUT_OK ? host_json_parse(r->body, r->body_len, err, sizeof err) : NULL;
+  yajl_val cols = host_json_get(v, "columns");
+  const char *table = host_json_str(v, "fullyQualifiedName");
+  char *text = strdup("");
+  for (size_t i = 0; text && YAJL_IS_ARRAY(cols) && i < cols->u.array.len; i++) {
+    const char *name = host_json_str(cols->u.array.values[i], "name");
+    const char *fqn = host_json_str(cols->u.array.values[i], "fullyQualifiedName");
+    char *own = !fqn && name && table ? child_fqn(table, name) : NULL, *joined = NULL;
+    if (name && (fqn || own) && asprintf(&joined, "%s%s\t%s\n", text, name, fqn ? fqn : own) < 0)
+      joined = NULL;
+    if (joined) {
+      free(text);
+      text = joined;
+    }
+    free(own);
+  }
+  if (!text)
+    s->fatal = ETL_ERR_NOMEM;
+  else if (o != OUT_FATAL) /* a table gone since its id was found: no columns */
+    host_om_map_set(s->columns, c->key, text);
+  free(text);
+  yajl_tree_free(v);
+  call_free(c);
+}
+
+/* Reads, once per run, the columns of every table an edge of the window has column lineage
+ * from (ends resolved: an edge whose end is missing waits as a whole). */
+static void resolve_lineage_columns(struct omrest_sink *s) {
+  for (size_t i = 0; i < s->buf[K_LINEAGE].n && s->fatal == ETL_OK; i++) {
+    yajl_val data = host_json_get(s->buf[K_LINEAGE].v[i].json, "data");
+    const char *fid = end_id(s, host_json_get(data, "fromEntity"));
+    if (!edge_columns_lineage(data) || !fid || !end_id(s, host_json_get(data, "toEntity")) ||
+        host_om_map_get(s->columns, fid))
+      continue;
+    host_om_map_set(s->columns, fid, "?");
+    char *e = escape(s, fid), *path = NULL;
+    if (e && asprintf(&path, "/v1/tables/%s?fields=columns", e) >= 0)
+      queue(s, "GET", path, NULL, on_table_columns, K_LINEAGE, i, fid, NULL);
+    free(path);
+    free(e);
+  }
+}
+
+/* Appends the server's FQN of every column of `cols` ("name\tFQN\n" lines) named `want`
+ * (ignoring case; "*": all) to the JSON array being generated, unless already there (`done`,
+ * "\n"-separated, grows). Returns how many matched. */
+static size_t gen_matching_columns(yajl_gen g, const char *cols, const char *want, char **done) {
+  size_t n = 0, wn = strlen(want);
+  bool all = strcmp(want, "*") == 0;
+  for (const char *p = cols; p && *p;) {
+    const char *tab = strchr(p, '\t'), *nl = tab ? strchr(tab, '\n') : NULL;
+    if (!nl)
+      break;
+    if (all || ((size_t)(tab - p) == wn && strncasecmp(p, want, wn) == 0)) {
+      n++;
+      char *fqn = strndup(tab + 1, (size_t)(nl - tab - 1)), *key = NULL, *grown = NULL;
+      if (fqn && asprintf(&key, "\n%s\n", fqn) >= 0 && !strstr(*done, key) &&
+          asprintf(&grown, "%s%s\n", *done, key + 1) >= 0) {
+        host_json_gen_str(g, fqn);
+        free(*done);
+        *done = grown;
+      }
+      free(key);
+      free(fqn);
+    }
+    p = nl + 1;
+  }
+  return n;
+}
+
+/* The column the plugin named in `from_col` ("<from FQN>.<column>"), unquoted, or NULL when it
+ * does not name a column of the edge's from end. Returns malloc'd text. */
+static char *from_column_name(const char *from_fqn, const char *from_col) {
+  size_t n = strlen(from_fqn);
+  if (!from_col || strncmp(from_col, from_fqn, n) != 0 || from_col[n] != '.' || !from_col[n + 1])
+    return NULL;
+  const char *c = from_col + n + 1;
+  size_t len = strlen(c);
+  if (len >= 2 && c[0] == '"' && c[len - 1] == '"')
+    return strndup(c + 1, len - 2);
+  return strdup(c);
+}
+
+/* One entry's fromColumns resolved into the array being generated (see above). */
+static size_t gen_from_columns(struct omrest_sink *s, yajl_gen g, const char *item,
+                               const char *from_fqn, const char *cols, yajl_val from) {
+  char *done = strdup("\n");
+  size_t n = 0;
+  for (size_t j = 0; done && YAJL_IS_ARRAY(from) && j < from->u.array.len; j++) {
+    const char *col = YAJL_GET_STRING(from->u.array.values[j]);
+    char *name = from_column_name(from_fqn, col);
+    size_t got = name ? gen_matching_columns(g, cols, name, &done) : 0;
+    n += got;
+    if (!got) {
+      char msg[600];
+      snprintf(msg, sizeof msg,
+               "column %s is not in table %s in OpenMetadata: left out of the column lineage",
+               name ? name : col ? col : "(not a string)", from_fqn);
+      s->counts.columns_dropped++;
+      warn_once(s, msg, item, msg);
+    }
+    free(name);
+  }
+  free(done);
+  return n;
+}
+
+/* lineageDetails with columnsLineage resolved against `cols` (the table's columns); an entry
+ * left with no fromColumns is dropped, and so is an empty columnsLineage. */
+static void gen_details(struct omrest_sink *s, yajl_gen g, const char *item, yajl_val data,
+                        const char *cols) {
+  yajl_val details = host_json_get(data, "lineageDetails");
+  const char *from_fqn = host_json_str(host_json_get(data, "fromEntity"), "fullyQualifiedName");
+  yajl_gen_map_open(g);
+  for (size_t i = 0; i < details->u.object.len; i++) {
+    if (strcmp(details->u.object.keys[i], "columnsLineage") == 0)
+      continue;
+    host_json_gen_str(g, details->u.object.keys[i]);
+    host_json_gen_value(g, details->u.object.values[i]);
+  }
+  yajl_val list = host_json_get(details, "columnsLineage");
+  bool open = false;
+  for (size_t i = 0; i < list->u.array.len; i++) {
+    yajl_val cl = list->u.array.values[i];
+    /* Generated apart first: an entry whose columns all drop must leave no trace. */
+    yajl_gen from = yajl_gen_alloc(NULL);
+    yajl_gen_array_open(from);
+    size_t n = gen_from_columns(s, from, item, from_fqn, cols, host_json_get(cl, "fromColumns"));
+    yajl_gen_array_close(from);
+    char *text = host_json_gen_take(from);
+    yajl_gen_free(from);
+    char err[64];
+    yajl_val from_v = n && text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
+    free(text);
+    if (from_v && !open) {
+      host_json_gen_str(g, "columnsLineage");
+      yajl_gen_array_open(g);
+      open = true;
+    }
+    if (from_v) {
+      yajl_gen_map_open(g);
+      for (size_t k = 0; k < cl->u.object.len; k++) {
+        host_json_gen_str(g, cl->u.object.keys[k]);
+        host_json_gen_value(g, strcmp(cl->u.object.keys[k], "fromColumns") == 0
+                                   ? from_v
+                                   : cl->u.object.values[k]);
+      }
+      yajl_gen_map_close(g);
+    }
+    yajl_tree_free(from_v);
+  }
+  if (open)
+    yajl_gen_array_close(g);
+  yajl_gen_map_close(g);
+}
+
+static char *lineage_body(struct omrest_sink *s, const char *item, yajl_val data,
+                          const char *from_id, const char *to_id) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (!g)
     return NULL;
@@ -1322,9 +1504,13 @@ static char *lineage_body(yajl_val data, const char *from_id, const char *to_id)
     yajl_gen_map_close(g);
   }
   yajl_val details = host_json_get(data, "lineageDetails");
+  const char *cols = edge_columns_lineage(data) ? host_om_map_get(s->columns, from_id) : NULL;
   if (YAJL_IS_OBJECT(details)) {
     host_json_gen_str(g, "lineageDetails");
-    host_json_gen_value(g, details);
+    if (edge_columns_lineage(data))
+      gen_details(s, g, item, data, cols && strcmp(cols, "?") != 0 ? cols : "");
+    else
+      host_json_gen_value(g, details);
   }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
@@ -1348,7 +1534,7 @@ static void put_lineage(struct omrest_sink *s) {
       pending_add(s, K_LINEAGE, &s->buf[K_LINEAGE].v[i]);
       continue;
     }
-    char *body = lineage_body(data, fid, tid);
+    char *body = lineage_body(s, s->buf[K_LINEAGE].v[i].item, data, fid, tid);
     if (!body) {
       s->fatal = ETL_ERR_NOMEM;
       break;
@@ -1419,6 +1605,9 @@ static etl_status flush_window(struct omrest_sink *s) {
   }
   if (run_phase(s) != ETL_OK)
     return s->fatal;
+  resolve_lineage_columns(s);
+  if (run_phase(s) != ETL_OK)
+    return s->fatal;
   put_lineage(s);
   put_usage(s);
   return run_phase(s);
@@ -1433,6 +1622,7 @@ static etl_status omrest_commit(void *sink) {
     /* Pending markers ("?") of an aborted phase must not pass for answers next time. */
     host_om_map_clear(s->ids);
     host_om_map_clear(s->users);
+    host_om_map_clear(s->columns);
   }
   return st;
 }
@@ -1642,11 +1832,11 @@ static etl_status omrest_end_source(void *sink, const char *source,
   host_om_client_counts(s->client, &req, &retries, &throttled);
   host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
                "%lu accepted, %lu rejected, %lu lineage edges pending, %lu entities pending "
-               "(an owner or a reference not there yet), %lu owners unknown, %lu soft-deleted; "
-               "%lu requests (%lu retries, %lu throttled)",
+               "(an owner or a reference not there yet), %lu owners unknown, %lu lineage columns "
+               "dropped, %lu soft-deleted; %lu requests (%lu retries, %lu throttled)",
                s->counts.accepted, s->counts.rejected, s->counts.lineage_unresolved,
-               s->counts.entities_pending, s->counts.owners_unknown, s->counts.deleted, req,
-               retries, throttled);
+               s->counts.entities_pending, s->counts.owners_unknown, s->counts.columns_dropped,
+               s->counts.deleted, req, retries, throttled);
   return st;
 }
 
@@ -1665,6 +1855,7 @@ static void omrest_destroy(void **sinkp) {
   host_om_client_free(&s->client);
   host_om_map_free(&s->ids);
   host_om_map_free(&s->users);
+  host_om_map_free(&s->columns);
   host_om_map_free(&s->seen);
   host_om_map_free(&s->services);
   host_om_map_free(&s->warned);

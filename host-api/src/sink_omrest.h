@@ -21,6 +21,7 @@ struct host_omrest_counts {
   unsigned long owners_unknown;     /* distinct owners that are not users of the server */
   unsigned long deleted;            /* entities soft-deleted by markDeletedDashboards */
   unsigned long refs_dropped;       /* a dashboard's charts or data models the server lacks */
+  unsigned long columns_dropped;    /* lineage from-columns the server's table does not have */
   unsigned long requests;           /* HTTP attempts, retries included */
   unsigned long retries;
   unsigned long throttled; /* 429 answers */

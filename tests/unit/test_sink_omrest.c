@@ -691,6 +691,139 @@ START_TEST(a_fresh_record_supersedes_its_pending_copy) {
 }
 END_TEST
 
+/* ---- column lineage (issue 10 item 3) ----------------------------------------------------------
+ */
+
+/* A query data model over customer and payment, with column lineage as the plugin writes it
+ * (/work/notes/colrecord.md): column names lower-cased, `*` for every column of a table, and
+ * columns the warehouse does not have ("nickname", "ghost"). */
+static const struct fixture_rec column_records[] = {
+    {"dashboardService", "mode_svc", "{\"data\":{\"name\":\"mode_svc\",\"serviceType\":\"Mode\"}}"},
+    {"dashboardDataModel", "q1tok",
+     "{\"data\":{\"name\":\"q1tok\",\"service\":\"mode_svc\",\"dataModelType\":\"ModeDataModel\","
+     "\"sql\":\"select ...\",\"columns\":[{\"name\":\"customer_id\",\"dataType\":\"UNKNOWN\"},"
+     "{\"name\":\"first_name\",\"dataType\":\"UNKNOWN\"},{\"name\":\"ghost\",\"dataType\":"
+     "\"UNKNOWN\"},{\"name\":\"total\",\"dataType\":\"UNKNOWN\"}]}}"},
+    {"lineage", "pg.dvdrental.public.customer -> mode_svc.model.q1tok",
+     "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
+     "\"pg.dvdrental.public.customer\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
+     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"},\"lineageDetails\":{\"source\":"
+     "\"DashboardLineage\",\"columnsLineage\":["
+     "{\"fromColumns\":[\"pg.dvdrental.public.customer.customer_id\"],"
+     "\"toColumn\":\"mode_svc.model.q1tok.customer_id\"},"
+     "{\"fromColumns\":[\"pg.dvdrental.public.customer.first_name\","
+     "\"pg.dvdrental.public.customer.nickname\"],\"toColumn\":\"mode_svc.model.q1tok.first_name\"},"
+     "{\"fromColumns\":[\"pg.dvdrental.public.customer.ghost\"],"
+     "\"toColumn\":\"mode_svc.model.q1tok.ghost\"}]}}}"},
+    {"lineage", "pg.*.public.payment -> mode_svc.model.q1tok",
+     "{\"data\":{\"fromEntity\":{\"type\":\"table\",\"fullyQualifiedName\":"
+     "\"pg.*.public.payment\"},\"toEntity\":{\"type\":\"dashboardDataModel\","
+     "\"fullyQualifiedName\":\"mode_svc.model.q1tok\"},\"lineageDetails\":{\"source\":"
+     "\"DashboardLineage\",\"columnsLineage\":["
+     "{\"fromColumns\":[\"pg.*.public.payment.*\",\"pg.*.public.payment.AMOUNT\"],"
+     "\"toColumn\":\"mode_svc.model.q1tok.total\"}]}}}"},
+};
+
+/* The lineageDetails om-sim stored for the edge from `from` (an FQN), as JSON text. */
+static char *stored_details(struct env *e, const char *from) {
+  char *s = store(e), err[128], *out = NULL;
+  yajl_val tree = host_json_parse(s, strlen(s), err, sizeof err);
+  yajl_val list = host_json_get(tree, "lineage");
+  for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len && !out; i++) {
+    const char *f = host_json_str(list->u.array.values[i], "fromFqn");
+    if (!f || strcmp(f, from) != 0)
+      continue;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    host_json_gen_value(g, host_json_get(list->u.array.values[i], "lineageDetails"));
+    out = host_json_gen_take(g);
+    yajl_gen_free(g);
+  }
+  yajl_tree_free(tree);
+  free(s);
+  return out;
+}
+
+/* From-columns are resolved against the server's table: the server's spelling (it compares
+ * column FQNs exactly), `*` expanded to every column, a column the table lacks dropped with a
+ * counted warning, an entry left with none dropped; the edge itself always lands. */
+START_TEST(column_lineage_resolves_against_the_tables_columns) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  seed(&e, "type=table&fqn=pg.dvdrental.public.customer&columns=customer_id,First_Name,email");
+  seed(&e, "type=table&fqn=pg.dvdrental.public.payment&columns=amount,customer_id");
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  size_t n = sizeof column_records / sizeof column_records[0];
+  ck_assert_int_eq(feed(sink, column_records, n, NULL, true), ETL_OK);
+  struct host_omrest_counts c;
+  host_omrest_get_counts(sink, &c);
+  ck_assert_uint_eq(c.rejected, 0);
+  ck_assert_uint_eq(c.columns_dropped, 2); /* nickname, ghost */
+  char *d = stored_details(&e, "pg.dvdrental.public.customer");
+  ck_assert_msg(d && strstr(d, "\"columnsLineage\":["
+                               "{\"fromColumns\":[\"pg.dvdrental.public.customer.customer_id\"],"
+                               "\"toColumn\":\"mode_svc.model.q1tok.customer_id\"},"
+                               "{\"fromColumns\":[\"pg.dvdrental.public.customer.First_Name\"],"
+                               "\"toColumn\":\"mode_svc.model.q1tok.first_name\"}]"),
+                "%s", d ? d : "(no edge)");
+  free(d);
+  d = stored_details(&e, "pg.dvdrental.public.payment");
+  ck_assert_msg(d && strstr(d, "\"columnsLineage\":[{\"fromColumns\":["
+                               "\"pg.dvdrental.public.payment.amount\","
+                               "\"pg.dvdrental.public.payment.customer_id\"],"
+                               "\"toColumn\":\"mode_svc.model.q1tok.total\"}]"),
+                "%s", d ? d : "(no edge)");
+  free(d);
+  const char *log = log_text(&e);
+  ck_assert_msg(strstr(log, "lineage pg.dvdrental.public.customer -> mode_svc.model.q1tok: "
+                            "column nickname is not in table pg.dvdrental.public.customer in "
+                            "OpenMetadata: left out of the column lineage"),
+                "%s", log);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
+/* om-sim refuses a column lineage naming a column the end does not have, or in another case,
+ * as LineageRepository.validateLineageDetails does (ColumnUtil.validateColumnFQN). */
+START_TEST(om_sim_refuses_an_unknown_column) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  seed(&e, "type=table&fqn=pg.dvdrental.public.customer&columns=customer_id,First_Name");
+  void *sink = make_sink(&e, "{\"retryBackoffMs\": 5}", JWT);
+  ck_assert_int_eq(feed(sink, column_records, 2, NULL, true), ETL_OK); /* service, data model */
+  host_sink_metadata_rest.destroy(&sink);
+  struct answer t = sim_call(&e, "GET", "tables/name/pg.dvdrental.public.customer", NULL, JWT);
+  struct answer m = sim_call(&e, "GET", "dashboard/datamodels/name/mode_svc.model.q1tok", NULL, JWT);
+  char err[128];
+  yajl_val tv = host_json_parse(t.body, strlen(t.body), err, sizeof err);
+  yajl_val mv = host_json_parse(m.body, strlen(m.body), err, sizeof err);
+  static const char *const cases[][3] = {
+      {"pg.dvdrental.public.customer.customer_id", "customer_id", "200"},
+      {"pg.dvdrental.public.customer.first_name", "first_name", "400"}, /* case counts */
+      {"pg.dvdrental.public.customer.nope", "customer_id", "400"},
+      {"pg.dvdrental.public.customer.customer_id", "nope", "400"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *body = test_path(
+        "{\"edge\":{\"fromEntity\":{\"id\":\"%s\",\"type\":\"table\"},\"toEntity\":{\"id\":\"%s\","
+        "\"type\":\"dashboardDataModel\"},\"lineageDetails\":{\"columnsLineage\":[{\"fromColumns\":"
+        "[\"%s\"],\"toColumn\":\"mode_svc.model.q1tok.%s\"}]}}}",
+        host_json_str(tv, "id"), host_json_str(mv, "id"), cases[i][0], cases[i][1]);
+    struct answer a = sim_call(&e, "PUT", "lineage", body, JWT);
+    ck_assert_msg(a.status == strtol(cases[i][2], NULL, 10) &&
+                      (a.status == 200 || strstr(a.body, "Invalid fully qualified column name")),
+                  "case %zu: %ld %s", i, a.status, a.body);
+    free(a.body);
+    free(body);
+  }
+  yajl_tree_free(tv);
+  yajl_tree_free(mv);
+  free(t.body);
+  free(m.body);
+  env_stop(&e);
+}
+END_TEST
+
 /* Whatever answers 200 in front of the API (a login page, "{", nothing) stored nothing: the
  * window fails and nothing counts as accepted. */
 START_TEST(a_reply_that_is_not_the_entity_fails_the_window) {
@@ -1282,6 +1415,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, pending_entities_land_on_a_later_incremental_run);
   tcase_add_test(tc, a_pending_entity_the_source_no_longer_has_is_dropped);
   tcase_add_test(tc, a_fresh_record_supersedes_its_pending_copy);
+  tcase_add_test(tc, column_lineage_resolves_against_the_tables_columns);
+  tcase_add_test(tc, om_sim_refuses_an_unknown_column);
   suite_add_tcase(s, tc);
   TCase *down = tcase_create("hostile server");
   tcase_set_timeout(down, 60);
