@@ -632,8 +632,8 @@ static etl_status omrest_retain(void *sink, const char *source, const char *kind
   for (size_t i = 0; i < n; i++) {
     char *fqn = entity_fqn(kind, source, ids[i]);
     char *key = fqn ? type_key(kind, fqn) : NULL;
-    int ok = key && (host_om_map_get(s->seen, key) ||
-                     host_om_map_set(s->seen, key, SEEN_RETAINED) == 0);
+    int ok =
+        key && (host_om_map_get(s->seen, key) || host_om_map_set(s->seen, key, SEEN_RETAINED) == 0);
     free(key);
     free(fqn);
     if (!ok)
@@ -777,8 +777,7 @@ static void pending_add(struct omrest_sink *s, enum rec_kind k, const struct rec
 }
 
 /* Appends a copy of rec (item, runs) to l. */
-static etl_status rec_list_add_copy(struct rec_list *l, const char *item, yajl_val rec,
-                                    long runs) {
+static etl_status rec_list_add_copy(struct rec_list *l, const char *item, yajl_val rec, long runs) {
   char err[128];
   yajl_gen g = yajl_gen_alloc(NULL);
   if (!g)
@@ -820,16 +819,15 @@ static etl_status omrest_load_pending(void *sink, const char *source, const char
     yajl_val rec = host_json_get(el, "record"), runs = host_json_get(el, "runs");
     int k = kind ? kind_index(kind) : K_LINEAGE;
     bool entity = k == K_CHART || k == K_DATAMODEL || k == K_DASHBOARD;
-    if (!item || !YAJL_IS_OBJECT(rec) || (!entity && k != K_LINEAGE) ||
-        (kind && k == K_LINEAGE) || record_problem((enum rec_kind)k, rec))
+    if (!item || !YAJL_IS_OBJECT(rec) || (!entity && k != K_LINEAGE) || (kind && k == K_LINEAGE) ||
+        record_problem((enum rec_kind)k, rec))
       continue; /* not ours, or damaged: nothing to retry */
     st = rec_list_add_copy(entity ? &s->held[k] : &s->buf[K_LINEAGE], item, rec,
                            YAJL_IS_INTEGER(runs) ? (long)runs->u.number.i : 1);
   }
   if (!list)
     host_log_msg(s->log, ETL_SEV_WARNING, source, SINK,
-                 "the pending records kept by the last run are unreadable (%s): not retried",
-                 err);
+                 "the pending records kept by the last run are unreadable (%s): not retried", err);
   yajl_tree_free(list);
   return st;
 }
@@ -1318,9 +1316,8 @@ static void resolve_dashboard_refs(struct omrest_sink *s) {
 static yajl_val edge_columns_lineage(yajl_val data) {
   yajl_val list = host_json_get(host_json_get(data, "lineageDetails"), "columnsLineage");
   const char *type = host_json_str(host_json_get(data, "fromEntity"), "type");
-  return YAJL_IS_ARRAY(list) && list->u.array.len > 0 && type && strcmp(type, "table") == 0
-             ? list
-             : NULL;
+  return YAJL_IS_ARRAY(list) && list->u.array.len > 0 && type && strcmp(type, "table") == 0 ? list
+                                                                                            : NULL;
 }
 
 static void on_table_columns(void *ctx, const struct host_om_response *r) {
@@ -1425,7 +1422,10 @@ static size_t gen_from_columns(struct omrest_sink *s, yajl_gen g, const char *it
       char msg[600];
       snprintf(msg, sizeof msg,
                "column %s is not in table %s in OpenMetadata: left out of the column lineage",
-               name ? name : col ? col : "(not a string)", from_fqn);
+               name  ? name
+               : col ? col
+                     : "(not a string)",
+               from_fqn);
       s->counts.columns_dropped++;
       warn_once(s, msg, item, msg);
     }
@@ -1471,9 +1471,8 @@ static void gen_details(struct omrest_sink *s, yajl_gen g, const char *item, yaj
       yajl_gen_map_open(g);
       for (size_t k = 0; k < cl->u.object.len; k++) {
         host_json_gen_str(g, cl->u.object.keys[k]);
-        host_json_gen_value(g, strcmp(cl->u.object.keys[k], "fromColumns") == 0
-                                   ? from_v
-                                   : cl->u.object.values[k]);
+        host_json_gen_value(
+            g, strcmp(cl->u.object.keys[k], "fromColumns") == 0 ? from_v : cl->u.object.values[k]);
       }
       yajl_gen_map_close(g);
     }

@@ -793,7 +793,8 @@ START_TEST(om_sim_refuses_an_unknown_column) {
   ck_assert_int_eq(feed(sink, column_records, 2, NULL, true), ETL_OK); /* service, data model */
   host_sink_metadata_rest.destroy(&sink);
   struct answer t = sim_call(&e, "GET", "tables/name/pg.dvdrental.public.customer", NULL, JWT);
-  struct answer m = sim_call(&e, "GET", "dashboard/datamodels/name/mode_svc.model.q1tok", NULL, JWT);
+  struct answer m =
+      sim_call(&e, "GET", "dashboard/datamodels/name/mode_svc.model.q1tok", NULL, JWT);
   char err[128];
   yajl_val tv = host_json_parse(t.body, strlen(t.body), err, sizeof err);
   yajl_val mv = host_json_parse(m.body, strlen(m.body), err, sizeof err);
