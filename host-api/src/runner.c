@@ -174,11 +174,18 @@ static etl_status load_pending(struct runner *r, const char *source) {
   return st;
 }
 
-/* Stores what the sink still could not deliver, for its next run. */
-static etl_status save_pending(struct runner *r, const char *source) {
+/* Stores what the sink still could not deliver, for its next run, and counts it. */
+static etl_status save_pending(struct runner *r, const char *source,
+                               struct host_source_report *rep) {
   if (!r->sink_ops->take_pending || sink_keeps_state(r) || !r->store)
     return ETL_OK;
   char *json = r->sink_ops->take_pending(r->sink, source);
+  yajl_val list = json ? host_json_parse(json, strlen(json), NULL, 0) : NULL;
+  long long pending = YAJL_IS_ARRAY(list) ? (long long)list->u.array.len : 0;
+  yajl_tree_free(list);
+  host_report_lock();
+  rep->pending = pending;
+  host_report_unlock();
   char *key = state_key(r, source), *pkey = NULL;
   etl_status st = ETL_ERR_NOMEM;
   if (json && key && asprintf(&pkey, "%s (pending)", key) >= 0)
@@ -473,7 +480,7 @@ static void source_finish(struct source_run *sr) {
         .fail_safe_threshold = r->wf->fail_safe_threshold};
     etl_status es = r->sink_ops->end_source(r->sink, sr->src->name, &outcome);
     if (es == ETL_OK)
-      es = save_pending(r, sr->src->name);
+      es = save_pending(r, sr->src->name, rep);
     if (es != ETL_OK && rep->status == ETL_DONE)
       rep->status = es > 0 ? ETL_ERR_INTERNAL : es;
   }
@@ -762,6 +769,7 @@ int host_run_workflow(const struct host_workflow *wf, const struct host_runner_o
   }
   if (!sink_path_usable(wf, opts->log))
     return report->exit_code;
+  report->sink_pending = r.sink_ops->take_pending && !sink_keeps_state(&r);
   sink_json = host_node_to_json(wf->sink_config, NULL);
   wf_json = host_node_to_json(wf->workflow_config, NULL);
   report->sources = calloc(wf->n_sources, sizeof *report->sources);

@@ -56,6 +56,7 @@ struct host_source_report {
   long long states_held; /* states not stored because records of this run had failed */
   long long retained; /* entities a `retain` said exist unchanged (not sent again) */
   long long failed;   /* records lost (ETL_DIAG_ITEM_LOST) or rejected by the sink */
+  long long pending;  /* records the sink kept to retry on the next run (sink.h take_pending) */
   long long warnings, errors;
   long long filtered, requests, retries, bytes, throttled;
   double started_at; /* monotonic seconds */
@@ -68,6 +69,7 @@ struct host_run_report {
   size_t n_sources;
   int exit_code;         /* HOST_EXIT_* */
   const char *sink_type; /* borrowed from the workflow */
+  bool sink_pending;     /* the sink keeps what it could not deliver yet: sources' `pending` */
 };
 
 struct host_runner_opts {

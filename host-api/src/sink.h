@@ -121,7 +121,9 @@ struct host_sink_ops {
 
   /* Optional (both or neither; NULL: nothing is carried between runs). What the sink could not
    * deliver yet and retries on later runs (metadata-rest: lineage edges with an end the server
-   * does not have yet). The runner keeps it in its state store next to the source's state:
+   * does not have yet, entities sent without an owner or a reference it lacks), as a JSON array,
+   * one element per record (the summary's "pending" counts them). The runner keeps it in its
+   * state store next to the source's state:
    * after begin_source it hands load_pending the text take_pending returned at the end of the
    * source's previous run (json borrowed for the call; not called when there is none), and
    * after end_source it stores what take_pending returns (malloc'd, the runner frees it; NULL

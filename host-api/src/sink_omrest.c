@@ -79,10 +79,11 @@ static const struct entity_api *api_of(const char *type) {
 struct rec {
   char *item;    /* owned: "kind id" for messages (host_sink_item: safe to print) */
   yajl_val json; /* owned: the record's json object (data and extra members) */
-  long runs;     /* lineage carried from earlier runs: how many runs it has waited */
+  long runs;     /* carried from earlier runs (pending): how many runs it has waited */
 };
 
-/* A lineage edge whose end the server does not have yet waits at most this many runs. */
+/* A lineage edge whose end the server does not have yet, or an entity sent without an owner or
+ * a reference the server lacks, waits at most this many runs. */
 #define PENDING_MAX_RUNS 30
 
 struct rec_list {
@@ -98,15 +99,18 @@ struct omrest_sink {
   struct rec_list buf[K_COUNT];  /* the commit window, by kind */
   struct host_om_map *ids;       /* "type:fqn" -> id, "" when the server does not know it */
   struct host_om_map *users;     /* owner name -> user id, "" when unknown */
-  struct host_om_map *seen;      /* "type:fqn" of dashboards and data models this source */
+  struct host_om_map *columns;   /* table id -> its columns, "name\tFQN\n" each; "?" asked */
+  struct host_om_map *seen;      /* "type:fqn" -> SEEN_SENT or SEEN_RETAINED, this source */
   struct host_om_map *services;  /* dashboard services this source wrote to */
   struct host_om_map *warned;    /* things warned about once */
   struct host_om_map *doomed;    /* "type:fqn" -> DELETE path: unseen, awaiting the fail-safe */
   long long listed;              /* live entities listed while looking for unseen ones */
   struct host_om_map *cursors;   /* owned, during mark_deleted: listing pages asked for */
   bool listing_cut;              /* a listing was stopped early: it is incomplete */
-  struct host_om_map *pending_ids; /* items of the edges in `pending` (no edge twice) */
+  struct host_om_map *pending_ids; /* items of the records in `pending` (none twice) */
   char *pending;                   /* owned: JSON array elements, comma-separated, or NULL */
+  struct rec_list held[K_COUNT];   /* charts, data models, dashboards the last run kept pending:
+                                      sent again at end_source only if this run retained them */
   int mark_deleted; /* sink.config.markDeletedDashboards: 1, 0, or -1 when not given */
   bool source_failed; /* a commit of this source failed: never mark deletions */
   etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
@@ -531,12 +535,13 @@ static etl_status omrest_create(const char *config_json, const char *workflow_js
   s->log = log;
   s->ids = host_om_map_new();
   s->users = host_om_map_new();
+  s->columns = host_om_map_new();
   s->seen = host_om_map_new();
   s->services = host_om_map_new();
   s->warned = host_om_map_new();
   s->doomed = host_om_map_new();
   s->pending_ids = host_om_map_new();
-  if (!s->ids || !s->users || !s->seen || !s->services || !s->warned || !s->doomed ||
+  if (!s->ids || !s->users || !s->columns || !s->seen || !s->services || !s->warned || !s->doomed ||
       !s->pending_ids)
     goto out;
   char err[256];
@@ -571,6 +576,8 @@ out:
 
 /* ---- the window --------------------------------------------------------------------------- */
 
+static void clear_held(struct omrest_sink *s);
+
 static void clear_window(struct omrest_sink *s) {
   for (int k = 0; k < K_COUNT; k++) {
     for (size_t i = 0; i < s->buf[k].n; i++) {
@@ -591,8 +598,17 @@ static etl_status omrest_begin_source(void *sink, const char *source, const char
   host_om_map_clear(s->seen);
   host_om_map_clear(s->services);
   s->source_failed = false;
+  /* What a failed end of the last source kept and nobody took: it is still in the store. */
+  free(s->pending);
+  s->pending = NULL;
+  host_om_map_clear(s->pending_ids);
+  clear_held(s);
   return ETL_OK;
 }
+
+/* Values of `seen`: an entity this source sent in this run, or retained (unchanged, not sent
+ * again). A pending copy kept by the last run is sent again only for a retained one. */
+static const char SEEN_SENT[] = "sent", SEEN_RETAINED[] = "retained";
 
 static int kind_index(const char *kind) {
   for (int k = 0; k < K_COUNT; k++)
@@ -616,7 +632,8 @@ static etl_status omrest_retain(void *sink, const char *source, const char *kind
   for (size_t i = 0; i < n; i++) {
     char *fqn = entity_fqn(kind, source, ids[i]);
     char *key = fqn ? type_key(kind, fqn) : NULL;
-    int ok = key && host_om_map_set(s->seen, key, "1") == 0;
+    int ok =
+        key && (host_om_map_get(s->seen, key) || host_om_map_set(s->seen, key, SEEN_RETAINED) == 0);
     free(key);
     free(fqn);
     if (!ok)
@@ -700,11 +717,23 @@ static etl_status omrest_write(void *sink, const struct host_record *rec, bool *
   return ETL_OK;
 }
 
-/* ---- pending lineage: edges waiting for an end the server does not have yet --------------- */
+/* ---- pending: what waits for something the server does not have yet ---------------------- */
 
-/* Keeps lineage record idx for the next run (once per item), unless it has waited too long. */
-static void pending_add(struct omrest_sink *s, size_t idx) {
-  const struct rec *rc = &s->buf[K_LINEAGE].v[idx];
+/* Two kinds of record wait, kept apart because they come back differently:
+ *
+ * - a lineage edge whose end the server lacks is sent again on every later run until the end
+ *   exists (it has nothing else to wait for);
+ * - a chart, data model or dashboard sent without an owner who is not (yet) a user of the
+ *   server, or a dashboard without a chart or data model the server lacks, is kept as it was
+ *   sent ("kind" in the kept element). Dashboards come before the database metadata and before
+ *   users sign in, so this is the normal first-run order, and an incremental run would never
+ *   send those records again. But the copy is only as true as the source says: at end_source
+ *   it is sent again only when the source retained the entity (unchanged in Mode); one the
+ *   source sent anew is superseded by that record, and one the source no longer has is dropped
+ *   (sending it would bring a deleted dashboard back to life; mark_deleted then removes it). */
+
+/* Keeps record rc of kind k for the next run (once per item), unless it waited too long. */
+static void pending_add(struct omrest_sink *s, enum rec_kind k, const struct rec *rc) {
   if (host_om_map_get(s->pending_ids, rc->item))
     return;
   if (rc->runs + 1 > PENDING_MAX_RUNS) {
@@ -720,6 +749,10 @@ static void pending_add(struct omrest_sink *s, size_t idx) {
   yajl_gen_map_open(g);
   host_json_gen_str(g, "item");
   host_json_gen_str(g, rc->item);
+  if (k != K_LINEAGE) { /* lineage has none: what an older etlhost kept still reads as lineage */
+    host_json_gen_str(g, "kind");
+    host_json_gen_str(g, kind_names[k]);
+  }
   host_json_gen_str(g, "runs");
   yajl_gen_integer(g, rc->runs + 1);
   host_json_gen_str(g, "record");
@@ -737,55 +770,120 @@ static void pending_add(struct omrest_sink *s, size_t idx) {
   free(s->pending);
   s->pending = joined;
   host_om_map_set(s->pending_ids, rc->item, "1");
-  s->counts.pending++;
+  if (k == K_LINEAGE)
+    s->counts.pending++;
+  else
+    s->counts.entities_pending++;
 }
 
-/* The edges the previous run kept go into this window's lineage, as if the source sent them. */
+/* Appends a copy of rec (item, runs) to l. */
+static etl_status rec_list_add_copy(struct rec_list *l, const char *item, yajl_val rec, long runs) {
+  char err[128];
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (!g)
+    return ETL_ERR_NOMEM;
+  host_json_gen_value(g, rec);
+  char *text = host_json_gen_take(g);
+  yajl_gen_free(g);
+  yajl_val copy = text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
+  free(text);
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    struct rec *v = realloc(l->v, cap * sizeof *v);
+    if (v) {
+      l->v = v;
+      l->cap = cap;
+    }
+  }
+  char *item_copy = strdup(item);
+  if (!copy || !item_copy || l->n == l->cap) {
+    yajl_tree_free(copy);
+    free(item_copy);
+    return ETL_ERR_NOMEM;
+  }
+  l->v[l->n++] = (struct rec){item_copy, copy, runs};
+  return ETL_OK;
+}
+
+/* What the previous run kept: its edges go into this window's lineage, as if the source sent
+ * them; its entities wait in `held` for end_source, which knows what the source still has. */
 static etl_status omrest_load_pending(void *sink, const char *source, const char *json,
                                       size_t len) {
   struct omrest_sink *s = sink;
   char err[128];
   yajl_val list = host_json_parse(json, len, err, sizeof err);
-  struct rec_list *l = &s->buf[K_LINEAGE];
   etl_status st = ETL_OK;
   for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len && st == ETL_OK; i++) {
     yajl_val el = list->u.array.values[i];
-    const char *item = host_json_str(el, "item");
+    const char *item = host_json_str(el, "item"), *kind = host_json_str(el, "kind");
     yajl_val rec = host_json_get(el, "record"), runs = host_json_get(el, "runs");
-    if (!item || !YAJL_IS_OBJECT(rec) || record_problem(K_LINEAGE, rec))
+    int k = kind ? kind_index(kind) : K_LINEAGE;
+    bool entity = k == K_CHART || k == K_DATAMODEL || k == K_DASHBOARD;
+    if (!item || !YAJL_IS_OBJECT(rec) || (!entity && k != K_LINEAGE) || (kind && k == K_LINEAGE) ||
+        record_problem((enum rec_kind)k, rec))
       continue; /* not ours, or damaged: nothing to retry */
-    yajl_gen g = yajl_gen_alloc(NULL);
-    host_json_gen_value(g, rec);
-    char *text = host_json_gen_take(g);
-    yajl_gen_free(g);
-    yajl_val copy = text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
-    free(text);
-    if (l->n == l->cap) {
-      size_t cap = l->cap ? l->cap * 2 : 64;
-      struct rec *v = realloc(l->v, cap * sizeof *v);
-      if (v) {
-        l->v = v;
-        l->cap = cap;
-      }
-    }
-    char *item_copy = strdup(item);
-    if (!copy || !item_copy || l->n == l->cap) {
-      yajl_tree_free(copy);
-      free(item_copy);
-      st = ETL_ERR_NOMEM;
-      break;
-    }
-    l->v[l->n++] =
-        (struct rec){item_copy, copy, YAJL_IS_INTEGER(runs) ? (long)runs->u.number.i : 1};
+    st = rec_list_add_copy(entity ? &s->held[k] : &s->buf[K_LINEAGE], item, rec,
+                           YAJL_IS_INTEGER(runs) ? (long)runs->u.number.i : 1);
   }
   if (!list)
     host_log_msg(s->log, ETL_SEV_WARNING, source, SINK,
-                 "the pending lineage kept by the last run is unreadable (%s): not retried", err);
+                 "the pending records kept by the last run are unreadable (%s): not retried", err);
   yajl_tree_free(list);
   return st;
 }
 
-/* The edges still waiting, as a JSON array, for the runner to keep until the next run. */
+static void clear_held(struct omrest_sink *s) {
+  for (int k = 0; k < K_COUNT; k++) {
+    for (size_t i = 0; i < s->held[k].n; i++) {
+      free(s->held[k].v[i].item);
+      yajl_tree_free(s->held[k].v[i].json);
+    }
+    s->held[k].n = 0;
+  }
+}
+
+/* The "type:fqn" key of a chart, data model or dashboard record (malloc'd, NULL on OOM). */
+static char *entity_key(enum rec_kind k, yajl_val json) {
+  yajl_val data = host_json_get(json, "data");
+  char *fqn =
+      entity_fqn(kind_names[k], host_json_str(data, "service"), host_json_str(data, "name"));
+  char *key = fqn ? type_key(kind_names[k], fqn) : NULL;
+  free(fqn);
+  return key;
+}
+
+/* Sorts the entities the last run kept (see above): those this run retained go into the window
+ * to be sent again, those it sent anew are superseded, those it no longer has are dropped after
+ * a complete run and kept after an incomplete one (it may not have got that far). A failed
+ * source keeps them all. Returns whether the window has any to send. */
+static bool sort_held(struct omrest_sink *s, bool complete) {
+  bool any = false;
+  for (int k = K_CHART; k <= K_DASHBOARD; k++) {
+    for (size_t i = 0; i < s->held[k].n && s->fatal == ETL_OK; i++) {
+      struct rec *rc = &s->held[k].v[i];
+      char *key = entity_key((enum rec_kind)k, rc->json);
+      const char *seen = key ? host_om_map_get(s->seen, key) : NULL;
+      bool oom = !key;
+      free(key);
+      if (oom) {
+        s->fatal = ETL_ERR_NOMEM;
+      } else if (s->source_failed || (!seen && !complete)) {
+        pending_add(s, (enum rec_kind)k, rc);
+      } else if (seen && strcmp(seen, SEEN_RETAINED) == 0) {
+        if (rec_list_add_copy(&s->buf[k], rc->item, rc->json, rc->runs) != ETL_OK)
+          s->fatal = ETL_ERR_NOMEM;
+        any = true;
+      } else if (!seen) {
+        host_log_msg(s->log, ETL_SEV_INFO, s->source, rc->item,
+                     "no longer in the source: dropped from the pending records");
+      }
+    }
+  }
+  clear_held(s);
+  return any;
+}
+
+/* What still waits, as a JSON array, for the runner to keep until the next run. */
 static char *omrest_take_pending(void *sink, const char *source) {
   struct omrest_sink *s = sink;
   (void)source;
@@ -1006,6 +1104,20 @@ static char *owner_refs_text(struct omrest_sink *s, yajl_val json) {
   return out;
 }
 
+/* Whether one of the record's user owners is not a user of the server (owner_unknown). */
+static bool has_unknown_owner(struct omrest_sink *s, yajl_val json) {
+  yajl_val owners = host_json_get(json, "owners");
+  for (size_t j = 0; YAJL_IS_ARRAY(owners) && j < owners->u.array.len; j++) {
+    const char *type = host_json_str(owners->u.array.values[j], "type");
+    const char *name = host_json_str(owners->u.array.values[j], "name");
+    const char *id =
+        name && (!type || strcmp(type, "user") == 0) ? host_om_map_get(s->users, name) : NULL;
+    if (id && !*id)
+      return true;
+  }
+  return false;
+}
+
 /* True when a create-or-update answer is the entity sent: a JSON object with an "id" and the
  * "name" of the request. Otherwise logs why and stops the window. */
 static bool is_the_entity(struct omrest_sink *s, const struct host_om_response *r,
@@ -1056,11 +1168,15 @@ static void put_entities(struct omrest_sink *s, enum rec_kind k, const char *pat
     yajl_val refs =
         refs_text ? host_json_parse(refs_text, strlen(refs_text), err, sizeof err) : NULL;
     struct dash_refs dr = {s, s->buf[k].v[i].item};
+    unsigned long dropped = s->counts.refs_dropped;
     char *body = gen_body_refs(data, refs, k == K_DASHBOARD ? &dr : NULL);
     if (!key || !body)
       s->fatal = ETL_ERR_NOMEM;
     else {
-      host_om_map_set(s->seen, key, "1"); /* seen, whatever the server says: not deleted */
+      /* Sent without what the server lacks: kept, to be sent whole on a later run. */
+      if (s->counts.refs_dropped != dropped || has_unknown_owner(s, json))
+        pending_add(s, k, &s->buf[k].v[i]);
+      host_om_map_set(s->seen, key, SEEN_SENT); /* whatever the server says: not deleted */
       host_om_map_set(s->services, host_json_str(data, "service"), "1");
       queue(s, "PUT", path, body, on_entity_put, k, i, NULL, NULL);
     }
@@ -1187,7 +1303,188 @@ static void resolve_dashboard_refs(struct omrest_sink *s) {
   }
 }
 
-static char *lineage_body(yajl_val data, const char *from_id, const char *to_id) {
+/* ---- column lineage: from-columns resolved against the server's table -------------------- */
+
+/* The plugin cannot know the warehouse's column names (/work/notes/colrecord.md): it writes
+ * them as the SQL does, lower-cased unless quoted, and `*` for "every column". The server
+ * compares column FQNs exactly and refuses (1.2 to 1.5) or silently drops (later) one its
+ * table lacks (LineageRepository.validateLineageDetails). So each table a column lineage comes
+ * from is read once per run (GET /v1/tables/{id}?fields=columns), and every from-column is
+ * rewritten to the server's column FQN, matched ignoring case; `*` becomes every column; one
+ * the table lacks is left out with a counted warning, never failing the edge. */
+
+static yajl_val edge_columns_lineage(yajl_val data) {
+  yajl_val list = host_json_get(host_json_get(data, "lineageDetails"), "columnsLineage");
+  const char *type = host_json_str(host_json_get(data, "fromEntity"), "type");
+  return YAJL_IS_ARRAY(list) && list->u.array.len > 0 && type && strcmp(type, "table") == 0 ? list
+                                                                                            : NULL;
+}
+
+static void on_table_columns(void *ctx, const struct host_om_response *r) {
+  struct call *c = ctx; /* key: the table's id */
+  struct omrest_sink *s = c->s;
+  enum outcome o = classify(s, r, "table columns");
+  char err[64];
+  yajl_val v = o == OUT_OK ? host_json_parse(r->body, r->body_len, err, sizeof err) : NULL;
+  yajl_val cols = host_json_get(v, "columns");
+  const char *table = host_json_str(v, "fullyQualifiedName");
+  char *text = strdup("");
+  for (size_t i = 0; text && YAJL_IS_ARRAY(cols) && i < cols->u.array.len; i++) {
+    const char *name = host_json_str(cols->u.array.values[i], "name");
+    const char *fqn = host_json_str(cols->u.array.values[i], "fullyQualifiedName");
+    char *own = !fqn && name && table ? child_fqn(table, name) : NULL, *joined = NULL;
+    if (name && (fqn || own) && asprintf(&joined, "%s%s\t%s\n", text, name, fqn ? fqn : own) < 0)
+      joined = NULL;
+    if (joined) {
+      free(text);
+      text = joined;
+    }
+    free(own);
+  }
+  if (!text)
+    s->fatal = ETL_ERR_NOMEM;
+  else if (o != OUT_FATAL) /* a table gone since its id was found: no columns */
+    host_om_map_set(s->columns, c->key, text);
+  free(text);
+  yajl_tree_free(v);
+  call_free(c);
+}
+
+/* Reads, once per run, the columns of every table an edge of the window has column lineage
+ * from (ends resolved: an edge whose end is missing waits as a whole). */
+static void resolve_lineage_columns(struct omrest_sink *s) {
+  for (size_t i = 0; i < s->buf[K_LINEAGE].n && s->fatal == ETL_OK; i++) {
+    yajl_val data = host_json_get(s->buf[K_LINEAGE].v[i].json, "data");
+    const char *fid = end_id(s, host_json_get(data, "fromEntity"));
+    if (!edge_columns_lineage(data) || !fid || !end_id(s, host_json_get(data, "toEntity")) ||
+        host_om_map_get(s->columns, fid))
+      continue;
+    host_om_map_set(s->columns, fid, "?");
+    char *e = escape(s, fid), *path = NULL;
+    if (e && asprintf(&path, "/v1/tables/%s?fields=columns", e) >= 0)
+      queue(s, "GET", path, NULL, on_table_columns, K_LINEAGE, i, fid, NULL);
+    free(path);
+    free(e);
+  }
+}
+
+/* Appends the server's FQN of every column of `cols` ("name\tFQN\n" lines) named `want`
+ * (ignoring case; "*": all) to the JSON array being generated, unless already there (`done`,
+ * "\n"-separated, grows). Returns how many matched. */
+static size_t gen_matching_columns(yajl_gen g, const char *cols, const char *want, char **done) {
+  size_t n = 0, wn = strlen(want);
+  bool all = strcmp(want, "*") == 0;
+  for (const char *p = cols; p && *p;) {
+    const char *tab = strchr(p, '\t'), *nl = tab ? strchr(tab, '\n') : NULL;
+    if (!nl)
+      break;
+    if (all || ((size_t)(tab - p) == wn && strncasecmp(p, want, wn) == 0)) {
+      n++;
+      char *fqn = strndup(tab + 1, (size_t)(nl - tab - 1)), *key = NULL, *grown = NULL;
+      if (fqn && asprintf(&key, "\n%s\n", fqn) >= 0 && !strstr(*done, key) &&
+          asprintf(&grown, "%s%s\n", *done, key + 1) >= 0) {
+        host_json_gen_str(g, fqn);
+        free(*done);
+        *done = grown;
+      }
+      free(key);
+      free(fqn);
+    }
+    p = nl + 1;
+  }
+  return n;
+}
+
+/* The column the plugin named in `from_col` ("<from FQN>.<column>"), unquoted, or NULL when it
+ * does not name a column of the edge's from end. Returns malloc'd text. */
+static char *from_column_name(const char *from_fqn, const char *from_col) {
+  size_t n = strlen(from_fqn);
+  if (!from_col || strncmp(from_col, from_fqn, n) != 0 || from_col[n] != '.' || !from_col[n + 1])
+    return NULL;
+  const char *c = from_col + n + 1;
+  size_t len = strlen(c);
+  if (len >= 2 && c[0] == '"' && c[len - 1] == '"')
+    return strndup(c + 1, len - 2);
+  return strdup(c);
+}
+
+/* One entry's fromColumns resolved into the array being generated (see above). */
+static size_t gen_from_columns(struct omrest_sink *s, yajl_gen g, const char *item,
+                               const char *from_fqn, const char *cols, yajl_val from) {
+  char *done = strdup("\n");
+  size_t n = 0;
+  for (size_t j = 0; done && YAJL_IS_ARRAY(from) && j < from->u.array.len; j++) {
+    const char *col = YAJL_GET_STRING(from->u.array.values[j]);
+    char *name = from_column_name(from_fqn, col);
+    size_t got = name ? gen_matching_columns(g, cols, name, &done) : 0;
+    n += got;
+    if (!got) {
+      char msg[600];
+      snprintf(msg, sizeof msg,
+               "column %s is not in table %s in OpenMetadata: left out of the column lineage",
+               name  ? name
+               : col ? col
+                     : "(not a string)",
+               from_fqn);
+      s->counts.columns_dropped++;
+      warn_once(s, msg, item, msg);
+    }
+    free(name);
+  }
+  free(done);
+  return n;
+}
+
+/* lineageDetails with columnsLineage resolved against `cols` (the table's columns); an entry
+ * left with no fromColumns is dropped, and so is an empty columnsLineage. */
+static void gen_details(struct omrest_sink *s, yajl_gen g, const char *item, yajl_val data,
+                        const char *cols) {
+  yajl_val details = host_json_get(data, "lineageDetails");
+  const char *from_fqn = host_json_str(host_json_get(data, "fromEntity"), "fullyQualifiedName");
+  yajl_gen_map_open(g);
+  for (size_t i = 0; i < details->u.object.len; i++) {
+    if (strcmp(details->u.object.keys[i], "columnsLineage") == 0)
+      continue;
+    host_json_gen_str(g, details->u.object.keys[i]);
+    host_json_gen_value(g, details->u.object.values[i]);
+  }
+  yajl_val list = host_json_get(details, "columnsLineage");
+  bool open = false;
+  for (size_t i = 0; i < list->u.array.len; i++) {
+    yajl_val cl = list->u.array.values[i];
+    /* Generated apart first: an entry whose columns all drop must leave no trace. */
+    yajl_gen from = yajl_gen_alloc(NULL);
+    yajl_gen_array_open(from);
+    size_t n = gen_from_columns(s, from, item, from_fqn, cols, host_json_get(cl, "fromColumns"));
+    yajl_gen_array_close(from);
+    char *text = host_json_gen_take(from);
+    yajl_gen_free(from);
+    char err[64];
+    yajl_val from_v = n && text ? host_json_parse(text, strlen(text), err, sizeof err) : NULL;
+    free(text);
+    if (from_v && !open) {
+      host_json_gen_str(g, "columnsLineage");
+      yajl_gen_array_open(g);
+      open = true;
+    }
+    if (from_v) {
+      yajl_gen_map_open(g);
+      for (size_t k = 0; k < cl->u.object.len; k++) {
+        host_json_gen_str(g, cl->u.object.keys[k]);
+        host_json_gen_value(
+            g, strcmp(cl->u.object.keys[k], "fromColumns") == 0 ? from_v : cl->u.object.values[k]);
+      }
+      yajl_gen_map_close(g);
+    }
+    yajl_tree_free(from_v);
+  }
+  if (open)
+    yajl_gen_array_close(g);
+  yajl_gen_map_close(g);
+}
+
+static char *lineage_body(struct omrest_sink *s, const char *item, yajl_val data,
+                          const char *from_id, const char *to_id) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (!g)
     return NULL;
@@ -1206,9 +1503,13 @@ static char *lineage_body(yajl_val data, const char *from_id, const char *to_id)
     yajl_gen_map_close(g);
   }
   yajl_val details = host_json_get(data, "lineageDetails");
+  const char *cols = edge_columns_lineage(data) ? host_om_map_get(s->columns, from_id) : NULL;
   if (YAJL_IS_OBJECT(details)) {
     host_json_gen_str(g, "lineageDetails");
-    host_json_gen_value(g, details);
+    if (edge_columns_lineage(data))
+      gen_details(s, g, item, data, cols && strcmp(cols, "?") != 0 ? cols : "");
+    else
+      host_json_gen_value(g, details);
   }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
@@ -1229,10 +1530,10 @@ static void put_lineage(struct omrest_sink *s) {
                    "run",
                    host_json_str(missing, "type"), host_json_str(missing, "fullyQualifiedName"));
       s->counts.lineage_unresolved++;
-      pending_add(s, i);
+      pending_add(s, K_LINEAGE, &s->buf[K_LINEAGE].v[i]);
       continue;
     }
-    char *body = lineage_body(data, fid, tid);
+    char *body = lineage_body(s, s->buf[K_LINEAGE].v[i].item, data, fid, tid);
     if (!body) {
       s->fatal = ETL_ERR_NOMEM;
       break;
@@ -1303,6 +1604,9 @@ static etl_status flush_window(struct omrest_sink *s) {
   }
   if (run_phase(s) != ETL_OK)
     return s->fatal;
+  resolve_lineage_columns(s);
+  if (run_phase(s) != ETL_OK)
+    return s->fatal;
   put_lineage(s);
   put_usage(s);
   return run_phase(s);
@@ -1317,6 +1621,7 @@ static etl_status omrest_commit(void *sink) {
     /* Pending markers ("?") of an aborted phase must not pass for answers next time. */
     host_om_map_clear(s->ids);
     host_om_map_clear(s->users);
+    host_om_map_clear(s->columns);
   }
   return st;
 }
@@ -1508,6 +1813,14 @@ static etl_status omrest_end_source(void *sink, const char *source,
     pending = pending || s->buf[k].n > 0;
   if (pending)
     st = omrest_commit(s);
+  /* Now that `seen` is complete, and before mark_deleted, which must count them as seen. */
+  s->fatal = ETL_OK;
+  bool resend = sort_held(s, o && o->complete);
+  if (st == ETL_OK && s->fatal != ETL_OK)
+    st = s->fatal;
+  if (st == ETL_OK && resend)
+    st = omrest_commit(s);
+  clear_window(s); /* left by a failure: end_source fails, the last stored pending stands */
   bool mark = source_wants_mark_deleted(s, o);
   if (st == ETL_OK && mark && o && o->complete && !s->source_failed)
     st = mark_deleted(s, o);
@@ -1517,10 +1830,12 @@ static etl_status omrest_end_source(void *sink, const char *source,
   unsigned long req = 0, retries = 0, throttled = 0;
   host_om_client_counts(s->client, &req, &retries, &throttled);
   host_log_msg(s->log, ETL_SEV_INFO, source, SINK,
-               "%lu accepted, %lu rejected, %lu lineage edges pending, %lu owners unknown, "
-               "%lu soft-deleted; %lu requests (%lu retries, %lu throttled)",
+               "%lu accepted, %lu rejected, %lu lineage edges pending, %lu entities pending "
+               "(an owner or a reference not there yet), %lu owners unknown, %lu lineage columns "
+               "dropped, %lu soft-deleted; %lu requests (%lu retries, %lu throttled)",
                s->counts.accepted, s->counts.rejected, s->counts.lineage_unresolved,
-               s->counts.owners_unknown, s->counts.deleted, req, retries, throttled);
+               s->counts.entities_pending, s->counts.owners_unknown, s->counts.columns_dropped,
+               s->counts.deleted, req, retries, throttled);
   return st;
 }
 
@@ -1531,11 +1846,15 @@ static void omrest_destroy(void **sinkp) {
     return;
   struct omrest_sink *s = *sinkp;
   clear_window(s);
-  for (int k = 0; k < K_COUNT; k++)
+  clear_held(s);
+  for (int k = 0; k < K_COUNT; k++) {
     free(s->buf[k].v);
+    free(s->held[k].v);
+  }
   host_om_client_free(&s->client);
   host_om_map_free(&s->ids);
   host_om_map_free(&s->users);
+  host_om_map_free(&s->columns);
   host_om_map_free(&s->seen);
   host_om_map_free(&s->services);
   host_om_map_free(&s->warned);

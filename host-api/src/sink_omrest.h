@@ -16,9 +16,12 @@ struct host_omrest_counts {
   unsigned long rejected;           /* records the server refused (4xx), each logged with id */
   unsigned long lineage_unresolved; /* lineage edges held back: an end unknown to the server */
   unsigned long pending;            /* of those, edges kept for the next run (sink.h pending) */
+  unsigned long entities_pending;   /* charts, data models, dashboards sent without an owner or
+                                       a reference the server lacks, kept for the next run */
   unsigned long owners_unknown;     /* distinct owners that are not users of the server */
   unsigned long deleted;            /* entities soft-deleted by markDeletedDashboards */
   unsigned long refs_dropped;       /* a dashboard's charts or data models the server lacks */
+  unsigned long columns_dropped;    /* lineage from-columns the server's table does not have */
   unsigned long requests;           /* HTTP attempts, retries included */
   unsigned long retries;
   unsigned long throttled; /* 429 answers */

@@ -55,6 +55,9 @@ void host_summary_print(FILE *out, const struct host_run_report *report, struct 
             s->filtered, s->warnings, s->errors);
     fprintf(out, "    requests  %lld   retries %lld   throttled %lld   bytes %lld\n", s->requests,
             s->retries, s->throttled, s->bytes);
+    /* Not among the warnings: what the server lacks yet is retried by every later run. */
+    if (report->sink_pending)
+      fprintf(out, "    sink      pending %lld (retried on the next run)\n", s->pending);
   }
   fprintf(out, "Exit status %d\n", report->exit_code);
   fflush(out);
@@ -100,6 +103,7 @@ static yajl_gen_status gen_source(yajl_gen g, const struct host_source_report *s
               {"states_held", s->states_held},
               {"retained", s->retained},
               {"failed", s->failed},
+              {"pending", s->pending},
               {"filtered", s->filtered},
               {"warnings", s->warnings},
               {"errors", s->errors},

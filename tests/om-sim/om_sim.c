@@ -5,6 +5,7 @@
  * http://127.0.0.1:PORT/api):
  *   PUT  /services/dashboardServices, /charts, /dashboard/datamodels, /dashboards  (upsert)
  *   GET  /<those>/name/{fqn}, /tables/name/{fqn}, /users/name/{name}
+ *   GET  /<those>/{id} (EntityResource.get; columns of tables and data models shown)
  *   GET  /search/query?q=...&index=table_search_index|user_search_index|...
  *   PUT  /<collection>/restore  (undo a soft delete)
  *   PUT  /lineage; PUT /usage/{type}/name/{fqn} (adds to the day's count), POST (replaces it)
@@ -34,7 +35,8 @@
  * Usage: om-sim [--port N] [--jwt TOKEN] [--faults SPEC] [--seed N] [--seed-tables FILE]
  *               [--seed-users FILE] [--seed-pipelines FILE] [--bodies FILE]
  *               [--tls-cert FILE --tls-key FILE]
- * --seed-tables: one table FQN per line. --seed-users: "name email" per line.
+ * --seed-tables: one table FQN per line, optionally followed by a space and its column names,
+ * comma-separated (GET /__sim/seed: &columns=a,b). --seed-users: "name email" per line.
  * --seed-pipelines: one ingestion pipeline FQN per line.
  * --bodies: every PUT body as a JSON line {"kind": K, "data": body} for validate.py.
  * --tls-cert/--tls-key: a PEM certificate and its key; then it serves HTTPS only.
@@ -566,6 +568,53 @@ static struct entity *lineage_end(struct sim *s, struct reply *r, yajl_val end) 
   return e;
 }
 
+/* Whether `col` is the FQN of one of e's columns: ColumnUtil.setColumnFQN names a column
+ * FullyQualifiedName.add(<entity FQN>, <name>) (quoted when the name has a '.'), and
+ * validateColumnFQN compares FQNs exactly (String.equals: case counts). */
+static bool has_column(const struct entity *e, const char *col) {
+  char err[64];
+  yajl_val body = host_json_parse(e->body, strlen(e->body), err, sizeof err);
+  yajl_val cols = host_json_get(body, "columns");
+  bool found = false;
+  for (size_t i = 0; !found && YAJL_IS_ARRAY(cols) && i < cols->u.array.len; i++) {
+    const char *name = host_json_str(cols->u.array.values[i], "name");
+    char *q = name ? fqn_quote(name) : NULL, *fqn = NULL;
+    if (q && asprintf(&fqn, "%s.%s", e->fqn, q) < 0)
+      abort();
+    found = fqn && strcmp(fqn, col) == 0;
+    free(fqn);
+    free(q);
+  }
+  yajl_tree_free(body);
+  return found;
+}
+
+/* LineageRepository.validateLineageDetails (validateChildren -> ColumnUtil.validateColumnFQN,
+ * OpenMetadata 1.2 to 1.5): every fromColumn must be a column of the from entity and every
+ * toColumn one of the to entity, else 400 CatalogExceptionMessage.invalidColumnFQN. Newer
+ * servers drop such a column without a word (below, in docs/om-sim.md); refusing it is what
+ * makes a test see that the sink sent one. Returns false after replying. */
+static bool valid_columns_lineage(struct reply *r, const struct entity *f, const struct entity *t,
+                                  yajl_val details) {
+  yajl_val list = host_json_get(details, "columnsLineage");
+  for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
+    yajl_val cl = list->u.array.values[i], from = host_json_get(cl, "fromColumns");
+    const char *to = host_json_str(cl, "toColumn");
+    for (size_t j = 0; YAJL_IS_ARRAY(from) && j < from->u.array.len; j++) {
+      const char *col = YAJL_GET_STRING(from->u.array.values[j]);
+      if (!col || !has_column(f, col)) {
+        reply_msg(r, 400, "Invalid fully qualified column name %s", col ? col : "null");
+        return false;
+      }
+    }
+    if (to && !has_column(t, to)) {
+      reply_msg(r, 400, "Invalid fully qualified column name %s", to);
+      return false;
+    }
+  }
+  return true;
+}
+
 static void put_lineage(struct sim *s, struct reply *r, yajl_val body) {
   yajl_val edge = host_json_get(body, "edge");
   if (!YAJL_IS_OBJECT(edge)) {
@@ -574,7 +623,7 @@ static void put_lineage(struct sim *s, struct reply *r, yajl_val body) {
   }
   struct entity *f = lineage_end(s, r, host_json_get(edge, "fromEntity"));
   struct entity *t = f ? lineage_end(s, r, host_json_get(edge, "toEntity")) : NULL;
-  if (!f || !t)
+  if (!f || !t || !valid_columns_lineage(r, f, t, host_json_get(edge, "lineageDetails")))
     return;
   char *details = NULL;
   yajl_val d = host_json_get(edge, "lineageDetails");
@@ -982,7 +1031,41 @@ static void dump_store(struct sim *s, struct reply *r) {
 /* GET /__sim/seed?type=table&fqn=F: an entity appears, as if another connector created it
  * (tables, users: what the sink only reads; ingestionPipeline: what OpenMetadata's UI creates
  * before its scheduler starts a run). */
-static void seed_one(struct sim *s, struct reply *r, const char *type, const char *fqn) {
+/* A seeded table's body: its columns (a comma-separated list of names, or NULL for none), each
+ * with the FQN the server gives it (ColumnUtil.setColumnFQN). */
+static void seed_columns(struct entity *e, const char *names) {
+  if (!names || !*names)
+    return;
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "columns");
+  yajl_gen_array_open(g);
+  char *copy = strdup(names), *save = NULL;
+  for (char *n = strtok_r(copy, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+    char *q = fqn_quote(n), *fqn = NULL;
+    if (!q || asprintf(&fqn, "%s.%s", e->fqn, q) < 0)
+      abort();
+    yajl_gen_map_open(g);
+    host_json_gen_str(g, "name");
+    host_json_gen_str(g, n);
+    host_json_gen_str(g, "dataType");
+    host_json_gen_str(g, "VARCHAR");
+    host_json_gen_str(g, "fullyQualifiedName");
+    host_json_gen_str(g, fqn);
+    yajl_gen_map_close(g);
+    free(fqn);
+    free(q);
+  }
+  free(copy);
+  yajl_gen_array_close(g);
+  yajl_gen_map_close(g);
+  free(e->body);
+  e->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
+static void seed_one(struct sim *s, struct reply *r, const char *type, const char *fqn,
+                     const char *columns) {
   if (!type || !fqn ||
       (strcmp(type, "table") != 0 && strcmp(type, "user") != 0 &&
        strcmp(type, "ingestionPipeline") != 0)) {
@@ -992,6 +1075,8 @@ static void seed_one(struct sim *s, struct reply *r, const char *type, const cha
   struct entity *e = find_entity(s, type, fqn);
   if (!e)
     e = add_entity(s, type, fqn);
+  if (strcmp(type, "table") == 0)
+    seed_columns(e, columns);
   reply_entity(r, 200, e);
 }
 
@@ -1120,6 +1205,15 @@ static void route_api(struct sim *s, struct MHD_Connection *c, const char *metho
       reply_entity(r, 200, e);
     else
       reply_msg(r, 404, "%s instance for %s not found", type, name_sep + 6);
+  } else if (get && strrchr(path, '/') &&
+             type_of_collection(path, (size_t)(strrchr(path, '/') - path))) {
+    /* EntityResource.get by id (fields= is ignored: every field is shown) */
+    const char *type = type_of_collection(path, (size_t)(strrchr(path, '/') - path));
+    struct entity *e = find_by_id(s, strrchr(path, '/') + 1);
+    if (e && !e->deleted && strcmp(e->type, type) == 0)
+      reply_entity(r, 200, e);
+    else
+      reply_msg(r, 404, "%s instance for %s not found", type, strrchr(path, '/') + 1);
   } else if (get && type_of_collection(path, strlen(path))) {
     list(s, r, type_of_collection(path, strlen(path)), arg(c, "service"), arg(c, "limit"),
          arg(c, "after"));
@@ -1208,7 +1302,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
   else if (strcmp(url, "/__sim/stats") == 0)
     dump_stats(s, &r);
   else if (strcmp(url, "/__sim/seed") == 0)
-    seed_one(s, &r, arg(c, "type"), arg(c, "fqn"));
+    seed_one(s, &r, arg(c, "type"), arg(c, "fqn"), arg(c, "columns"));
   else if (!api)
     reply_msg(&r, 404, "om-sim serves /api/v1 and /__sim only");
   else if (strcmp(method, "GET") == 0 && strcmp(url, "/api/v1/system/version") == 0)
@@ -1298,14 +1392,16 @@ static int seed_file(struct sim *s, const char *path, const char *type) {
     line[strcspn(line, "\r\n")] = '\0';
     if (!line[0] || line[0] == '#')
       continue;
-    char *email = users ? strchr(line, ' ') : NULL;
-    if (email)
-      *email++ = '\0';
+    char *rest = strchr(line, ' '); /* a user's email, a table's columns */
+    if (rest)
+      *rest++ = '\0';
     struct entity *e = find_entity(s, type, line);
     if (!e)
       e = add_entity(s, type, line);
-    if (email && *email)
-      e->email = strdup(email);
+    if (users && rest && *rest)
+      e->email = strdup(rest);
+    else if (strcmp(type, "table") == 0)
+      seed_columns(e, rest);
   }
   fclose(f);
   return 0;
