@@ -14,8 +14,9 @@
  * a parenthesis is a table function (UNNEST, FLATTEN, generate_series, TABLE(...)) unless it
  * is T-SQL's `t(NOLOCK)`, Snowflake's IDENTIFIER('t') or SEMANTIC_VIEW(v ...). WITH adds CTE
  * names (bare or quoted) to a scope that ends with the level that declared them, so a CTE
- * shadows a real table only there, and only unqualified names. A dotted name whose first part is an earlier item of the same FROM list
- * (`FROM t, t.arr`) is a column path (BigQuery implicit UNNEST, Redshift PartiQL).
+ * shadows a real table only there, and only unqualified names. A dotted name whose first part
+ * is an earlier item of the same FROM list (`FROM t, t.arr`) is a column path (BigQuery
+ * implicit UNNEST, Redshift PartiQL).
  *
  * Statements end at ';' or, at the top level, where INSERT/UPDATE/DELETE/MERGE/CREATE start a
  * new one (T-SQL scripts often omit ';'). Reads of a statement are buffered until its end so
@@ -501,8 +502,7 @@ static bool read_name(struct scan *sc, struct parts *ps, size_t *first, size_t *
 /* Snowflake SEMANTIC_VIEW(db.s.sv DIMENSIONS ... METRICS ... WHERE ...) at its '(': the view
  * named first is read; what follows names its dimensions and metrics, never tables, so it is
  * skipped to the matching ')'. Returns false in *ok when the name could not be stored. */
-static int semantic_view(struct scan *sc, struct parts *ps, size_t *first, size_t *last,
-                         bool *ok) {
+static int semantic_view(struct scan *sc, struct parts *ps, size_t *first, size_t *last, bool *ok) {
   size_t open = sc->i;
   sc->i++;
   parts_free(ps);
@@ -830,8 +830,9 @@ static int on_word(struct scan *sc, struct level *lv) {
     break;
   case KW_WITH: {
     int n = kw_at(sc, i + 1);
-    if (!is_name_tok(tok(sc, i + 1))) { /* a CTE name may be quoted: WITH "c" AS (...) */
-      lv->expect = EXP_NONE; /* WITH (options), WITH (NOLOCK) */
+    /* Not a CTE name, bare or quoted (WITH "c" AS ...): WITH (options), WITH (NOLOCK). */
+    if (!is_name_tok(tok(sc, i + 1))) {
+      lv->expect = EXP_NONE;
       break;
     }
     if (n == KW_ORDINALITY || n == KW_OFFSET) {
