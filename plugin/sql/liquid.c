@@ -43,6 +43,7 @@
 #define MAX_ITERATIONS 100000
 #define MAX_RANGE 10000
 #define ARRAY_SEP '\x1f' /* separates the items of an array value */
+#define MAX_LOOP_TAG 256 /* bytes of a tag whose condition on forloop is evaluated */
 
 enum node_kind { N_ROOT, N_TEXT, N_OUTPUT, N_IF, N_BRANCH, N_FOR, N_ASSIGN, N_CAPTURE };
 
@@ -253,10 +254,12 @@ struct tag {
   bool strip_before, strip_after;
 };
 
-/* Reads the tag opening at t[i] ("{%" or "{{"). Returns false if it never closes. */
-static bool read_tag(const struct tmpl *tp, size_t i, char closer, struct tag *tg) {
+/* Reads the tag opening at t[i] ("{%" or "{{") and closing before t[len]. Returns false if it
+ * does not. */
+static bool read_tag_within(const struct tmpl *tp, size_t i, size_t len, char closer,
+                            struct tag *tg) {
   const char *t = tp->t;
-  size_t len = tp->len, j = i + 2;
+  size_t j = i + 2;
   tg->open = i;
   tg->strip_before = j < len && t[j] == '-';
   if (tg->strip_before)
@@ -284,6 +287,11 @@ static bool read_tag(const struct tmpl *tp, size_t i, char closer, struct tag *t
     }
   }
   return false;
+}
+
+/* Reads the tag opening at t[i] ("{%" or "{{"). Returns false if it never closes. */
+static bool read_tag(const struct tmpl *tp, size_t i, char closer, struct tag *tg) {
+  return read_tag_within(tp, i, tp->len, closer, tg);
 }
 
 static bool tag_is(const struct tmpl *tp, const struct tag *tg, const char *name) {
@@ -895,7 +903,9 @@ static bool loop_condition(struct tmpl *tp, struct span x, int depth, bool *out)
 }
 
 /* The branch of `if`/`unless` node id that the current loop iteration takes (-1: none), when
- * its conditions are all on the loop. The conditions are in the tags that open the branches. */
+ * its conditions are all on the loop. The conditions are in the tags that open the branches;
+ * one longer than MAX_LOOP_TAG is not evaluated, so each iteration costs little whatever the
+ * template. */
 static bool loop_branch(struct tmpl *tp, int id, int *choice) {
   if (tp->loop_depth == 0)
     return false;
@@ -903,7 +913,9 @@ static bool loop_branch(struct tmpl *tp, int id, int *choice) {
   for (int b = tp->nodes[id].first; b >= 0; b = tp->nodes[b].next, k++) {
     struct tag tg;
     bool val;
-    if (!read_tag(tp, tp->nodes[b].start, '%', &tg))
+    size_t start = tp->nodes[b].start;
+    size_t end = tp->len - start > MAX_LOOP_TAG ? start + MAX_LOOP_TAG : tp->len;
+    if (!read_tag_within(tp, start, end, '%', &tg))
       return false;
     struct span cond = {tp->t + tg.markup, tg.markup_len};
     if (tag_is(tp, &tg, "else")) {
