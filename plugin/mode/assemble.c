@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lineage.h"
+#include "plugin/sql/sql_lineage.h"
 
 static void diagf(struct mode_assembler *a, int sev, unsigned flags, const char *item,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -32,12 +33,30 @@ static void emit(struct mode_assembler *a, struct mode_entity *e) {
   a->emit(a->ctx, e);
 }
 
+/* Once per data source: an adapter with no SQL dialect of ours (teradata, dremio, ...) is read
+ * as ANSI by lineage.c, which is usually right; the user should know it is a guess. */
+static void warn_unknown_dialect(struct mode_assembler *a, const struct mode_data_source *ds) {
+  enum sql_dialect d;
+  if (ds->adapter == NULL || sql_dialect_from_name(ds->adapter, &d) == SQL_OK)
+    return;
+  char *key = mode_asprintf("dialect of %s", ds->id);
+  if (key && mode_strset_add(&a->warned_sources, key) == 1)
+    diagf(a, ETL_SEV_WARNING, 0, "data sources",
+          "data source %s (%s): adapter '%s' is no SQL dialect we know; its queries are read "
+          "as ANSI SQL",
+          ds->id, ds->name ? ds->name : "unnamed", ds->adapter);
+  free(key);
+}
+
 static const struct mode_data_source *find_source(struct mode_assembler *a, const char *id) {
   if (id == NULL)
     return NULL;
-  for (size_t i = 0; i < a->n_sources; i++)
-    if (a->sources[i].id && strcmp(a->sources[i].id, id) == 0)
+  for (size_t i = 0; i < a->n_sources; i++) {
+    if (a->sources[i].id && strcmp(a->sources[i].id, id) == 0) {
+      warn_unknown_dialect(a, &a->sources[i]);
       return &a->sources[i];
+    }
+  }
   if (mode_strset_add(&a->warned_sources, id) == 1 && a->sources_known)
     diagf(a, ETL_SEV_WARNING, 0, "data sources",
           "data source %s is not in the workspace's list: tables read through it get an "

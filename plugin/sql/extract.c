@@ -12,10 +12,11 @@
  * An opening parenthesis where a table is expected opens a level that still expects one
  * (`FROM ((a JOIN b))`), and a SELECT inside it turns it into a subquery. A name followed by
  * a parenthesis is a table function (UNNEST, FLATTEN, generate_series, TABLE(...)) unless it
- * is T-SQL's `t(NOLOCK)` or Snowflake's IDENTIFIER('t'). WITH adds CTE names to a scope that
- * ends with the level that declared them, so a CTE shadows a real table only there, and only
- * unqualified names. A dotted name whose first part is an earlier item of the same FROM list
- * (`FROM t, t.arr`) is a column path (BigQuery implicit UNNEST, Redshift PartiQL).
+ * is T-SQL's `t(NOLOCK)`, Snowflake's IDENTIFIER('t') or SEMANTIC_VIEW(v ...). WITH adds CTE
+ * names (bare or quoted) to a scope that ends with the level that declared them, so a CTE
+ * shadows a real table only there, and only unqualified names. A dotted name whose first part
+ * is an earlier item of the same FROM list (`FROM t, t.arr`) is a column path (BigQuery
+ * implicit UNNEST, Redshift PartiQL).
  *
  * Statements end at ';' or, at the top level, where INSERT/UPDATE/DELETE/MERGE/CREATE start a
  * new one (T-SQL scripts often omit ';'). Reads of a statement are buffered until its end so
@@ -498,6 +499,27 @@ static bool read_name(struct scan *sc, struct parts *ps, size_t *first, size_t *
   return ok;
 }
 
+/* Snowflake SEMANTIC_VIEW(db.s.sv DIMENSIONS ... METRICS ... WHERE ...) at its '(': the view
+ * named first is read; what follows names its dimensions and metrics, never tables, so it is
+ * skipped to the matching ')'. Returns false in *ok when the name could not be stored. */
+static int semantic_view(struct scan *sc, struct parts *ps, size_t *first, size_t *last, bool *ok) {
+  size_t open = sc->i;
+  sc->i++;
+  parts_free(ps);
+  *ok = read_name(sc, ps, first, last);
+  for (long depth = 1;; sc->i++) {
+    enum sql_tok_kind k = tok(sc, sc->i)->kind;
+    if (k == TK_EOF || k == TK_SEMI)
+      return fail_at(sc, SQL_ERR_SYNTAX, open, "unclosed parenthesis");
+    if (k == TK_LPAREN)
+      depth++;
+    else if (k == TK_RPAREN && --depth == 0)
+      break;
+  }
+  sc->i++;
+  return SQL_OK;
+}
+
 /* A name where a table is expected: a table, a CTE, a table function or a column path. */
 static int table_ref(struct scan *sc, struct level *lv) {
   enum expect ex = lv->expect;
@@ -522,6 +544,11 @@ static int table_ref(struct scan *sc, struct level *lv) {
         goto out;
       ok = rc == SQL_OK;
       rc = SQL_OK;
+    } else if (first == last && sql_tok_is(sc->s, ft, "SEMANTIC_VIEW") &&
+               is_name_tok(tok(sc, sc->i + 1))) {
+      rc = semantic_view(sc, &ps, &first, &last, &ok);
+      ft = tok(sc, first);
+      nparts = ps.n;
     } else if (is_table_hint(sc, sc->i)) {
       rc = scan_paren(sc, lv, false);
     } else {
@@ -803,8 +830,9 @@ static int on_word(struct scan *sc, struct level *lv) {
     break;
   case KW_WITH: {
     int n = kw_at(sc, i + 1);
-    if (tok(sc, i + 1)->kind == TK_LPAREN || tok(sc, i + 1)->kind != TK_WORD) {
-      lv->expect = EXP_NONE; /* WITH (options), WITH (NOLOCK) */
+    /* Not a CTE name, bare or quoted (WITH "c" AS ...): WITH (options), WITH (NOLOCK). */
+    if (!is_name_tok(tok(sc, i + 1))) {
+      lv->expect = EXP_NONE;
       break;
     }
     if (n == KW_ORDINALITY || n == KW_OFFSET) {

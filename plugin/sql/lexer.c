@@ -7,9 +7,9 @@
  * Trino, Oracle and SQLite but a string in MySQL, BigQuery, Hive and Databricks; backslash
  * escapes apply inside strings in the latter group and Snowflake; [..] is an identifier in
  * T-SQL (and, when it looks like one, elsewhere: Redshift queries carry it too); `#` starts a
- * comment in MySQL and BigQuery but a temp table name in T-SQL; BigQuery allows dashes in
- * project names. Every loop advances at least one byte, so the lexer is linear and never
- * hangs; NUL and invalid UTF-8 are just bytes (>= 0x80 count as identifier characters).
+ * comment in MySQL and BigQuery but a temp table name in T-SQL and Redshift; BigQuery allows
+ * dashes in project names. Every loop advances at least one byte, so the lexer is linear and
+ * never hangs; NUL and invalid UTF-8 are just bytes (>= 0x80 count as identifier characters).
  *
  * Mode's recorded bodies sometimes carry the two characters "\n" where a line break was
  * meant; outside quotes a backslash followed by n, t or r is read as whitespace.
@@ -58,6 +58,15 @@ static bool backslash_escapes(enum sql_dialect d) {
 
 static bool hash_is_comment(enum sql_dialect d) {
   return d == SQL_DIALECT_MYSQL || d == SQL_DIALECT_BIGQUERY;
+}
+
+/* T-SQL's #temp and ##global tables; Redshift's `CREATE TABLE #tmp` temp tables, where '#'
+ * is no operator, so only when a name follows at once. */
+static bool hash_starts_name(const struct lexer *lx) {
+  if (lx->d == SQL_DIALECT_TSQL)
+    return true;
+  return lx->d == SQL_DIALECT_REDSHIFT && lx->i + 1 < lx->n &&
+         is_word_start((unsigned char)lx->s[lx->i + 1]);
 }
 
 static bool dollar_quoting(enum sql_dialect d) {
@@ -305,7 +314,7 @@ static int lex_one(struct lexer *lx) {
     int rc = skip_quoted(lx, '\'', bs, "string literal");
     return rc ? rc : push(lx, TK_STRING, start, lx->i - start, 0);
   }
-  if (is_word_start(c) || (c == '@') || (c == '#' && lx->d == SQL_DIALECT_TSQL))
+  if (is_word_start(c) || (c == '@') || (c == '#' && hash_starts_name(lx)))
     return lex_word(lx);
   if (is_digit(c) || (c == '.' && lx->i + 1 < lx->n && is_digit((unsigned char)s[lx->i + 1]) &&
                       (lx->ntok == 0 || lx->toks[lx->ntok - 1].kind != TK_WORD)))

@@ -6,16 +6,22 @@
  * values become variables; {% comment %} disappears; {% raw %} is kept verbatim; `{%-`/`-%}`
  * and `{{-`/`-}}` strip the whitespace next to them.
  *
- * Conditions are never evaluated: lineage wants the tables of every branch, whatever the
- * parameters. Emitting all branches side by side would not be SQL (`FROM {% if %}a{% else %}b
- * {% endif %}` would read as `FROM a b`, making b an alias), so the template is rendered once
- * per variant instead: variant 0 takes the first branch of every conditional, and each other
- * branch that renders anything gets a variant of its own in which it (and the branches that
- * enclose it) are taken and everything else is as in variant 0. Variants are joined with
- * "\n;\n", so each is read as its own statement. An `if` without `else` thus costs nothing:
- * its body is in variant 0, and its empty else needs no variant. A for loop runs over its
- * collection (a form default, a range, a split string), and at least once so that a loop over
- * an unknown collection still shows its tables.
+ * Conditions on parameters are never evaluated: lineage wants the tables of every branch, whatever
+ * the parameters. Emitting all branches side by side would not be SQL (`FROM {% if %}a{% else %}b{%
+ * endif %}` would read as `FROM a b`, making b an alias), so the template is rendered once per
+ * variant instead: variant 0 takes the first branch of every conditional, and each other branch
+ * that renders anything gets a variant of its own in which it (and the branches that enclose it)
+ * are taken and everything else is as in variant 0. Variants are joined with "\n;\n", so each is
+ * read as its own statement. An `if` without `else` thus costs nothing: its body is in variant 0,
+ * and its empty else needs no variant. A for loop runs over its collection (a form default, a
+ * range, a split string), and at least once so that a loop over an unknown collection still shows
+ * its tables.
+ *
+ * The one kind of condition that is evaluated is one on the loop itself (`forloop.first`,
+ * `forloop.index > 1`, `unless forloop.last`): it separates the iterations' SQL (`UNION ALL`,
+ * `WHERE`/`OR`, commas), is the same whatever the parameters, and taking its first branch in
+ * every iteration would leave a trailing `UNION ALL`. A branch that no iteration takes (the
+ * `else` of `forloop.first` in a loop run once) still gets a variant, so its tables show.
  *
  * Bounds: block nesting SQL_MAX_DEPTH, 64 variants, 100000 loop iterations in all, rendered
  * size SQL_MAX_RENDERED. The parser is a loop with an explicit stack; rendering recurses once
@@ -37,6 +43,7 @@
 #define MAX_ITERATIONS 100000
 #define MAX_RANGE 10000
 #define ARRAY_SEP '\x1f' /* separates the items of an array value */
+#define MAX_LOOP_TAG 256 /* bytes of a tag whose condition on forloop is evaluated */
 
 enum node_kind { N_ROOT, N_TEXT, N_OUTPUT, N_IF, N_BRANCH, N_FOR, N_ASSIGN, N_CAPTURE };
 
@@ -47,8 +54,10 @@ struct node {
   int first, last;   /* children */
   int next;          /* next sibling */
   int n_children;
-  int choice; /* N_IF: branch rendered in the current variant */
-  int index;  /* N_BRANCH: its position among its siblings */
+  int choice;  /* N_IF: branch rendered in the current variant */
+  int index;   /* N_BRANCH: its position among its siblings */
+  bool forced; /* N_IF: choice is the current variant's, whatever the loop says */
+  bool taken;  /* N_BRANCH: rendered in some variant so far (its tables are out) */
 };
 
 struct value {
@@ -80,7 +89,9 @@ struct tmpl {
   struct vars defaults; /* form defaults */
   struct vars vars;     /* while rendering */
   long iterations;
-  struct sql_poll *poll; /* the caller's */
+  int loop_depth;                /* for loops being rendered around the current node */
+  size_t loop_index, loop_count; /* the innermost one's iteration (from 0) and length */
+  struct sql_poll *poll;         /* the caller's */
   char *err;
   size_t errlen;
 };
@@ -243,10 +254,12 @@ struct tag {
   bool strip_before, strip_after;
 };
 
-/* Reads the tag opening at t[i] ("{%" or "{{"). Returns false if it never closes. */
-static bool read_tag(const struct tmpl *tp, size_t i, char closer, struct tag *tg) {
+/* Reads the tag opening at t[i] ("{%" or "{{") and closing before t[len]. Returns false if it
+ * does not. */
+static bool read_tag_within(const struct tmpl *tp, size_t i, size_t len, char closer,
+                            struct tag *tg) {
   const char *t = tp->t;
-  size_t len = tp->len, j = i + 2;
+  size_t j = i + 2;
   tg->open = i;
   tg->strip_before = j < len && t[j] == '-';
   if (tg->strip_before)
@@ -274,6 +287,11 @@ static bool read_tag(const struct tmpl *tp, size_t i, char closer, struct tag *t
     }
   }
   return false;
+}
+
+/* Reads the tag opening at t[i] ("{%" or "{{"). Returns false if it never closes. */
+static bool read_tag(const struct tmpl *tp, size_t i, char closer, struct tag *tg) {
+  return read_tag_within(tp, i, tp->len, closer, tg);
 }
 
 static bool tag_is(const struct tmpl *tp, const struct tag *tg, const char *name) {
@@ -788,6 +806,134 @@ static int eval(struct tmpl *tp, struct span x, struct value *out) {
   return rc;
 }
 
+/* ---- conditions on the loop ---------------------------------------------------------------- */
+
+/* Finds the first top-level occurrence of word (" and ", " or ") or operator in x. */
+static bool find_op(struct span x, const char *op, struct span *a, struct span *b) {
+  size_t n = strlen(op);
+  char q = 0;
+  for (size_t i = 0; i + n <= x.len; i++) {
+    char ch = x.s[i];
+    if (q) {
+      if (ch == q)
+        q = 0;
+    } else if (ch == '\'' || ch == '"') {
+      q = ch;
+    } else if (memcmp(x.s + i, op, n) == 0) {
+      *a = (struct span){x.s, i};
+      *b = (struct span){x.s + i + n, x.len - i - n};
+      return true;
+    }
+  }
+  return false;
+}
+
+/* An operand whose value the loop fixes: `forloop.*` inside a loop, an integer, true, false.
+ * Anything else (a parameter, a string) is not decided here. */
+static bool loop_operand(struct tmpl *tp, struct span x, struct value *out) {
+  x = trim(x);
+  if (x.len > 8 && memcmp(x.s, "forloop.", 8) == 0) {
+    const struct var *v = var_find(&tp->vars, x.s, x.len);
+    return v && value_set(out, v->v.s, v->v.len, false) == SQL_OK;
+  }
+  bool number = x.len > 0;
+  for (size_t k = 0; k < x.len; k++)
+    number = number && ((x.s[k] >= '0' && x.s[k] <= '9') || (k == 0 && x.s[k] == '-' && x.len > 1));
+  if (number || (x.len == 4 && !memcmp(x.s, "true", 4)) || (x.len == 5 && !memcmp(x.s, "false", 5)))
+    return value_set(out, x.s, x.len, false) == SQL_OK;
+  return false;
+}
+
+/* `a OP b` or a lone operand (true unless false). */
+static bool loop_comparison(struct tmpl *tp, struct span x, bool *out) {
+  static const char *const ops[] = {"==", "!=", "<>", ">=", "<=", ">", "<"};
+  struct span a, b;
+  struct value va = {0}, vb = {0};
+  size_t k = 0;
+  bool ok;
+  while (k < sizeof ops / sizeof ops[0] && !find_op(x, ops[k], &a, &b))
+    k++;
+  if (k == sizeof ops / sizeof ops[0]) {
+    ok = loop_operand(tp, x, &va);
+    *out = ok && strcmp(va.s, "false") != 0;
+    value_free(&va);
+    return ok;
+  }
+  ok = loop_operand(tp, a, &va) && loop_operand(tp, b, &vb);
+  if (ok) {
+    char *ea, *eb;
+    long na = strtol(va.s, &ea, 10), nb = strtol(vb.s, &eb, 10);
+    bool numbers = *va.s && *vb.s && !*ea && !*eb;
+    int cmp = numbers ? (na > nb) - (na < nb) : strcmp(va.s, vb.s);
+    if (k <= 2)
+      *out = (cmp == 0) == (k == 0);
+    else if (!numbers)
+      ok = false;
+    else
+      *out = k == 3 ? cmp >= 0 : k == 4 ? cmp <= 0 : k == 5 ? cmp > 0 : cmp < 0;
+  }
+  value_free(&va);
+  value_free(&vb);
+  return ok;
+}
+
+/* Evaluates x when the loop alone decides it; `and`/`or` group from the right, as in Liquid.
+ * Returns false when it depends on anything else, or chains more than 16 of them (the
+ * recursion stays shallow whatever the template). */
+static bool loop_condition(struct tmpl *tp, struct span x, int depth, bool *out) {
+  struct span a, b, c, d;
+  if (depth > 16)
+    return false;
+  bool has_and = find_op(x, " and ", &a, &b), has_or = find_op(x, " or ", &c, &d);
+  if (has_and && (!has_or || a.len < c.len)) {
+    bool l, r;
+    if (!loop_comparison(tp, a, &l) || !loop_condition(tp, b, depth + 1, &r))
+      return false;
+    *out = l && r;
+    return true;
+  }
+  if (has_or) {
+    bool l, r;
+    if (!loop_comparison(tp, c, &l) || !loop_condition(tp, d, depth + 1, &r))
+      return false;
+    *out = l || r;
+    return true;
+  }
+  return loop_comparison(tp, x, out);
+}
+
+/* The branch of `if`/`unless` node id that the current loop iteration takes (-1: none), when
+ * its conditions are all on the loop. The conditions are in the tags that open the branches;
+ * one longer than MAX_LOOP_TAG is not evaluated, so each iteration costs little whatever the
+ * template. */
+static bool loop_branch(struct tmpl *tp, int id, int *choice) {
+  if (tp->loop_depth == 0)
+    return false;
+  int k = 0;
+  for (int b = tp->nodes[id].first; b >= 0; b = tp->nodes[b].next, k++) {
+    struct tag tg;
+    bool val;
+    size_t start = tp->nodes[b].start;
+    size_t end = tp->len - start > MAX_LOOP_TAG ? start + MAX_LOOP_TAG : tp->len;
+    if (!read_tag_within(tp, start, end, '%', &tg))
+      return false;
+    struct span cond = {tp->t + tg.markup, tg.markup_len};
+    if (tag_is(tp, &tg, "else")) {
+      *choice = k;
+      return true;
+    }
+    if (!(tag_is(tp, &tg, "if") || tag_is(tp, &tg, "unless") || tag_is(tp, &tg, "elsif")) ||
+        !loop_condition(tp, cond, 0, &val))
+      return false;
+    if (val != tag_is(tp, &tg, "unless")) {
+      *choice = k;
+      return true;
+    }
+  }
+  *choice = -1;
+  return true;
+}
+
 /* ---- rendering ------------------------------------------------------------------------- */
 
 static int render_children(struct tmpl *tp, int id, struct strbuf *out);
@@ -842,6 +988,8 @@ static int render_capture(struct tmpl *tp, int id) {
 
 static int set_forloop(struct tmpl *tp, size_t k, size_t count) {
   char num[32];
+  tp->loop_index = k;
+  tp->loop_count = count;
   int rc, w = snprintf(num, sizeof num, "%zu", k + 1);
   if ((rc = var_set(&tp->vars, "forloop.index", 13, num, (size_t)w, false)))
     return rc;
@@ -853,6 +1001,12 @@ static int set_forloop(struct tmpl *tp, size_t k, size_t count) {
     return rc;
   if ((rc = var_set(&tp->vars, "forloop.first", 13, k == 0 ? "true" : "false", k == 0 ? 4 : 5,
                     false)))
+    return rc;
+  w = snprintf(num, sizeof num, "%zu", count - k);
+  if ((rc = var_set(&tp->vars, "forloop.rindex", 14, num, (size_t)w, false)))
+    return rc;
+  w = snprintf(num, sizeof num, "%zu", count - k - 1);
+  if ((rc = var_set(&tp->vars, "forloop.rindex0", 15, num, (size_t)w, false)))
     return rc;
   bool last = k + 1 >= count;
   return var_set(&tp->vars, "forloop.last", 12, last ? "true" : "false", last ? 4 : 5, false);
@@ -890,6 +1044,8 @@ static int render_for(struct tmpl *tp, int id, struct strbuf *out) {
     count += coll.array && coll.s[k] == ARRAY_SEP;
   const struct node *body = &tp->nodes[n->first];
   const char *item = coll.s;
+  size_t outer_index = tp->loop_index, outer_count = tp->loop_count;
+  tp->loop_depth++;
   for (size_t k = 0; k < (count ? count : 1) && !rc; k++) {
     if (++tp->iterations > MAX_ITERATIONS) {
       rc = sql_fail(SQL_ERR_LIMIT, tp->err, tp->errlen,
@@ -908,6 +1064,9 @@ static int render_for(struct tmpl *tp, int id, struct strbuf *out) {
       rc = render_children(tp, (int)(body - tp->nodes), out);
     item = sep ? sep + 1 : item + ilen;
   }
+  /* The enclosing loop's forloop.* again for the rest of its body. */
+  if (--tp->loop_depth > 0 && !rc)
+    rc = set_forloop(tp, outer_index, outer_count);
   /* {% else %} of a for: shown when the collection is empty. */
   if (!rc && count == 0 && body->next >= 0)
     rc = render_children(tp, body->next, out);
@@ -931,10 +1090,15 @@ static int render_node(struct tmpl *tp, int id, struct strbuf *out) {
     return rc;
   }
   case N_IF: {
-    int b = n->first;
-    for (int k = 0; k < n->choice && b >= 0 && tp->nodes[b].next >= 0; k++)
+    int b = n->first, choice = n->choice;
+    if (!n->forced && loop_branch(tp, id, &choice) && choice < 0)
+      return SQL_OK;
+    for (int k = 0; k < choice && b >= 0 && tp->nodes[b].next >= 0; k++)
       b = tp->nodes[b].next;
-    return b >= 0 ? render_children(tp, b, out) : SQL_OK;
+    if (b < 0)
+      return SQL_OK;
+    tp->nodes[b].taken = true;
+    return render_children(tp, b, out);
   }
   case N_FOR:
     return render_for(tp, id, out);
@@ -972,12 +1136,16 @@ static bool branch_blank(const struct tmpl *tp, int id) {
 /* Renders with branch `branch` (a N_BRANCH node, or -1 for variant 0) and its enclosing
  * branches chosen, every other conditional on its first branch. */
 static int render_variant(struct tmpl *tp, int branch, struct strbuf *out) {
-  for (int k = 0; k < tp->n_nodes; k++)
+  for (int k = 0; k < tp->n_nodes; k++) {
     tp->nodes[k].choice = 0;
+    tp->nodes[k].forced = false;
+  }
   for (int b = branch; b >= 0; b = tp->nodes[b].parent) {
     const struct node *n = &tp->nodes[b];
-    if (n->kind == N_BRANCH && n->parent >= 0 && tp->nodes[n->parent].kind == N_IF)
+    if (n->kind == N_BRANCH && n->parent >= 0 && tp->nodes[n->parent].kind == N_IF) {
       tp->nodes[n->parent].choice = n->index;
+      tp->nodes[n->parent].forced = true;
+    }
   }
   int rc = vars_copy(&tp->vars, &tp->defaults);
   if (!rc)
@@ -1001,7 +1169,7 @@ int sql_liquid_render(const char *text, size_t len, bool all_variants, struct sq
   int variants = 1;
   for (int k = 0; all_variants && k < tp.n_nodes && variants < MAX_VARIANTS; k++) {
     const struct node *n = &tp.nodes[k];
-    if (n->kind != N_BRANCH || n->index == 0 || tp.nodes[n->parent].kind != N_IF ||
+    if (n->kind != N_BRANCH || n->index == 0 || tp.nodes[n->parent].kind != N_IF || n->taken ||
         branch_blank(&tp, k))
       continue;
     if ((rc = sb_append_str(out, "\n;\n")) || (rc = render_variant(&tp, k, out)))

@@ -35,6 +35,15 @@ tests_unit_test_sql_hostile_LDADD = $(SQL_TEST_LIBS)
 TESTS += tests/unit/test_sql_cli.sh
 dist_check_SCRIPTS += tests/unit/test_sql_cli.sh
 
+# The public column corpus (tests/fixtures/sql-column-corpus): sql-column-corpus runs
+# etl-sql-lineage --columns on each case; the script runs it on the corpus and on a fake CLI.
+check_PROGRAMS += tests/unit/sql-column-corpus
+tests_unit_sql_column_corpus_SOURCES = tests/unit/sql_column_corpus.c
+tests_unit_sql_column_corpus_CFLAGS = $(SQL_TEST_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_sql_column_corpus_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
+TESTS += tests/unit/test_sql_column_corpus.sh
+dist_check_SCRIPTS += tests/unit/test_sql_column_corpus.sh
+
 # Benchmark: make tests/bench/sql-bench && tests/bench/sql-bench (see docs/sql-lineage.md).
 noinst_PROGRAMS += tests/bench/sql-bench
 tests_bench_sql_bench_SOURCES = tests/bench/sql-bench.c

@@ -32,7 +32,8 @@ static void usage(FILE *f) {
       "  Prints {\"sources\": [...], \"targets\": [...]} for the SQL in FILEs (stdin if none).\n"
       "  --dialect NAME      ansi (default), postgres, redshift, snowflake, bigquery, mysql,\n"
       "                      tsql, databricks, spark, hive, trino, presto, athena, oracle,\n"
-      "                      sqlite, or a Mode adapter name such as jdbc:postgresql\n"
+      "                      sqlite, or a Mode adapter name such as jdbc:postgresql;\n"
+      "                      any other name is read as ansi, with a warning\n"
       "  --definitions FILE  JSON body of Mode's /definitions endpoint, for {{ @name as alias }}\n",
       f);
 }
@@ -217,11 +218,11 @@ int main(int argc, char **argv) {
       usage(stdout);
       return 0;
     } else if (strcmp(a, "--dialect") == 0 && i + 1 < argc) {
-      if (sql_dialect_from_name(argv[++i], &d) != SQL_OK) {
-        fprintf(stderr, "etl-sql-lineage: unknown dialect '%s'\n", argv[i]);
-        status = EXIT_USAGE;
-        goto out;
-      }
+      /* A warehouse we have no rules for (teradata, dremio, ...) still speaks mostly ANSI:
+       * its tables are worth more than a refusal. d is ANSI then. */
+      if (sql_dialect_from_name(argv[++i], &d) != SQL_OK)
+        fprintf(stderr, "etl-sql-lineage: unknown dialect '%s', reading the SQL as ansi\n",
+                argv[i]);
     } else if (strcmp(a, "--definitions") == 0 && i + 1 < argc) {
       sql_definitions_free(&defs);
       if ((status = load_definitions(argv[++i], &defs)))

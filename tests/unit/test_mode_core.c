@@ -763,6 +763,62 @@ START_TEST(lineage_names_tables_from_service_database_and_sql) {
 }
 END_TEST
 
+struct dialect_seen {
+  int lineage, warnings;
+  char last[768];
+};
+
+static void count_lineage(void *ctx, struct mode_entity *e) {
+  struct dialect_seen *z = ctx;
+  ck_assert_ptr_nonnull(e);
+  z->lineage += strcmp(e->kind, "lineage") == 0;
+  mode_entity_free(e);
+}
+
+static void count_warnings(void *ctx, int severity, unsigned flags, const char *item,
+                           const char *message) {
+  struct dialect_seen *z = ctx;
+  (void)flags;
+  if (severity == ETL_SEV_WARNING) {
+    z->warnings++;
+    snprintf(z->last, sizeof z->last, "%s: %s", item ? item : "", message);
+  }
+}
+
+/* A data source whose adapter we have no dialect for (teradata, dremio, ...) is read as ANSI:
+ * its lineage is still there, with one warning per data source, not one per query. */
+START_TEST(lineage_of_an_unknown_dialect_is_ansi_with_one_warning) {
+  struct mode_config cfg = lineage_config("{\"includeDataModels\":false}");
+  struct mode_data_source srcs[] = {{"7", "tok7", "Warehouse", "jdbc:teradata", "dw"},
+                                    {"8", "tok8", "Pg", "jdbc:postgresql", "db"}};
+  struct mode_owners owners = {0};
+  struct dialect_seen z = {0};
+  struct mode_assembler a = {.cfg = &cfg,
+                             .ectx = {"mode_svc", "https://app.mode.com", "acme", 1},
+                             .sources = srcs,
+                             .n_sources = 2,
+                             .sources_known = 1,
+                             .owners = &owners,
+                             .today = "2026-01-01",
+                             .ctx = &z,
+                             .emit = count_lineage,
+                             .diag = count_warnings};
+  struct mode_query q[] = {{"q1", "Q1", "SELECT * FROM s.orders", "7"},
+                           {"q2", "Q2", "SELECT * FROM s.items", "7"},
+                           {"q3", "Q3", "SELECT * FROM s.users", "8"}};
+  struct mode_report r = {
+      .token = "r1", .name = "R", .space_name = "S", .view_count = -1, .queries = q, .n_queries = 3};
+  mode_assemble(&a, &r);
+  ck_assert_int_ge(z.lineage, 3);
+  ck_assert_int_eq(z.warnings, 1);
+  ck_assert_msg(strstr(z.last, "Warehouse") && strstr(z.last, "jdbc:teradata") &&
+                    strstr(z.last, "ANSI"),
+                "%s", z.last);
+  mode_assembler_clear(&a);
+  mode_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(lineage_expands_nested_definitions) {
   struct mode_config c = lineage_config(NULL);
   struct sql_definitions *defs = sql_definitions_new();
@@ -1055,6 +1111,7 @@ int main(void) {
   tcase_add_test(tc, owners_usernames_and_cache);
   tcase_add_test(tc, lineage_names_tables_from_service_database_and_sql);
   tcase_add_test(tc, lineage_expands_nested_definitions);
+  tcase_add_test(tc, lineage_of_an_unknown_dialect_is_ansi_with_one_warning);
   tcase_add_test(tc, incomplete_report_gives_no_dashboard);
   tcase_add_test(tc, incremental_state_round_trips_and_refuses_bad_input);
   suite_add_tcase(s, tc);

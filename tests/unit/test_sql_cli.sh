@@ -57,7 +57,10 @@ check "without definitions the reference is no table" 0 '{"sources":["staff"],"t
 check "unparseable SQL exits 1 naming file and position" 1 "" "bad.sql: unclosed parenthesis at line 1, column 8" -- \
   "$cli" "$tmp/bad.sql"
 check "not SQL on stdin exits 1" 1 "" "standard input: not SQL" -- sh -c "echo 'hello there' | '$cli'"
-check "unknown dialect exits 2" 2 "" "unknown dialect 'cobol'" -- "$cli" --dialect cobol "$tmp/q1.sql"
+check "unknown dialect is read as ansi with a warning" 0 \
+  '{"sources":["a","b.c"],"targets":["S.Out"]}' "unknown dialect 'teradata', reading the SQL as ansi" \
+  -- "$cli" --dialect teradata "$tmp/q1.sql"
+check "the warning is one line" 0 - - -- sh -c "'$cli' --dialect dremio '$tmp/q1.sql' 2>&1 >/dev/null | wc -l | grep -qx ' *1'"
 check "unknown option exits 2" 2 "" "unknown or incomplete option '--frobnicate'" -- "$cli" --frobnicate
 check "missing file exits 2" 2 "" "nosuch.sql: No such file or directory" -- "$cli" "$tmp/nosuch.sql"
 check "definitions without the array exit 2" 2 "" "no _embedded.definitions array" -- \

@@ -149,6 +149,20 @@ static const struct {
     {"WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM r, base",
      "postgres", "base", ""},
     {"SELECT * FROM x WHERE (a, b) IN (SELECT a, b FROM y) AND c = (SELECT 1)", "ansi", "x,y", ""},
+    /* Issue 10 item 4: a CTE declared with a quoted name is no table, in any quoting. */
+    {"WITH \"c\" AS (SELECT 1 FROM t) SELECT * FROM \"c\"", "postgres", "t", ""},
+    {"WITH `c` AS (SELECT 1 FROM t) SELECT * FROM `c`", "bigquery", "t", ""},
+    {"WITH [c] AS (SELECT 1 FROM t), d AS (SELECT * FROM [c]) SELECT * FROM d", "tsql", "t", ""},
+    {"WITH \"c\" AS (SELECT 1 FROM t) SELECT * FROM c", "snowflake", "t", ""},
+    /* Redshift temp tables are written #name. */
+    {"CREATE TABLE #tmp AS SELECT * FROM t; SELECT * FROM #tmp JOIN u ON true", "redshift",
+     "#tmp,t,u", "#tmp"},
+    {"SELECT a # b FROM t", "postgres", "t", ""},
+    /* Snowflake semantic views are read like tables. */
+    {"SELECT * FROM SEMANTIC_VIEW(db.sch.sv DIMENSIONS c.region METRICS o.total) AS x JOIN u ON "
+     "true",
+     "snowflake", "db.sch.sv,u", ""},
+    {"SELECT * FROM semantic_view(sv METRICS total WHERE region = 'x')", "snowflake", "sv", ""},
 };
 
 START_TEST(own_case) {

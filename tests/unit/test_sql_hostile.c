@@ -136,6 +136,28 @@ START_TEST(deep_template_nesting_is_a_limit) {
 }
 END_TEST
 
+/* Conditions on forloop are evaluated in every iteration: a huge one (a chain of `and`) must not
+ * cost its length times the iterations times the chain's depth. */
+START_TEST(long_forloop_conditions_stay_cheap) {
+  const char *head = "{% for i in (1..20000) %}{% if forloop.first", *link = " and forloop.first",
+             *tail = " %}A{% endif %}{% endfor %}";
+  size_t n = 2000, o = 0;
+  char *t = malloc(strlen(head) + n * strlen(link) + strlen(tail) + 1);
+  o += (size_t)sprintf(t + o, "%s", head);
+  for (size_t i = 0; i < n; i++)
+    o += (size_t)sprintf(t + o, "%s", link);
+  o += (size_t)sprintf(t + o, "%s", tail);
+  char *out = NULL, err[256];
+  size_t len;
+  double t0 = now();
+  ck_assert_int_eq(sql_render_template(t, o, NULL, &out, &len, err, sizeof err), SQL_OK);
+  ck_assert_double_lt(now() - t0, 5.0);
+  ck_assert_uint_ge(len, 1);
+  free(out);
+  free(t);
+}
+END_TEST
+
 START_TEST(nul_bytes_are_input) {
   static const char sql[] = "SELECT * FROM t\0x JOIN u ON 1=1 WHERE a = 'b\0c'";
   struct sql_lineage *l = NULL;
@@ -593,6 +615,7 @@ int main(void) {
   tcase_add_test(lin, big_form_with_many_fields_completes);
   tcase_add_test(lin, big_form_full_of_open_tags_completes);
   tcase_add_test(lin, many_assigns_complete);
+  tcase_add_test(lin, long_forloop_conditions_stay_cheap);
   tcase_add_test(lin, big_string_literal_completes);
   tcase_add_test(lin, many_definitions_complete);
   tcase_add_test(lin, cancelled_before_the_call_stops_at_once);

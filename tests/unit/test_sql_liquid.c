@@ -70,7 +70,25 @@ static const struct {
      "{% if a %}{% if b %}X{% else %}Y{% endif %}{% else %}Z{% endif %}", "X\n;\nY\n;\nZ"},
     {"for over range with forloop",
      "{% for i in (1..3) %}c{{ i }}{% unless forloop.last %},{% endunless %}{% endfor %}",
-     "c1,c2,c3,"},
+     "c1,c2,c3"},
+    {"forloop.first picks a branch per iteration",
+     "{% for i in (1..3) %}{% if forloop.first %}WHERE{% else %} OR{% endif %} x={{ i }}{% endfor "
+     "%}",
+     "WHERE x=1 OR x=2 OR x=3"},
+    {"forloop.index and length",
+     "{% for i in (5..7) %}{% if forloop.index > 1 %},{% endif %}{{ forloop.index }}/{{ "
+     "forloop.length }}{% endfor %}",
+     "1/3,2/3,3/3"},
+    {"forloop conditions with and/or and rindex",
+     "{% for i in (1..4) %}{% if forloop.index0 == 1 or forloop.rindex == 1 %}[{{ i }}]{% elsif "
+     "forloop.first and forloop.length >= 4 %}<{{ i }}>{% endif %}{% endfor %}",
+     "<1>[2][4]"},
+    {"an inner loop leaves the outer forloop as it was",
+     "{% for a in (1..2) %}{% for b in (1..2) %}{{ b }}{% endfor %}{% unless forloop.last %}+{% "
+     "endunless %}{% endfor %}",
+     "12+12"},
+    {"forloop outside a loop is not evaluated", "{% if forloop.first %}A{% else %}B{% endif %}",
+     "A\n;\nB"},
     {"for over unknown collection runs once", "{% for t in tables %}[{{ t }}]{% endfor %}", "[]"},
     {"for without a collection runs once (fuzz regression)", "{% for x %}[{{ x }}]{% endfor %}",
      "[]"},
@@ -114,6 +132,13 @@ static const struct {
      "{% for s in (1..2) %}SELECT * FROM part_{{ s }} {% unless forloop.last %}UNION ALL {% "
      "endunless %}{% endfor %}",
      NULL, "part_1,part_2", ""},
+    {"forloop branch not reached in a one-pass loop still gives its tables",
+     "{% for t in tables %}SELECT * FROM {% if forloop.first %}a{% else %}b{% endif %}{% endfor %}",
+     NULL, "a,b", ""},
+    {"loop of unions with forloop.first glue",
+     "{% for s in (1..3) %}{% unless forloop.first %}UNION ALL {% endunless %}SELECT * FROM p{{ s "
+     "}} {% endfor %}",
+     NULL, "p1,p2,p3", ""},
     {"comments never yield tables", "SELECT 1 FROM a {% comment %} JOIN hidden {% endcomment %}",
      NULL, "a", ""},
     {"insert target in a branch",
