@@ -6,7 +6,7 @@ noinst_LTLIBRARIES += plugin/sql/libsqllineage.la
 plugin_sql_libsqllineage_la_SOURCES = \
 	plugin/sql/sql_lineage.h plugin/sql/sql_internal.h plugin/sql/sql_keywords.h \
 	plugin/sql/strbuf.c plugin/sql/lexer.c plugin/sql/extract.c plugin/sql/table.c \
-	plugin/sql/definitions.c plugin/sql/liquid.c plugin/sql/render.c
+	plugin/sql/definitions.c plugin/sql/liquid.c plugin/sql/render.c plugin/sql/columns.c
 plugin_sql_libsqllineage_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 
 # The command-line tool.

@@ -114,6 +114,11 @@ int sql_table_set_add(struct sql_table_set *set, struct sql_table *t);
 void sql_table_set_free(struct sql_table_set *set);
 void sql_table_clear(struct sql_table *t);
 
+/* ---- columns.c ---------------------------------------------------------------------- */
+
+/* Frees n columns and the array (sql_lineage_free's part for columns). */
+void sql_columns_free(struct sql_column *cols, size_t n);
+
 /* ---- definitions.c -------------------------------------------------------------------- */
 
 /* Replaces every `{{ @name as alias }}` in text by `(body) AS alias`, recursively, appending
