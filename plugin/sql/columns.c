@@ -76,13 +76,13 @@ static const struct word words[] = {
     {"CURRENT_TIME", C_EXPR},
     {"CURRENT_TIMESTAMP", C_EXPR},
     {"CURRENT_USER", C_EXPR},
+    {"DATE", C_TYPELIT},
+    {"DATETIME", C_TYPELIT},
     {"DAY", C_DATEPART},
     {"DAYOFWEEK", C_DATEPART},
     {"DAYOFYEAR", C_DATEPART},
     {"DAYS", C_DATEPART},
     {"DD", C_DATEPART},
-    {"DATE", C_TYPELIT},
-    {"DATETIME", C_TYPELIT},
     {"DESC", C_EXPR},
     {"DISTINCT", C_EXPR},
     {"DOW", C_DATEPART},
@@ -521,7 +521,7 @@ static int range_text(struct cx *cx, size_t b, size_t e, bool upper, uint32_t *i
       char c = cx->s[from + k];
       if (t->kind == TK_WORD && !upper && c >= 'A' && c <= 'Z')
         c = (char)(c - 'A' + 'a');
-      if (t->kind == TK_WORD && upper && c >= 'a' && c <= 'z')
+      if ((t->kind == TK_WORD || t->kind == TK_PARAM) && upper && c >= 'a' && c <= 'z')
         c = (char)(c - 'a' + 'A');
       if (sb_append(&cx->scratch, &c, 1))
         return cx_nomem(cx);
@@ -791,9 +791,26 @@ static int read_parts(struct cx *cx, size_t *i, size_t e, uint32_t *parts, size_
   }
 }
 
+/* Whether a `::` cast starts at i: two ':' tokens, or ':' then the lexer's parameter ':type'
+ * (its rule for `:name`). Sets *type to the first token of the type. */
+static bool double_colon(const struct cx *cx, size_t i, size_t *type) {
+  if (!is_op(cx, i, ':'))
+    return false;
+  if (is_op(cx, i + 1, ':')) {
+    *type = i + 2;
+    return true;
+  }
+  const struct sql_token *p = tok(cx, i + 1);
+  if (p->kind == TK_PARAM && cx->s[p->start] == ':' && !p->space_before) {
+    *type = i + 1;
+    return true;
+  }
+  return false;
+}
+
 /* Past the type after `::` or a cast's AS: words, dotted, with (args), multi-word types. */
 static size_t skip_type(const struct cx *cx, size_t i, size_t e) {
-  while (i < e && is_name(cx, i)) {
+  while (i < e && (is_name(cx, i) || tok(cx, i)->kind == TK_PARAM)) {
     i++;
     if (i < e && tok(cx, i)->kind == TK_LPAREN)
       i = next(cx, i);
@@ -870,8 +887,9 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
       i++;
       break;
     case TK_OP:
-      if (is_op(cx, i, ':') && is_op(cx, i + 1, ':')) {
-        i = skip_type(cx, i + 2, e); /* x::type */
+      size_t ty;
+      if (double_colon(cx, i, &ty)) {
+        i = skip_type(cx, ty, e); /* x::type */
       } else if (is_op(cx, i, ':') && !t->space_before) {
         i++; /* Snowflake payload:a.b: the path below a column */
         while (i < e && (is_name(cx, i) || tok(cx, i)->kind == TK_DOT))
@@ -921,9 +939,11 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
         i = j; /* a function: its arguments are walked next */
       } else if (j < e && tok(cx, j)->kind == TK_DOT) {
         i = j + 1; /* t.* inside an expression (COUNT(t.*)) */
-      } else if (j < e && (is_op(cx, j, '-') || is_op(cx, j, '=')) && is_op(cx, j + 1, '>') &&
-                 in_paren && np == 1) {
-        i = j + 2; /* a lambda's parameter (x -> ...), a named argument (input => ...) */
+      } else if (np == 1 && is_op(cx, j, '=') && is_op(cx, j + 1, '>')) {
+        i = j + 2; /* a named argument: FLATTEN(input => ...) */
+      } else if (np == 1 && in_paren && is_op(cx, j, '-') && is_op(cx, j + 1, '>') &&
+                 (is_name(cx, j + 2) || tok(cx, j + 2)->kind == TK_LPAREN)) {
+        i = j + 2; /* a lambda's parameter: transform(arr, x -> x + 1); not JSON's c->'k' */
       } else {
         rc = resolve_ref(cx, sc, parts, np, acc);
         i = j;
@@ -1073,13 +1093,16 @@ static int cast_type(struct cx *cx, size_t b, size_t e, uint32_t *type) {
         return range_text(cx, i + 1, e - 1, true, type);
     return SQL_OK;
   }
-  size_t last = NONE;
+  size_t ty = NONE, t;
   for (size_t i = b; i + 1 < e; i = next(cx, i))
-    if (is_op(cx, i, ':') && is_op(cx, i + 1, ':'))
-      last = i;
-  if (last != NONE && skip_type(cx, last + 2, e) == e)
-    return range_text(cx, last + 2, e, true, type);
-  return SQL_OK;
+    if (double_colon(cx, i, &t))
+      ty = t;
+  if (ty == NONE || skip_type(cx, ty, e) != e)
+    return SQL_OK;
+  int rc = range_text(cx, ty, e, true, type);
+  if (!rc && cx->names.str[*type][0] == ':') /* the ':type' parameter form */
+    rc = intern(cx, cx->names.str[*type] + 1, cx->names.len[*type] - 1, type);
+  return rc;
 }
 
 /* Where an item's alias starts: `expr AS a`, `expr a`; e when it has none. */

@@ -24,6 +24,10 @@ SQL_TEST_LIBS = plugin/sql/libsqllineage.la $(TESTUTIL_LIBS)
 
 check_PROGRAMS += tests/unit/test_sql_corpus tests/unit/test_sql_liquid tests/unit/test_sql_hostile
 TESTS += tests/unit/test_sql_corpus tests/unit/test_sql_liquid tests/unit/test_sql_hostile
+check_PROGRAMS += tests/unit/test_sql_columns
+TESTS += tests/unit/test_sql_columns
+tests_unit_test_sql_columns_CFLAGS = $(SQL_TEST_CFLAGS)
+tests_unit_test_sql_columns_LDADD = $(SQL_TEST_LIBS)
 noinst_HEADERS += tests/unit/test_sql_names.h
 tests_unit_test_sql_corpus_CFLAGS = $(SQL_TEST_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_sql_corpus_LDADD = $(SQL_TEST_LIBS) $(YAJL_LIBS)
