@@ -190,22 +190,51 @@ static const struct word words[] = {
     {"YYYY", C_DATEPART},
 };
 
-static int word_cmp(const void *key, const void *elem) {
-  return strcmp(key, ((const struct word *)elem)->w);
+#define N_WORDS (sizeof words / sizeof words[0])
+
+/* Where the words of each initial letter start in words[] (bucket[26] = N_WORDS), so that a
+ * token is searched among a handful of words. */
+struct word_index {
+  unsigned char bucket[27];
+};
+
+static void word_index_init(struct word_index *wi) {
+  size_t k = 0;
+  for (int c = 0; c < 26; c++) {
+    while (k < N_WORDS && words[k].w[0] - 'A' < c)
+      k++;
+    wi->bucket[c] = (unsigned char)k;
+  }
+  wi->bucket[26] = (unsigned char)N_WORDS;
 }
 
-static unsigned char classify(const char *s, const struct sql_token *t) {
+/* A binary search written out (no callback, no strcmp call): this runs once per token. */
+static unsigned char classify(const struct word_index *wi, const char *s,
+                              const struct sql_token *t) {
   char up[20];
-  if (t->kind != TK_WORD || t->len >= sizeof up)
+  if (t->kind != TK_WORD || t->len >= sizeof up || t->len < 2)
     return 0;
   for (size_t i = 0; i < t->len; i++) {
     char c = s[t->start + i];
     up[i] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
   }
   up[t->len] = '\0';
-  const struct word *w = bsearch(up, words, sizeof words / sizeof words[0], sizeof words[0],
-                                 word_cmp);
-  return w ? w->cls : 0;
+  if (up[0] < 'A' || up[0] > 'Z')
+    return 0;
+  size_t lo = wi->bucket[up[0] - 'A'], hi = wi->bucket[up[0] - 'A' + 1];
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const unsigned char *a = (const unsigned char *)up, *b = (const unsigned char *)words[mid].w;
+    while (*a && *a == *b)
+      a++, b++;
+    if (*a == *b)
+      return words[mid].cls;
+    if (*a < *b)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return 0;
 }
 
 /* ---- the schema (public) ------------------------------------------------------------------- */
@@ -339,9 +368,11 @@ struct cte {
   struct rel rel;
 };
 
+/* Interned names: their bytes in one arena (each NUL-terminated), found by offset. */
 struct names {
-  char **str; /* owned */
-  uint32_t *len;
+  char *buf; /* owned */
+  size_t used, bufcap;
+  uint32_t *off, *len; /* owned; per id */
   size_t n, cap;
   uint32_t *slots; /* id + 1, 0 empty */
   size_t n_slots;
@@ -349,7 +380,7 @@ struct names {
 
 struct cx {
   const char *s;
-  const struct sql_token *tk; /* owned */
+  const struct sql_token *tk; /* extract.c's, owned by sql_extract_lineage */
   size_t ntk;
   uint32_t *match;    /* for '(' : its ')'; owned */
   unsigned char *cls; /* word class per token; owned */
@@ -357,14 +388,19 @@ struct cx {
   struct sql_poll *poll;
   const struct sql_lineage *lin;
   char **dotted; /* lower-cased dotted name per source; owned */
+  char **asis;   /* dotted name per source as sql_table_dotted writes it; owned */
   uint32_t **known; /* per source: name ids of its schema columns, or NULL; owned */
   size_t *n_known;
   struct names names;
+  uint32_t *tokname; /* per token: its name id once asked, NONE before; owned */
+  unsigned polls;
   uint32_t *cte_top; /* per name id: index + 1 of the visible CTE; owned */
   size_t cap_top;
   struct cte *ctes; /* owned; a stack */
   size_t n_cte, cap_cte;
   struct strbuf scratch;
+  char *scratch_buf; /* tok_name's; owned */
+  size_t scratch_cap;
   size_t budget; /* units of work left */
   int depth;
   char *err;
@@ -394,9 +430,20 @@ static unsigned char cls_at(const struct cx *cx, size_t i) {
   return i < cx->ntk ? cx->cls[i] : 0;
 }
 
-static bool is_word(const struct cx *cx, size_t i, const char *kw) {
-  return sql_tok_is(cx->s, tok(cx, i), kw);
+/* A word equal to kw (upper case, n bytes) ignoring ASCII case; the length test first, as
+ * most calls fail there. Called as is_word(cx, i, "KW"). */
+static bool word_eq(const struct cx *cx, size_t i, const char *kw, size_t n) {
+  const struct sql_token *t = tok(cx, i);
+  if (t->len != n || t->kind != TK_WORD)
+    return false;
+  const char *p = cx->s + t->start;
+  for (size_t k = 0; k < n; k++)
+    if ((p[k] & ~0x20) != kw[k] && p[k] != kw[k])
+      return false;
+  return true;
 }
+
+#define is_word(cx, i, kw) word_eq((cx), (i), kw, sizeof(kw) - 1)
 
 static bool is_name(const struct cx *cx, size_t i) {
   enum sql_tok_kind k = tok(cx, i)->kind;
@@ -425,12 +472,12 @@ static uint32_t hash_bytes(const char *p, size_t n) {
 }
 
 static int names_grow(struct names *nm) {
-  size_t ns = nm->n_slots ? nm->n_slots * 2 : 256;
+  size_t ns = nm->n_slots ? nm->n_slots * 2 : 64;
   uint32_t *slots = calloc(ns, sizeof *slots);
   if (!slots)
     return SQL_ERR_NOMEM;
   for (size_t i = 0; i < nm->n; i++) {
-    size_t h = hash_bytes(nm->str[i], nm->len[i]) & (ns - 1);
+    size_t h = hash_bytes(nm->buf + nm->off[i], nm->len[i]) & (ns - 1);
     while (slots[h])
       h = (h + 1) & (ns - 1);
     slots[h] = (uint32_t)i + 1;
@@ -449,57 +496,83 @@ static int intern(struct cx *cx, const char *p, size_t n, uint32_t *id) {
   size_t h = hash_bytes(p, n) & (nm->n_slots - 1);
   for (; nm->slots[h]; h = (h + 1) & (nm->n_slots - 1)) {
     uint32_t k = nm->slots[h] - 1;
-    if (nm->len[k] == n && memcmp(nm->str[k], p, n) == 0) {
+    if (nm->len[k] == n && memcmp(nm->buf + nm->off[k], p, n) == 0) {
       *id = k;
       return SQL_OK;
     }
   }
   if (nm->n == nm->cap) {
     size_t cap = nm->cap ? nm->cap * 2 : 64;
-    char **s = realloc(nm->str, cap * sizeof *s);
-    if (!s)
+    uint32_t *o = realloc(nm->off, cap * sizeof *o);
+    if (!o)
       return cx_nomem(cx);
-    nm->str = s;
+    nm->off = o;
     uint32_t *l = realloc(nm->len, cap * sizeof *l);
     if (!l)
       return cx_nomem(cx);
     nm->len = l;
     nm->cap = cap;
   }
-  char *copy = malloc(n + 1);
-  if (!copy)
-    return cx_nomem(cx);
-  memcpy(copy, p, n);
-  copy[n] = '\0';
-  nm->str[nm->n] = copy;
+  if (nm->used + n + 1 > nm->bufcap) {
+    size_t cap = nm->bufcap ? nm->bufcap : 1024;
+    while (cap < nm->used + n + 1)
+      cap *= 2;
+    char *b = realloc(nm->buf, cap);
+    if (!b)
+      return cx_nomem(cx);
+    nm->buf = b;
+    nm->bufcap = cap;
+  }
+  memmove(nm->buf + nm->used, p, n); /* p may point into buf's scratch: never, but be safe */
+  nm->buf[nm->used + n] = '\0';
+  nm->off[nm->n] = (uint32_t)nm->used;
+  nm->used += n + 1;
   nm->len[nm->n] = (uint32_t)n;
   nm->slots[h] = (uint32_t)nm->n + 1;
   *id = (uint32_t)nm->n++;
   return SQL_OK;
 }
 
+static const char *name_str(const struct cx *cx, uint32_t id) {
+  return cx->names.buf + cx->names.off[id];
+}
+
 /* A name token's id: a word lower-cased, a quoted name as written without its quotes, a
  * string literal (an alias in some dialects) without its quotes. */
 static int tok_name(struct cx *cx, size_t i, uint32_t *id) {
-  const struct sql_token *t = tok(cx, i);
+  if (i >= cx->ntk)
+    i = cx->ntk - 1;
+  if (cx->tokname[i] != NONE) {
+    *id = cx->tokname[i];
+    return SQL_OK;
+  }
+  const struct sql_token *t = &cx->tk[i];
   const char *p = cx->s + t->start;
-  size_t n = t->len;
-  cx->scratch.len = 0;
+  size_t n = t->len, o = 0;
   if (t->kind == TK_STRING && n >= 2) {
     p++;
     n -= 2;
+  }
+  if (n + 1 > cx->scratch_cap) {
+    char *b = realloc(cx->scratch_buf, n + 1);
+    if (!b)
+      return cx_nomem(cx);
+    cx->scratch_buf = b;
+    cx->scratch_cap = n + 1;
   }
   char close = t->kind == TK_QUOTED ? (t->quote == '[' ? ']' : t->quote) : 0;
   for (size_t k = 0; k < n; k++) {
     char c = p[k];
     if (t->kind == TK_WORD && c >= 'A' && c <= 'Z')
       c = (char)(c - 'A' + 'a');
-    if (sb_append(&cx->scratch, &c, 1))
-      return cx_nomem(cx);
+    cx->scratch_buf[o++] = c;
     if (close && p[k] == close && k + 1 < n && p[k + 1] == close)
       k++;
   }
-  return intern(cx, cx->scratch.data ? cx->scratch.data : "", cx->scratch.len, id);
+  int rc = intern(cx, cx->scratch_buf, o, id);
+  if (!rc)
+    cx->tokname[i] = *id;
+  return rc;
 }
 
 /* The text of tokens [b, e) as written (words lower-cased, or upper-cased for types), single
@@ -855,7 +928,7 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
   int rc = SQL_OK;
   for (size_t i = b; i < e && !rc;) {
     const struct sql_token *t = tok(cx, i);
-    if (sql_poll_cancelled(cx->poll))
+    if ((++cx->polls & 15) == 0 && sql_poll_cancelled(cx->poll))
       return sql_cancelled(cx->err, cx->errlen);
     if (!spend(cx, 1))
       return E_BUDGET;
@@ -886,7 +959,7 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
         depth--;
       i++;
       break;
-    case TK_OP:
+    case TK_OP: {
       size_t ty;
       if (double_colon(cx, i, &ty)) {
         i = skip_type(cx, ty, e); /* x::type */
@@ -898,6 +971,7 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
         i++;
       }
       break;
+    }
     case TK_WORD:
     case TK_QUOTED: {
       unsigned char c = t->kind == TK_WORD ? cx->cls[i] : 0;
@@ -1100,8 +1174,8 @@ static int cast_type(struct cx *cx, size_t b, size_t e, uint32_t *type) {
   if (ty == NONE || skip_type(cx, ty, e) != e)
     return SQL_OK;
   int rc = range_text(cx, ty, e, true, type);
-  if (!rc && cx->names.str[*type][0] == ':') /* the ':type' parameter form */
-    rc = intern(cx, cx->names.str[*type] + 1, cx->names.len[*type] - 1, type);
+  if (!rc && name_str(cx, *type)[0] == ':') /* the ':type' parameter form */
+    rc = intern(cx, name_str(cx, *type) + 1, cx->names.len[*type] - 1, type);
   return rc;
 }
 
@@ -1777,6 +1851,8 @@ out:
 static int build_match(struct cx *cx) {
   uint32_t *stack = malloc((cx->ntk + 1) * sizeof *stack);
   size_t depth = 0;
+  struct word_index wi;
+  word_index_init(&wi);
   cx->match = malloc(cx->ntk * sizeof *cx->match);
   cx->cls = malloc(cx->ntk);
   if (!stack || !cx->match || !cx->cls) {
@@ -1785,7 +1861,7 @@ static int build_match(struct cx *cx) {
   }
   for (size_t i = 0; i < cx->ntk; i++) {
     cx->match[i] = (uint32_t)(cx->ntk - 1);
-    cx->cls[i] = classify(cx->s, &cx->tk[i]);
+    cx->cls[i] = classify(&wi, cx->s, &cx->tk[i]);
     if (cx->tk[i].kind == TK_LPAREN)
       stack[depth++] = (uint32_t)i;
     else if (cx->tk[i].kind == TK_RPAREN && depth)
@@ -1800,12 +1876,14 @@ static int build_match(struct cx *cx) {
 static int prepare_tables(struct cx *cx, const struct sql_schema *schema) {
   size_t n = cx->lin->n_sources;
   cx->dotted = calloc(n ? n : 1, sizeof *cx->dotted);
+  cx->asis = calloc(n ? n : 1, sizeof *cx->asis);
   cx->known = calloc(n ? n : 1, sizeof *cx->known);
   cx->n_known = calloc(n ? n : 1, sizeof *cx->n_known);
-  if (!cx->dotted || !cx->known || !cx->n_known)
+  if (!cx->dotted || !cx->asis || !cx->known || !cx->n_known)
     return cx_nomem(cx);
   for (size_t k = 0; k < n; k++) {
-    char *d = sql_table_dotted(&cx->lin->sources[k]);
+    cx->asis[k] = sql_table_dotted(&cx->lin->sources[k]);
+    char *d = cx->asis[k] ? strdup(cx->asis[k]) : NULL;
     if (!d)
       return cx_nomem(cx);
     for (char *p = d; *p; p++)
@@ -1828,71 +1906,85 @@ static int prepare_tables(struct cx *cx, const struct sql_schema *schema) {
   return SQL_OK;
 }
 
-static int out_cmp(const void *a, const void *b) {
-  const char *const *x = a, *const *y = b;
-  return strcmp(*x, *y);
+/* Orders two sources as their "<table>.<column>" texts would sort, without building them. */
+struct emit_cmp {
+  const struct cx *cx;
+  char *const *dotted; /* per source table, as written */
+};
+
+static int src_text_cmp(const struct emit_cmp *ec, const struct csrc *x, const struct csrc *y) {
+  const char *xa = ec->dotted[x->table], *xb = name_str(ec->cx, x->col);
+  const char *ya = ec->dotted[y->table], *yb = name_str(ec->cx, y->col);
+  int xs = 0, ys = 0; /* 0: in the table part, 1: the '.', 2: in the column part */
+  for (;;) {
+    unsigned char p = xs == 0 ? (unsigned char)*xa : xs == 1 ? '.' : (unsigned char)*xb;
+    unsigned char q = ys == 0 ? (unsigned char)*ya : ys == 1 ? '.' : (unsigned char)*yb;
+    if (xs == 0 && !p) {
+      xs = 1;
+      continue;
+    }
+    if (ys == 0 && !q) {
+      ys = 1;
+      continue;
+    }
+    if (p != q || (xs == 2 && !p))
+      return p < q ? -1 : p > q;
+    if (xs == 0)
+      xa++;
+    else if (xs == 1)
+      xs = 2;
+    else
+      xb++;
+    if (ys == 0)
+      ya++;
+    else if (ys == 1)
+      ys = 2;
+    else
+      yb++;
+  }
 }
 
-/* The public columns of rel. */
-static int emit(struct cx *cx, const struct rel *rel, struct sql_lineage *lin) {
+/* Insertion sort: source sets are small (and already de-duplicated by id). */
+static void sort_sources(const struct emit_cmp *ec, struct csrc *v, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    struct csrc x = v[i];
+    size_t j = i;
+    for (; j > 0 && src_text_cmp(ec, &v[j - 1], &x) > 0; j--)
+      v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+/* The public columns of rel (its source sets are sorted in place). */
+static int emit(struct cx *cx, struct rel *rel, struct sql_lineage *lin) {
   if (!rel->n)
     return SQL_OK;
+  struct emit_cmp ec = {.cx = cx, .dotted = cx->asis};
   lin->columns = calloc(rel->n, sizeof *lin->columns);
   if (!lin->columns)
     return cx_nomem(cx);
   lin->n_columns = rel->n;
   for (size_t k = 0; k < rel->n; k++) {
-    const struct col *c = &rel->cols[k];
+    struct col *c = &rel->cols[k];
     struct sql_column *o = &lin->columns[k];
-    o->name = strdup(cx->names.str[c->name]);
-    o->data_type = c->type != NONE ? strdup(cx->names.str[c->type]) : NULL;
+    o->name = strdup(name_str(cx, c->name));
+    o->data_type = c->type != NONE ? strdup(name_str(cx, c->type)) : NULL;
     if (!o->name || (c->type != NONE && !o->data_type))
       return cx_nomem(cx);
     if (!c->n)
       continue;
-    /* sorted as "<table>.<column>" text: sort the texts, keep the pair behind each */
-    char **texts = calloc(c->n, sizeof *texts);
-    o->sources = calloc(c->n, sizeof *o->sources);
-    if (!texts || !o->sources) {
-      free(texts);
+    if (c->n > 64)
+      qsort(c->src, c->n, sizeof *c->src, csrc_cmp); /* keeps the sort below short */
+    sort_sources(&ec, c->src, c->n);
+    if (!(o->sources = calloc(c->n, sizeof *o->sources)))
       return cx_nomem(cx);
+    for (size_t j = 0; j < c->n; j++) {
+      struct sql_column_source *d = &o->sources[o->n_sources];
+      d->table = c->src[j].table;
+      if (!(d->column = strdup(name_str(cx, c->src[j].col))))
+        return cx_nomem(cx);
+      o->n_sources++;
     }
-    int rc = SQL_OK;
-    for (size_t j = 0; j < c->n && !rc; j++) {
-      char *d = sql_table_dotted(&lin->sources[c->src[j].table]);
-      const char *cn = cx->names.str[c->src[j].col];
-      size_t len = d ? strlen(d) + strlen(cn) + 2 + sizeof(struct csrc) : 0;
-      texts[j] = d ? malloc(len) : NULL;
-      if (!texts[j])
-        rc = cx_nomem(cx);
-      else
-        snprintf(texts[j], len, "%s.%s", d, cn);
-      /* the pair travels after the text's NUL */
-      if (texts[j])
-        memcpy(texts[j] + strlen(texts[j]) + 1, &c->src[j], sizeof(struct csrc));
-      free(d);
-    }
-    if (!rc) {
-      qsort(texts, c->n, sizeof *texts, out_cmp);
-      for (size_t j = 0; j < c->n && !rc; j++) {
-        if (j > 0 && strcmp(texts[j], texts[j - 1]) == 0)
-          continue;
-        struct csrc p;
-        memcpy(&p, texts[j] + strlen(texts[j]) + 1, sizeof p);
-        struct sql_column_source *s = &o->sources[o->n_sources];
-        s->table = p.table;
-        s->column = strdup(cx->names.str[p.col]);
-        if (!s->column)
-          rc = cx_nomem(cx);
-        else
-          o->n_sources++;
-      }
-    }
-    for (size_t j = 0; j < c->n; j++)
-      free(texts[j]);
-    free(texts);
-    if (rc)
-      return rc;
   }
   return SQL_OK;
 }
@@ -1942,19 +2034,22 @@ void sql_columns_free(struct sql_column *cols, size_t n) {
   free(cols);
 }
 
-static int columns(const char *sql, size_t len, enum sql_dialect d,
-                   const struct sql_extract_options *opts, struct sql_lineage *lin, char *err,
-                   size_t errlen) {
-  struct sql_poll poll = {.cancel = opts->cancel};
-  struct sql_token *toks = NULL;
-  struct cx cx = {.s = sql ? sql : "", .d = d, .poll = &poll, .lin = lin, .err = err,
-                  .errlen = errlen};
+/* Column lineage of the tokens extract.c read, into lin. */
+static int columns(const char *sql, size_t len, enum sql_dialect d, const struct sql_token *toks,
+                   size_t ntk, struct sql_poll *poll, const struct sql_extract_options *opts,
+                   struct sql_lineage *lin, char *err, size_t errlen) {
+  struct cx cx = {.s = sql ? sql : "", .tk = toks, .ntk = ntk, .d = d, .poll = poll, .lin = lin,
+                  .err = err, .errlen = errlen};
   struct rel final = {0};
   uint32_t star;
-  int rc = sql_lex(cx.s, len, d, &poll, &toks, &cx.ntk, err, errlen);
-  if (rc)
-    return rc;
-  cx.tk = toks;
+  int rc;
+  (void)len;
+  cx.tokname = malloc(cx.ntk * sizeof *cx.tokname);
+  if (!cx.tokname) {
+    rc = cx_nomem(&cx);
+    goto out;
+  }
+  memset(cx.tokname, 0xff, cx.ntk * sizeof *cx.tokname); /* NONE */
   cx.budget = cx.ntk * 64 + ((size_t)1 << 20);
   sb_init(&cx.scratch, (size_t)1 << 20);
   if ((rc = build_match(&cx)) || (rc = intern(&cx, "*", 1, &star)) ||
@@ -1972,37 +2067,41 @@ out:
   cte_pop_to(&cx, 0);
   free(cx.ctes);
   free(cx.cte_top);
-  for (size_t k = 0; k < cx.names.n; k++)
-    free(cx.names.str[k]);
-  free(cx.names.str);
+  free(cx.names.buf);
+  free(cx.names.off);
   free(cx.names.len);
+  free(cx.tokname);
+  free(cx.scratch_buf);
   free(cx.names.slots);
-  for (size_t k = 0; cx.dotted && k < lin->n_sources; k++) {
+  for (size_t k = 0; cx.dotted && cx.asis && cx.known && k < lin->n_sources; k++) {
     free(cx.dotted[k]);
+    free(cx.asis[k]);
     free(cx.known[k]);
   }
   free(cx.dotted);
+  free(cx.asis);
   free(cx.known);
   free(cx.n_known);
   free(cx.match);
   free(cx.cls);
   sb_free(&cx.scratch);
-  free(toks);
   return rc;
 }
 
 int sql_extract_lineage(const char *sql, size_t len, enum sql_dialect dialect,
                         const struct sql_extract_options *opts, struct sql_lineage **out,
                         char *err, size_t errlen) {
-  int rc = sql_extract_tables_cancellable(sql, len, dialect, opts ? opts->cancel : NULL, out,
-                                          err, errlen);
-  if (rc || !opts || !opts->columns)
+  struct sql_poll poll = {.cancel = opts ? opts->cancel : NULL};
+  struct sql_token *toks = NULL;
+  size_t ntk = 0;
+  bool want = opts && opts->columns;
+  int rc = sql_extract_keep_tokens(sql, len, dialect, &poll, want ? &toks : NULL, &ntk, out, err,
+                                   errlen);
+  if (rc || !want)
     return rc;
-  rc = columns(sql, len, dialect, opts, *out, err, errlen);
-  if (rc) {
-    sql_columns_free((*out)->columns, (*out)->n_columns);
-    (*out)->columns = NULL;
+  rc = columns(sql, len, dialect, toks, ntk, &poll, opts, *out, err, errlen);
+  if (rc)
     sql_lineage_free(out);
-  }
+  free(toks);
   return rc;
 }
