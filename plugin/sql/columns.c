@@ -199,13 +199,12 @@ struct word_index {
 };
 
 static void word_index_init(struct word_index *wi) {
-  size_t k = 0;
-  for (int c = 0; c < 26; c++) {
-    while (k < N_WORDS && words[k].w[0] - 'A' < c)
-      k++;
-    wi->bucket[c] = (unsigned char)k;
-  }
-  wi->bucket[26] = (unsigned char)N_WORDS;
+  unsigned char count[27] = {0};
+  for (size_t k = 0; k < N_WORDS; k++)
+    count[words[k].w[0] - 'A' + 1]++;
+  wi->bucket[0] = 0;
+  for (int c = 1; c <= 26; c++)
+    wi->bucket[c] = (unsigned char)(wi->bucket[c - 1] + count[c]);
 }
 
 /* A binary search written out (no callback, no strcmp call): this runs once per token. */
@@ -1278,29 +1277,31 @@ static int scope_push(struct cx *cx, struct scope *sc, struct item **out) {
   return SQL_OK;
 }
 
-/* The lineage source named by parts, or NONE. */
+/* The lineage source named by the dotted name at [b, e), or NONE. */
 static uint32_t find_table(struct cx *cx, size_t b, size_t e) {
-  cx->scratch.len = 0;
+  size_t n = 0, o = 0;
+  for (size_t i = b; i < e; i++)
+    n += tok(cx, i)->len;
+  if (n + 1 > cx->scratch_cap) {
+    char *p = realloc(cx->scratch_buf, n + 1);
+    if (!p)
+      return NONE; /* not found: the item reads nothing, nothing worse */
+    cx->scratch_buf = p;
+    cx->scratch_cap = n + 1;
+  }
   for (size_t i = b; i < e; i++) {
     const struct sql_token *t = tok(cx, i);
-    if (t->kind == TK_DOT) {
-      if (sb_append(&cx->scratch, ".", 1))
-        return NONE;
-      continue;
-    }
     char close = t->kind == TK_QUOTED ? (t->quote == '[' ? ']' : t->quote) : 0;
     for (size_t k = 0; k < t->len; k++) {
       char c = cx->s[t->start + k];
-      if (c >= 'A' && c <= 'Z')
-        c = (char)(c - 'A' + 'a');
-      if (sb_append(&cx->scratch, &c, 1))
-        return NONE;
-      if (close && cx->s[t->start + k] == close && k + 1 < t->len)
+      cx->scratch_buf[o++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+      if (close && c == close && k + 1 < t->len)
         k++;
     }
   }
-  for (size_t k = 0; k < cx->lin->n_sources && cx->scratch.len; k++)
-    if (cx->dotted[k] && strcmp(cx->dotted[k], cx->scratch.data) == 0)
+  cx->scratch_buf[o] = '\0';
+  for (size_t k = 0; k < cx->lin->n_sources && o; k++)
+    if (strcmp(cx->dotted[k], cx->scratch_buf) == 0)
       return (uint32_t)k;
   return NONE;
 }
