@@ -50,37 +50,72 @@ struct edge_set {
   struct mode_strset ids;
 };
 
+/* A query's column sources grouped by table (a counting sort), so that each table's edge
+ * reads only its own: a query of many tables and many columns stays linear. */
+struct by_table {
+  size_t *start; /* owned: table t's entries are at [start[t], start[t + 1]) */
+  struct {
+    size_t column, source;
+  } *e; /* owned; in column order within a table */
+};
+
+static int by_table_build(const struct mode_lineage *l, struct by_table *bt) {
+  size_t total = 0;
+  for (size_t i = 0; i < l->n_columns; i++)
+    total += l->columns[i].n_sources;
+  bt->start = calloc(l->n_tables + 2, sizeof *bt->start);
+  bt->e = calloc(total ? total : 1, sizeof *bt->e);
+  if (bt->start == NULL || bt->e == NULL)
+    return -1;
+  for (size_t i = 0; i < l->n_columns; i++)
+    for (size_t k = 0; k < l->columns[i].n_sources; k++)
+      bt->start[l->columns[i].sources[k].table + 2]++;
+  for (size_t t = 2; t < l->n_tables + 2; t++)
+    bt->start[t] += bt->start[t - 1];
+  for (size_t i = 0; i < l->n_columns; i++)
+    for (size_t k = 0; k < l->columns[i].n_sources; k++) {
+      size_t at = bt->start[l->columns[i].sources[k].table + 1]++;
+      bt->e[at].column = i;
+      bt->e[at].source = k;
+    }
+  return 0;
+}
+
+static void by_table_free(struct by_table *bt) {
+  free(bt->start);
+  free(bt->e);
+}
+
 /* lineageDetails.columnsLineage of the edge from table `table` of l into data model to_fqn:
  * one entry per model column that reads that table (docs/entities.md). *out and its strings
- * are owned by the caller (free_column_edges). Returns the count, or -1 on OOM. */
-static long column_edges(const struct mode_lineage *l, size_t table, const char *to_fqn,
-                         struct mode_column_edge **out) {
+ * are owned by the caller (free_column_edges with *n_out). Returns 0, or -1 on OOM. */
+static int column_edges(const struct mode_lineage *l, const struct by_table *bt, size_t table,
+                        const char *to_fqn, struct mode_column_edge **out, size_t *n_out) {
   const char *from_fqn = l->tables[table].fqn;
-  struct mode_column_edge *v = calloc(l->n_columns ? l->n_columns : 1, sizeof *v);
-  size_t n = 0;
+  size_t b = bt->start[table], e = bt->start[table + 1], n = 0;
+  struct mode_column_edge *v = calloc(e > b ? e - b : 1, sizeof *v);
   *out = v;
+  *n_out = 0;
   if (v == NULL)
     return -1;
-  for (size_t i = 0; i < l->n_columns; i++) {
-    const struct mode_lineage_column *c = &l->columns[i];
-    struct mode_column_edge *e = &v[n];
-    for (size_t k = 0; k < c->n_sources; k++) {
-      if (c->sources[k].table != table)
-        continue;
-      if (e->from_columns == NULL &&
-          (e->from_columns = calloc(c->n_sources, sizeof *e->from_columns)) == NULL)
-        return -1;
-      e->from_columns[e->n_from] = mode_asprintf("%s.%s", from_fqn, c->sources[k].column);
-      if (e->from_columns[e->n_from++] == NULL)
+  for (size_t i = b; i < e; i++) {
+    const struct mode_lineage_column *c = &l->columns[bt->e[i].column];
+    if (i == b || bt->e[i].column != bt->e[i - 1].column) {
+      *n_out = ++n;
+      size_t run = 1;
+      while (i + run < e && bt->e[i + run].column == bt->e[i].column)
+        run++;
+      if ((v[n - 1].to_column = mode_asprintf("%s.%s", to_fqn, c->name)) == NULL ||
+          (v[n - 1].from_columns = calloc(run, sizeof *v[n - 1].from_columns)) == NULL)
         return -1;
     }
-    if (e->n_from == 0)
-      continue;
-    n++;
-    if ((e->to_column = mode_asprintf("%s.%s", to_fqn, c->name)) == NULL)
+    struct mode_column_edge *d = &v[n - 1];
+    d->from_columns[d->n_from] =
+        mode_asprintf("%s.%s", from_fqn, c->sources[bt->e[i].source].column);
+    if (d->from_columns[d->n_from++] == NULL)
       return -1;
   }
-  return (long)n;
+  return 0;
 }
 
 static void free_column_edges(struct mode_column_edge *v, size_t n) {
@@ -93,10 +128,12 @@ static void free_column_edges(struct mode_column_edge *v, size_t n) {
   free(v);
 }
 
-/* Emits one edge, once per run's report; with l and a data model end, its column lineage. */
+/* Emits one edge, once per run's report; from table `table` of l when l is given, with its
+ * column lineage when bt is given too. */
 static void emit_edge(struct mode_assembler *a, struct edge_set *seen, const char *from_type,
                       const char *from_fqn, const char *to_type, const char *to_fqn,
-                      const char *sql, const struct mode_lineage *l, size_t table) {
+                      const char *sql, const struct mode_lineage *l, size_t table,
+                      const struct by_table *bt) {
   char *id = mode_asprintf("%s -> %s", from_fqn, to_fqn);
   if (id == NULL || mode_strset_add(&seen->ids, id) != 1) {
     free(id);
@@ -105,20 +142,19 @@ static void emit_edge(struct mode_assembler *a, struct edge_set *seen, const cha
   free(id);
   struct mode_table_end end;
   struct mode_column_edge *cols = NULL;
-  long n_cols = 0;
+  size_t n_cols = 0;
   if (l) {
     const struct mode_lineage_table *t = &l->tables[table];
     end = (struct mode_table_end){t->service, t->database, t->schema, t->name};
-    if (strcmp(to_type, "dashboardDataModel") == 0 &&
-        (n_cols = column_edges(l, table, to_fqn, &cols)) < 0) {
-      free_column_edges(cols, l->n_columns);
+    if (bt && column_edges(l, bt, table, to_fqn, &cols, &n_cols) != 0) {
+      free_column_edges(cols, n_cols);
       emit(a, NULL);
       return;
     }
   }
   emit(a, mode_entity_lineage_columns(from_type, from_fqn, to_type, to_fqn, sql, l ? &end : NULL,
-                                      cols, (size_t)n_cols));
-  free_column_edges(cols, l ? l->n_columns : 0);
+                                      cols, n_cols));
+  free_column_edges(cols, n_cols);
 }
 
 /* A query's lineage, or -1 after a warning naming the query. */
@@ -172,17 +208,22 @@ static void query_edges(struct mode_assembler *a, const struct mode_lineage *l,
   if (strcmp(to_type, "dashboardDataModel") != 0 &&
       (excerpt = mode_lineage_sql_excerpt(l->sql, MODE_LINEAGE_SQL_MAX)) == NULL)
     emit(a, NULL);
-  struct mode_lineage no_columns = *l;
-  if (!with_columns)
-    no_columns.n_columns = 0;
+  struct by_table bt = {0};
+  int columns = with_columns && strcmp(to_type, "dashboardDataModel") == 0 && l->n_columns;
+  if (columns && by_table_build(l, &bt) != 0) {
+    emit(a, NULL);
+    columns = 0;
+  }
   size_t budget = MODE_LINEAGE_SQL_BUDGET;
   for (size_t i = 0; i < l->n_tables; i++) {
     size_t cost = excerpt ? strlen(excerpt) : 0;
     const char *sql = excerpt && cost <= budget ? excerpt : NULL;
-    emit_edge(a, seen, "table", l->tables[i].fqn, to_type, to_fqn, sql, &no_columns, i);
+    emit_edge(a, seen, "table", l->tables[i].fqn, to_type, to_fqn, sql, l, i,
+              columns ? &bt : NULL);
     if (sql)
       budget -= cost;
   }
+  by_table_free(&bt);
   free(excerpt);
 }
 
@@ -311,7 +352,7 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
       if (m) {
         if (l)
           query_edges(a, l, "dashboardDataModel", m, 1, &seen);
-        emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL, 0);
+        emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL, 0, NULL);
       }
       free(m);
     } else if (l) {
@@ -321,7 +362,7 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
   for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++) {
     char *m = model_fqn(a, r->imported[i]);
     if (m)
-      emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL, 0);
+      emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL, 0, NULL);
     free(m);
   }
   if (r->view_count >= 0)

@@ -179,47 +179,81 @@ const char *mode_lineage_data_type(const char *cast, int *length) {
   return type;
 }
 
+static int source_cmp(const void *x, const void *y) {
+  const struct mode_lineage_column_source *a = x, *b = y;
+  if (a->table != b->table)
+    return a->table < b->table ? -1 : 1;
+  return strcmp(a->column, b->column);
+}
+
+static uint32_t name_hash(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
 /* The result columns of sl into out (whose tables map[i] is sl->sources[i]): one entry per
- * name, a repeated name merged into its first entry. */
+ * name, a repeated name merged into its first entry (found through a hash index, so a query
+ * of 100k columns stays linear), each entry's sources sorted by table and unique. */
 static int add_columns(struct mode_lineage *out, const struct sql_lineage *sl, const size_t *map) {
+  size_t n_slots = 16;
+  int rc = -1;
+  while (n_slots < 2 * sl->n_columns)
+    n_slots *= 2;
+  size_t *slots = calloc(n_slots, sizeof *slots); /* column index + 1, 0 empty */
   out->columns = calloc(sl->n_columns ? sl->n_columns : 1, sizeof *out->columns);
-  if (out->columns == NULL)
-    return -1;
+  if (slots == NULL || out->columns == NULL)
+    goto out;
   for (size_t i = 0; i < sl->n_columns; i++) {
     const struct sql_column *c = &sl->columns[i];
     struct mode_lineage_column *d = NULL;
-    for (size_t k = 0; k < out->n_columns && d == NULL; k++)
-      if (strcmp(out->columns[k].name, c->name) == 0)
-        d = &out->columns[k];
+    size_t h = name_hash(c->name) & (n_slots - 1);
+    for (; slots[h] && d == NULL; h = (h + 1) & (n_slots - 1))
+      if (strcmp(out->columns[slots[h] - 1].name, c->name) == 0)
+        d = &out->columns[slots[h] - 1];
     if (d == NULL) {
+      slots[h] = out->n_columns + 1;
       d = &out->columns[out->n_columns++];
       d->name = strdup(c->name);
       d->data_type = mode_lineage_data_type(c->data_type, &d->data_length);
       d->data_type_display = c->data_type ? strdup(c->data_type) : NULL;
       if (d->name == NULL || (c->data_type && d->data_type_display == NULL))
-        return -1;
+        goto out;
       for (char *p = d->data_type_display; p && *p; p++)
         if (*p >= 'A' && *p <= 'Z')
           *p = (char)(*p - 'A' + 'a');
     }
-    struct mode_lineage_column_source *s =
-        realloc(d->sources, (d->n_sources + c->n_sources + 1) * sizeof *s);
-    if (s == NULL)
-      return -1;
-    d->sources = s;
+    struct mode_lineage_column_source *v =
+        realloc(d->sources, (d->n_sources + c->n_sources + 1) * sizeof *v);
+    if (v == NULL)
+      goto out;
+    d->sources = v;
     for (size_t k = 0; k < c->n_sources; k++) {
-      size_t table = map[c->sources[k].table];
-      int dup = 0;
-      for (size_t j = 0; j < d->n_sources && !dup; j++)
-        dup = d->sources[j].table == table && strcmp(d->sources[j].column, c->sources[k].column) == 0;
-      if (dup)
-        continue;
-      if ((s[d->n_sources].column = strdup(c->sources[k].column)) == NULL)
-        return -1;
-      s[d->n_sources++].table = table;
+      if ((v[d->n_sources].column = strdup(c->sources[k].column)) == NULL)
+        goto out;
+      v[d->n_sources++].table = map[c->sources[k].table];
     }
   }
-  return 0;
+  /* Two SQL tables may be one FQN (t and s.t), and merged names bring more sources. */
+  for (size_t i = 0; i < out->n_columns; i++) {
+    struct mode_lineage_column *d = &out->columns[i];
+    if (d->n_sources < 2)
+      continue;
+    qsort(d->sources, d->n_sources, sizeof *d->sources, source_cmp);
+    size_t o = 1;
+    for (size_t k = 1; k < d->n_sources; k++) {
+      if (source_cmp(&d->sources[k], &d->sources[o - 1]) == 0)
+        free(d->sources[k].column);
+      else
+        d->sources[o++] = d->sources[k];
+    }
+    d->n_sources = o;
+  }
+  rc = 0;
+out:
+  free(slots);
+  return rc;
 }
 
 int mode_lineage_of(const struct mode_config *cfg, const struct sql_definitions *defs,

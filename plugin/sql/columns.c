@@ -388,6 +388,8 @@ struct cx {
   const struct sql_lineage *lin;
   char **dotted; /* lower-cased dotted name per source; owned */
   char **asis;   /* dotted name per source as sql_table_dotted writes it; owned */
+  uint32_t *tslots; /* open-addressing index of dotted: source index + 1, 0 empty; owned */
+  size_t n_tslots;
   uint32_t **known; /* per source: name ids of its schema columns, or NULL; owned */
   size_t *n_known;
   struct names names;
@@ -660,6 +662,8 @@ static void rel_free(struct rel *r) {
 
 /* Appends a new empty column named name; *out points at it until the next append. */
 static int rel_push(struct cx *cx, struct rel *r, uint32_t name, struct col **out) {
+  if (!spend(cx, 1))
+    return E_BUDGET;
   if (r->n == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 8;
     struct col *p = realloc(r->cols, cap * sizeof *p);
@@ -746,12 +750,15 @@ static int from_item(struct cx *cx, const struct item *it, uint32_t name, struct
   }
 }
 
-/* Whether the item is known to have the column. */
-static bool item_knows(const struct cx *cx, const struct item *it, uint32_t name) {
+/* Whether the item is known to have the column (its cost goes to the budget: a wide CTE or
+ * schema table looked up by many names). */
+static bool item_knows(struct cx *cx, const struct item *it, uint32_t name) {
   switch (it->kind) {
   case IT_TABLE:
+    spend(cx, cx->n_known[it->table]);
     return cx->known[it->table] && known_has(cx, it->table, name);
   case IT_REL:
+    spend(cx, item_rel(cx, it)->n);
     return rel_find(item_rel(cx, it), name) != NULL;
   case IT_FUNC:
     return func_names(it, name);
@@ -761,11 +768,12 @@ static bool item_knows(const struct cx *cx, const struct item *it, uint32_t name
 }
 
 /* Whether the item may have the column although nobody says so. */
-static bool item_may(const struct cx *cx, const struct item *it, size_t n_items) {
+static bool item_may(struct cx *cx, const struct item *it, size_t n_items) {
   switch (it->kind) {
   case IT_TABLE:
     return cx->known[it->table] == NULL;
   case IT_REL:
+    spend(cx, item_rel(cx, it)->n);
     return rel_has_star(item_rel(cx, it));
   case IT_FUNC:
     return n_items == 1;
@@ -794,7 +802,9 @@ static int resolve_bare(struct cx *cx, const struct scope *sc, uint32_t name, st
     }
     if (rc || found)
       return rc;
-    if (sc->sel && lateral_aliases(cx->d)) {
+    if (!cx->budget)
+      return E_BUDGET;
+    if (sc->sel && lateral_aliases(cx->d) && spend(cx, sc->sel->n)) {
       const struct col *c = rel_find(sc->sel, name);
       if (c)
         return col_add_all(cx, acc, c);
@@ -1300,9 +1310,12 @@ static uint32_t find_table(struct cx *cx, size_t b, size_t e) {
     }
   }
   cx->scratch_buf[o] = '\0';
-  for (size_t k = 0; k < cx->lin->n_sources && o; k++)
-    if (strcmp(cx->dotted[k], cx->scratch_buf) == 0)
-      return (uint32_t)k;
+  if (o == 0 || cx->n_tslots == 0)
+    return NONE;
+  for (size_t h = hash_bytes(cx->scratch_buf, o) & (cx->n_tslots - 1); cx->tslots[h];
+       h = (h + 1) & (cx->n_tslots - 1))
+    if (strcmp(cx->dotted[cx->tslots[h] - 1], cx->scratch_buf) == 0)
+      return cx->tslots[h] - 1;
   return NONE;
 }
 
@@ -1880,7 +1893,10 @@ static int prepare_tables(struct cx *cx, const struct sql_schema *schema) {
   cx->asis = calloc(n ? n : 1, sizeof *cx->asis);
   cx->known = calloc(n ? n : 1, sizeof *cx->known);
   cx->n_known = calloc(n ? n : 1, sizeof *cx->n_known);
-  if (!cx->dotted || !cx->asis || !cx->known || !cx->n_known)
+  for (cx->n_tslots = 16; cx->n_tslots < 2 * n; cx->n_tslots *= 2)
+    ;
+  cx->tslots = calloc(cx->n_tslots, sizeof *cx->tslots);
+  if (!cx->dotted || !cx->asis || !cx->known || !cx->n_known || !cx->tslots)
     return cx_nomem(cx);
   for (size_t k = 0; k < n; k++) {
     cx->asis[k] = sql_table_dotted(&cx->lin->sources[k]);
@@ -1891,6 +1907,10 @@ static int prepare_tables(struct cx *cx, const struct sql_schema *schema) {
       if (*p >= 'A' && *p <= 'Z')
         *p = (char)(*p - 'A' + 'a');
     cx->dotted[k] = d;
+    size_t h = hash_bytes(d, strlen(d)) & (cx->n_tslots - 1);
+    while (cx->tslots[h])
+      h = (h + 1) & (cx->n_tslots - 1);
+    cx->tslots[h] = (uint32_t)k + 1;
     const struct schema_table *st = schema_find(schema, d);
     if (!st)
       continue;
@@ -2081,6 +2101,7 @@ out:
   }
   free(cx.dotted);
   free(cx.asis);
+  free(cx.tslots);
   free(cx.known);
   free(cx.n_known);
   free(cx.match);
