@@ -250,9 +250,5 @@ int main(void) {
   tcase_add_test(tc, star_over_an_unknown_table_is_a_star_column);
   tcase_add_test(tc, dataset_takes_its_last_query_columns);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return test_run_suite(s);
 }

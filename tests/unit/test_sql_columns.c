@@ -404,9 +404,5 @@ int main(void) {
   tcase_add_test(th, wide_and_deep_queries_are_fast);
   tcase_add_test(th, cancel_stops_the_column_pass);
   suite_add_tcase(s, th);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return test_run_suite(s);
 }
