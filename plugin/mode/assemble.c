@@ -69,9 +69,90 @@ struct edge_set {
   struct mode_strset ids;
 };
 
+/* A query's column sources grouped by table (a counting sort), so that each table's edge
+ * reads only its own: a query of many tables and many columns stays linear. */
+struct by_table {
+  size_t *start; /* owned: table t's entries are at [start[t], start[t + 1]) */
+  struct {
+    size_t column, source;
+  } *e; /* owned; in column order within a table */
+};
+
+static int by_table_build(const struct mode_lineage *l, struct by_table *bt) {
+  size_t total = 0;
+  for (size_t i = 0; i < l->n_columns; i++)
+    total += l->columns[i].n_sources;
+  bt->start = calloc(l->n_tables + 2, sizeof *bt->start);
+  bt->e = calloc(total ? total : 1, sizeof *bt->e);
+  if (bt->start == NULL || bt->e == NULL)
+    return -1;
+  for (size_t i = 0; i < l->n_columns; i++)
+    for (size_t k = 0; k < l->columns[i].n_sources; k++)
+      bt->start[l->columns[i].sources[k].table + 2]++;
+  for (size_t t = 2; t < l->n_tables + 2; t++)
+    bt->start[t] += bt->start[t - 1];
+  for (size_t i = 0; i < l->n_columns; i++)
+    for (size_t k = 0; k < l->columns[i].n_sources; k++) {
+      size_t at = bt->start[l->columns[i].sources[k].table + 1]++;
+      bt->e[at].column = i;
+      bt->e[at].source = k;
+    }
+  return 0;
+}
+
+static void by_table_free(struct by_table *bt) {
+  free(bt->start);
+  free(bt->e);
+}
+
+/* lineageDetails.columnsLineage of the edge from table `table` of l into data model to_fqn:
+ * one entry per model column that reads that table (docs/entities.md). *out and its strings
+ * are owned by the caller (free_column_edges with *n_out). Returns 0, or -1 on OOM. */
+static int column_edges(const struct mode_lineage *l, const struct by_table *bt, size_t table,
+                        const char *to_fqn, struct mode_column_edge **out, size_t *n_out) {
+  const char *from_fqn = l->tables[table].fqn;
+  size_t b = bt->start[table], e = bt->start[table + 1], n = 0;
+  struct mode_column_edge *v = calloc(e > b ? e - b : 1, sizeof *v);
+  *out = v;
+  *n_out = 0;
+  if (v == NULL)
+    return -1;
+  for (size_t i = b; i < e; i++) {
+    const struct mode_lineage_column *c = &l->columns[bt->e[i].column];
+    if (i == b || bt->e[i].column != bt->e[i - 1].column) {
+      *n_out = ++n;
+      size_t run = 1;
+      while (i + run < e && bt->e[i + run].column == bt->e[i].column)
+        run++;
+      if ((v[n - 1].to_column = mode_asprintf("%s.%s", to_fqn, c->name)) == NULL ||
+          (v[n - 1].from_columns = calloc(run, sizeof *v[n - 1].from_columns)) == NULL)
+        return -1;
+    }
+    struct mode_column_edge *d = &v[n - 1];
+    d->from_columns[d->n_from] =
+        mode_asprintf("%s.%s", from_fqn, c->sources[bt->e[i].source].column);
+    if (d->from_columns[d->n_from++] == NULL)
+      return -1;
+  }
+  return 0;
+}
+
+static void free_column_edges(struct mode_column_edge *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) {
+    for (size_t k = 0; k < v[i].n_from; k++)
+      free(v[i].from_columns[k]);
+    free(v[i].from_columns);
+    free(v[i].to_column);
+  }
+  free(v);
+}
+
+/* Emits one edge, once per run's report; from table `table` of l when l is given, with its
+ * column lineage when bt is given too. */
 static void emit_edge(struct mode_assembler *a, struct edge_set *seen, const char *from_type,
                       const char *from_fqn, const char *to_type, const char *to_fqn,
-                      const char *sql, const struct mode_lineage_table *t) {
+                      const char *sql, const struct mode_lineage *l, size_t table,
+                      const struct by_table *bt) {
   char *id = mode_asprintf("%s -> %s", from_fqn, to_fqn);
   if (id == NULL || mode_strset_add(&seen->ids, id) != 1) {
     free(id);
@@ -79,40 +160,105 @@ static void emit_edge(struct mode_assembler *a, struct edge_set *seen, const cha
   }
   free(id);
   struct mode_table_end end;
-  if (t)
+  struct mode_column_edge *cols = NULL;
+  size_t n_cols = 0;
+  if (l) {
+    const struct mode_lineage_table *t = &l->tables[table];
     end = (struct mode_table_end){t->service, t->database, t->schema, t->name};
-  emit(a, mode_entity_lineage(from_type, from_fqn, to_type, to_fqn, sql, t ? &end : NULL));
+    if (bt && column_edges(l, bt, table, to_fqn, &cols, &n_cols) != 0) {
+      free_column_edges(cols, n_cols);
+      emit(a, NULL);
+      return;
+    }
+  }
+  emit(a, mode_entity_lineage_columns(from_type, from_fqn, to_type, to_fqn, sql, l ? &end : NULL,
+                                      cols, n_cols));
+  free_column_edges(cols, n_cols);
 }
 
-/* Emits the table -> `to` edges of one query. Output stays linear in the query's size (see
- * MODE_LINEAGE_SQL_MAX): edges into a data model carry no SQL, edges into a dashboard an
- * excerpt while the query's budget lasts. */
-static void query_lineage(struct mode_assembler *a, const struct mode_report *r,
-                          const struct mode_query *q, const char *to_type, const char *to_fqn,
-                          struct edge_set *seen) {
-  struct mode_lineage l;
+/* A query's lineage, or -1 after a warning naming the query. */
+static int lineage_of_query(struct mode_assembler *a, const struct mode_report *r,
+                            const struct mode_query *q, struct mode_lineage *l) {
   char err[256];
   const struct mode_data_source *ds = find_source(a, q->data_source_id);
-  if (mode_lineage_of(a->cfg, a->defs, ds, q->raw_query, a->cancel, &l, err, sizeof err) != 0) {
-    char item[64];
-    snprintf(item, sizeof item, "query %s", q->token);
-    diagf(a, ETL_SEV_WARNING, 0, item, "of report %s: lineage skipped: %s", r->token, err);
-    return;
-  }
+  if (mode_lineage_of(a->cfg, a->defs, ds, q->raw_query, a->cancel, l, err, sizeof err) == 0)
+    return 0;
+  char item[64];
+  snprintf(item, sizeof item, "query %s", q->token);
+  diagf(a, ETL_SEV_WARNING, 0, item, "of report %s: lineage skipped: %s", r->token, err);
+  return -1;
+}
+
+/* The lineage of each of a report's queries, computed once: a query data model's columns
+ * and its edges come from the same run of the SQL library. */
+struct lineages {
+  struct mode_lineage *l; /* owned, one per query */
+  signed char *state;     /* owned: 0 not computed, 1 computed, -1 failed */
+};
+
+static const struct mode_lineage *lineage_cached(struct mode_assembler *a,
+                                                 const struct mode_report *r, struct lineages *ls,
+                                                 size_t i) {
+  if (ls->state[i] == 0)
+    ls->state[i] = lineage_of_query(a, r, &r->queries[i], &ls->l[i]) == 0 ? 1 : -1;
+  return ls->state[i] == 1 ? &ls->l[i] : NULL;
+}
+
+static int lineages_init(struct lineages *ls, size_t n) {
+  ls->l = calloc(n ? n : 1, sizeof *ls->l);
+  ls->state = calloc(n ? n : 1, sizeof *ls->state);
+  return ls->l && ls->state ? 0 : -1;
+}
+
+static void lineages_clear(struct lineages *ls, size_t n) {
+  for (size_t i = 0; ls->l && i < n; i++)
+    mode_lineage_clear(&ls->l[i]);
+  free(ls->l);
+  free(ls->state);
+}
+
+/* Emits the table -> `to` edges of one query's lineage. Output stays linear in the query's
+ * size (see MODE_LINEAGE_SQL_MAX): edges into a data model carry no SQL (and carry column
+ * lineage when with_columns), edges into a dashboard an excerpt while the budget lasts. */
+static void query_edges(struct mode_assembler *a, const struct mode_lineage *l,
+                        const char *to_type, const char *to_fqn, int with_columns,
+                        struct edge_set *seen) {
   char *excerpt = NULL;
   if (strcmp(to_type, "dashboardDataModel") != 0 &&
-      (excerpt = mode_lineage_sql_excerpt(l.sql, MODE_LINEAGE_SQL_MAX)) == NULL)
+      (excerpt = mode_lineage_sql_excerpt(l->sql, MODE_LINEAGE_SQL_MAX)) == NULL)
     emit(a, NULL);
+  struct by_table bt = {0};
+  int columns = with_columns && strcmp(to_type, "dashboardDataModel") == 0 && l->n_columns;
+  if (columns && by_table_build(l, &bt) != 0) {
+    emit(a, NULL);
+    columns = 0;
+  }
   size_t budget = MODE_LINEAGE_SQL_BUDGET;
-  for (size_t i = 0; i < l.n_tables; i++) {
+  for (size_t i = 0; i < l->n_tables; i++) {
     size_t cost = excerpt ? strlen(excerpt) : 0;
     const char *sql = excerpt && cost <= budget ? excerpt : NULL;
-    emit_edge(a, seen, "table", l.tables[i].fqn, to_type, to_fqn, sql, &l.tables[i]);
+    emit_edge(a, seen, "table", l->tables[i].fqn, to_type, to_fqn, sql, l, i,
+              columns ? &bt : NULL);
     if (sql)
       budget -= cost;
   }
+  by_table_free(&bt);
   free(excerpt);
-  mode_lineage_clear(&l);
+}
+
+/* A data model's columns from a lineage (pointing into it), or NULL/0 without one. */
+static struct mode_model_column *model_columns(const struct mode_lineage *l, size_t *n) {
+  *n = 0;
+  if (l == NULL || l->n_columns == 0)
+    return NULL;
+  struct mode_model_column *c = calloc(l->n_columns, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  for (size_t i = 0; i < l->n_columns; i++)
+    c[i] = (struct mode_model_column){l->columns[i].name, l->columns[i].data_type,
+                                      l->columns[i].data_type_display, l->columns[i].data_length};
+  *n = l->n_columns;
+  return c;
 }
 
 static char *fqn2(struct mode_assembler *a, const char *name) {
@@ -134,15 +280,32 @@ static void finalize_dataset(struct mode_assembler *a, const struct mode_report 
       mode_buf_append(&sql, ";\n", 2);
     mode_buf_append(&sql, raw, strlen(raw));
   }
-  emit(a,
-       mode_entity_datamodel(&a->ectx, r->token, r->name, sql.data ? sql.data : "", r->space_name));
-  mode_buf_free(&sql);
+  /* The dataset's columns are its last query's result (a dataset is usually one query). */
+  struct lineages ls = {0};
+  size_t last = (size_t)-1, n_cols = 0;
+  if (lineages_init(&ls, r->n_queries) != 0) {
+    emit(a, NULL);
+    goto out;
+  }
+  for (size_t i = 0; i < r->n_queries; i++) {
+    const struct mode_lineage *l = lineage_cached(a, r, &ls, i);
+    if (l && l->n_columns)
+      last = i;
+  }
+  struct mode_model_column *cols = model_columns(last != (size_t)-1 ? &ls.l[last] : NULL, &n_cols);
+  emit(a, mode_entity_datamodel_columns(&a->ectx, r->token, r->name, sql.data ? sql.data : "",
+                                        r->space_name, cols, n_cols));
+  free(cols);
   char *fqn = model_fqn(a, r->token);
   struct edge_set seen = {0};
   for (size_t i = 0; fqn && i < r->n_queries; i++)
-    query_lineage(a, r, &r->queries[i], "dashboardDataModel", fqn, &seen);
+    if (ls.state[i] == 1)
+      query_edges(a, &ls.l[i], "dashboardDataModel", fqn, i == last, &seen);
   mode_strset_clear(&seen.ids);
   free(fqn);
+out:
+  lineages_clear(&ls, r->n_queries);
+  mode_buf_free(&sql);
 }
 
 static void finalize_report(struct mode_assembler *a, const struct mode_report *r) {
@@ -154,8 +317,10 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
   int *model_q = calloc(cap, sizeof *model_q); /* query i has a data model */
   size_t n_charts = 0, n_models = 0;
   struct edge_set seen = {0};
+  struct lineages ls = {0};
   char *dash = fqn2(a, r->token);
-  if (charts == NULL || models == NULL || model_q == NULL || dash == NULL) {
+  if (charts == NULL || models == NULL || model_q == NULL || dash == NULL ||
+      lineages_init(&ls, r->n_queries) != 0) {
     emit(a, NULL);
     goto out;
   }
@@ -182,7 +347,11 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
     model_q[i] = 1;
     if (mode_strset_add(&a->seen_models, q->token) != 1)
       continue;
-    emit(a, mode_entity_datamodel(&a->ectx, q->token, q->name, q->raw_query, r->space_name));
+    size_t n_cols;
+    struct mode_model_column *cols = model_columns(lineage_cached(a, r, &ls, i), &n_cols);
+    emit(a, mode_entity_datamodel_columns(&a->ectx, q->token, q->name, q->raw_query,
+                                          r->space_name, cols, n_cols));
+    free(cols);
     if ((models[n_models] = model_fqn(a, q->token)) != NULL)
       n_models++;
   }
@@ -196,21 +365,23 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
     emit(a, mode_entity_dashboard(&a->ectx, r, charts, n_charts, models, n_models, owner));
   for (size_t i = 0; i < r->n_queries; i++) {
     const struct mode_query *q = &r->queries[i];
+    const struct mode_lineage *l = lineage_cached(a, r, &ls, i);
     if (model_q[i]) {
       char *m = model_fqn(a, q->token);
       if (m) {
-        query_lineage(a, r, q, "dashboardDataModel", m, &seen);
-        emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL);
+        if (l)
+          query_edges(a, l, "dashboardDataModel", m, 1, &seen);
+        emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL, 0, NULL);
       }
       free(m);
-    } else {
-      query_lineage(a, r, q, "dashboard", dash, &seen);
+    } else if (l) {
+      query_edges(a, l, "dashboard", dash, 0, &seen);
     }
   }
   for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++) {
     char *m = model_fqn(a, r->imported[i]);
     if (m)
-      emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL);
+      emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL, 0, NULL);
     free(m);
   }
   if (r->view_count >= 0)
@@ -221,6 +392,7 @@ out:
   for (size_t i = 0; models && i < n_models; i++)
     free(models[i]);
   free(charts), free(models), free(model_q), free(dash);
+  lineages_clear(&ls, r->n_queries);
   mode_strset_clear(&seen.ids);
 }
 

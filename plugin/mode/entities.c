@@ -305,6 +305,29 @@ struct mode_entity *mode_entity_dashboard(const struct mode_entity_ctx *ctx,
 struct mode_entity *mode_entity_datamodel(const struct mode_entity_ctx *ctx, const char *name,
                                           const char *display_name, const char *sql,
                                           const char *project) {
+  return mode_entity_datamodel_columns(ctx, name, display_name, sql, project, NULL, 0);
+}
+
+static void gen_model_column(yajl_gen g, const struct mode_model_column *c, size_t position) {
+  yajl_gen_map_open(g);
+  gen_kv(g, "name", c->name);
+  gen_kv(g, "dataType", c->data_type ? c->data_type : "UNKNOWN");
+  if (c->data_type_display)
+    gen_kv(g, "dataTypeDisplay", c->data_type_display);
+  if (c->data_length > 0) {
+    gen_key(g, "dataLength");
+    yajl_gen_integer(g, c->data_length);
+  }
+  gen_key(g, "ordinalPosition");
+  yajl_gen_integer(g, (long long)position);
+  yajl_gen_map_close(g);
+}
+
+struct mode_entity *mode_entity_datamodel_columns(const struct mode_entity_ctx *ctx,
+                                                  const char *name, const char *display_name,
+                                                  const char *sql, const char *project,
+                                                  const struct mode_model_column *cols,
+                                                  size_t n_cols) {
   yajl_gen g = gen_begin();
   if (g == NULL)
     return NULL;
@@ -317,6 +340,8 @@ struct mode_entity *mode_entity_datamodel(const struct mode_entity_ctx *ctx, con
   gen_kv(g, "project", project);
   gen_key(g, "columns");
   yajl_gen_array_open(g);
+  for (size_t i = 0; i < n_cols; i++)
+    gen_model_column(g, &cols[i], i + 1);
   yajl_gen_array_close(g);
   yajl_gen_map_close(g);
   return gen_end(g, "dashboardDataModel", name);
@@ -333,6 +358,28 @@ static void gen_ref(yajl_gen g, const char *key, const char *type, const char *f
 struct mode_entity *mode_entity_lineage(const char *from_type, const char *from_fqn,
                                         const char *to_type, const char *to_fqn, const char *sql,
                                         const struct mode_table_end *from_table) {
+  return mode_entity_lineage_columns(from_type, from_fqn, to_type, to_fqn, sql, from_table, NULL,
+                                     0);
+}
+
+static void gen_columns_lineage(yajl_gen g, const struct mode_column_edge *cols, size_t n) {
+  gen_key(g, "columnsLineage");
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < n; i++) {
+    yajl_gen_map_open(g);
+    gen_list(g, "fromColumns", cols[i].from_columns, cols[i].n_from);
+    gen_kv(g, "toColumn", cols[i].to_column);
+    yajl_gen_map_close(g);
+  }
+  yajl_gen_array_close(g);
+}
+
+struct mode_entity *mode_entity_lineage_columns(const char *from_type, const char *from_fqn,
+                                                const char *to_type, const char *to_fqn,
+                                                const char *sql,
+                                                const struct mode_table_end *from_table,
+                                                const struct mode_column_edge *cols,
+                                                size_t n_cols) {
   yajl_gen g = gen_begin();
   if (g == NULL)
     return NULL;
@@ -343,6 +390,8 @@ struct mode_entity *mode_entity_lineage(const char *from_type, const char *from_
   if (sql)
     gen_kv(g, "sqlQuery", sql);
   gen_kv(g, "source", "DashboardLineage");
+  if (n_cols)
+    gen_columns_lineage(g, cols, n_cols);
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
   if (from_table) {

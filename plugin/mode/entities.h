@@ -55,6 +55,18 @@ struct mode_entity *mode_entity_dashboard(const struct mode_entity_ctx *ctx,
 struct mode_entity *mode_entity_datamodel(const struct mode_entity_ctx *ctx, const char *name,
                                           const char *display_name, const char *sql,
                                           const char *project);
+/* A data model column (OpenMetadata's Column): data_type NULL is "UNKNOWN"; data_type_display
+ * and a data_length of 0 are left out. */
+struct mode_model_column {
+  const char *name, *data_type, *data_type_display;
+  int data_length;
+};
+/* mode_entity_datamodel with its columns (ordinalPosition 1..n in this order). */
+struct mode_entity *mode_entity_datamodel_columns(const struct mode_entity_ctx *ctx,
+                                                  const char *name, const char *display_name,
+                                                  const char *sql, const char *project,
+                                                  const struct mode_model_column *cols,
+                                                  size_t n_cols);
 /* A table end of lineage: parts may be NULL when unknown. */
 struct mode_table_end {
   const char *service, *database, *schema, *name;
@@ -63,6 +75,20 @@ struct mode_table_end {
 struct mode_entity *mode_entity_lineage(const char *from_type, const char *from_fqn,
                                         const char *to_type, const char *to_fqn, const char *sql,
                                         const struct mode_table_end *from_table);
+/* One entry of lineageDetails.columnsLineage (OpenMetadata's columnLineage): full column FQNs,
+ * docs/entities.md. */
+struct mode_column_edge {
+  char *to_column;     /* "<to FQN>.<column>"; owned by whoever built it */
+  char **from_columns; /* "<from FQN>.<column>" each */
+  size_t n_from;
+};
+/* mode_entity_lineage with lineageDetails.columnsLineage (left out when n_cols is 0). */
+struct mode_entity *mode_entity_lineage_columns(const char *from_type, const char *from_fqn,
+                                                const char *to_type, const char *to_fqn,
+                                                const char *sql,
+                                                const struct mode_table_end *from_table,
+                                                const struct mode_column_edge *cols,
+                                                size_t n_cols);
 struct mode_entity *mode_entity_usage(const struct mode_entity_ctx *ctx, const char *report_token,
                                       long count, const char *date);
 

@@ -57,8 +57,9 @@ static int pick_prefix(const struct mode_config *cfg, const struct mode_data_sou
   return 0;
 }
 
+/* Adds a table (once per FQN); *index gets its place in l->tables. */
 static int add_table(struct mode_lineage *l, const char *service, const char *database,
-                     const char *schema, const char *name) {
+                     const char *schema, const char *name, size_t *index) {
   struct mode_lineage_table *t = realloc(l->tables, (l->n_tables + 1) * sizeof *t);
   if (t == NULL)
     return -1;
@@ -72,6 +73,7 @@ static int add_table(struct mode_lineage *l, const char *service, const char *da
   const char *parts[4] = {service, database, schema, name};
   t->fqn = mode_fqn(parts, 4);
   l->n_tables++;
+  *index = l->n_tables - 1;
   if (t->fqn == NULL || t->name == NULL)
     return -1;
   /* The same table may be written two ways (t and s.t with an unknown default schema): keep
@@ -80,6 +82,7 @@ static int add_table(struct mode_lineage *l, const char *service, const char *da
     if (strcmp(l->tables[i].fqn, t->fqn) == 0) {
       free(t->service), free(t->database), free(t->schema), free(t->name), free(t->fqn);
       l->n_tables--;
+      *index = i;
       break;
     }
   return 0;
@@ -119,12 +122,146 @@ static int split_whole_path(const struct sql_table *t, struct sql_table *out, ch
   return 1;
 }
 
+/* Cast types by their first word (upper case) and OpenMetadata's dataType for each. */
+static const struct {
+  const char *word, *type;
+} type_words[] = {
+    {"ARRAY", "ARRAY"},         {"BIGINT", "BIGINT"},       {"BINARY", "BINARY"},
+    {"BIT", "BIT"},             {"BOOL", "BOOLEAN"},        {"BOOLEAN", "BOOLEAN"},
+    {"BYTEA", "BYTEA"},         {"BYTEINT", "BYTEINT"},     {"BYTES", "BYTES"},
+    {"CHAR", "CHAR"},           {"CHARACTER", "CHAR"},      {"DATE", "DATE"},
+    {"DATETIME", "DATETIME"},   {"DEC", "DECIMAL"},         {"DECIMAL", "DECIMAL"},
+    {"DOUBLE", "DOUBLE"},       {"FLOAT", "FLOAT"},         {"FLOAT4", "FLOAT"},
+    {"FLOAT64", "DOUBLE"},      {"FLOAT8", "DOUBLE"},       {"GEOGRAPHY", "GEOGRAPHY"},
+    {"GEOMETRY", "GEOMETRY"},   {"INT", "INT"},             {"INT2", "SMALLINT"},
+    {"INT4", "INT"},            {"INT64", "BIGINT"},        {"INT8", "BIGINT"},
+    {"INTEGER", "INT"},         {"INTERVAL", "INTERVAL"},   {"JSON", "JSON"},
+    {"JSONB", "JSON"},          {"MAP", "MAP"},             {"MONEY", "MONEY"},
+    {"NCHAR", "CHAR"},          {"NUMBER", "NUMBER"},       {"NUMERIC", "NUMERIC"},
+    {"NVARCHAR", "VARCHAR"},    {"OBJECT", "STRUCT"},       {"REAL", "FLOAT"},
+    {"SMALLINT", "SMALLINT"},   {"STRING", "STRING"},       {"STRUCT", "STRUCT"},
+    {"SUPER", "SUPER"},         {"TEXT", "TEXT"},           {"TIME", "TIME"},
+    {"TIMESTAMP", "TIMESTAMP"}, {"TIMESTAMPTZ", "TIMESTAMPZ"}, {"TIMESTAMP_LTZ", "TIMESTAMPZ"},
+    {"TIMESTAMP_NTZ", "TIMESTAMP"}, {"TIMESTAMP_TZ", "TIMESTAMPZ"}, {"TINYINT", "TINYINT"},
+    {"UUID", "UUID"},           {"VARBINARY", "VARBINARY"}, {"VARCHAR", "VARCHAR"},
+    {"VARCHAR2", "VARCHAR"},    {"VARIANT", "VARIANT"},     {"XML", "XML"},
+};
+
+const char *mode_lineage_data_type(const char *cast, int *length) {
+  char word[32];
+  size_t n = 0;
+  *length = 0;
+  if (cast == NULL)
+    return "UNKNOWN";
+  while (cast[n] && n < sizeof word - 1 && cast[n] != '(' && cast[n] != ' ') {
+    word[n] = (char)((cast[n] >= 'a' && cast[n] <= 'z') ? cast[n] - 'a' + 'A' : cast[n]);
+    n++;
+  }
+  word[n] = '\0';
+  const char *type = "UNKNOWN";
+  for (size_t i = 0; i < sizeof type_words / sizeof type_words[0]; i++)
+    if (strcmp(type_words[i].word, word) == 0)
+      type = type_words[i].type;
+  if (strcmp(type, "TIMESTAMP") == 0 && strstr(cast, "WITH TIME ZONE"))
+    type = "TIMESTAMPZ";
+  if (strcmp(type, "CHAR") == 0 && strstr(cast, "VARYING"))
+    type = "VARCHAR"; /* CHARACTER VARYING(n) */
+  int sized = strcmp(type, "CHAR") == 0 || strcmp(type, "VARCHAR") == 0 ||
+              strcmp(type, "BINARY") == 0 || strcmp(type, "VARBINARY") == 0;
+  if (sized) {
+    const char *paren = strchr(cast, '(');
+    long v = paren ? strtol(paren + 1, NULL, 10) : 0;
+    if (v > 0 && v < 0x7fffffff)
+      *length = (int)v;
+    else /* no length (or MAX): OpenMetadata wants one with these types */
+      type = strcmp(type, "CHAR") == 0 || strcmp(type, "VARCHAR") == 0 ? "STRING" : "BYTES";
+  }
+  return type;
+}
+
+static int source_cmp(const void *x, const void *y) {
+  const struct mode_lineage_column_source *a = x, *b = y;
+  if (a->table != b->table)
+    return a->table < b->table ? -1 : 1;
+  return strcmp(a->column, b->column);
+}
+
+static uint32_t name_hash(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+/* The result columns of sl into out (whose tables map[i] is sl->sources[i]): one entry per
+ * name, a repeated name merged into its first entry (found through a hash index, so a query
+ * of 100k columns stays linear), each entry's sources sorted by table and unique. */
+static int add_columns(struct mode_lineage *out, const struct sql_lineage *sl, const size_t *map) {
+  size_t n_slots = 16;
+  int rc = -1;
+  while (n_slots < 2 * sl->n_columns)
+    n_slots *= 2;
+  size_t *slots = calloc(n_slots, sizeof *slots); /* column index + 1, 0 empty */
+  out->columns = calloc(sl->n_columns ? sl->n_columns : 1, sizeof *out->columns);
+  if (slots == NULL || out->columns == NULL)
+    goto out;
+  for (size_t i = 0; i < sl->n_columns; i++) {
+    const struct sql_column *c = &sl->columns[i];
+    struct mode_lineage_column *d = NULL;
+    size_t h = name_hash(c->name) & (n_slots - 1);
+    for (; slots[h] && d == NULL; h = (h + 1) & (n_slots - 1))
+      if (strcmp(out->columns[slots[h] - 1].name, c->name) == 0)
+        d = &out->columns[slots[h] - 1];
+    if (d == NULL) {
+      slots[h] = out->n_columns + 1;
+      d = &out->columns[out->n_columns++];
+      d->name = strdup(c->name);
+      d->data_type = mode_lineage_data_type(c->data_type, &d->data_length);
+      d->data_type_display = c->data_type ? strdup(c->data_type) : NULL;
+      if (d->name == NULL || (c->data_type && d->data_type_display == NULL))
+        goto out;
+      for (char *p = d->data_type_display; p && *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+          *p = (char)(*p - 'A' + 'a');
+    }
+    struct mode_lineage_column_source *v =
+        realloc(d->sources, (d->n_sources + c->n_sources + 1) * sizeof *v);
+    if (v == NULL)
+      goto out;
+    d->sources = v;
+    for (size_t k = 0; k < c->n_sources; k++) {
+      if ((v[d->n_sources].column = strdup(c->sources[k].column)) == NULL)
+        goto out;
+      v[d->n_sources++].table = map[c->sources[k].table];
+    }
+  }
+  /* Two SQL tables may be one FQN (t and s.t), and merged names bring more sources. */
+  for (size_t i = 0; i < out->n_columns; i++) {
+    struct mode_lineage_column *d = &out->columns[i];
+    if (d->n_sources < 2)
+      continue;
+    qsort(d->sources, d->n_sources, sizeof *d->sources, source_cmp);
+    size_t o = 1;
+    for (size_t k = 1; k < d->n_sources; k++) {
+      if (source_cmp(&d->sources[k], &d->sources[o - 1]) == 0)
+        free(d->sources[k].column);
+      else
+        d->sources[o++] = d->sources[k];
+    }
+    d->n_sources = o;
+  }
+  rc = 0;
+out:
+  free(slots);
+  return rc;
+}
+
 int mode_lineage_of(const struct mode_config *cfg, const struct sql_definitions *defs,
                     const struct mode_data_source *ds, const char *raw,
                     const struct sql_cancel *cancel, struct mode_lineage *out, char *err,
                     size_t errlen) {
   struct sql_lineage *sl = NULL;
-  size_t sql_len = 0;
+  size_t sql_len = 0, *map = NULL;
   int rc = -1;
   memset(out, 0, sizeof *out);
   if (raw == NULL)
@@ -135,9 +272,13 @@ int mode_lineage_of(const struct mode_config *cfg, const struct sql_definitions 
   enum sql_dialect dialect = SQL_DIALECT_ANSI;
   if (ds && ds->adapter)
     sql_dialect_from_name(ds->adapter, &dialect);
-  if (sql_extract_tables_cancellable(out->sql, sql_len, dialect, cancel, &sl, err, errlen) !=
-      SQL_OK)
+  struct sql_extract_options opts = {.columns = 1, .cancel = cancel};
+  if (sql_extract_lineage(out->sql, sql_len, dialect, &opts, &sl, err, errlen) != SQL_OK)
     goto out;
+  if ((map = calloc(sl->n_sources ? sl->n_sources : 1, sizeof *map)) == NULL) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
   const char *service = ds ? mode_config_mapped_service(cfg, ds->name, ds->token, ds->id) : NULL;
   struct prefix_parts prefix;
   int have_prefix = 0;
@@ -159,15 +300,20 @@ int mode_lineage_of(const struct mode_config *cfg, const struct sql_definitions 
       database = ds->database;
     if (schema == NULL && have_prefix && t->catalog == NULL)
       schema = prefix.schema;
-    int added = add_table(out, service, database, schema, t->name);
+    int added = add_table(out, service, database, schema, t->name, &map[i]);
     free(split);
     if (added != 0) {
       snprintf(err, errlen, "out of memory");
       goto out;
     }
   }
+  if (add_columns(out, sl, map) != 0) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
   rc = 0;
 out:
+  free(map);
   sql_lineage_free(&sl);
   if (rc != 0)
     mode_lineage_clear(out);
@@ -185,6 +331,14 @@ void mode_lineage_clear(struct mode_lineage *l) {
     free(l->tables[i].fqn);
   }
   free(l->tables);
+  for (size_t i = 0; i < l->n_columns; i++) {
+    for (size_t k = 0; k < l->columns[i].n_sources; k++)
+      free(l->columns[i].sources[k].column);
+    free(l->columns[i].sources);
+    free(l->columns[i].name);
+    free(l->columns[i].data_type_display);
+  }
+  free(l->columns);
   free(l->sql);
   memset(l, 0, sizeof *l);
 }

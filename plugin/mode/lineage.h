@@ -25,10 +25,29 @@ struct mode_lineage_table {
   char *fqn;                                /* owned */
 };
 
+/* A table column one result column reads. */
+struct mode_lineage_column_source {
+  size_t table; /* index into the lineage's tables[] */
+  char *column; /* owned; as the SQL names it (lower-cased unless quoted), "*" for every column */
+};
+
+/* One column of the query's result (plugin/sql's column lineage, docs/sql-lineage.md);
+ * columns of the same name are merged into the first, so names are unique. */
+struct mode_lineage_column {
+  char *name;              /* owned */
+  const char *data_type;   /* static: OpenMetadata's dataType, "UNKNOWN" unless a cast tells */
+  char *data_type_display; /* owned: the cast's type as written (lower case), or NULL */
+  int data_length;         /* CHAR/VARCHAR/BINARY/VARBINARY(n): n; else 0 */
+  struct mode_lineage_column_source *sources; /* owned */
+  size_t n_sources;
+};
+
 struct mode_lineage {
   char *sql;                         /* owned: the rendered SQL */
   struct mode_lineage_table *tables; /* owned */
   size_t n_tables;
+  struct mode_lineage_column *columns; /* owned; the result's columns in order */
+  size_t n_columns;
 };
 
 /* Computes the lineage of raw (Mode query text). ds may be NULL (unknown data source), defs
@@ -41,6 +60,12 @@ int mode_lineage_of(const struct mode_config *cfg, const struct sql_definitions 
                     const struct sql_cancel *cancel, struct mode_lineage *out, char *err,
                     size_t errlen);
 void mode_lineage_clear(struct mode_lineage *l);
+
+/* OpenMetadata's dataType for a cast's type text ("DECIMAL(10,2)" -> "DECIMAL", "TEXT" ->
+ * "TEXT", "INT64" -> "BIGINT", unknown -> "UNKNOWN"); *length gets n of CHAR/VARCHAR/BINARY/
+ * VARBINARY(n), else 0. A character or binary type without a length maps to STRING / BYTES,
+ * since OpenMetadata wants a dataLength with CHAR, VARCHAR, BINARY and VARBINARY. */
+const char *mode_lineage_data_type(const char *cast, int *length);
 
 /* lineageDetails.sqlQuery is informational. Repeated whole on every edge of a query it made
  * the output grow with tables x SQL size (issue 14: 0.1 MB of SQL gave 472 MB), so an edge

@@ -48,6 +48,10 @@ tests_unit_test_mode_config_CFLAGS = $(MODE_TEST_CFLAGS)
 tests_unit_test_mode_config_LDADD = $(MODE_TEST_LIBS)
 tests_unit_test_mode_core_CFLAGS = $(MODE_TEST_CFLAGS)
 tests_unit_test_mode_core_LDADD = $(MODE_TEST_LIBS)
+check_PROGRAMS += tests/unit/test_mode_columns
+TESTS += tests/unit/test_mode_columns
+tests_unit_test_mode_columns_CFLAGS = $(MODE_TEST_CFLAGS)
+tests_unit_test_mode_columns_LDADD = $(MODE_TEST_LIBS)
 
 # End-to-end: the plugin through the ABI (tests/e2e/thirdparty_host) against mode-sim.
 check_PROGRAMS += tests/e2e/test_mode_e2e

@@ -990,7 +990,13 @@ int sql_extract_tables_cancellable(const char *sql, size_t len, enum sql_dialect
                                    const struct sql_cancel *cancel, struct sql_lineage **out,
                                    char *err, size_t errlen) {
   struct sql_poll poll = {.cancel = cancel};
-  struct scan sc = {.s = sql, .n = len, .d = dialect, .poll = &poll, .err = err, .errlen = errlen};
+  return sql_extract_keep_tokens(sql, len, dialect, &poll, NULL, NULL, out, err, errlen);
+}
+
+int sql_extract_keep_tokens(const char *sql, size_t len, enum sql_dialect dialect,
+                            struct sql_poll *poll, struct sql_token **toks_out, size_t *ntk_out,
+                            struct sql_lineage **out, char *err, size_t errlen) {
+  struct scan sc = {.s = sql, .n = len, .d = dialect, .poll = poll, .err = err, .errlen = errlen};
   struct sql_token *toks = NULL;
   int rc;
 
@@ -1002,7 +1008,7 @@ int sql_extract_tables_cancellable(const char *sql, size_t len, enum sql_dialect
   if (len > SQL_MAX_INPUT)
     return sql_fail(SQL_ERR_LIMIT, err, errlen, "SQL text of %zu bytes exceeds the limit of %zu",
                     len, SQL_MAX_INPUT);
-  rc = sql_lex(sql ? sql : "", len, dialect, &poll, &toks, &sc.ntk, err, errlen);
+  rc = sql_lex(sql ? sql : "", len, dialect, poll, &toks, &sc.ntk, err, errlen);
   if (rc)
     return rc;
   sc.tk = toks;
@@ -1023,6 +1029,11 @@ int sql_extract_tables_cancellable(const char *sql, size_t len, enum sql_dialect
   rc = scan_level(&sc, &top);
   if (!rc)
     rc = build_lineage(&sc, out);
+  if (!rc && toks_out) { /* columns.c reads the same tokens */
+    *toks_out = toks;
+    *ntk_out = sc.ntk;
+    toks = NULL;
+  }
 out:
   stmt_reset(&sc);
   free(sc.st.pend);

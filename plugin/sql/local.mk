@@ -6,7 +6,7 @@ noinst_LTLIBRARIES += plugin/sql/libsqllineage.la
 plugin_sql_libsqllineage_la_SOURCES = \
 	plugin/sql/sql_lineage.h plugin/sql/sql_internal.h plugin/sql/sql_keywords.h \
 	plugin/sql/strbuf.c plugin/sql/lexer.c plugin/sql/extract.c plugin/sql/table.c \
-	plugin/sql/definitions.c plugin/sql/liquid.c plugin/sql/render.c
+	plugin/sql/definitions.c plugin/sql/liquid.c plugin/sql/render.c plugin/sql/columns.c
 plugin_sql_libsqllineage_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 
 # The command-line tool.
@@ -24,6 +24,10 @@ SQL_TEST_LIBS = plugin/sql/libsqllineage.la $(TESTUTIL_LIBS)
 
 check_PROGRAMS += tests/unit/test_sql_corpus tests/unit/test_sql_liquid tests/unit/test_sql_hostile
 TESTS += tests/unit/test_sql_corpus tests/unit/test_sql_liquid tests/unit/test_sql_hostile
+check_PROGRAMS += tests/unit/test_sql_columns
+TESTS += tests/unit/test_sql_columns
+tests_unit_test_sql_columns_CFLAGS = $(SQL_TEST_CFLAGS)
+tests_unit_test_sql_columns_LDADD = $(SQL_TEST_LIBS)
 noinst_HEADERS += tests/unit/test_sql_names.h
 tests_unit_test_sql_corpus_CFLAGS = $(SQL_TEST_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_sql_corpus_LDADD = $(SQL_TEST_LIBS) $(YAJL_LIBS)

@@ -114,6 +114,19 @@ int sql_table_set_add(struct sql_table_set *set, struct sql_table *t);
 void sql_table_set_free(struct sql_table_set *set);
 void sql_table_clear(struct sql_table *t);
 
+/* ---- extract.c ----------------------------------------------------------------------- */
+
+/* sql_extract_tables_cancellable that also hands the tokens out (*toks_out, malloc'd, owned by
+ * the caller, *ntk_out of them) when toks_out is not NULL and the call succeeds. */
+int sql_extract_keep_tokens(const char *sql, size_t len, enum sql_dialect dialect,
+                            struct sql_poll *poll, struct sql_token **toks_out, size_t *ntk_out,
+                            struct sql_lineage **out, char *err, size_t errlen);
+
+/* ---- columns.c ---------------------------------------------------------------------- */
+
+/* Frees n columns and the array (sql_lineage_free's part for columns). */
+void sql_columns_free(struct sql_column *cols, size_t n);
+
 /* ---- definitions.c -------------------------------------------------------------------- */
 
 /* Replaces every `{{ @name as alias }}` in text by `(body) AS alias`, recursively, appending

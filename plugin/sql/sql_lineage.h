@@ -52,12 +52,34 @@ struct sql_table {
   char *name;
 };
 
+/* One base-table column a result column is computed from. */
+struct sql_column_source {
+  size_t table; /* index into the lineage's sources[] */
+  char *column; /* lower-cased unless quoted (then as written, unquoted); "*" for every column */
+};
+
+/* One column of a statement's result (see sql_extract_lineage). */
+struct sql_column {
+  char *name;      /* as the database names it: alias, else a plain reference's column, else
+                      the expression's text; "*" for every column of an unknown table */
+  char *data_type; /* the type of a top-level CAST / `::` (upper-case, as written), else NULL */
+  struct sql_column_source *sources; /* sorted by "<table>.<column>", unique; owned */
+  size_t n_sources;
+};
+
 /* What one text reads and writes, de-duplicated, in order of first appearance. */
 struct sql_lineage {
   struct sql_table *sources;
   size_t n_sources;
   struct sql_table *targets;
   size_t n_targets;
+  /* Filled only by sql_extract_lineage with columns asked for: the result columns of the last
+   * statement that returns rows or writes a target, in order. */
+  struct sql_column *columns;
+  size_t n_columns;
+  /* SQL_OK, or why columns are missing although the tables are there (SQL_ERR_LIMIT: the
+   * text is beyond the column analysis' work bound). */
+  int columns_status;
 };
 
 /* Extracts the tables read and written by sql (len bytes, NUL not required; may hold several
@@ -82,6 +104,36 @@ struct sql_cancel {
 int sql_extract_tables_cancellable(const char *sql, size_t len, enum sql_dialect dialect,
                                    const struct sql_cancel *cancel, struct sql_lineage **out,
                                    char *err, size_t errlen);
+
+/* ---- column lineage ------------------------------------------------------------------- */
+
+/* Known columns of tables, for `*` and unqualified names (etl-sql-lineage --schema). */
+struct sql_schema;
+
+struct sql_schema *sql_schema_new(void);
+
+/* Adds a column to a table. `table` is the dotted name as sql_table_dotted writes it (matched
+ * ASCII case-insensitively), `column` as the database names it (matched case-insensitively).
+ * Both are copied; columns keep the order they were added in. SQL_OK or SQL_ERR_NOMEM. */
+int sql_schema_add(struct sql_schema *schema, const char *table, const char *column);
+
+/* Releases the schema; NULL-safe; sets *schema to NULL. */
+void sql_schema_free(struct sql_schema **schema);
+
+struct sql_extract_options {
+  int columns;                     /* non-zero: fill the lineage's columns too */
+  const struct sql_schema *schema; /* NULL: no table's columns are known */
+  const struct sql_cancel *cancel; /* NULL: never cancelled */
+};
+
+/* sql_extract_tables_cancellable, plus column lineage when opts->columns is set (opts may be
+ * NULL: tables only). The columns describe the result of the last statement that returns rows
+ * or writes a target; statements of the same kind and target before it (the variants a Liquid
+ * template renders into, see sql_render_template) are merged into it by position. Same
+ * ownership, errors and bounds as sql_extract_tables; docs/sql-lineage.md has the rules. */
+int sql_extract_lineage(const char *sql, size_t len, enum sql_dialect dialect,
+                        const struct sql_extract_options *opts, struct sql_lineage **out,
+                        char *err, size_t errlen);
 
 /* Releases a lineage; NULL-safe; sets *lineage to NULL. */
 void sql_lineage_free(struct sql_lineage **lineage);

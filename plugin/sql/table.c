@@ -118,6 +118,7 @@ void sql_lineage_free(struct sql_lineage **lineage) {
     sql_table_clear(&l->sources[i]);
   for (size_t i = 0; i < l->n_targets; i++)
     sql_table_clear(&l->targets[i]);
+  sql_columns_free(l->columns, l->n_columns);
   free(l->sources);
   free(l->targets);
   free(l);

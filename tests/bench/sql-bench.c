@@ -1,7 +1,10 @@
 /*
  * sql-bench -- speed of SQL lineage extraction and Mode template rendering.
  *
- *   tests/bench/sql-bench [CASES_JSON] [SECONDS]
+ *   tests/bench/sql-bench [--columns] [CASES_JSON] [SECONDS]
+ *
+ * With --columns it also reports MB/s with column lineage (sql_extract_lineage with columns)
+ * next to tables only, over the corpus and the synthetic query (issue 10: >= 30 MB/s).
  *
  * Reports MB/s and queries/s over the SQL corpus (default
  * $ETL_TOP_SRCDIR/tests/fixtures/sql-lineage-corpus/cases.json, ETL_TOP_SRCDIR defaulting to
@@ -116,6 +119,36 @@ static char *synthetic_query(size_t *len) {
   return q;
 }
 
+/* MB/s of extraction over texts, with or without columns, for about `seconds`. */
+static double rate(const struct query *qs, size_t n, int columns, double seconds) {
+  struct sql_extract_options opts = {.columns = columns};
+  size_t bytes = 0;
+  long rounds = 0;
+  double t0 = now(), t;
+  for (size_t i = 0; i < n; i++)
+    bytes += qs[i].len;
+  do {
+    for (size_t i = 0; i < n; i++) {
+      struct sql_lineage *l = NULL;
+      sql_extract_lineage(qs[i].sql, qs[i].len, qs[i].dialect, &opts, &l, NULL, 0);
+      sql_lineage_free(&l);
+    }
+    rounds++;
+  } while ((t = now() - t0) < seconds);
+  return (double)bytes * (double)rounds / t / 1e6;
+}
+
+static void columns_report(const struct query *qs, size_t n, const char *sql, size_t sql_len,
+                           double seconds) {
+  struct query syn = {.sql = (char *)sql, .len = sql_len, .dialect = SQL_DIALECT_SNOWFLAKE};
+  double c0 = rate(qs, n, 0, seconds), c1 = rate(qs, n, 1, seconds);
+  double s0 = rate(&syn, 1, 0, seconds), s1 = rate(&syn, 1, 1, seconds);
+  printf("columns: corpus %.1f MB/s tables only, %.1f MB/s with columns (%.0f%%)\n", c0, c1,
+         100.0 * c1 / c0);
+  printf("columns: synthetic %.1f MB/s tables only, %.1f MB/s with columns (%.0f%%)\n", s0, s1,
+         100.0 * s1 / s0);
+}
+
 static long peak_rss_kb(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -123,6 +156,11 @@ static long peak_rss_kb(void) {
 }
 
 int main(int argc, char **argv) {
+  int columns = argc > 1 && strcmp(argv[1], "--columns") == 0;
+  if (columns) {
+    argv++;
+    argc--;
+  }
   const char *path = argc > 1 ? argv[1] : NULL;
   double seconds = argc > 2 ? atof(argv[2]) : 1.0;
   char fallback[4096];
@@ -199,6 +237,8 @@ int main(int argc, char **argv) {
   } while ((t = now() - t0) < seconds);
   printf("synthetic render+extract: %.1f us/query\n", t / (double)iters * 1e6);
   printf("peak RSS: %ld KB (%ld KB before the runs)\n", peak_rss_kb(), rss0);
+  if (columns)
+    columns_report(qs, n, sql, sql_len, seconds);
 
   /* One big text: the rendered query 2000 times (~10 MB), for memory against input size. */
   size_t copies = 2000, big_len = copies * (sql_len + 2);

@@ -25,3 +25,7 @@ EXTRA_DIST += tests/e2e/tap-lib.sh
 # Servers that accept and never answer: signals stop etlhost, and Mode's waits are bounded.
 TESTS += tests/e2e/test_hostile_waits.sh
 dist_check_SCRIPTS += tests/e2e/test_hostile_waits.sh
+
+# The sqlite catalog's "which dashboards use column X of table T" query (docs/sinks.md).
+TESTS += tests/e2e/test_catalog_columns.sh
+dist_check_SCRIPTS += tests/e2e/test_catalog_columns.sh

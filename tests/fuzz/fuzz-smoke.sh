@@ -38,7 +38,7 @@ san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -DHAVE_CONFIG_H -I$build -I$top \
   -I$top/host-api/include ${YAJL_CFLAGS:-} ${YAML_CFLAGS:-}"
 libs="${YAJL_LIBS:--lyajl} ${YAML_LIBS:--lyaml}"
-sql_lib="strbuf lexer extract table definitions liquid render"
+sql_lib="strbuf lexer extract table definitions liquid render columns"
 
 # The sources of each target (relative to TOP_SRCDIR) and extra flags.
 sources() {

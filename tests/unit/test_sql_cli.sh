@@ -70,5 +70,26 @@ check "definitions that are not JSON exit 2" 2 "" "not JSON" -- \
 check "help" 0 - - -- "$cli" --help
 check "help names the options" 0 - - -- sh -c "'$cli' --help | grep -q -- --definitions"
 
+# --columns (issue 10): the contract's JSON, --schema, Liquid branches merged.
+printf 'INSERT INTO dw.out (k, total) SELECT o.id, SUM(o.amount) FROM s.orders o GROUP BY o.id' >"$tmp/ins.sql"
+printf 'SELECT {%% if m %%}amount{%% else %%}cost{%% endif %%} AS metric, * FROM t JOIN u ON t.id = u.id' >"$tmp/liq.sql"
+printf '{"t": ["id", "Amount"]}' >"$tmp/schema.json"
+printf '{"t": "id"}' >"$tmp/badschema.json"
+check "--columns adds columns" 0 \
+  '{"sources":["s.orders"],"targets":["dw.out"],"columns":[{"name":"k","sources":["s.orders.id"]},{"name":"total","sources":["s.orders.amount"]}]}' - -- \
+  "$cli" --columns "$tmp/ins.sql"
+check "--columns over Liquid merges the branches, * per unknown table" 0 \
+  '{"sources":["t","u"],"targets":[],"columns":[{"name":"metric","sources":["t.amount","t.cost","u.amount","u.cost"]},{"name":"*","sources":["t.*"]},{"name":"*","sources":["u.*"]}]}' - -- \
+  "$cli" --columns "$tmp/liq.sql"
+check "--schema expands * and resolves bare names" 0 \
+  '{"sources":["t","u"],"targets":[],"columns":[{"name":"metric","sources":["t.amount","u.cost"]},{"name":"id","sources":["t.id"]},{"name":"amount","sources":["t.amount"]},{"name":"*","sources":["u.*"]}]}' - -- \
+  "$cli" --columns --schema "$tmp/schema.json" "$tmp/liq.sql"
+check "columns of a query without FROM are empty" 0 \
+  '{"sources":[],"targets":[],"columns":[{"name":"x","sources":[]}]}' - -- \
+  sh -c "echo 'SELECT 1 AS x' | '$cli' --columns"
+check "a schema that is not tables of names exits 2" 2 "" "table 't': not an array" -- \
+  "$cli" --columns --schema "$tmp/badschema.json" "$tmp/ins.sql"
+check "help names --columns" 0 - - -- sh -c "'$cli' --help | grep -q -- --columns"
+
 echo "1..$n"
 [ $failed -eq 0 ]
