@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "batch.h"
 #include "faults.h"
 #include "prng.h"
 #include "ratelimit.h"
@@ -309,6 +310,42 @@ static unsigned delay_ms(uint64_t seq) {
   return c->latency_ms + j;
 }
 
+static const char *batch_arg(void *ctx, const char *name) {
+  return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A Discovery API request (batch.h): its own auth, Mode's rate limit, no injected faults. */
+static struct MHD_Response *build_batch(struct MHD_Connection *conn, const char *method,
+                                        const char *url, unsigned *status, size_t *bytes) {
+  struct route_resp rr = {0};
+  struct ratelimit_verdict v = {.allowed = 1};
+  atomic_fetch_add(&request_seq, 1);
+  ratelimit_take(limiter, source->cfg->token, &v);
+  if (!v.allowed) {
+    if (route_error(&rr, 429, "too_many_requests", "Rate limit exceeded. Please retry later."))
+      return NULL;
+    rr.endpoint = EP_BATCH;
+  } else {
+    struct batch_req req = {
+        .method = method,
+        .path = url,
+        .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+        .basic_expected = expected_auth,
+        .get_arg = batch_arg,
+        .ctx = conn};
+    if (batch_route(source, &req, &rr) != 0)
+      return NULL;
+  }
+  struct MHD_Response *r = json_response(rr.body, rr.len);
+  if (!r)
+    return NULL;
+  add_limit_headers(r, &v);
+  *status = rr.status;
+  *bytes = rr.len;
+  stats_count(rr.endpoint, rr.status, rr.len, NULL);
+  return r;
+}
+
 /* Builds the response for an API request: status in *status, fault in *fault. NULL means
  * "drop the connection" (reset fault or OOM). */
 static struct MHD_Response *build(struct MHD_Connection *conn, const char *url, unsigned *status,
@@ -418,7 +455,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
   const char *fault = NULL;
   unsigned status = 0;
   size_t bytes = 0;
-  struct MHD_Response *r = build(conn, url, &status, &bytes, &fault);
+  struct MHD_Response *r = batch_is(url) ? build_batch(conn, method, url, &status, &bytes)
+                                         : build(conn, url, &status, &bytes, &fault);
   log_request(method, url, status, bytes, fault);
   if (!r)
     return fault ? reset_connection(conn) : MHD_NO;

@@ -16,6 +16,8 @@ struct sim_config {
   unsigned port;         /* 0: ephemeral */
   const char *workspace; /* default "acme" */
   const char *token, *secret;
+  /* The Discovery API's signature token (batch.h): token, access key, access secret. */
+  const char *discovery_token, *discovery_key, *discovery_secret;
   const char *fixtures_dir; /* NULL: serve a generated workspace */
   struct sim_gen_params gen;
   unsigned latency_ms, jitter_ms;
