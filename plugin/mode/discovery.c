@@ -442,6 +442,48 @@ int mode_discovery_fill(const struct mode_discovery *d, struct mode_report *r) {
   return 1;
 }
 
+struct probe {
+  int done;
+  long status, total;
+  char detail[512];
+};
+
+static void on_probe(void *owner, void *arg, struct mode_fetch_result *res) {
+  (void)arg;
+  struct probe *p = owner;
+  const char *pages = res->envelope ? mode_hal_get(res->envelope, ENV_PAGES) : NULL;
+  p->done = 1;
+  p->status = res->ok ? 200 : res->status ? res->status : -1;
+  p->total = pages ? strtol(pages, NULL, 10) : -1;
+  snprintf(p->detail, sizeof p->detail, "%s", res->ok && !res->list_seen ? "no reports list"
+                                              : res->detail);
+  if (res->ok && !res->list_seen)
+    p->status = -1;
+}
+
+int mode_discovery_probe(struct mode_discovery *d, long *status, long *reports, char *err,
+                         size_t cap) {
+  struct probe p = {0};
+  char *url = first_url(d, "reports");
+  char *one = url ? mode_asprintf("%s", url) : NULL;
+  /* One report a page: total_pages is then the number of reports. */
+  char *at = one ? strstr(one, "per_page=1000") : NULL;
+  if (at)
+    memmove(at + strlen("per_page=1"), at + strlen("per_page=1000"),
+            strlen(at + strlen("per_page=1000")) + 1);
+  int rc = -1;
+  if (at && mode_fetch_get(d->fetch, one, &r_spec, MODE_FETCH_URGENT, on_probe, &p, NULL) == 0) {
+    while (!p.done && mode_fetch_step(d->fetch, 100) >= 0)
+      ;
+    rc = p.status == 200 ? 0 : -1;
+  }
+  *status = p.status;
+  *reports = p.total;
+  snprintf(err, cap, "%s", p.done ? p.detail : "out of memory");
+  free(url), free(one);
+  return rc;
+}
+
 const struct mode_fetch_stats *mode_discovery_stats(const struct mode_discovery *d) {
   return mode_fetch_stats(d->fetch);
 }

@@ -46,6 +46,11 @@ const char *mode_discovery_stamp(const struct mode_discovery *d);
 /* The view count report_stats gives report `token`, or -1 when it gives none. */
 long mode_discovery_views(const struct mode_discovery *d, const char *token);
 
+/* `etlhost test`: one request for one report. Returns 0 with the workspace's report count in
+ * *reports (-1 when unsaid), or -1 with the HTTP status (0 none) and why in err. */
+int mode_discovery_probe(struct mode_discovery *d, long *status, long *reports, char *err,
+                         size_t cap);
+
 /* Requests made (retries not counted) and their statistics. */
 const struct mode_fetch_stats *mode_discovery_stats(const struct mode_discovery *d);
 
