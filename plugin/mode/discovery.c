@@ -226,10 +226,6 @@ static void on_page(void *owner, void *arg, struct mode_fetch_result *res) {
     fail_listing(d, l, "a page with a next_page link brought no new item");
     return;
   }
-  if (l->pages >= d->cfg->max_pages || (pages && l->pages >= strtol(pages, NULL, 10))) {
-    fail_listing(d, l, "a next_page link past total_pages or maxPages");
-    return;
-  }
   /* next_page is a path on the same host ("/batch/{ws}/reports?page=2&per_page=1000"); an
    * absolute URL elsewhere is not followed, the credentials go to Mode's host only. */
   char *url = next[0] == '/' ? mode_asprintf("%s%s", d->cfg->host, next) : NULL;
@@ -237,7 +233,12 @@ static void on_page(void *owner, void *arg, struct mode_fetch_result *res) {
     fail_listing(d, l, "next_page is not a path on the workspace's host");
     return;
   }
-  ask(d, l, url);
+  if (mode_strset_has(&l->asked, url))
+    fail_listing(d, l, "next_page points back to a page already listed");
+  else if (l->pages >= d->cfg->max_pages || (pages && l->pages >= strtol(pages, NULL, 10)))
+    fail_listing(d, l, "a next_page link past total_pages or maxPages");
+  else
+    ask(d, l, url);
   free(url);
 }
 

@@ -207,7 +207,8 @@ static int finish(yajl_gen g, struct route_resp *resp, unsigned status) {
   return 0;
 }
 
-static void link(struct walk *w, const char *name, const char *ep, size_t page, size_t per_page) {
+static void add_link(struct walk *w, const char *name, const char *ep, size_t page,
+                     size_t per_page) {
   char href[256];
   snprintf(href, sizeof href, "/batch/%s/%s?page=%zu&per_page=%zu%s", w->ws->name, ep, page,
            per_page, w->all_spaces ? "&include_spaces=all" : "");
@@ -217,8 +218,9 @@ static void link(struct walk *w, const char *name, const char *ep, size_t page, 
   yajl_gen_map_close(w->g);
 }
 
-static int render_page(const struct sim_workspace *ws, enum batch_kind kind, int all,
-                       size_t page, size_t per_page, struct route_resp *resp) {
+static int render_page(const struct sim_config *cfg, const struct sim_workspace *ws,
+                       enum batch_kind kind, int all, size_t page, size_t per_page,
+                       struct route_resp *resp) {
   /* A first walk counts the items, the second renders the page (the counts go first). */
   struct walk w = {.ws = ws, .kind = kind, .all_spaces = all};
   w.g = yajl_gen_alloc(NULL);
@@ -226,6 +228,10 @@ static int render_page(const struct sim_workspace *ws, enum batch_kind kind, int
     return -1;
   walk(&w);
   size_t total = w.n, pages = total ? (total + per_page - 1) / per_page : 1;
+  const char *fault = cfg->batch_fault;
+  size_t asked = page;
+  if (fault && strcmp(fault, "endless") == 0 && page > pages)
+    page = pages; /* the last page again, with a link further on */
   size_t from = (page - 1) * per_page, count = from < total ? total - from : 0;
   if (count > per_page)
     count = per_page;
@@ -235,7 +241,7 @@ static int render_page(const struct sim_workspace *ws, enum batch_kind kind, int
   yajl_gen_map_open(w.g);
   s(&w, "pagination");
   yajl_gen_map_open(w.g);
-  kn(&w, "page", (long long)page);
+  kn(&w, "page", (long long)asked);
   kn(&w, "per_page", (long long)per_page);
   kn(&w, "count", (long long)count);
   kn(&w, "total_pages", (long long)pages);
@@ -248,9 +254,13 @@ static int render_page(const struct sim_workspace *ws, enum batch_kind kind, int
   s(&w, "_links");
   yajl_gen_map_open(w.g);
   if (page < pages)
-    link(&w, "next_page", kind_names[kind], page + 1, per_page);
-  if (page > 1)
-    link(&w, "prev_page", kind_names[kind], page - 1, per_page);
+    add_link(&w, "next_page", kind_names[kind], page + 1, per_page);
+  else if (fault && strcmp(fault, "repeat") == 0 && pages > 1)
+    add_link(&w, "next_page", kind_names[kind], 1, per_page);
+  else if (fault && strcmp(fault, "endless") == 0)
+    add_link(&w, "next_page", kind_names[kind], asked + 1, per_page);
+  if (asked > 1)
+    add_link(&w, "prev_page", kind_names[kind], asked - 1, per_page);
   yajl_gen_map_close(w.g);
   yajl_gen_map_close(w.g);
   int rc = w.err ? -1 : finish(w.g, resp, 200);
@@ -350,5 +360,7 @@ int batch_route(const struct route_source *src, const struct batch_req *req,
     return error(resp, 400, "bad_request", "page must be a positive integer");
   if (inc && strcmp(inc, "all") != 0)
     return error(resp, 400, "bad_request", "include_spaces accepts only 'all'");
-  return render_page(src->ws, kind, inc != NULL, page, per_page, resp);
+  if (per_page > src->cfg->batch_page_max)
+    per_page = src->cfg->batch_page_max; /* --batch-page-max: pages smaller than asked */
+  return render_page(src->cfg, src->ws, kind, inc != NULL, page, per_page, resp);
 }

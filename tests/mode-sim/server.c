@@ -310,6 +310,34 @@ static unsigned delay_ms(uint64_t seq) {
   return c->latency_ms + j;
 }
 
+struct args_buf {
+  char s[512];
+  size_t n;
+};
+
+static enum MHD_Result append_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value) {
+  (void)kind;
+  struct args_buf *b = cls;
+  int w = snprintf(b->s + b->n, sizeof b->s - b->n, "%c%s=%s", b->n ? '&' : '?', key,
+                   value ? value : "");
+  if (w > 0 && (size_t)w < sizeof b->s - b->n)
+    b->n += (size_t)w;
+  return MHD_YES;
+}
+
+/* A batch request is logged with its query string: which pages and parameters were asked for
+ * is what its tests check. */
+static void log_batch(struct MHD_Connection *conn, const char *method, const char *url,
+                      unsigned status, size_t bytes) {
+  struct args_buf b = {.n = 0};
+  char full[1024];
+  b.s[0] = '\0';
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, append_arg, &b);
+  snprintf(full, sizeof full, "%s%s", url, b.s);
+  log_request(method, full, status, bytes, NULL);
+}
+
 static const char *batch_arg(void *ctx, const char *name) {
   return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
@@ -457,7 +485,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
   size_t bytes = 0;
   struct MHD_Response *r = batch_is(url) ? build_batch(conn, method, url, &status, &bytes)
                                          : build(conn, url, &status, &bytes, &fault);
-  log_request(method, url, status, bytes, fault);
+  if (batch_is(url))
+    log_batch(conn, method, url, status, bytes);
+  else
+    log_request(method, url, status, bytes, fault);
   if (!r)
     return fault ? reset_connection(conn) : MHD_NO;
   uint64_t seq = atomic_load(&request_seq);
