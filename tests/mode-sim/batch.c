@@ -256,7 +256,7 @@ static int render_page(const struct sim_config *cfg, const struct sim_workspace 
   if (page < pages)
     add_link(&w, "next_page", kind_names[kind], page + 1, per_page);
   else if (fault && strcmp(fault, "repeat") == 0 && pages > 1)
-    add_link(&w, "next_page", kind_names[kind], 1, per_page);
+    add_link(&w, "next_page", kind_names[kind], page, per_page); /* itself, as it was reached */
   else if (fault && strcmp(fault, "endless") == 0)
     add_link(&w, "next_page", kind_names[kind], asked + 1, per_page);
   if (asked > 1)
