@@ -418,11 +418,11 @@ static int fill_charts(const struct mode_discovery *d, struct mode_report *r) {
   return 0;
 }
 
-int mode_discovery_fill(const struct mode_discovery *d, struct mode_report *r) {
+int mode_discovery_fill(struct mode_discovery *d, struct mode_report *r) {
   if (mode_discovery_report_stamp(d, r->token) == NULL)
     return 0;
   size_t n = 0;
-  const struct item *q = find_report(&d->l[LQ], r->token, &n);
+  struct item *q = (struct item *)find_report(&d->l[LQ], r->token, &n);
   r->queries = calloc(n ? n : 1, sizeof *r->queries);
   if (r->queries == NULL)
     return -1;
@@ -430,10 +430,12 @@ int mode_discovery_fill(const struct mode_discovery *d, struct mode_report *r) {
     struct mode_query *mq = &r->queries[r->n_queries++];
     mq->token = mode_strdup(q[i].f[DQ_TOKEN]);
     mq->name = mode_strdup(q[i].f[DQ_NAME]);
-    mq->raw_query = mode_strdup(q[i].f[DQ_RAW]);
+    /* Moved, not copied: each report is filled once, and the text then lives in one place. */
+    mq->raw_query = q[i].f[DQ_RAW];
+    q[i].f[DQ_RAW] = NULL;
     /* A token, not the regular API's numeric id: the crawl maps it when sources are in. */
     mq->data_source_id = mode_strdup(q[i].f[DQ_DS]);
-    if (mq->token == NULL || (q[i].f[DQ_NAME] && !mq->name) || (q[i].f[DQ_RAW] && !mq->raw_query) ||
+    if (mq->token == NULL || (q[i].f[DQ_NAME] && !mq->name) ||
         (q[i].f[DQ_DS] && !mq->data_source_id))
       return -1;
     r->held += mq->raw_query ? strlen(mq->raw_query) : 0;

@@ -32,9 +32,10 @@ struct mode_discovery *mode_discovery_new(const struct mode_config *cfg,
 int mode_discovery_run(struct mode_discovery *d, const atomic_int *interrupt, int *auth_refused,
                        char *err, size_t cap);
 
-/* Fills r's queries and, when it has charts, its charts, as the regular endpoints would have.
- * Returns 1 when done, 0 when batch does not know the report (fetch it as usual), -1 on OOM. */
-int mode_discovery_fill(const struct mode_discovery *d, struct mode_report *r);
+/* Fills r's queries and, when it has charts, its charts, as the regular endpoints would have;
+ * the query texts move into r (d no longer holds them: fill each report once). Returns 1 when
+ * done, 0 when batch does not know the report (fetch it as usual), -1 on OOM. */
+int mode_discovery_fill(struct mode_discovery *d, struct mode_report *r);
 
 /* The batch listing's stamp of report `token` (edited_at, updated_at, name, space, ...) as
  * 16 hex digits, or NULL when batch did not list it. Borrowed. */
