@@ -59,6 +59,7 @@ static const struct key_def keys[] = {
     {"discoveryToken", K_STRING, IN_CONN, OFF(discovery_token), 0, 0},
     {"discoveryAccessKey", K_STRING, IN_CONN, OFF(discovery_key), 0, 0},
     {"discoveryAccessSecret", K_STRING, IN_CONN, OFF(discovery_secret), 0, 0},
+    {"discoveryMintToken", K_BOOL, IN_CONN, OFF(discovery_mint), 0, 0},
     {"filterQueryParam", K_STRING, IN_CONN, 0, 0, 0},
     {"caBundle", K_STRING, IN_CONN, OFF(ca_bundle), 0, 0},
     {"allowInsecureHttp", K_BOOL, IN_CONN, OFF(allow_insecure_http), 0, 0},
@@ -559,6 +560,8 @@ static int check_required(struct parse_ctx *p) {
                  !(c->discovery_token && *c->discovery_token)  ? "discoveryToken"
                  : !(c->discovery_key && *c->discovery_key) ? "discoveryAccessKey"
                                                               : "discoveryAccessSecret");
+  if (n_disc == 3 && c->discovery_mint)
+    return failf(p, CONN ".discoveryMintToken: set it or the three Discovery API keys, not both");
   if (c->host == NULL && (c->host = strdup("https://app.mode.com")) == NULL)
     return failf(p, "out of memory");
   return check_host(p);
@@ -644,6 +647,7 @@ const char mode_config_schema[] =
     "\"discoveryToken\":{\"type\":\"string\"},"
     "\"discoveryAccessKey\":{\"type\":\"string\",\"format\":\"password\"},"
     "\"discoveryAccessSecret\":{\"type\":\"string\",\"format\":\"password\"},"
+    "\"discoveryMintToken\":{\"type\":\"boolean\"},"
     "\"workspaceName\":{\"type\":\"string\"},"
     "\"filterQueryParam\":{\"type\":\"string\",\"enum\":[\"all\",\"custom\",\"filter=all\","
     "\"filter=custom\"],\"default\":\"all\"},"

@@ -13,6 +13,7 @@
 
 #include "discovery.h"
 #include "fetch.h"
+#include "mint.h"
 #include "util.h"
 
 struct sync_get {
@@ -221,7 +222,24 @@ out:
 static void discovery_step(struct test_run *t, const struct mode_fetch_opts *fo) {
   char msg[768], err[512];
   long status = 0, reports = -1;
-  struct mode_discovery *d = mode_discovery_new(t->cfg, fo);
+  char *tok = NULL, *key = NULL, *sec = NULL;
+  if (t->cfg->discovery_mint &&
+      mode_mint_token(t->cfg, &tok, &key, &sec, &status, err, sizeof err) != 0) {
+    snprintf(msg, sizeof msg,
+             "cannot mint a signature token (POST /batch/%.64s/signature_tokens: %.300s)%s",
+             t->cfg->workspace, err,
+             status == 401 || status == 403 ? ": it needs a workspace admin's API token" : "");
+    t->step(t->ctx, "discovery", ETL_TEST_FAIL, msg);
+    if (t->status == ETL_OK)
+      t->status = status == 401 || status == 403 ? ETL_ERR_AUTH : ETL_ERR_TRANSIENT;
+    return;
+  }
+  struct mode_discovery *d =
+      t->cfg->discovery_mint
+          ? mode_discovery_new(t->cfg, fo, tok, key, sec)
+          : mode_discovery_new(t->cfg, fo, t->cfg->discovery_token, t->cfg->discovery_key,
+                               t->cfg->discovery_secret);
+  mode_wipe_free(&key), mode_wipe_free(&sec), free(tok);
   if (d == NULL) {
     t->status = t->status == ETL_OK ? ETL_ERR_NOMEM : t->status;
     return;
@@ -275,7 +293,7 @@ int mode_conntest_run(const struct mode_config *cfg, mode_test_step_fn step, voi
     return ETL_ERR_NOMEM;
   run_steps(&t);
   mode_fetch_free(&t.fetch, NULL);
-  if (cfg->discovery_token)
+  if (cfg->discovery_token || cfg->discovery_mint)
     discovery_step(&t, &fo);
   return t.status;
 }

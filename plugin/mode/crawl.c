@@ -26,6 +26,7 @@
 #include "discovery.h"
 #include "fetch.h"
 #include "incremental.h"
+#include "mint.h"
 #include "owners.h"
 #include "pager.h"
 #include "plugin/sql/sql_lineage.h"
@@ -1122,7 +1123,22 @@ static void start_listing(struct mode_crawl *c) {
 static void start_discovery(struct mode_crawl *c) {
   char err[512];
   int refused = 0;
-  c->disc = mode_discovery_new(c->cfg, &c->fetch_opts);
+  char *tok = NULL, *key = NULL, *sec = NULL;
+  long status = 0;
+  if (c->cfg->discovery_mint &&
+      mode_mint_token(c->cfg, &tok, &key, &sec, &status, err, sizeof err) != 0) {
+    diagf(c, ETL_SEV_WARNING, 0, "discovery",
+          "cannot mint a signature token (POST /batch/%s/signature_tokens: %s)%s; listing "
+          "through the regular API",
+          c->cfg->workspace, err,
+          status == 401 || status == 403 ? ": it needs a workspace admin's API token" : "");
+    return;
+  }
+  c->disc = c->cfg->discovery_mint
+                ? mode_discovery_new(c->cfg, &c->fetch_opts, tok, key, sec)
+                : mode_discovery_new(c->cfg, &c->fetch_opts, c->cfg->discovery_token,
+                                     c->cfg->discovery_key, c->cfg->discovery_secret);
+  mode_wipe_free(&key), mode_wipe_free(&sec), free(tok);
   if (c->disc == NULL) {
     oom(c);
     return;
@@ -1156,7 +1172,7 @@ static void start_discovery(struct mode_crawl *c) {
 static void start(struct mode_crawl *c) {
   c->started = 1;
   emit(c, mode_entity_service(&c->assembler.ectx));
-  if (c->cfg->discovery_token)
+  if (c->cfg->discovery_token || c->cfg->discovery_mint)
     start_discovery(c);
   if (c->fatal)
     return;

@@ -108,7 +108,8 @@ static char *base64(const char *in) {
 }
 
 struct mode_discovery *mode_discovery_new(const struct mode_config *cfg,
-                                          const struct mode_fetch_opts *base) {
+                                          const struct mode_fetch_opts *base, const char *token,
+                                          const char *key, const char *secret) {
   struct mode_discovery *d = calloc(1, sizeof *d);
   char *creds = NULL, *b64 = NULL;
   if (d == NULL)
@@ -119,8 +120,7 @@ struct mode_discovery *mode_discovery_new(const struct mode_config *cfg,
   d->l[LR] = (struct blisting){.name = "reports", .spec = &r_spec};
   d->l[LS] = (struct blisting){.name = "spaces", .spec = &s_spec};
   d->l[LST] = (struct blisting){.name = "report_stats", .spec = &st_spec};
-  creds = mode_asprintf("%s:%s:%s", cfg->discovery_token, cfg->discovery_key,
-                        cfg->discovery_secret);
+  creds = mode_asprintf("%s:%s:%s", token, key, secret);
   b64 = creds ? base64(creds) : NULL;
   if (b64 == NULL)
     goto fail;

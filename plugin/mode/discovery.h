@@ -21,10 +21,12 @@
 
 struct mode_discovery;
 
-/* cfg (with the three discovery keys set) must outlive it; base gives the HTTP, rate and
- * retry settings of the regular fetches (its credentials are replaced). NULL on OOM. */
+/* cfg must outlive it; token, key, secret (the signature token, borrowed for the call) make
+ * the Bearer header; base gives the HTTP, rate and retry settings of the regular fetches (its
+ * credentials are replaced). NULL on OOM. */
 struct mode_discovery *mode_discovery_new(const struct mode_config *cfg,
-                                          const struct mode_fetch_opts *base);
+                                          const struct mode_fetch_opts *base, const char *token,
+                                          const char *key, const char *secret);
 
 /* Lists queries, charts and reports through batch, blocking until done or interrupted
  * (interrupt, may be NULL). Returns 0, or -1 with why in err (the caller lists the regular

@@ -16,6 +16,7 @@ plugin_mode_libmodecore_la_SOURCES = \
 	plugin/mode/pager.c plugin/mode/pager.h \
 	plugin/mode/crawl.c plugin/mode/crawl.h \
 	plugin/mode/discovery.c plugin/mode/discovery.h \
+	plugin/mode/mint.c plugin/mode/mint.h \
 	plugin/mode/assemble.c plugin/mode/assemble.h \
 	plugin/mode/entities.c plugin/mode/entities.h \
 	plugin/mode/lineage.c plugin/mode/lineage.h \

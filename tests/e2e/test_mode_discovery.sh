@@ -17,7 +17,9 @@
 #   9   `etlhost test`'s discovery step: passes with the keys, fails naming them with a wrong one;
 #  10   incremental: an unchanged rerun costs at most 10 requests and retains what the regular
 #       incremental rerun retains;
-#  11   incremental after mode-sim --mutate: the same records as the regular incremental run.
+#  11   incremental after mode-sim --mutate: the same records as the regular incremental run;
+#  12   discoveryMintToken: a signature token minted with POST /batch/{ws}/signature_tokens,
+#       the regular run's records, the minted secret never printed.
 # Prints TAP. Offline: 127.0.0.1 only.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -27,7 +29,7 @@ PLUGIN=${ETL_PLUGIN_PATH:-$B/plugin/.libs}/mode.so
 MODESIM=$B/tests/mode-sim/mode-sim
 DSECRET=disc-secret-7f3a91
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..11"
+echo "1..12"
 
 SIMARGS="--rate-limit off --seed 7 --spaces 4 --reports-per-space 6 --queries-per-report 2 \
   --charts-per-query 2 --users 6 --data-sources 3 --discovery-token disc-token \
@@ -184,6 +186,20 @@ for fault in repeat endless; do
   stop_sim
 done
 
+# ---- 12: a minted signature token ---------------------------------------------------------
+sim mint
+conf "$T/mint.json" "" ',"discoveryMintToken":true'
+run mint "$T/mint.json"
+if grep -q ' POST /batch/acme/signature_tokens 200 ' "$T/mint.log" &&
+  [ "$(grep -c ' GET /batch/acme/' "$T/mint.log")" -eq 5 ] && ! grep -q '^diag warning \[discovery\]' "$T/mint.err" &&
+  ! grep -q "$DSECRET" "$T/mint.err" "$T/mint.jsonl" && same reg mint; then
+  mint_ok=1
+else
+  mint_ok=0
+  mint_why="$(grep 'batch' "$T/mint.log" | head -3) $(grep '^diag' "$T/mint.err" | head -2)"
+fi
+stop_sim
+
 # ---- 8, 9: a wrong access secret; etlhost test ---------------------------------------------
 sim wrong
 SECRET=wrong-secret-55d1 conf "$T/disc_w.json" disc
@@ -232,3 +248,8 @@ else
   not_ok "incremental after --mutate 30: the regular incremental run's records"
 fi
 stop_sim
+if [ "$mint_ok" = 1 ]; then
+  ok "discoveryMintToken: minted with POST signature_tokens, the regular run's records"
+else
+  not_ok "discoveryMintToken: minted with POST signature_tokens, the regular run's records" "$mint_why"
+fi

@@ -90,6 +90,9 @@ static const struct {
     {"{" BASE ",\"discoveryAccessKey\":\"k\",\"discoveryAccessSecret\":\"SECRET123\"}", NULL,
      "serviceConnection.config.discoveryToken"},
     {"{" BASE ",\"discoveryToken\":7}", NULL, "serviceConnection.config.discoveryToken"},
+    {"{" BASE ",\"discoveryToken\":\"t\",\"discoveryAccessKey\":\"k\",\"discoveryAccessSecret\":"
+              "\"SECRET123\",\"discoveryMintToken\":true}",
+     NULL, "serviceConnection.config.discoveryMintToken"},
     {"[1]", NULL, "serviceConnection.config"},
     {"{\"accessToken\":", NULL, "serviceConnection.config"},
 };
