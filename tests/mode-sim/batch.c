@@ -193,20 +193,6 @@ static void walk(struct walk *w) {
   }
 }
 
-static int finish(yajl_gen g, struct route_resp *resp, unsigned status) {
-  const unsigned char *buf;
-  size_t len;
-  if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
-    return -1;
-  resp->body = malloc(len ? len : 1);
-  if (resp->body == NULL)
-    return -1;
-  memcpy(resp->body, buf, len);
-  resp->len = len;
-  resp->status = status;
-  return 0;
-}
-
 static void add_link(struct walk *w, const char *name, const char *ep, size_t page,
                      size_t per_page) {
   char href[256];
@@ -263,7 +249,7 @@ static int render_page(const struct sim_config *cfg, const struct sim_workspace 
     add_link(&w, "prev_page", kind_names[kind], asked - 1, per_page);
   yajl_gen_map_close(w.g);
   yajl_gen_map_close(w.g);
-  int rc = w.err ? -1 : finish(w.g, resp, 200);
+  int rc = w.err ? -1 : route_finish(w.g, resp, 200);
   yajl_gen_free(w.g);
   return rc;
 }
@@ -295,34 +281,13 @@ static int mint(const struct route_source *src, struct route_resp *resp) {
   kv(&w, "authentication_for", "batch-api");
   kv(&w, "authorization_type", "read-only");
   yajl_gen_map_close(w.g);
-  int rc = w.err ? -1 : finish(w.g, resp, 200);
+  int rc = w.err ? -1 : route_finish(w.g, resp, 200);
   yajl_gen_free(w.g);
   return rc;
 }
 
-static void base64(const char *in, char *out, size_t cap) {
-  static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t n = strlen(in), o = 0;
-  for (size_t i = 0; i < n && o + 5 < cap; i += 3) {
-    unsigned v = (unsigned char)in[i] << 16;
-    if (i + 1 < n)
-      v |= (unsigned char)in[i + 1] << 8;
-    if (i + 2 < n)
-      v |= (unsigned char)in[i + 2];
-    out[o++] = A[(v >> 18) & 63];
-    out[o++] = A[(v >> 12) & 63];
-    out[o++] = i + 1 < n ? A[(v >> 6) & 63] : '=';
-    out[o++] = i + 2 < n ? A[v & 63] : '=';
-  }
-  out[o] = '\0';
-}
-
-static int bearer_ok(const struct route_source *src, const char *auth) {
-  char creds[512], want[720];
-  snprintf(creds, sizeof creds, "%s:%s:%s", src->cfg->discovery_token, src->cfg->discovery_key,
-           src->cfg->discovery_secret);
-  base64(creds, want, sizeof want);
-  return auth && strncmp(auth, "Bearer ", 7) == 0 && strcmp(auth + 7, want) == 0;
+static int bearer_ok(const struct batch_req *req) {
+  return req->authorization && strcmp(req->authorization, req->bearer_expected) == 0;
 }
 
 int batch_route(const struct route_source *src, const struct batch_req *req,
@@ -349,7 +314,7 @@ int batch_route(const struct route_source *src, const struct batch_req *req,
       kind = (enum batch_kind)k;
   if (kind == B_NONE || strcmp(req->method, "GET") != 0)
     return error(resp, 404, "not_found", "resource not found");
-  if (!bearer_ok(src, req->authorization))
+  if (!bearer_ok(req))
     return error(resp, 401, "unauthorized", "You must be authenticated to access this resource.");
   const char *pp = req->get_arg(req->ctx, "per_page"), *pg = req->get_arg(req->ctx, "page");
   const char *inc = req->get_arg(req->ctx, "include_spaces");

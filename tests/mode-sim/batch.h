@@ -18,7 +18,8 @@
 struct batch_req {
   const char *method, *path;
   const char *authorization; /* the header, NULL when absent */
-  const char *basic_expected; /* "Basic base64(token:secret)" of the regular API */
+  const char *basic_expected;  /* "Basic base64(token:secret)" of the regular API */
+  const char *bearer_expected; /* "Bearer base64(token:access_key:access_secret)" */
   const char *(*get_arg)(void *ctx, const char *name);
   void *ctx;
 };

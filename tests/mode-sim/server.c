@@ -155,6 +155,7 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ullong request_seq;
 static atomic_int stopping;
 static char expected_auth[512]; /* "Basic base64(token:secret)" */
+static char expected_bearer[768]; /* "Bearer base64(token:access_key:access_secret)" (batch.h) */
 
 /* Per-URL attempt counters, for reproducible faults: hashed slots, collisions share. */
 static atomic_uint attempts[ATTEMPT_SLOTS];
@@ -359,6 +360,7 @@ static struct MHD_Response *build_batch(struct MHD_Connection *conn, const char 
         .path = url,
         .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
         .basic_expected = expected_auth,
+        .bearer_expected = expected_bearer,
         .get_arg = batch_arg,
         .ctx = conn};
     if (batch_route(source, &req, &rr) != 0)
@@ -559,6 +561,11 @@ int server_run(const struct route_source *src) {
   snprintf(creds, sizeof creds, "%s:%s", cfg->token, cfg->secret);
   memcpy(expected_auth, "Basic ", 6);
   base64(creds, expected_auth + 6, sizeof expected_auth - 6);
+  char dcreds[512];
+  snprintf(dcreds, sizeof dcreds, "%s:%s:%s", cfg->discovery_token, cfg->discovery_key,
+           cfg->discovery_secret);
+  memcpy(expected_bearer, "Bearer ", 7);
+  base64(dcreds, expected_bearer + 7, sizeof expected_bearer - 7);
   limiter = ratelimit_new(cfg->rate_n, cfg->rate_seconds);
   if (cfg->log_path && !(log_file = fopen(cfg->log_path, "a"))) {
     fprintf(stderr, "mode-sim: --log %s: %s\n", cfg->log_path, strerror(errno));
