@@ -56,6 +56,10 @@ static const struct key_def keys[] = {
     {"accessToken", K_STRING, IN_CONN, OFF(token), 0, 0},
     {"accessTokenPassword", K_STRING, IN_CONN, OFF(secret), 0, 0},
     {"workspaceName", K_STRING, IN_CONN, OFF(workspace), 0, 0},
+    {"discoveryToken", K_STRING, IN_CONN, OFF(discovery_token), 0, 0},
+    {"discoveryAccessKey", K_STRING, IN_CONN, OFF(discovery_key), 0, 0},
+    {"discoveryAccessSecret", K_STRING, IN_CONN, OFF(discovery_secret), 0, 0},
+    {"discoveryMintToken", K_BOOL, IN_CONN, OFF(discovery_mint), 0, 0},
     {"filterQueryParam", K_STRING, IN_CONN, 0, 0, 0},
     {"caBundle", K_STRING, IN_CONN, OFF(ca_bundle), 0, 0},
     {"allowInsecureHttp", K_BOOL, IN_CONN, OFF(allow_insecure_http), 0, 0},
@@ -547,6 +551,17 @@ static int check_required(struct parse_ctx *p) {
   for (const char *s = c->workspace; *s; s++)
     if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
       return failf(p, CONN ".workspaceName: '%s' is not a Mode workspace name", c->workspace);
+  int n_disc = (c->discovery_token && *c->discovery_token) +
+               (c->discovery_key && *c->discovery_key) +
+               (c->discovery_secret && *c->discovery_secret);
+  if (n_disc != 0 && n_disc != 3)
+    return failf(p, CONN ".%s: required with the other Discovery API keys (discoveryToken, "
+                      "discoveryAccessKey and discoveryAccessSecret go together)",
+                 !(c->discovery_token && *c->discovery_token)  ? "discoveryToken"
+                 : !(c->discovery_key && *c->discovery_key) ? "discoveryAccessKey"
+                                                              : "discoveryAccessSecret");
+  if (n_disc == 3 && c->discovery_mint)
+    return failf(p, CONN ".discoveryMintToken: set it or the three Discovery API keys, not both");
   if (c->host == NULL && (c->host = strdup("https://app.mode.com")) == NULL)
     return failf(p, "out of memory");
   return check_host(p);
@@ -602,6 +617,12 @@ void mode_config_free(struct mode_config *c) {
     free(c->secret);
   }
   free(c->workspace);
+  char *disc[3] = {c->discovery_token, c->discovery_key, c->discovery_secret};
+  for (int i = 0; i < 3; i++)
+    if (disc[i]) {
+      memset(disc[i], 0, strlen(disc[i]));
+      free(disc[i]);
+    }
   free(c->ca_bundle);
   mode_filter_free(&c->dashboards);
   mode_filter_free(&c->charts);
@@ -623,6 +644,10 @@ const char mode_config_schema[] =
     "\"hostPort\":{\"type\":\"string\",\"format\":\"uri\",\"default\":\"https://app.mode.com\"},"
     "\"accessToken\":{\"type\":\"string\"},"
     "\"accessTokenPassword\":{\"type\":\"string\",\"format\":\"password\"},"
+    "\"discoveryToken\":{\"type\":\"string\"},"
+    "\"discoveryAccessKey\":{\"type\":\"string\",\"format\":\"password\"},"
+    "\"discoveryAccessSecret\":{\"type\":\"string\",\"format\":\"password\"},"
+    "\"discoveryMintToken\":{\"type\":\"boolean\"},"
     "\"workspaceName\":{\"type\":\"string\"},"
     "\"filterQueryParam\":{\"type\":\"string\",\"enum\":[\"all\",\"custom\",\"filter=all\","
     "\"filter=custom\"],\"default\":\"all\"},"

@@ -16,6 +16,10 @@ struct mode_config {
   char *token;                    /* owned; never printed */
   char *secret;                   /* owned; never printed */
   char *workspace;                /* owned */
+  /* Mode's Discovery API signature token (docs/mode.md): all three or none; owned, never
+   * printed. With them the workspace is listed through /batch/ (discovery.h). */
+  char *discovery_token, *discovery_key, *discovery_secret;
+  int discovery_mint; /* discoveryMintToken: mint one per run with token/secret (mint.h) */
   int filter_custom;              /* filterQueryParam: 0 = all, 1 = custom */
   struct mode_filter dashboards;  /* on report names */
   struct mode_filter charts;      /* on chart titles */

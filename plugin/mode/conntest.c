@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "discovery.h"
 #include "fetch.h"
+#include "mint.h"
 #include "util.h"
 
 struct sync_get {
@@ -216,6 +218,53 @@ out:
   return rc;
 }
 
+/* The Discovery API, when its keys are set: one batch request with the signature token. */
+static void discovery_step(struct test_run *t, const struct mode_fetch_opts *fo) {
+  char msg[768], err[512];
+  long status = 0, reports = -1;
+  char *tok = NULL, *key = NULL, *sec = NULL;
+  if (t->cfg->discovery_mint &&
+      mode_mint_token(t->cfg, &tok, &key, &sec, &status, err, sizeof err) != 0) {
+    snprintf(msg, sizeof msg,
+             "cannot mint a signature token (POST /batch/%.64s/signature_tokens: %.300s)%s",
+             t->cfg->workspace, err,
+             status == 401 || status == 403 ? ": it needs a workspace admin's API token" : "");
+    t->step(t->ctx, "discovery", ETL_TEST_FAIL, msg);
+    if (t->status == ETL_OK)
+      t->status = status == 401 || status == 403 ? ETL_ERR_AUTH : ETL_ERR_TRANSIENT;
+    return;
+  }
+  struct mode_discovery *d =
+      t->cfg->discovery_mint
+          ? mode_discovery_new(t->cfg, fo, tok, key, sec)
+          : mode_discovery_new(t->cfg, fo, t->cfg->discovery_token, t->cfg->discovery_key,
+                               t->cfg->discovery_secret);
+  mode_wipe_free(&key), mode_wipe_free(&sec), free(tok);
+  if (d == NULL) {
+    t->status = t->status == ETL_OK ? ETL_ERR_NOMEM : t->status;
+    return;
+  }
+  if (mode_discovery_probe(d, &status, &reports, err, sizeof err) == 0) {
+    snprintf(msg, sizeof msg, "the Discovery API accepted the signature token (%ld report%s)",
+             reports, reports == 1 ? "" : "s");
+    t->step(t->ctx, "discovery", ETL_TEST_PASS, msg);
+  } else {
+    if (status == 401)
+      snprintf(msg, sizeof msg,
+               "the Discovery API refused the signature token (HTTP 401): check "
+               "discoveryToken, discoveryAccessKey and discoveryAccessSecret");
+    else
+      snprintf(msg, sizeof msg,
+               "the Discovery API (/batch/%.64s/reports) failed: %.400s; runs will list through "
+               "the regular API",
+               t->cfg->workspace, err);
+    t->step(t->ctx, "discovery", ETL_TEST_FAIL, msg);
+    if (t->status == ETL_OK)
+      t->status = status == 401 ? ETL_ERR_AUTH : ETL_ERR_TRANSIENT;
+  }
+  mode_discovery_free(&d);
+}
+
 int mode_conntest_run(const struct mode_config *cfg, mode_test_step_fn step, void *ctx,
                       const atomic_int *interrupt) {
   struct mode_fetch_opts fo = {.http = {.username = cfg->token,
@@ -244,5 +293,7 @@ int mode_conntest_run(const struct mode_config *cfg, mode_test_step_fn step, voi
     return ETL_ERR_NOMEM;
   run_steps(&t);
   mode_fetch_free(&t.fetch, NULL);
+  if (cfg->discovery_token || cfg->discovery_mint)
+    discovery_step(&t, &fo);
   return t.status;
 }

@@ -23,8 +23,10 @@
 #include <time.h>
 
 #include "assemble.h"
+#include "discovery.h"
 #include "fetch.h"
 #include "incremental.h"
+#include "mint.h"
 #include "owners.h"
 #include "pager.h"
 #include "plugin/sql/sql_lineage.h"
@@ -159,6 +161,12 @@ struct mode_crawl {
   int incr_lost;   /* an item was lost: store no state (the next run is full for it) */
   int recording;   /* the entities emitted now belong to the report being recorded */
   int state_sent;
+  /* Discovery API (discovery.h): queries and charts come from batch when disc_ok; with
+   * shortcut, an incremental run whose batch stamp is unchanged waits for the workspace
+   * stamp before listing anything (resolve_candidates). */
+  struct mode_fetch_opts fetch_opts; /* what c->fetch was made with, for the batch engine */
+  struct mode_discovery *disc;       /* owned, NULL without discovery keys */
+  int disc_ok, shortcut;
 };
 
 /* Query text active reports may hold before new reports wait; with the queries requests out
@@ -442,6 +450,17 @@ static void pump_deferred(struct mode_crawl *c, int force) {
 }
 
 static void fetch_report_now(struct mode_crawl *c, struct mode_report *r) {
+  int filled = c->disc_ok ? mode_discovery_fill(c->disc, r) : 0;
+  if (filled < 0) {
+    oom(c);
+    return;
+  }
+  if (filled) { /* no request: finalized by finalize_ready once its creator is known */
+    c->held_bytes += r->held;
+    if (c->cfg->include_owners && !r->is_dataset && r->creator)
+      need_user(c, r);
+    return;
+  }
   struct req_arg *a = calloc(1, sizeof *a);
   char *rt = mode_url_segment(r->token);
   char *tail = rt ? mode_asprintf("/reports/%s/queries", rt) : NULL;
@@ -504,6 +523,17 @@ static void retain_report(struct mode_crawl *c, const struct mode_incr_entry *pr
 }
 
 static void try_finalize(struct mode_crawl *c, struct mode_report *r);
+static void start_listing(struct mode_crawl *c);
+static int stop_requested(struct mode_crawl *c);
+
+/* Nothing changed since the previous run, batch and workspace stamps say: every report of
+ * its map is retained, with fresh usage from report_stats, and nothing more is listed. */
+static void retain_all(struct mode_crawl *c) {
+  for (size_t i = 0; i < c->incr->n_prev && !c->fatal; i++) {
+    const struct mode_incr_entry *prev = &c->incr->prev[i];
+    retain_report(c, prev, 0, mode_discovery_views(c->disc, prev->token));
+  }
+}
 
 /* Once data sources and definitions are in: the workspace stamp, and the fate of the reports
  * that waited for it (retained when it is unchanged, else fetched like any other). */
@@ -522,6 +552,13 @@ static void resolve_candidates(struct mode_crawl *c) {
   c->global_known = 1;
   c->global_same = !c->incr_unsure && c->incr->prev_stamp &&
                    strcmp(c->incr->prev_stamp, c->global_stamp) == 0;
+  if (c->shortcut) {
+    c->shortcut = 0;
+    if (c->global_same)
+      retain_all(c);
+    else
+      start_listing(c);
+  }
   struct mode_report **pp = &c->active;
   while (*pp) {
     struct mode_report *r = *pp;
@@ -1021,12 +1058,38 @@ static int chart_order(const void *pa, const void *pb) {
   return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
+/* Batch names a query's data source by token, the regular API by id: made an id here, where
+ * the data sources are known, so that both give the same lineage. */
+static void map_source_tokens(struct mode_crawl *c, struct mode_report *r) {
+  for (size_t i = 0; i < r->n_queries; i++) {
+    struct mode_query *q = &r->queries[i];
+    int is_id = 0;
+    const struct mode_data_source *tok = NULL;
+    for (size_t k = 0; q->data_source_id && k < c->n_sources && !is_id; k++) {
+      const struct mode_data_source *d = &c->sources[k];
+      is_id = d->id && strcmp(d->id, q->data_source_id) == 0;
+      if (d->token && strcmp(d->token, q->data_source_id) == 0)
+        tok = d;
+    }
+    if (is_id || tok == NULL || tok->id == NULL)
+      continue;
+    char *id = strdup(tok->id);
+    if (id == NULL) {
+      oom(c);
+      return;
+    }
+    free(q->data_source_id);
+    q->data_source_id = id;
+  }
+}
+
 static void finalize(struct mode_crawl *c, struct mode_report *r) {
   /* The charts of a report's queries are fetched concurrently and stored as they arrive; the
    * dashboard lists them in the report's own order so that an unchanged report gives the same
    * record on every run (a sink compares records byte for byte). */
   if (r->n_charts > 1)
     qsort(r->charts, r->n_charts, sizeof *r->charts, chart_order);
+  map_source_tokens(c, r);
   c->assembler.sources = c->sources;
   c->assembler.n_sources = c->n_sources;
   c->assembler.defs = c->defs;
@@ -1043,26 +1106,94 @@ static void finalize(struct mode_crawl *c, struct mode_report *r) {
 
 /* ---- driving ----------------------------------------------------------------------------- */
 
-static void start(struct mode_crawl *c) {
-  c->started = 1;
-  emit(c, mode_entity_service(&c->assembler.ectx));
-  struct req_arg *a1 = calloc(1, sizeof *a1), *a2 = calloc(1, sizeof *a2);
-  char *u1 = ws_url(c, "/data_sources"), *u2 = ws_url(c, "/definitions");
+/* The collections listing, and through it every report listing. */
+static void start_listing(struct mode_crawl *c) {
   char *tail = mode_asprintf("/spaces?filter=%s", filter_param(c));
   char *u3 = tail ? ws_url(c, tail) : NULL;
   struct listing *l = u3 ? listing_new(c, L_SPACES, u3, NULL, NULL) : NULL;
-  if (a1 == NULL || a2 == NULL || u1 == NULL || u2 == NULL || l == NULL) {
+  if (l == NULL)
+    oom(c);
+  else
+    listing_request(c, l);
+  free(u3), free(tail);
+}
+
+/* Lists through Mode's Discovery API first, when its keys are set. A failure costs requests,
+ * never records: the regular API lists what batch could not. */
+static void start_discovery(struct mode_crawl *c) {
+  char err[512];
+  int refused = 0;
+  char *tok = NULL, *key = NULL, *sec = NULL;
+  long status = 0;
+  if (c->cfg->discovery_mint &&
+      mode_mint_token(c->cfg, &tok, &key, &sec, &status, err, sizeof err) != 0) {
+    diagf(c, ETL_SEV_WARNING, 0, "discovery",
+          "cannot mint a signature token (POST /batch/%s/signature_tokens: %s)%s; listing "
+          "through the regular API",
+          c->cfg->workspace, err,
+          status == 401 || status == 403 ? ": it needs a workspace admin's API token" : "");
+    return;
+  }
+  c->disc = c->cfg->discovery_mint
+                ? mode_discovery_new(c->cfg, &c->fetch_opts, tok, key, sec)
+                : mode_discovery_new(c->cfg, &c->fetch_opts, c->cfg->discovery_token,
+                                     c->cfg->discovery_key, c->cfg->discovery_secret);
+  mode_wipe_free(&key), mode_wipe_free(&sec), free(tok);
+  if (c->disc == NULL) {
+    oom(c);
+    return;
+  }
+  int rc = mode_discovery_run(c->disc, c->interrupt, &refused, err, sizeof err);
+  const struct mode_fetch_stats *s = mode_discovery_stats(c->disc);
+  if (c->hooks.count) {
+    c->hooks.count(c->hooks.ctx, ETL_COUNTER_REQUESTS, s->requests);
+    c->hooks.count(c->hooks.ctx, ETL_COUNTER_RETRIES, s->retries);
+    c->hooks.count(c->hooks.ctx, ETL_COUNTER_THROTTLED, s->throttled);
+    c->hooks.count(c->hooks.ctx, ETL_COUNTER_BYTES, s->bytes);
+  }
+  if (rc == 0) {
+    c->disc_ok = 1;
+    if (c->incr)
+      snprintf(c->incr->batch, sizeof c->incr->batch, "%s", mode_discovery_stamp(c->disc));
+    return;
+  }
+  if (stop_requested(c)) {
+    set_fatal(c, ETL_ERR_CANCELLED);
+    return;
+  }
+  if (refused)
+    diagf(c, ETL_SEV_WARNING, 0, "discovery",
+          "the Discovery API refused the signature token (HTTP 401): check discoveryToken, "
+          "discoveryAccessKey and discoveryAccessSecret; listing through the regular API");
+  else
+    diagf(c, ETL_SEV_WARNING, 0, "discovery", "%s; listing through the regular API", err);
+}
+
+static void start(struct mode_crawl *c) {
+  c->started = 1;
+  emit(c, mode_entity_service(&c->assembler.ectx));
+  if (c->cfg->discovery_token || c->cfg->discovery_mint)
+    start_discovery(c);
+  if (c->fatal)
+    return;
+  struct req_arg *a1 = calloc(1, sizeof *a1), *a2 = calloc(1, sizeof *a2);
+  char *u1 = ws_url(c, "/data_sources"), *u2 = ws_url(c, "/definitions");
+  if (a1 == NULL || a2 == NULL || u1 == NULL || u2 == NULL) {
     free(a1), free(a2);
-    listing_free(l);
     oom(c);
   } else {
     a1->kind = R_SOURCES;
     a2->kind = R_DEFS;
     request(c, u1, &sources_spec, MODE_FETCH_URGENT, a1);
     request(c, u2, &definitions_spec, MODE_FETCH_URGENT, a2);
-    listing_request(c, l);
+    /* Unchanged batch stamp: nothing is listed until the workspace stamp says whether the
+     * previous run's records all stand (resolve_candidates). */
+    c->shortcut = c->disc_ok && c->incr && c->incr->prev_batch &&
+                  strcmp(c->incr->prev_batch, c->incr->batch) == 0;
+    if (!c->shortcut)
+      start_listing(c);
   }
-  free(u1), free(u2), free(u3), free(tail);
+  free(u1), free(u2);
 }
 
 static void report_counters(struct mode_crawl *c) {
@@ -1111,6 +1242,8 @@ int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
     if (c->done)
       return ETL_DONE;
     pump_deferred(c, 0);
+    if (c->disc_ok)
+      finalize_ready(c); /* reports filled from batch wait on nothing but their creator */
     unpark(c);
     int left = mode_fetch_step(c->fetch, 100);
     report_counters(c);
@@ -1221,6 +1354,7 @@ struct mode_crawl *mode_crawl_new(const struct mode_config *cfg, const char *ser
                                .max_value = cfg->max_body,
                                .notice = fetch_notice,
                                .notice_ctx = c};
+  c->fetch_opts = fo;
   c->fetch = mode_fetch_new(&fo);
   if (c->service == NULL || c->defs == NULL || c->fetch == NULL)
     mode_crawl_free(&c);
@@ -1247,6 +1381,7 @@ void mode_crawl_free(struct mode_crawl **cp) {
     return;
   struct mode_crawl *c = *cp;
   mode_fetch_free(&c->fetch, drop_arg);
+  mode_discovery_free(&c->disc);
   while (c->parked) {
     struct listing *l = c->parked;
     c->parked = l->next;

@@ -243,6 +243,7 @@ static void finish(struct mode_fetch *f, struct fetch_req *r, struct mode_fetch_
   res->attempts = r->attempts;
   r->done(r->owner, r->arg, res);
   mode_hal_records_free(res->records, res->n_records);
+  mode_hal_records_free(res->envelope, 1);
   req_free(r);
 }
 
@@ -284,6 +285,7 @@ static void on_done(void *ctx, const struct mode_http_outcome *o) {
       res.ok = 1;
       res.list_seen = mode_hal_list_seen(r->parser);
       mode_hal_take(r->parser, &res.records, &res.n_records);
+      res.envelope = mode_hal_take_envelope(r->parser);
     }
   } else if (o->status == 204) {
     res.ok = 1;

@@ -28,6 +28,7 @@ struct mode_fetch_result {
   int attempts;
   struct mode_hal_record *records; /* owned by the result; set to NULL to take them */
   size_t n_records;
+  struct mode_hal_record *envelope; /* spec->envelope's values, or NULL; owned like records */
   int tls_unverified; /* the server's TLS certificate could not be verified: see caBundle */
   char detail[512];   /* why it failed: Mode's error message, curl's error, the JSON error */
 };

@@ -27,6 +27,9 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+const char *const mode_hal_envelope[MODE_HAL_ENV_N] = {"_links.next_page.href",
+                                                        "pagination.total_pages"};
+
 #define HAL_PATH_MAX 512
 #define HAL_DEPTH_MAX 128
 
@@ -49,6 +52,8 @@ struct mode_hal_parser {
   int overflow;   /* >0 while inside a path too long or deep to track */
   int item_depth; /* depth of the current item's map, 0 when outside any item */
   struct mode_hal_record cur;
+  int at_root;                     /* the list is the root's own (spec->list "/name") */
+  struct mode_hal_record env;      /* owned: the envelope's values (at_root) */
   struct mode_hal_record *records; /* owned */
   size_t n_records, cap_records;
   int list_seen;
@@ -125,14 +130,16 @@ static char *copy_value(const char *val, size_t len, int *had_nul) {
 }
 
 static int add_value(struct mode_hal_parser *p, const char *val, size_t len) {
-  if (p->item_depth == 0 || p->overflow)
+  if (p->overflow)
     return 1;
-  for (size_t i = 0; i < p->spec->n_fields; i++) {
-    if (strcmp(p->path, p->field_paths[i]) != 0)
+  const char *const *paths = p->item_depth ? (const char *const *)p->field_paths : mode_hal_envelope;
+  size_t n = p->item_depth ? p->spec->n_fields : p->env.fields ? MODE_HAL_ENV_N : 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(p->path, paths[i]) != 0)
       continue;
     if (len > p->max_value)
       return fail(p, "a value exceeds the size limit");
-    struct mode_hal_value *v = &p->cur.fields[i];
+    struct mode_hal_value *v = p->item_depth ? &p->cur.fields[i] : &p->env.fields[i];
     char **nv = realloc(v->v, (v->n + 1) * sizeof *nv);
     if (nv == NULL)
       return fail(p, "out of memory");
@@ -173,11 +180,11 @@ static int check_shape(struct mode_hal_parser *p, int is_map, int is_array, cons
     snprintf(why, sizeof why, "the body is %s, not an object", what);
     return fail(p, why);
   }
-  if (p->depth == 1 && strcmp(p->path, "_embedded") == 0 && !is_map) {
+  if (!p->at_root && p->depth == 1 && strcmp(p->path, "_embedded") == 0 && !is_map) {
     snprintf(why, sizeof why, "_embedded is %s, not an object", what);
     return fail(p, why);
   }
-  if (p->depth == 2 && strcmp(p->path, p->list_path) == 0 && !is_array) {
+  if (p->depth == (p->at_root ? 1 : 2) && strcmp(p->path, p->list_path) == 0 && !is_array) {
     snprintf(why, sizeof why, "%s is %s, not a list", p->list_path, what);
     return fail(p, why);
   }
@@ -280,8 +287,15 @@ struct mode_hal_parser *mode_hal_parser_new(const struct mode_hal_spec *spec, si
   p->spec = spec;
   p->max_value = max_value;
   if (spec->list) {
-    p->list_path = hal_join("_embedded.", spec->list, "");
-    p->item_path = hal_join("_embedded.", spec->list, "[]");
+    p->at_root = spec->list[0] == '/';
+    const char *under = p->at_root ? "" : "_embedded.";
+    p->list_path = hal_join(under, spec->list + p->at_root, "");
+    p->item_path = hal_join(under, spec->list + p->at_root, "[]");
+    if (p->at_root) {
+      p->env.n_fields = MODE_HAL_ENV_N;
+      if ((p->env.fields = calloc(MODE_HAL_ENV_N, sizeof *p->env.fields)) == NULL)
+        goto fail_alloc;
+    }
   } else {
     p->item_path = hal_join("", "", "");
   }
@@ -459,6 +473,16 @@ void mode_hal_take(struct mode_hal_parser *p, struct mode_hal_record **records, 
   p->n_records = p->cap_records = 0;
 }
 
+struct mode_hal_record *mode_hal_take_envelope(struct mode_hal_parser *p) {
+  struct mode_hal_record *rec = p->env.fields ? malloc(sizeof *rec) : NULL;
+  if (rec == NULL)
+    return NULL;
+  *rec = p->env;
+  p->env.fields = NULL;
+  p->env.n_fields = 0;
+  return rec;
+}
+
 void mode_hal_parser_free(struct mode_hal_parser **pp) {
   if (pp == NULL || *pp == NULL)
     return;
@@ -472,6 +496,7 @@ void mode_hal_parser_free(struct mode_hal_parser **pp) {
   free(p->item_path);
   free(p->list_path);
   record_clear(&p->cur);
+  record_clear(&p->env);
   mode_hal_records_free(p->records, p->n_records);
   free(p->held);
   free(p);

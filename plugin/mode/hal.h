@@ -14,10 +14,17 @@
 #include <stddef.h>
 
 struct mode_hal_spec {
-  const char *list;          /* name under _embedded, or NULL for the root object */
+  /* Name under _embedded, or NULL for the root object. A name written "/name" is the root's
+   * own `name` list (Mode's Discovery API envelope), whose paging fields are kept apart: see
+   * mode_hal_take_envelope. */
+  const char *list;
   const char *const *fields; /* item-relative paths */
   size_t n_fields;
 };
+
+/* The fields of the envelope record of a "/name" list, in this order. */
+enum { MODE_HAL_ENV_NEXT, MODE_HAL_ENV_PAGES, MODE_HAL_ENV_N };
+extern const char *const mode_hal_envelope[MODE_HAL_ENV_N]; /* "_links.next_page.href", ... */
 
 /* One field's values: strings as unescaped text, numbers as written, booleans as
  * "true"/"false"; JSON null is not stored. Usually one value; several for "[]" paths. */
@@ -53,6 +60,9 @@ const char *mode_hal_error(const struct mode_hal_parser *p);
 int mode_hal_list_seen(const struct mode_hal_parser *p);
 /* Moves the records out (caller owns them; free with mode_hal_records_free). */
 void mode_hal_take(struct mode_hal_parser *p, struct mode_hal_record **records, size_t *n);
+/* Moves the envelope record out: the mode_hal_envelope values of a "/name" list, owned by the caller (free with
+ * mode_hal_records_free(rec, 1)); NULL when the spec has none or on OOM. */
+struct mode_hal_record *mode_hal_take_envelope(struct mode_hal_parser *p);
 void mode_hal_parser_free(struct mode_hal_parser **p);
 
 /* First value of field i, or NULL when absent/null. */

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 struct http_xfer {
@@ -102,8 +103,25 @@ struct mode_http *mode_http_new(const struct mode_http_opts *opts) {
   h->password = opts->password ? strdup(opts->password) : NULL;
   h->ca_bundle = opts->ca_bundle ? strdup(opts->ca_bundle) : NULL;
   h->headers = curl_slist_append(NULL, "Accept: application/hal+json");
+  int bearer_failed = 0;
+  if (h->headers && opts->bearer) {
+    /* The header holds a secret: it lives in the list only, never in a message. */
+    size_t n = strlen(opts->bearer) + sizeof "Authorization: Bearer ";
+    char *hdr = malloc(n);
+    struct curl_slist *l = NULL;
+    if (hdr) {
+      snprintf(hdr, n, "Authorization: Bearer %s", opts->bearer);
+      l = curl_slist_append(h->headers, hdr); /* copies; NULL leaves the list as it was */
+      memset(hdr, 0, n);
+      free(hdr);
+    }
+    if (l)
+      h->headers = l;
+    else
+      bearer_failed = 1;
+  }
   h->multi = curl_multi_init();
-  if (h->multi == NULL || h->headers == NULL || (opts->username && !h->username) ||
+  if (h->multi == NULL || h->headers == NULL || bearer_failed || (opts->username && !h->username) ||
       (opts->password && !h->password) || (opts->ca_bundle && !h->ca_bundle)) {
     mode_http_free(&h, NULL);
     return NULL;

@@ -14,6 +14,7 @@ struct mode_http;
 struct mode_http_opts {
   const char *username;  /* HTTP Basic user (copied); NULL = no auth */
   const char *password;  /* HTTP Basic password (copied) */
+  const char *bearer;    /* instead of Basic: "Authorization: Bearer <this>" (copied); NULL = none */
   const char *ca_bundle; /* CA file, NULL = the system's */
   long connect_timeout_ms;
   long timeout_ms;             /* whole transfer */

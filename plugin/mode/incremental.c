@@ -34,7 +34,8 @@ static uint64_t hash_value(uint64_t h, yajl_val v) {
     h = mode_incr_hash(h, "{");
     for (size_t i = 0; i < v->u.object.len; i++) {
       const char *k = v->u.object.keys[i];
-      if (strcmp(k, "accessToken") == 0 || strcmp(k, "accessTokenPassword") == 0)
+      if (strcmp(k, "accessToken") == 0 || strcmp(k, "accessTokenPassword") == 0 ||
+          strncmp(k, "discovery", 9) == 0)
         continue; /* never in a stamp, not even hashed */
       h = hash_value(mode_incr_hash(h, k), v->u.object.values[i]);
     }
@@ -134,9 +135,11 @@ int mode_incr_load(struct mode_incr *inc, const char *json, size_t len, char *er
   text[len] = '\0';
   root = yajl_tree_parse(text, perr, sizeof perr);
   const char *vp[] = {"version", NULL}, *sp[] = {"stamp", NULL}, *rp[] = {"reports", NULL};
+  const char *bp[] = {"batch", NULL};
   yajl_val version = root ? yajl_tree_get(root, vp, yajl_t_number) : NULL;
   yajl_val stamp = root ? yajl_tree_get(root, sp, yajl_t_string) : NULL;
   yajl_val reports = root ? yajl_tree_get(root, rp, yajl_t_object) : NULL;
+  yajl_val batch = root ? yajl_tree_get(root, bp, yajl_t_string) : NULL;
   rc = -1;
   if (root == NULL) {
     snprintf(err, cap, "the stored state is not JSON (%.*s)", (int)strcspn(perr, "\n"), perr);
@@ -151,9 +154,11 @@ int mode_incr_load(struct mode_incr *inc, const char *json, size_t len, char *er
     snprintf(err, cap, "the stored state lacks \"stamp\" or \"reports\"");
     goto out;
   }
+  const char *batch_text = batch ? YAJL_GET_STRING(batch) : NULL;
   size_t n = reports->u.object.len;
   if ((inc->prev = calloc(n ? n : 1, sizeof *inc->prev)) == NULL ||
-      (inc->prev_stamp = strdup(stamp_text)) == NULL) {
+      (inc->prev_stamp = strdup(stamp_text)) == NULL ||
+      (batch_text && (inc->prev_batch = strdup(batch_text)) == NULL)) {
     rc = -2;
     goto out;
   }
@@ -174,8 +179,8 @@ out:
   if (rc != 0) {
     for (size_t i = 0; i < inc->n_prev; i++)
       entry_clear(&inc->prev[i]);
-    free(inc->prev), free(inc->prev_stamp);
-    inc->prev = NULL, inc->prev_stamp = NULL, inc->n_prev = 0;
+    free(inc->prev), free(inc->prev_stamp), free(inc->prev_batch);
+    inc->prev = NULL, inc->prev_stamp = NULL, inc->prev_batch = NULL, inc->n_prev = 0;
     if (rc == -2)
       snprintf(err, cap, "out of memory reading the stored state");
   }
@@ -332,6 +337,10 @@ struct mode_entity *mode_incr_state_entity(const struct mode_incr *inc, const ch
   yajl_gen_integer(g, 1);
   gen_s(g, "stamp");
   gen_s(g, stamp);
+  if (inc->batch[0]) {
+    gen_s(g, "batch");
+    gen_s(g, inc->batch);
+  }
   gen_s(g, "reports");
   yajl_gen_map_open(g);
   for (size_t i = 0; i < inc->n_next; i++) {
@@ -365,6 +374,6 @@ void mode_incr_clear(struct mode_incr *inc) {
     entry_clear(&inc->prev[i]);
   for (size_t i = 0; i < inc->n_next; i++)
     entry_clear(&inc->next[i]);
-  free(inc->prev), free(inc->next), free(inc->prev_stamp);
+  free(inc->prev), free(inc->next), free(inc->prev_stamp), free(inc->prev_batch);
   memset(inc, 0, sizeof *inc);
 }

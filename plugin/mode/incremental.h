@@ -36,6 +36,10 @@ struct mode_usage;
 struct mode_incr {
   const struct mode_usage *usage; /* borrowed, may be NULL: written into the state entity */
   char *prev_stamp;             /* owned; the previous run's workspace stamp, NULL when none */
+  /* Discovery API runs (discovery.h): the stamp of everything batch listed, stored as "batch";
+   * equal to the previous one (and the workspace stamp too), nothing changed at all. */
+  char *prev_batch; /* owned; NULL when none */
+  char batch[17];   /* this run's, "" when none */
   struct mode_incr_entry *prev; /* owned, sorted by token */
   size_t n_prev;
   struct mode_incr_entry *next; /* owned: this run's map, in the order recorded */

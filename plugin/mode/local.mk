@@ -15,6 +15,8 @@ plugin_mode_libmodecore_la_SOURCES = \
 	plugin/mode/hal.c plugin/mode/hal.h \
 	plugin/mode/pager.c plugin/mode/pager.h \
 	plugin/mode/crawl.c plugin/mode/crawl.h \
+	plugin/mode/discovery.c plugin/mode/discovery.h \
+	plugin/mode/mint.c plugin/mode/mint.h \
 	plugin/mode/assemble.c plugin/mode/assemble.h \
 	plugin/mode/entities.c plugin/mode/entities.h \
 	plugin/mode/lineage.c plugin/mode/lineage.h \

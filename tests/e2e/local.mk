@@ -22,6 +22,10 @@ TESTS += tests/e2e/test_tls.sh
 dist_check_SCRIPTS += tests/e2e/test_tls.sh
 EXTRA_DIST += tests/e2e/tap-lib.sh
 
+# Mode's Discovery API (issue 11 items 5, 6): batch runs against regular ones on mode-sim.
+TESTS += tests/e2e/test_mode_discovery.sh
+dist_check_SCRIPTS += tests/e2e/test_mode_discovery.sh
+
 # Servers that accept and never answer: signals stop etlhost, and Mode's waits are bounded.
 TESTS += tests/e2e/test_hostile_waits.sh
 dist_check_SCRIPTS += tests/e2e/test_hostile_waits.sh

@@ -4,6 +4,7 @@ tests_mode_sim_mode_sim_SOURCES = \
 	tests/mode-sim/main.c tests/mode-sim/sim.h \
 	tests/mode-sim/server.c tests/mode-sim/server.h \
 	tests/mode-sim/routes.c tests/mode-sim/routes.h \
+	tests/mode-sim/batch.c tests/mode-sim/batch.h \
 	tests/mode-sim/cache.c tests/mode-sim/cache.h \
 	tests/mode-sim/render.c tests/mode-sim/render.h \
 	tests/mode-sim/tpl.c tests/mode-sim/tpl.h \

@@ -20,6 +20,8 @@
 
 static const char USAGE[] =
     "usage: mode-sim [--port N] [--workspace NAME] [--token T] [--secret S]\n"
+    "                [--discovery-token T --discovery-key K --discovery-secret S]\n"
+    "                [--batch-page-max N] [--batch-fault repeat|endless]\n"
     "                [--fixtures DIR | --seed N --spaces N --reports-per-space N\n"
     "                 --queries-per-report N --charts-per-query N --users N --data-sources N]\n"
     "                [--latency-ms N[:JITTER]] [--rate-limit N/SECONDS|off] [--faults SPEC]\n"
@@ -48,6 +50,11 @@ enum {
   OPT_LOG,
   OPT_TLS_CERT,
   OPT_TLS_KEY,
+  OPT_DTOKEN,
+  OPT_DKEY,
+  OPT_DSECRET,
+  OPT_BATCH_PAGE,
+  OPT_BATCH_FAULT,
   OPT_HELP
 };
 
@@ -72,6 +79,11 @@ static const struct option OPTIONS[] = {
     {"log", required_argument, NULL, OPT_LOG},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"discovery-token", required_argument, NULL, OPT_DTOKEN},
+    {"discovery-key", required_argument, NULL, OPT_DKEY},
+    {"discovery-secret", required_argument, NULL, OPT_DSECRET},
+    {"batch-page-max", required_argument, NULL, OPT_BATCH_PAGE},
+    {"batch-fault", required_argument, NULL, OPT_BATCH_FAULT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -147,6 +159,24 @@ static int parse_option(int opt, const char *arg, struct sim_config *c) {
   case OPT_SECRET:
     c->secret = arg;
     return 0;
+  case OPT_DTOKEN:
+    c->discovery_token = arg;
+    return 0;
+  case OPT_DKEY:
+    c->discovery_key = arg;
+    return 0;
+  case OPT_DSECRET:
+    c->discovery_secret = arg;
+    return 0;
+  case OPT_BATCH_PAGE:
+    return parse_u("batch-page-max", arg, 1000, &c->batch_page_max);
+  case OPT_BATCH_FAULT:
+    if (strcmp(arg, "repeat") != 0 && strcmp(arg, "endless") != 0) {
+      fprintf(stderr, "mode-sim: --batch-fault: 'repeat' or 'endless', not '%s'\n", arg);
+      return -1;
+    }
+    c->batch_fault = arg;
+    return 0;
   case OPT_FIXTURES:
     c->fixtures_dir = arg;
     return 0;
@@ -200,6 +230,10 @@ static int parse_args(int argc, char **argv, struct sim_config *c) {
       .workspace = "acme",
       .token = "test-token",
       .secret = "test-secret",
+      .discovery_token = "batch-token",
+      .discovery_key = "batch-key",
+      .discovery_secret = "batch-secret",
+      .batch_page_max = 1000,
       .gen = {.seed = 1,
               .spaces = 3,
               .reports_per_space = 5,

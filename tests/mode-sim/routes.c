@@ -95,7 +95,7 @@ static void read_page(const struct route_req *req, struct render_page *pg) {
     pg->page = 1;
 }
 
-static int finish(yajl_gen g, struct route_resp *resp, unsigned status) {
+int route_finish(yajl_gen g, struct route_resp *resp, unsigned status) {
   const unsigned char *buf;
   size_t len;
   if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
@@ -113,7 +113,7 @@ int route_error(struct route_resp *resp, unsigned status, const char *id, const 
   yajl_gen g = yajl_gen_alloc(NULL);
   int rc = -1;
   if (g && render_error(g, id, message) == 0)
-    rc = finish(g, resp, status);
+    rc = route_finish(g, resp, status);
   if (g)
     yajl_gen_free(g);
   return rc;
@@ -248,7 +248,7 @@ static int serve_fixture(const struct route_source *src, const struct parsed *p,
   const char *lk = listing_key(p->ep);
   if (lk && param_num(req->page, 1) >= 2) { /* Mode's terminal page, as DataHub's mock */
     yajl_gen g = yajl_gen_alloc(NULL);
-    int rc = g && render_empty_page(g, req->path, lk) == 0 ? finish(g, resp, 200) : -1;
+    int rc = g && render_empty_page(g, req->path, lk) == 0 ? route_finish(g, resp, 200) : -1;
     if (g)
       yajl_gen_free(g);
     return rc;
@@ -282,7 +282,7 @@ static int route_generated(const struct route_source *src, const struct parsed *
   int answered = 0;
   int rc = render_generated(src, p, req, g, resp, &answered);
   if (rc == 0 && !answered)
-    rc = finish(g, resp, 200);
+    rc = route_finish(g, resp, 200);
   yajl_gen_free(g);
   if (rc == 0)
     cache_put(key, resp->status, resp->body, resp->len);

@@ -7,6 +7,7 @@
 #define SIM_ROUTES_H
 
 #include <stddef.h>
+#include <yajl/yajl_gen.h>
 
 #include "fixtures.h"
 #include "sim.h"
@@ -37,6 +38,9 @@ int route(const struct route_source *src, const struct route_req *req, struct ro
 
 /* The endpoint template a path falls under, for stats of requests refused before routing. */
 enum endpoint route_endpoint(const char *path);
+
+/* Copies g's JSON into *resp (body, len) with status. Returns 0 or -1 on OOM. */
+int route_finish(yajl_gen g, struct route_resp *resp, unsigned status);
 
 /* Renders Mode's error body into *resp with status. Returns 0 or -1 on OOM. */
 int route_error(struct route_resp *resp, unsigned status, const char *id, const char *message);

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "batch.h"
 #include "faults.h"
 #include "prng.h"
 #include "ratelimit.h"
@@ -154,6 +155,7 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ullong request_seq;
 static atomic_int stopping;
 static char expected_auth[512]; /* "Basic base64(token:secret)" */
+static char expected_bearer[768]; /* "Bearer base64(token:access_key:access_secret)" (batch.h) */
 
 /* Per-URL attempt counters, for reproducible faults: hashed slots, collisions share. */
 static atomic_uint attempts[ATTEMPT_SLOTS];
@@ -309,6 +311,71 @@ static unsigned delay_ms(uint64_t seq) {
   return c->latency_ms + j;
 }
 
+struct args_buf {
+  char s[512];
+  size_t n;
+};
+
+static enum MHD_Result append_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value) {
+  (void)kind;
+  struct args_buf *b = cls;
+  int w = snprintf(b->s + b->n, sizeof b->s - b->n, "%c%s=%s", b->n ? '&' : '?', key,
+                   value ? value : "");
+  if (w > 0 && (size_t)w < sizeof b->s - b->n)
+    b->n += (size_t)w;
+  return MHD_YES;
+}
+
+/* A batch request is logged with its query string: which pages and parameters were asked for
+ * is what its tests check. */
+static void log_batch(struct MHD_Connection *conn, const char *method, const char *url,
+                      unsigned status, size_t bytes) {
+  struct args_buf b = {.n = 0};
+  char full[1024];
+  b.s[0] = '\0';
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, append_arg, &b);
+  snprintf(full, sizeof full, "%s%s", url, b.s);
+  log_request(method, full, status, bytes, NULL);
+}
+
+static const char *batch_arg(void *ctx, const char *name) {
+  return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A Discovery API request (batch.h): its own auth, Mode's rate limit, no injected faults. */
+static struct MHD_Response *build_batch(struct MHD_Connection *conn, const char *method,
+                                        const char *url, unsigned *status, size_t *bytes) {
+  struct route_resp rr = {0};
+  struct ratelimit_verdict v = {.allowed = 1};
+  atomic_fetch_add(&request_seq, 1);
+  ratelimit_take(limiter, source->cfg->token, &v);
+  if (!v.allowed) {
+    if (route_error(&rr, 429, "too_many_requests", "Rate limit exceeded. Please retry later."))
+      return NULL;
+    rr.endpoint = EP_BATCH;
+  } else {
+    struct batch_req req = {
+        .method = method,
+        .path = url,
+        .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+        .basic_expected = expected_auth,
+        .bearer_expected = expected_bearer,
+        .get_arg = batch_arg,
+        .ctx = conn};
+    if (batch_route(source, &req, &rr) != 0)
+      return NULL;
+  }
+  struct MHD_Response *r = json_response(rr.body, rr.len);
+  if (!r)
+    return NULL;
+  add_limit_headers(r, &v);
+  *status = rr.status;
+  *bytes = rr.len;
+  stats_count(rr.endpoint, rr.status, rr.len, NULL);
+  return r;
+}
+
 /* Builds the response for an API request: status in *status, fault in *fault. NULL means
  * "drop the connection" (reset fault or OOM). */
 static struct MHD_Response *build(struct MHD_Connection *conn, const char *url, unsigned *status,
@@ -418,8 +485,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
   const char *fault = NULL;
   unsigned status = 0;
   size_t bytes = 0;
-  struct MHD_Response *r = build(conn, url, &status, &bytes, &fault);
-  log_request(method, url, status, bytes, fault);
+  struct MHD_Response *r = batch_is(url) ? build_batch(conn, method, url, &status, &bytes)
+                                         : build(conn, url, &status, &bytes, &fault);
+  if (batch_is(url))
+    log_batch(conn, method, url, status, bytes);
+  else
+    log_request(method, url, status, bytes, fault);
   if (!r)
     return fault ? reset_connection(conn) : MHD_NO;
   uint64_t seq = atomic_load(&request_seq);
@@ -490,6 +561,11 @@ int server_run(const struct route_source *src) {
   snprintf(creds, sizeof creds, "%s:%s", cfg->token, cfg->secret);
   memcpy(expected_auth, "Basic ", 6);
   base64(creds, expected_auth + 6, sizeof expected_auth - 6);
+  char dcreds[512];
+  snprintf(dcreds, sizeof dcreds, "%s:%s:%s", cfg->discovery_token, cfg->discovery_key,
+           cfg->discovery_secret);
+  memcpy(expected_bearer, "Bearer ", 7);
+  base64(dcreds, expected_bearer + 7, sizeof expected_bearer - 7);
   limiter = ratelimit_new(cfg->rate_n, cfg->rate_seconds);
   if (cfg->log_path && !(log_file = fopen(cfg->log_path, "a"))) {
     fprintf(stderr, "mode-sim: --log %s: %s\n", cfg->log_path, strerror(errno));

@@ -29,6 +29,7 @@ static const char *const ENDPOINTS[EP_COUNT] = {
     "/api/{workspace}/reports/{report}/runs",
     "/api/{workspace}/reports/{report}/runs/{run}",
     "/api/{workspace}/reports/{report}/runs/{run}/query_runs",
+    "/batch/{workspace}/...",
     "unknown"};
 
 static const char *const FAULTS[] = {"5xx",       "reset", "slow", "truncate",

@@ -28,6 +28,7 @@ enum endpoint {
   EP_RUNS,
   EP_RUN,
   EP_QUERY_RUNS,
+  EP_BATCH,
   EP_UNKNOWN,
   EP_COUNT
 };

@@ -85,6 +85,14 @@ static const struct {
     {"{" BASE ",\"workspaceName\":\"a/b\"}", NULL, "serviceConnection.config.workspaceName"},
     {"{" BASE ",\"hostPort\":\"https://u:SECRET123@x y\"}", NULL,
      "serviceConnection.config.hostPort"},
+    {"{" BASE ",\"discoveryToken\":\"t\",\"discoveryAccessKey\":\"SECRET123\"}", NULL,
+     "serviceConnection.config.discoveryAccessSecret"},
+    {"{" BASE ",\"discoveryAccessKey\":\"k\",\"discoveryAccessSecret\":\"SECRET123\"}", NULL,
+     "serviceConnection.config.discoveryToken"},
+    {"{" BASE ",\"discoveryToken\":7}", NULL, "serviceConnection.config.discoveryToken"},
+    {"{" BASE ",\"discoveryToken\":\"t\",\"discoveryAccessKey\":\"k\",\"discoveryAccessSecret\":"
+              "\"SECRET123\",\"discoveryMintToken\":true}",
+     NULL, "serviceConnection.config.discoveryMintToken"},
     {"[1]", NULL, "serviceConnection.config"},
     {"{\"accessToken\":", NULL, "serviceConnection.config"},
 };

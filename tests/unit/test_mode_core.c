@@ -111,6 +111,53 @@ static struct mode_hal_parser *feed(const struct mode_hal_spec *spec, const char
   return p;
 }
 
+/* Mode's Discovery API: the list is the root's own ("/reports"), beside `pagination` and
+ * `_links`, whose paging fields come out as the envelope record whatever the key order. */
+START_TEST(hal_batch_list_at_root_with_envelope) {
+  static const char *const f[] = {"token", "name"};
+  static const struct mode_hal_spec spec = {"/reports", f, 2};
+  const char *body =
+      "{\"_links\":{\"next_page\":{\"href\":\"/batch/acme/reports?page=2&per_page=2\"},"
+      "\"prev_page\":{\"href\":\"/batch/acme/reports?page=0\"}},"
+      "\"reports\":[{\"token\":\"a1\",\"name\":\"A\",\"_links\":{\"next_page\":{\"href\":\"x\"}}},"
+      "{\"token\":\"b2\",\"name\":null}],"
+      "\"pagination\":{\"page\":1,\"per_page\":2,\"total_pages\":3,\"total_count\":5},"
+      "\"_embedded\":{\"reports\":[{\"token\":\"zz\"}]}}";
+  for (size_t chunk = 1; chunk <= strlen(body); chunk += chunk < 8 ? 1 : 37) {
+    int rc;
+    struct mode_hal_parser *p = feed(&spec, body, chunk, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert(mode_hal_list_seen(p));
+    struct mode_hal_record *recs;
+    size_t n;
+    mode_hal_take(p, &recs, &n);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(mode_hal_get(&recs[0], 0), "a1");
+    ck_assert_str_eq(mode_hal_get(&recs[0], 1), "A");
+    ck_assert_str_eq(mode_hal_get(&recs[1], 0), "b2");
+    ck_assert_ptr_null(mode_hal_get(&recs[1], 1));
+    struct mode_hal_record *env = mode_hal_take_envelope(p);
+    ck_assert_ptr_nonnull(env);
+    ck_assert_str_eq(mode_hal_get(env, MODE_HAL_ENV_NEXT), "/batch/acme/reports?page=2&per_page=2");
+    ck_assert_str_eq(mode_hal_get(env, MODE_HAL_ENV_PAGES), "3");
+    mode_hal_records_free(env, 1);
+    mode_hal_records_free(recs, n);
+    mode_hal_parser_free(&p);
+  }
+  /* The last page: no next_page; a root list that is not an array is malformed. */
+  int rc;
+  struct mode_hal_parser *p = feed(&spec, "{\"reports\":[],\"_links\":{}}", 4, &rc);
+  ck_assert_int_eq(rc, 0);
+  struct mode_hal_record *env = mode_hal_take_envelope(p);
+  ck_assert_ptr_null(mode_hal_get(env, MODE_HAL_ENV_NEXT));
+  mode_hal_records_free(env, 1);
+  mode_hal_parser_free(&p);
+  p = feed(&spec, "{\"reports\":{\"token\":\"a\"}}", 64, &rc);
+  ck_assert_int_eq(rc, -1);
+  mode_hal_parser_free(&p);
+}
+END_TEST
+
 static const char *const report_fields[] = {
     "token", "name", "chart_count", "_links.creator.href", "imported_datasets[].token", "archived"};
 static const struct mode_hal_spec reports_spec = {"reports", report_fields, 6};
@@ -1096,6 +1143,7 @@ int main(void) {
   tcase_add_test(tc, hal_extracts_report_fields_in_any_chunking);
   tcase_add_test(tc, hal_nested_chart_fields);
   tcase_add_test(tc, hal_root_object_and_nulls);
+  tcase_add_test(tc, hal_batch_list_at_root_with_envelope);
   tcase_add_loop_test(tc, hal_malformed_and_edge_bodies, 0,
                       (int)(sizeof hal_cases / sizeof hal_cases[0]));
   tcase_add_test(tc, hal_value_cap);

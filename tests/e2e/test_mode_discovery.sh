@@ -1,0 +1,255 @@
+#!/bin/sh
+# test_mode_discovery.sh -- the Mode connector through Mode's Discovery API (issue 11 items 5
+# and 6) against mode-sim's /batch/ endpoints, through tests/e2e/thirdparty_host:
+#
+#   1   mode-sim's batch endpoints are strict: Basic auth and a wrong Bearer are 401, per_page
+#       0 or 1001 and include_spaces=other are 400, another workspace is 404;
+#   2   a run with the discovery keys gives the regular run's records, record for record
+#       (sorted JSON Lines; the usage ledger compared as a map), in fewer requests;
+#   3   it asks batch with per_page=1000 and include_spaces=all (filterQueryParam all) and
+#       never sends the signature token's secret anywhere but the Authorization header;
+#   4   filterQueryParam custom: no include_spaces, and the regular custom run's records;
+#   5   pages of 7 (mode-sim --batch-page-max 7): the next_page links are followed, same records;
+#   6   a last page whose next_page links to itself: the listing stops, the run falls back,
+#       same records;
+#   7   next_page without end: the listing stops, the run falls back, same records;
+#   8   a wrong access secret: one warning naming the keys, no secret printed, same records;
+#   9   `etlhost test`'s discovery step: passes with the keys, fails naming them with a wrong one;
+#  10   incremental: an unchanged rerun costs at most 10 requests and retains what the regular
+#       incremental rerun retains;
+#  11   incremental after mode-sim --mutate: the same records as the regular incremental run;
+#  12   discoveryMintToken: a signature token minted with POST /batch/{ws}/signature_tokens,
+#       the regular run's records, the minted secret never printed.
+# Prints TAP. Offline: 127.0.0.1 only.
+set -u
+B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
+PY=${PYTHON3:-/usr/bin/python3}
+HOST=$B/tests/e2e/thirdparty_host
+PLUGIN=${ETL_PLUGIN_PATH:-$B/plugin/.libs}/mode.so
+MODESIM=$B/tests/mode-sim/mode-sim
+DSECRET=disc-secret-7f3a91
+. "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
+echo "1..12"
+
+SIMARGS="--rate-limit off --seed 7 --spaces 4 --reports-per-space 6 --queries-per-report 2 \
+  --charts-per-query 2 --users 6 --data-sources 3 --discovery-token disc-token \
+  --discovery-key disc-key --discovery-secret $DSECRET"
+
+# sim NAME [ARGS...]: starts mode-sim (log in $T/NAME.log), sets $url and $simpid.
+sim() {
+  name=$1
+  shift
+  # shellcheck disable=SC2086
+  start_server "$T/$name.out" "$MODESIM" --port "${PORT:-0}" --log "$T/$name.log" $SIMARGS "$@"
+  simpid=${pids##* }
+}
+stop_sim() { kill "$simpid" 2>/dev/null; wait "$simpid" 2>/dev/null; }
+
+# conf FILE [EXTRA_JSON]: a connection for $url; with "disc" the discovery keys too.
+conf() {
+  keys=""
+  case "${2:-}" in
+  *disc*) keys=",\"discoveryToken\":\"disc-token\",\"discoveryAccessKey\":\"disc-key\",\"discoveryAccessSecret\":\"${SECRET:-$DSECRET}\"" ;;
+  esac
+  printf '{"hostPort":"%s","accessToken":"test-token","accessTokenPassword":"test-secret","workspaceName":"acme","requestsPerSecond":0%s%s}' \
+    "$url" "$keys" "${3:-}" >"$1"
+}
+
+# run NAME CONF [HOST ARGS...]: runs the plugin; output $T/NAME.jsonl, stderr $T/NAME.err,
+# the summary's request count in $req.
+run() {
+  name=$1 cf=$2
+  shift 2
+  "$HOST" --name mode_svc "$@" --out "$T/$name.jsonl" "$PLUGIN" "$cf" 2>"$T/$name.err"
+  req=$(sed -n 's/^summary .*"requests":\([0-9]*\).*/\1/p' "$T/$name.err")
+}
+
+# same A B: the two runs' records are equal (sorted; the state's usage ledger as a map, its
+# batch stamp left out: only a Discovery run has one).
+same() {
+  "$PY" - "$T/$1.jsonl" "$T/$2.jsonl" <<'PYEOF'
+import json, sys
+def load(p):
+    recs, state = [], None
+    for line in open(p):
+        if line.startswith('# state '):
+            state = json.loads(line[8:]); state.pop('batch', None)
+        else:
+            recs.append(line)
+    return sorted(recs), state
+a, b = load(sys.argv[1]), load(sys.argv[2])
+if a != b:
+    import difflib
+    for l in list(difflib.unified_diff(a[0], b[0], lineterm=''))[:8]:
+        print('# ' + l[:200].rstrip())
+    if a[1] != b[1]:
+        print('# states differ')
+    sys.exit(1)
+sys.exit(0)
+PYEOF
+}
+
+# ---- 1: strict batch endpoints --------------------------------------------------------------
+sim strict
+out=$("$PY" - "$url" "$DSECRET" <<'PYEOF'
+import base64, sys, urllib.request, urllib.error
+url, secret = sys.argv[1], sys.argv[2]
+good = 'Bearer ' + base64.b64encode(('disc-token:disc-key:' + secret).encode()).decode()
+basic = 'Basic ' + base64.b64encode(b'test-token:test-secret').decode()
+wrong = 'Bearer ' + base64.b64encode(b'disc-token:disc-key:nope').decode()
+def status(path, auth):
+    req = urllib.request.Request(url + path, headers={'Authorization': auth} if auth else {})
+    try:
+        return urllib.request.urlopen(req).status
+    except urllib.error.HTTPError as e:
+        return e.code
+print(status('/batch/acme/reports', good), status('/batch/acme/reports', basic),
+      status('/batch/acme/reports', wrong), status('/batch/acme/reports', None),
+      status('/batch/acme/reports?per_page=0', good), status('/batch/acme/reports?per_page=1001', good),
+      status('/batch/acme/charts?include_spaces=some', good), status('/batch/other/reports', good),
+      status('/batch/acme/report_stats?per_page=1000&include_spaces=all', good))
+PYEOF
+)
+if [ "$out" = "200 401 401 401 400 400 400 404 200" ]; then
+  ok "mode-sim's batch endpoints refuse wrong auth and parameters"
+else
+  not_ok "mode-sim's batch endpoints refuse wrong auth and parameters" "statuses: $out"
+fi
+stop_sim
+
+# ---- 2, 3: regular and discovery runs of one workspace --------------------------------------
+# Every later simulator listens on this port: records name it (sourceUrl), and all are compared
+# with this regular run's.
+sim full
+PORT=${url##*:}
+conf "$T/reg.json"
+conf "$T/disc.json" disc
+run reg "$T/reg.json"
+reg_req=$req
+: >"$T/full.log"
+run disc "$T/disc.json"
+disc_req=$req
+if [ -n "$reg_req" ] && [ -n "$disc_req" ] && [ "$disc_req" -lt "$reg_req" ] && same reg disc; then
+  ok "discovery run: the regular run's records ($(grep -vc '^#' "$T/reg.jsonl")) in $disc_req requests instead of $reg_req"
+else
+  not_ok "discovery run: the regular run's records in fewer requests" \
+    "requests $disc_req vs $reg_req" "$(grep '^diag' "$T/disc.err" | head -3)"
+fi
+batch_urls=$(grep -c ' /batch/acme/[a-z_]*?per_page=1000&include_spaces=all ' "$T/full.log")
+if [ "$batch_urls" -eq 5 ] && ! grep -q "$DSECRET" "$T/disc.err" "$T/disc.jsonl" "$T/full.log"; then
+  ok "batch asked with per_page=1000&include_spaces=all (5 listings); the secret is never printed"
+else
+  not_ok "batch asked with per_page=1000&include_spaces=all" "$(grep /batch/ "$T/full.log" | head -5)"
+fi
+stop_sim
+
+# ---- 4: filterQueryParam custom ------------------------------------------------------------
+sim custom
+conf "$T/reg_c.json" "" ',"filterQueryParam":"custom"'
+conf "$T/disc_c.json" disc ',"filterQueryParam":"custom"'
+run reg_c "$T/reg_c.json"
+run disc_c "$T/disc_c.json"
+if ! grep -q 'include_spaces' "$T/custom.log" && grep -q ' /batch/acme/queries?per_page=1000 ' "$T/custom.log" &&
+  same reg_c disc_c; then
+  ok "filterQueryParam custom: batch without include_spaces, the regular custom run's records"
+else
+  not_ok "filterQueryParam custom" "$(grep /batch/ "$T/custom.log" | head -3)"
+fi
+stop_sim
+
+# ---- 5-7: paging ---------------------------------------------------------------------------
+sim paged --batch-page-max 7
+conf "$T/disc_p.json" disc
+run disc_p "$T/disc_p.json"
+if grep -q ' /batch/acme/charts?page=2&per_page=7&include_spaces=all ' "$T/paged.log" &&
+  ! grep -q '^diag warning \[discovery\]' "$T/disc_p.err" && same reg disc_p; then
+  ok "pages of 7: next_page followed ($(grep -c ' /batch/' "$T/paged.log") batch requests), same records"
+else
+  not_ok "pages of 7: next_page followed, same records" "$(grep '^diag' "$T/disc_p.err" | head -3)" \
+    "$(grep ' /batch/' "$T/paged.log" | head -3)"
+fi
+stop_sim
+for fault in repeat endless; do
+  sim "f_$fault" --batch-page-max 7 --batch-fault "$fault"
+  conf "$T/disc_$fault.json" disc
+  run "disc_$fault" "$T/disc_$fault.json"
+  case $fault in
+  repeat) want="points back to a page already listed" ;;
+  endless) want="past total_pages" ;;
+  esac
+  if grep -q "^diag warning \[discovery\] .*$want.*listing through the regular API" "$T/disc_$fault.err" &&
+    same reg "disc_$fault"; then
+    ok "next_page fault '$fault': the listing stops, the run falls back, same records"
+  else
+    not_ok "next_page fault '$fault'" "$(grep '^diag\|^summary' "$T/disc_$fault.err" | head -3)"
+  fi
+  stop_sim
+done
+
+# ---- 12: a minted signature token ---------------------------------------------------------
+sim mint
+conf "$T/mint.json" "" ',"discoveryMintToken":true'
+run mint "$T/mint.json"
+if grep -q ' POST /batch/acme/signature_tokens 200 ' "$T/mint.log" &&
+  [ "$(grep -c ' GET /batch/acme/' "$T/mint.log")" -eq 5 ] && ! grep -q '^diag warning \[discovery\]' "$T/mint.err" &&
+  ! grep -q "$DSECRET" "$T/mint.err" "$T/mint.jsonl" && same reg mint; then
+  mint_ok=1
+else
+  mint_ok=0
+  mint_why="$(grep 'batch' "$T/mint.log" | head -3) $(grep '^diag' "$T/mint.err" | head -2)"
+fi
+stop_sim
+
+# ---- 8, 9: a wrong access secret; etlhost test ---------------------------------------------
+sim wrong
+SECRET=wrong-secret-55d1 conf "$T/disc_w.json" disc
+conf "$T/disc_ok.json" disc
+run disc_w "$T/disc_w.json"
+if [ "$(grep -c '^diag warning \[discovery\] the Discovery API refused the signature token (HTTP 401): check discoveryToken, discoveryAccessKey and discoveryAccessSecret' "$T/disc_w.err")" -eq 1 ] &&
+  ! grep -q 'wrong-secret-55d1' "$T/disc_w.err" "$T/disc_w.jsonl" && same reg disc_w; then
+  ok "a wrong access secret: one warning naming the keys, no secret, the regular records"
+else
+  not_ok "a wrong access secret" "$(grep '^diag' "$T/disc_w.err" | head -3)"
+fi
+"$HOST" --test "$PLUGIN" "$T/disc_ok.json" >"$T/test_ok.out" 2>&1
+st_ok=$?
+"$HOST" --test "$PLUGIN" "$T/disc_w.json" >"$T/test_w.out" 2>&1
+st_w=$?
+if [ $st_ok -eq 0 ] && grep -q '^step PASS discovery: the Discovery API accepted the signature token ([0-9]* reports)' "$T/test_ok.out" &&
+  [ $st_w -ne 0 ] && grep -q '^step FAIL discovery: .*HTTP 401.*discoveryAccessSecret' "$T/test_w.out" &&
+  ! grep -q 'wrong-secret-55d1' "$T/test_w.out"; then
+  ok "etlhost test: the discovery step passes with the keys, fails naming them otherwise"
+else
+  not_ok "etlhost test's discovery step" "$(grep discovery "$T/test_ok.out" "$T/test_w.out")"
+fi
+stop_sim
+
+# ---- 10, 11: incremental -------------------------------------------------------------------
+sim inc1
+conf "$T/reg_i.json" "" ',"incremental":true'
+conf "$T/disc_i.json" disc ',"incremental":true'
+run reg_i1 "$T/reg_i.json" --state-out "$T/reg.state1"
+run disc_i1 "$T/disc_i.json" --state-out "$T/disc.state1"
+run reg_i2 "$T/reg_i.json" --state "$T/reg.state1" --state-out "$T/reg.state2"
+run disc_i2 "$T/disc_i.json" --state "$T/disc.state1" --state-out "$T/disc.state2"
+if [ -n "$req" ] && [ "$req" -le 10 ] && same disc_i1 reg_i1 && same reg_i2 disc_i2; then
+  ok "incremental: an unchanged rerun in $req requests (at most 10), the regular rerun's records"
+else
+  not_ok "incremental: an unchanged rerun in at most 10 requests" "requests: $req" \
+    "$(grep '^diag' "$T/disc_i2.err" | head -3)"
+fi
+stop_sim
+sim inc2 --mutate 30
+run reg_i3 "$T/reg_i.json" --state "$T/reg.state1" --state-out "$T/reg.state3"
+run disc_i3 "$T/disc_i.json" --state "$T/disc.state1" --state-out "$T/disc.state3"
+if same reg_i3 disc_i3 && ! same reg_i2 reg_i3 >/dev/null; then
+  ok "incremental after --mutate 30: the regular incremental run's records ($req requests)"
+else
+  not_ok "incremental after --mutate 30: the regular incremental run's records"
+fi
+stop_sim
+if [ "$mint_ok" = 1 ]; then
+  ok "discoveryMintToken: minted with POST signature_tokens, the regular run's records"
+else
+  not_ok "discoveryMintToken: minted with POST signature_tokens, the regular run's records" "$mint_why"
+fi

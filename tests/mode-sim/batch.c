@@ -1,0 +1,331 @@
+/*
+ * batch.c -- the Discovery API over the generated workspace (see batch.h).
+ *
+ * Each endpoint walks the same sequence as the regular API's listings: spaces in their order
+ * (personal ones only with include_spaces=all, as filter=all does for /spaces), each space's
+ * reports then its datasets, each report's queries, each query's charts. Pages are cut out of
+ * that sequence; the envelope carries `pagination` and `_links.next_page`/`prev_page` as
+ * Mode's documentation shows. Where the documentation is silent (datasets: they are reports
+ * in Mode's model, so they are listed with them; report_stats' view count: both documented
+ * names are served) the regular API's values are used (docs/mode-sim.md).
+ */
+#include "config.h"
+
+#include "batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+enum { BATCH_PER_PAGE_MAX = 1000 };
+
+enum batch_kind { B_REPORTS, B_QUERIES, B_CHARTS, B_SPACES, B_STATS, B_NONE };
+static const char *const kind_names[] = {"reports", "queries", "charts", "spaces",
+                                         "report_stats"};
+
+struct walk {
+  const struct sim_workspace *ws;
+  enum batch_kind kind;
+  int all_spaces;
+  size_t from, to; /* items [from, to) are rendered */
+  size_t n;        /* items seen so far */
+  yajl_gen g;
+  int err;
+};
+
+int batch_is(const char *path) { return strncmp(path, "/batch/", 7) == 0; }
+
+static void s(struct walk *w, const char *v) {
+  yajl_gen_status st = v ? yajl_gen_string(w->g, (const unsigned char *)v, strlen(v))
+                         : yajl_gen_null(w->g);
+  w->err |= st != yajl_gen_status_ok;
+}
+
+static void kv(struct walk *w, const char *k, const char *v) { s(w, k), s(w, v); }
+
+static void kn(struct walk *w, const char *k, long long v) {
+  s(w, k);
+  w->err |= yajl_gen_integer(w->g, v) != yajl_gen_status_ok;
+}
+
+/* Whether item number w->n is on the page; advances the count. */
+static int on_page(struct walk *w) {
+  size_t i = w->n++;
+  return i >= w->from && i < w->to;
+}
+
+static const char *email_of(const struct sim_workspace *ws, size_t user) {
+  return user < ws->nusers ? ws->users[user].email : NULL;
+}
+
+static void report_item(struct walk *w, const struct sim_space *sp, const struct sim_report *r) {
+  char url[160];
+  snprintf(url, sizeof url, "/api/%s/reports/%s", w->ws->name, r->token);
+  yajl_gen_map_open(w->g);
+  kn(w, "id", r->id);
+  kv(w, "token", r->token);
+  kv(w, "name", r->name);
+  kv(w, "description", r->description);
+  kv(w, "created_at", r->created_at);
+  kv(w, "edited_at", r->edited_at);
+  kv(w, "updated_at", r->updated_at);
+  kv(w, "last_successfully_run_at", r->last_run_at);
+  kv(w, "last_viewed_at", NULL);
+  kv(w, "last_run_at", r->last_run_at);
+  kv(w, "last_run_token", r->last_run_at ? r->run_token : NULL);
+  kv(w, "last_run_state", r->last_run_at ? "succeeded" : NULL);
+  kv(w, "creator_email", email_of(w->ws, r->creator));
+  kn(w, "space_id", sp->id);
+  kv(w, "space_token", sp->token);
+  kv(w, "report_url", url);
+  yajl_gen_map_close(w->g);
+}
+
+static void stats_item(struct walk *w, const struct sim_report *r) {
+  yajl_gen_map_open(w->g);
+  kn(w, "report_id", r->id);
+  kv(w, "report_token", r->token);
+  kn(w, "active_schedules_count", 0);
+  kn(w, "explorations_count", 0);
+  kn(w, "total_views_count", r->view_count);
+  kn(w, "view_count", r->view_count);
+  const char *editor = email_of(w->ws, r->creator);
+  s(w, "recent_manual_run_creators_emails"), yajl_gen_array_open(w->g), yajl_gen_array_close(w->g);
+  s(w, "scheduled_run_creators_emails"), yajl_gen_array_open(w->g), yajl_gen_array_close(w->g);
+  s(w, "editors_emails"), yajl_gen_array_open(w->g);
+  if (editor)
+    s(w, editor);
+  yajl_gen_array_close(w->g);
+  yajl_gen_map_close(w->g);
+}
+
+static void query_item(struct walk *w, const struct sim_space *sp, const struct sim_report *r,
+                       const struct sim_query *q) {
+  yajl_gen_map_open(w->g);
+  kn(w, "id", q->id);
+  kv(w, "token", q->token);
+  kv(w, "name", q->name);
+  kv(w, "raw_query", q->raw_query);
+  kv(w, "creator_email", email_of(w->ws, r->creator));
+  kv(w, "data_source_token",
+     q->data_source < w->ws->ndata_sources ? w->ws->data_sources[q->data_source].token : NULL);
+  kn(w, "report_id", r->id);
+  kv(w, "report_token", r->token);
+  kn(w, "space_id", sp->id);
+  kv(w, "space_token", sp->token);
+  yajl_gen_map_close(w->g);
+}
+
+static void chart_item(struct walk *w, const struct sim_space *sp, const struct sim_report *r,
+                       const struct sim_query *q, size_t ci) {
+  const struct sim_chart *c = &q->charts[ci];
+  char url[200];
+  snprintf(url, sizeof url, "/%s/reports/%s/viz/%s", w->ws->name, r->token, c->token);
+  yajl_gen_map_open(w->g);
+  /* Charts have no id of their own in the simulator: one derived from the query's. */
+  kn(w, "id", q->id * 100 + (long long)ci);
+  kv(w, "token", c->token);
+  kv(w, "chart_type", c->chart_type);
+  kv(w, "chart_title", c->title);
+  kn(w, "query_id", q->id);
+  kn(w, "report_id", r->id);
+  kn(w, "space_id", sp->id);
+  kv(w, "query_token", q->token);
+  kv(w, "report_token", r->token);
+  kv(w, "space_token", sp->token);
+  kv(w, "report_creator_email", email_of(w->ws, r->creator));
+  kv(w, "exploration_url", url);
+  yajl_gen_map_close(w->g);
+}
+
+static void walk_report(struct walk *w, const struct sim_space *sp, const struct sim_report *r) {
+  switch (w->kind) {
+  case B_REPORTS:
+    if (on_page(w))
+      report_item(w, sp, r);
+    break;
+  case B_STATS: /* views are a report's: the regular API has no view count of a dataset */
+    if (!r->is_dataset && on_page(w))
+      stats_item(w, r);
+    break;
+  case B_QUERIES:
+    for (size_t i = 0; i < r->nqueries; i++)
+      if (on_page(w))
+        query_item(w, sp, r, &r->queries[i]);
+    break;
+  case B_CHARTS:
+    for (size_t i = 0; i < r->nqueries; i++)
+      for (size_t j = 0; j < r->queries[i].ncharts; j++)
+        if (on_page(w))
+          chart_item(w, sp, r, &r->queries[i], j);
+    break;
+  default:
+    break;
+  }
+}
+
+/* Walks every item of the endpoint, rendering those of the page; w->n ends as the total. */
+static void walk(struct walk *w) {
+  for (size_t i = 0; i < w->ws->nspaces; i++) {
+    const struct sim_space *sp = &w->ws->spaces[i];
+    if (sp->personal && !w->all_spaces)
+      continue;
+    if (w->kind == B_SPACES) {
+      if (!on_page(w))
+        continue;
+      char url[160];
+      snprintf(url, sizeof url, "/api/%s/spaces/%s", w->ws->name, sp->token);
+      yajl_gen_map_open(w->g);
+      kn(w, "id", sp->id);
+      kv(w, "token", sp->token);
+      kv(w, "name", sp->name);
+      kv(w, "description", sp->description);
+      kv(w, "space_type", sp->personal ? "private" : "custom");
+      kv(w, "space_url", url);
+      yajl_gen_map_close(w->g);
+      continue;
+    }
+    for (size_t k = 0; k < sp->nreports; k++)
+      walk_report(w, sp, &w->ws->reports[sp->reports[k]]);
+    for (size_t k = 0; k < sp->ndatasets; k++)
+      walk_report(w, sp, &w->ws->reports[sp->datasets[k]]);
+  }
+}
+
+static void add_link(struct walk *w, const char *name, const char *ep, size_t page,
+                     size_t per_page) {
+  char href[256];
+  snprintf(href, sizeof href, "/batch/%s/%s?page=%zu&per_page=%zu%s", w->ws->name, ep, page,
+           per_page, w->all_spaces ? "&include_spaces=all" : "");
+  s(w, name);
+  yajl_gen_map_open(w->g);
+  kv(w, "href", href);
+  yajl_gen_map_close(w->g);
+}
+
+static int render_page(const struct sim_config *cfg, const struct sim_workspace *ws,
+                       enum batch_kind kind, int all, size_t page, size_t per_page,
+                       struct route_resp *resp) {
+  /* A first walk counts the items, the second renders the page (the counts go first). */
+  struct walk w = {.ws = ws, .kind = kind, .all_spaces = all};
+  w.g = yajl_gen_alloc(NULL);
+  if (w.g == NULL)
+    return -1;
+  walk(&w);
+  size_t total = w.n, pages = total ? (total + per_page - 1) / per_page : 1;
+  const char *fault = cfg->batch_fault;
+  size_t asked = page;
+  if (fault && strcmp(fault, "endless") == 0 && page > pages)
+    page = pages; /* the last page again, with a link further on */
+  size_t from = (page - 1) * per_page, count = from < total ? total - from : 0;
+  if (count > per_page)
+    count = per_page;
+  w.n = 0;
+  w.from = from;
+  w.to = from + per_page;
+  yajl_gen_map_open(w.g);
+  s(&w, "pagination");
+  yajl_gen_map_open(w.g);
+  kn(&w, "page", (long long)asked);
+  kn(&w, "per_page", (long long)per_page);
+  kn(&w, "count", (long long)count);
+  kn(&w, "total_pages", (long long)pages);
+  kn(&w, "total_count", (long long)total);
+  yajl_gen_map_close(w.g);
+  s(&w, kind_names[kind]);
+  yajl_gen_array_open(w.g);
+  walk(&w);
+  yajl_gen_array_close(w.g);
+  s(&w, "_links");
+  yajl_gen_map_open(w.g);
+  if (page < pages)
+    add_link(&w, "next_page", kind_names[kind], page + 1, per_page);
+  else if (fault && strcmp(fault, "repeat") == 0 && pages > 1)
+    add_link(&w, "next_page", kind_names[kind], page, per_page); /* itself, as it was reached */
+  else if (fault && strcmp(fault, "endless") == 0)
+    add_link(&w, "next_page", kind_names[kind], asked + 1, per_page);
+  if (asked > 1)
+    add_link(&w, "prev_page", kind_names[kind], asked - 1, per_page);
+  yajl_gen_map_close(w.g);
+  yajl_gen_map_close(w.g);
+  int rc = w.err ? -1 : route_finish(w.g, resp, 200);
+  yajl_gen_free(w.g);
+  return rc;
+}
+
+static int error(struct route_resp *resp, unsigned status, const char *id, const char *msg) {
+  return route_error(resp, status, id, msg);
+}
+
+/* A positive integer parameter, or 0 when it is not one. */
+static size_t positive(const char *v) {
+  if (v == NULL || *v < '0' || *v > '9')
+    return 0;
+  char *end;
+  unsigned long long n = strtoull(v, &end, 10);
+  return *end || n > 1000000 ? 0 : (size_t)n;
+}
+
+/* The signature token a POST mints: the simulator's configured discovery credentials. */
+static int mint(const struct route_source *src, struct route_resp *resp) {
+  struct walk w = {.ws = src->ws};
+  w.g = yajl_gen_alloc(NULL);
+  if (w.g == NULL)
+    return -1;
+  yajl_gen_map_open(w.g);
+  kv(&w, "token", src->cfg->discovery_token);
+  kv(&w, "name", "etlhost-batch");
+  kv(&w, "access_key", src->cfg->discovery_key);
+  kv(&w, "access_secret", src->cfg->discovery_secret);
+  kv(&w, "authentication_for", "batch-api");
+  kv(&w, "authorization_type", "read-only");
+  yajl_gen_map_close(w.g);
+  int rc = w.err ? -1 : route_finish(w.g, resp, 200);
+  yajl_gen_free(w.g);
+  return rc;
+}
+
+static int bearer_ok(const struct batch_req *req) {
+  return req->authorization && strcmp(req->authorization, req->bearer_expected) == 0;
+}
+
+int batch_route(const struct route_source *src, const struct batch_req *req,
+                struct route_resp *resp) {
+  memset(resp, 0, sizeof *resp);
+  resp->endpoint = EP_BATCH;
+  char ws[128], ep[64];
+  int n = sscanf(req->path, "/batch/%127[^/]/%63[^/?]", ws, ep);
+  if (src->ws == NULL || n != 2 || strchr(req->path + 7 + strlen(ws) + 1, '/'))
+    return error(resp, 404, "not_found", "resource not found");
+  if (strcmp(ws, src->cfg->workspace) != 0)
+    return error(resp, 404, "not_found", "Organization not found");
+  if (strcmp(ep, "signature_tokens") == 0) {
+    if (strcmp(req->method, "POST") != 0)
+      return error(resp, 404, "not_found", "resource not found");
+    /* Minted with the workspace admin's API key and secret, not with a signature token. */
+    if (req->authorization == NULL || strcmp(req->authorization, req->basic_expected) != 0)
+      return error(resp, 401, "unauthorized", "You must be authenticated to access this resource.");
+    return mint(src, resp);
+  }
+  enum batch_kind kind = B_NONE;
+  for (int k = 0; k < B_NONE; k++)
+    if (strcmp(ep, kind_names[k]) == 0)
+      kind = (enum batch_kind)k;
+  if (kind == B_NONE || strcmp(req->method, "GET") != 0)
+    return error(resp, 404, "not_found", "resource not found");
+  if (!bearer_ok(req))
+    return error(resp, 401, "unauthorized", "You must be authenticated to access this resource.");
+  const char *pp = req->get_arg(req->ctx, "per_page"), *pg = req->get_arg(req->ctx, "page");
+  const char *inc = req->get_arg(req->ctx, "include_spaces");
+  size_t per_page = pp ? positive(pp) : BATCH_PER_PAGE_MAX, page = pg ? positive(pg) : 1;
+  if (per_page == 0 || per_page > BATCH_PER_PAGE_MAX)
+    return error(resp, 400, "bad_request", "per_page must be greater than 0 and at most 1000");
+  if (page == 0)
+    return error(resp, 400, "bad_request", "page must be a positive integer");
+  if (inc && strcmp(inc, "all") != 0)
+    return error(resp, 400, "bad_request", "include_spaces accepts only 'all'");
+  if (per_page > src->cfg->batch_page_max)
+    per_page = src->cfg->batch_page_max; /* --batch-page-max: pages smaller than asked */
+  return render_page(src->cfg, src->ws, kind, inc != NULL, page, per_page, resp);
+}
