@@ -25,3 +25,7 @@ EXTRA_DIST += tests/e2e/tap-lib.sh
 # Servers that accept and never answer: signals stop etlhost, and Mode's waits are bounded.
 TESTS += tests/e2e/test_hostile_waits.sh
 dist_check_SCRIPTS += tests/e2e/test_hostile_waits.sh
+
+# A plugin written in C++ loads, is listed and runs beside a C plugin (issue 12).
+TESTS += tests/e2e/test_cxx_plugin.sh
+dist_check_SCRIPTS += tests/e2e/test_cxx_plugin.sh

@@ -45,3 +45,9 @@ tests_unit_test_jsonl_SOURCES = tests/unit/test_jsonl.c plugin/jsonl/jsonl.c
 tests_unit_test_jsonl_CPPFLAGS = $(AM_CPPFLAGS) -DETL_PLUGIN_STATIC
 tests_unit_test_jsonl_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_jsonl_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
+
+# The public header is C89 (and -pedantic clean): this program is compiled as C89 and fails to
+# build when the header is not.
+check_PROGRAMS += tests/unit/test_abi_c89
+TESTS += tests/unit/test_abi_c89
+tests_unit_test_abi_c89_CFLAGS = -std=c89 -pedantic-errors $(WARN_CFLAGS)
