@@ -163,7 +163,7 @@ static etl_status mode_test(void *instance) {
   struct mode_instance *m = instance;
   if (m == NULL)
     return ETL_ERR_INTERNAL;
-  return mode_conntest_run(&m->cfg, test_step, m, &m->interrupt);
+  return mode_conntest_run(&m->cfg, test_step, hook_cancelled, m, &m->interrupt);
 }
 
 /* The crawl's next entity into m->current, with usage turned into the day's increase (usage.h)

@@ -51,3 +51,10 @@ tests_unit_test_jsonl_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
 check_PROGRAMS += tests/unit/test_abi_c89
 TESTS += tests/unit/test_abi_c89
 tests_unit_test_abi_c89_CFLAGS = -std=c89 -pedantic-errors $(WARN_CFLAGS)
+
+# The in-tree plugins under other hosts, loaded with dlopen: the minimum services table,
+# another ABI major, cancellation through cancelled() alone (issue 12).
+check_PROGRAMS += tests/unit/test_plugin_hosts
+TESTS += tests/unit/test_plugin_hosts
+tests_unit_test_plugin_hosts_CFLAGS = $(TESTUTIL_CFLAGS)
+tests_unit_test_plugin_hosts_LDADD = $(TESTUTIL_LIBS) -ldl
