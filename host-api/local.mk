@@ -7,7 +7,7 @@ pkgconfig_DATA = host-api/etl-plugin.pc
 # Pieces of the host every host module and host test links: diagnostics with redaction.
 noinst_LTLIBRARIES += host-api/libhostcommon.la
 host_api_libhostcommon_la_SOURCES = host-api/src/log.c host-api/src/log.h host-api/src/sink.h \
-	host-api/src/state.h
+	host-api/src/state.h host-api/src/cnum.c host-api/src/cnum.h
 host_api_libhostcommon_la_CFLAGS = $(AM_CFLAGS)
 
 # The runner's modules, as a library so that the unit tests link the very same code.

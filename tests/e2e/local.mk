@@ -29,3 +29,7 @@ dist_check_SCRIPTS += tests/e2e/test_hostile_waits.sh
 # A plugin written in C++ loads, is listed and runs beside a C plugin (issue 12).
 TESTS += tests/e2e/test_cxx_plugin.sh
 dist_check_SCRIPTS += tests/e2e/test_cxx_plugin.sh
+
+# etlhost under LC_ALL=de_DE.UTF-8: config numbers, output and summary JSON unchanged (issue 12).
+TESTS += tests/e2e/test_locale.sh
+dist_check_SCRIPTS += tests/e2e/test_locale.sh
