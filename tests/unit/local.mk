@@ -58,3 +58,9 @@ check_PROGRAMS += tests/unit/test_plugin_hosts
 TESTS += tests/unit/test_plugin_hosts
 tests_unit_test_plugin_hosts_CFLAGS = $(TESTUTIL_CFLAGS)
 tests_unit_test_plugin_hosts_LDADD = $(TESTUTIL_LIBS) -ldl
+
+# Mode initialises libcurl once per load and cleans it up on unload (issue 12).
+check_PROGRAMS += tests/unit/test_mode_curl_once
+TESTS += tests/unit/test_mode_curl_once
+tests_unit_test_mode_curl_once_LDADD = -ldl
+tests_unit_test_mode_curl_once_LDFLAGS = -export-dynamic
