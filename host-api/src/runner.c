@@ -62,6 +62,12 @@ void host_run_report_free(struct host_run_report *report) {
   report->n_sources = 0;
 }
 
+etl_status host_known_status(etl_status st) {
+  if (st == ETL_OK || st == ETL_DONE)
+    return st;
+  return strcmp(etl_status_name(st), "ETL_ERR_UNKNOWN") == 0 || st > 0 ? ETL_ERR_INTERNAL : st;
+}
+
 int host_exit_code_for(const struct host_source_report *src) {
   switch (src->status) {
   case ETL_DONE:
@@ -328,8 +334,8 @@ static etl_status pump(struct runner *r, struct etl_run *run, const struct etl_p
         st = rs;
       }
       host_progress_update(r->progress, run->rep, false);
-    } else if (st > 0 && st != ETL_DONE) {
-      st = ETL_ERR_INTERNAL; /* an unknown positive status: a plugin bug */
+    } else {
+      st = host_known_status(st); /* an unknown status is a plugin bug */
     }
   }
   host_services_set_current(NULL, NULL);
@@ -368,9 +374,9 @@ static void run_source(struct runner *r, const struct host_source_cfg *src,
   host_log_msg(log, ETL_SEV_INFO, src->name, NULL, "running %s %s%s", plugin->desc->name,
                plugin->desc->version ? plugin->desc->version : "",
                state ? " from its stored state" : "");
-  rep->status = plugin->desc->open(&oa.args, &instance);
+  rep->status = host_known_status(plugin->desc->open(&oa.args, &instance));
   if (rep->status != ETL_OK) {
-    if (rep->status > 0)
+    if (rep->status == ETL_DONE)
       rep->status = ETL_ERR_INTERNAL;
     /* Not after a config error that named its key and line: that is the one message to read. */
     if (run.keyed_errors == 0)
