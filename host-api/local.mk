@@ -34,3 +34,10 @@ host_api_etlhost_CFLAGS = $(AM_CFLAGS)
 host_api_etlhost_LDADD = $(HOST_ALL_LIBS)
 
 dist_man_MANS += docs/etlhost.1
+
+# The Python binding: `import etl_plugin` once pythondir is on the path (docs/python.md).
+if HAVE_PYTHON
+etl_plugin_pydir = $(pythondir)/etl_plugin
+etl_plugin_py_PYTHON = host-api/python/etl_plugin/__init__.py \
+	host-api/python/etl_plugin/__main__.py
+endif

@@ -33,3 +33,8 @@ dist_check_SCRIPTS += tests/e2e/test_cxx_plugin.sh
 # etlhost under LC_ALL=de_DE.UTF-8: config numbers, output and summary JSON unchanged (issue 12).
 TESTS += tests/e2e/test_locale.sh
 dist_check_SCRIPTS += tests/e2e/test_locale.sh
+
+# The Python binding (host-api/python/etl_plugin) against etlhost and mode-sim (issue 12).
+TESTS += tests/e2e/test_python_binding.sh
+dist_check_SCRIPTS += tests/e2e/test_python_binding.sh
+EXTRA_DIST += tests/e2e/python_binding.py host-api/python
