@@ -38,3 +38,8 @@ dist_check_SCRIPTS += tests/e2e/test_locale.sh
 TESTS += tests/e2e/test_python_binding.sh
 dist_check_SCRIPTS += tests/e2e/test_python_binding.sh
 EXTRA_DIST += tests/e2e/python_binding.py host-api/python
+
+# jsonl's interrupt flag under ThreadSanitizer (issue 12); skips without TSan.
+TESTS += tests/e2e/test_jsonl_tsan.sh
+dist_check_SCRIPTS += tests/e2e/test_jsonl_tsan.sh
+EXTRA_DIST += tests/e2e/jsonl_race.c
