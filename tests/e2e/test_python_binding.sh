@@ -6,7 +6,8 @@
 #   2    the same on the Mode plugin against mode-sim (records compared sorted: the crawl's
 #        order follows the answers), and the state written back with --state;
 #   3-9  the API, in tests/e2e/python_binding.py: load, descriptor, test(), entities() with
-#        .kind/.id/.data/extras, a config error, interrupt() from another thread, Ctrl-C.
+#        .kind/.id/.data/extras, a config error, interrupt() from another thread, Ctrl-C;
+#   10   installed by make into a prefix, `import etl_plugin` works from its site directory.
 # Prints TAP.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -25,7 +26,7 @@ if ! "$PY" -c 'import etl_plugin' 2>"$T/import.err"; then
   exit 0
 fi
 
-echo "1..9"
+echo "1..10"
 # ---- 1: jsonl, byte for byte -----------------------------------------------------------------
 D=$S/tests/fixtures/demo
 cat >"$T/tricky.jsonl" <<'JSONL'
@@ -102,3 +103,21 @@ fi
 start_server "$T/slow.out" "$MODESIM" --latency-ms 30000
 ETL_TEST_SIM=$SIM ETL_TEST_SLOW_SIM=$url ETL_TEST_N=$n ETL_PLUGIN_PATH="$PLUGINS" \
   "$PY" "$S/tests/e2e/python_binding.py"
+n=9
+
+# ---- 10: installed into a prefix ---------------------------------------------------------
+if grep -q '^install-etl_plugin_pyPYTHON:' "$B/Makefile"; then
+  make -s -C "$B" install-etl_plugin_pyPYTHON prefix="$T/inst" >"$T/install.log" 2>&1
+  init=$(find "$T/inst" -path '*/etl_plugin/__init__.py' | head -1)
+  site=${init%/etl_plugin/__init__.py}
+  if [ -n "$init" ] && (cd "$T" && PYTHONPATH=$site "$PY" -c 'import etl_plugin, sys
+assert etl_plugin.__file__.startswith(sys.argv[1]), etl_plugin.__file__' "$site") >>"$T/install.log" 2>&1
+  then
+    ok "make installs etl_plugin into the prefix's site directory (${site#"$T"/inst/}), and it imports"
+  else
+    not_ok "make installs etl_plugin into the prefix's site directory, and it imports" \
+      "$(cat "$T/install.log")"
+  fi
+else
+  skip "make installs etl_plugin" "configure found no Python 3"
+fi
