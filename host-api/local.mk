@@ -7,7 +7,7 @@ pkgconfig_DATA = host-api/etl-plugin.pc
 # Pieces of the host every host module and host test links: diagnostics with redaction.
 noinst_LTLIBRARIES += host-api/libhostcommon.la
 host_api_libhostcommon_la_SOURCES = host-api/src/log.c host-api/src/log.h host-api/src/sink.h \
-	host-api/src/state.h
+	host-api/src/state.h host-api/src/cnum.c host-api/src/cnum.h
 host_api_libhostcommon_la_CFLAGS = $(AM_CFLAGS)
 
 # The runner's modules, as a library so that the unit tests link the very same code.
@@ -35,3 +35,10 @@ host_api_etlhost_CFLAGS = $(AM_CFLAGS)
 host_api_etlhost_LDADD = $(HOST_ALL_LIBS)
 
 dist_man_MANS += docs/etlhost.1
+
+# The Python binding: `import etl_plugin` once pythondir is on the path (docs/python.md).
+if HAVE_PYTHON
+etl_plugin_pydir = $(pythondir)/etl_plugin
+etl_plugin_py_PYTHON = host-api/python/etl_plugin/__init__.py \
+	host-api/python/etl_plugin/__main__.py
+endif

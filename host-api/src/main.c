@@ -11,6 +11,7 @@
 #include "workflow.h"
 
 #include <getopt.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,9 @@ static int cmd_run(const struct host_workflow *wf, const struct cli *cli, struct
 }
 
 int main(int argc, char **argv) {
+  /* The user's locale, as Python, GTK and Qt hosts set it: plugins must cope (a config number
+   * means the same under LC_NUMERIC=de_DE.UTF-8), and the host's own numbers go through cnum.h. */
+  setlocale(LC_ALL, "");
   struct cli cli = {.progress = -1};
   int code = HOST_EXIT_USAGE;
   int cmd_at = parse_options(argc, argv, &cli);

@@ -22,6 +22,7 @@
 
 #include "om_pipeline_status.h"
 
+#include "cnum.h"
 #include "log.h"
 #include "omrest_client.h"
 #include "omrest_json.h"
@@ -165,7 +166,7 @@ out:
 static double success_threshold(const struct host_workflow *wf) {
   const struct host_node *t = host_node_get(wf->workflow_config, "successThreshold");
   char *end = NULL;
-  double v = t && t->type == HOST_NODE_SCALAR ? strtod(t->scalar, &end) : 0;
+  double v = t && t->type == HOST_NODE_SCALAR ? host_strtod_c(t->scalar, &end) : 0;
   return end && end != t->scalar && *end == '\0' && v >= 0 && v <= 100 ? v
                                                                        : DEFAULT_SUCCESS_THRESHOLD;
 }

@@ -66,6 +66,12 @@ void host_run_report_free(struct host_run_report *report) {
   report->n_sources = 0;
 }
 
+etl_status host_known_status(etl_status st) {
+  if (st == ETL_OK || st == ETL_DONE)
+    return st;
+  return strcmp(etl_status_name(st), "ETL_ERR_UNKNOWN") == 0 || st > 0 ? ETL_ERR_INTERNAL : st;
+}
+
 int host_exit_code_for(const struct host_source_report *src) {
   switch (src->status) {
   case ETL_DONE:
@@ -397,9 +403,9 @@ static void *source_open(struct source_run *sr, etl_status *status) {
   host_log_msg(sr->run.log, ETL_SEV_INFO, sr->src->name, NULL, "running %s %s%s",
                sr->plugin->desc->name, sr->plugin->desc->version ? sr->plugin->desc->version : "",
                sr->state ? " from its stored state" : "");
-  etl_status st = sr->plugin->desc->open(&sr->oa.args, &instance);
+  etl_status st = host_known_status(sr->plugin->desc->open(&sr->oa.args, &instance));
   if (st != ETL_OK) {
-    if (st > 0)
+    if (st == ETL_DONE)
       st = ETL_ERR_INTERNAL;
     /* Not after a config error that named its key and line: that is the one message to read. */
     if (sr->run.keyed_errors == 0)
@@ -442,8 +448,8 @@ static etl_status pump(struct source_run *sr, void *instance) {
       if (rs != ETL_OK)
         st = sink_gave_up(sr, rs);
       host_progress_update(sr->r->progress, sr->rep, false);
-    } else if (st > 0 && st != ETL_DONE) {
-      st = ETL_ERR_INTERNAL; /* an unknown positive status: a plugin bug */
+    } else {
+      st = host_known_status(st); /* an unknown status is a plugin bug */
     }
   }
   host_services_set_current(NULL, NULL);
@@ -543,8 +549,8 @@ static void *fetch_thread(void *arg) {
                      "cannot spool an entity to disk (a full $TMPDIR?); stopping this source");
         st = ETL_ERR_INTERNAL;
       }
-    } else if (st > 0 && st != ETL_DONE) {
-      st = ETL_ERR_INTERNAL; /* an unknown positive status: a plugin bug */
+    } else {
+      st = host_known_status(st); /* an unknown status is a plugin bug */
     }
   }
   if (st == ETL_ERR_CANCELLED || host_interrupted())

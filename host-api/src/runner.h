@@ -91,6 +91,11 @@ int host_test_workflow(const struct host_workflow *wf, const struct host_runner_
 /* Maps a source's final status and failures to an exit code (HOST_EXIT_*). */
 int host_exit_code_for(const struct host_source_report *src);
 
+/* A plugin's status as the host acts on it: a status <etl/plugin.h> does not list (a positive
+ * one other than ETL_DONE, or a negative one from a newer minor or a buggy plugin) is
+ * ETL_ERR_INTERNAL, as the header tells every host to treat it. */
+etl_status host_known_status(etl_status st);
+
 void host_run_report_free(struct host_run_report *report);
 
 /* Whether the directory that would hold the file `path` exists; writes it ("." for a bare

@@ -6,6 +6,7 @@
 
 #include "summary.h"
 
+#include "cnum.h"
 #include "log.h"
 #include "runner.h"
 
@@ -114,8 +115,10 @@ static yajl_gen_status gen_source(yajl_gen g, const struct host_source_report *s
               {"exitCode", host_exit_code_for(s)}};
   for (size_t i = 0; st == yajl_gen_status_ok && i < sizeof ints / sizeof ints[0]; i++)
     st = gen_int(g, ints[i].key, ints[i].v);
+  char seconds[32]; /* not yajl_gen_double: its sprintf writes "1,5" in a comma locale */
+  int len = host_json_double(s->seconds, seconds, sizeof seconds);
   if (st == yajl_gen_status_ok && (st = gen_str(g, "seconds")) == yajl_gen_status_ok)
-    st = yajl_gen_double(g, s->seconds);
+    st = len < 0 ? yajl_gen_invalid_number : yajl_gen_number(g, seconds, (size_t)len);
   return st == yajl_gen_status_ok ? yajl_gen_map_close(g) : st;
 }
 

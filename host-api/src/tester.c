@@ -46,7 +46,7 @@ static int test_source(const struct host_source_cfg *src, const struct host_runn
                             "the plugin offers no connection test");
   } else {
     host_services_set_current(plugin->desc, instance);
-    rep.status = plugin->desc->test(instance);
+    rep.status = host_known_status(plugin->desc->test(instance));
     host_services_set_current(NULL, NULL);
     if (rep.status == ETL_OK && run.worst == ETL_TEST_FAIL)
       rep.status = ETL_ERR_INTERNAL; /* a step failed but the plugin said OK */

@@ -13,6 +13,7 @@
 
 #include "workflow.h"
 
+#include "cnum.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -884,7 +885,7 @@ static void check_fail_safe(struct check_ctx *c, const struct host_node *wc,
   if (!n)
     return;
   char *end = NULL;
-  double v = strtod(n->scalar, &end);
+  double v = host_strtod_c(n->scalar, &end);
   if (end == n->scalar || *end != '\0' || !(v > 0 && v <= 100)) {
     config_error(c->log, c->file, n->line, "workflowConfig.failSafeThreshold",
                  "expected a percentage above 0 and at most 100 (the default is 20)");

@@ -10,15 +10,17 @@
  *
  * It is also the worked example of the ABI (docs/abi.md): one exported entry function, a
  * static descriptor, an instance that owns everything it hands out, no globals, interrupt()
- * that only sets a flag, and every service call through the table the host gave to open().
+ * that only sets a flag, and every service call through the table the host gave to open(): diag
+ * always (a host of our major passes at least that much), count, cancelled and test_step only
+ * when the table's struct_size says it has them, and nothing at all under another major.
  */
 #include "config.h"
 
 #include <etl/plugin.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +49,8 @@ struct jsonl {
   yajl_gen gen;    /* holds the json handed out until the next call */
   char *kind, *id; /* of the entity handed out */
   struct etl_entity entity;
-  volatile sig_atomic_t stop; /* set by interrupt() from another thread */
-  etl_status final;           /* once the stream has ended: the status returned ever after */
+  atomic_int stop;  /* set by interrupt() from another thread: atomic, not volatile, for that */
+  etl_status final; /* once the stream has ended: the status returned ever after */
 };
 
 static const char config_schema[] =
@@ -75,6 +77,25 @@ static void diag(struct jsonl *j, enum etl_severity sev, unsigned flags, const c
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   j->svc->diag(j->run, sev, flags, item, msg);
+}
+
+/* The services after diag, each used only when the host's table has it (plugin.h). */
+static bool cancelled(struct jsonl *j) {
+  if (atomic_load(&j->stop))
+    return true;
+  return ETL_HAS_MEMBER(j->svc, struct etl_host_services, cancelled) && j->svc->cancelled &&
+         j->svc->cancelled(j->run);
+}
+
+static void count_bytes(const struct jsonl *j, int64_t n) {
+  if (ETL_HAS_MEMBER(j->svc, struct etl_host_services, count) && j->svc->count)
+    j->svc->count(j->run, ETL_COUNTER_BYTES, n);
+}
+
+static void test_step(const struct jsonl *j, const char *step, enum etl_test_verdict verdict,
+                      const char *message) {
+  if (ETL_HAS_MEMBER(j->svc, struct etl_host_services, test_step) && j->svc->test_step)
+    j->svc->test_step(j->run, step, verdict, message);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
@@ -164,9 +185,14 @@ out:
 
 static etl_status jsonl_open(const struct etl_open_args *args, void **instance) {
   *instance = NULL;
+  /* Under another major not even diag may be called: the table's layout is unknown. */
+  if (!args->services || args->services->abi_major != ETL_ABI_MAJOR ||
+      args->services->struct_size < ETL_HOST_SERVICES_MIN_SIZE)
+    return ETL_ERR_UNSUPPORTED;
   struct jsonl *j = calloc(1, sizeof *j);
   if (!j)
     return ETL_ERR_NOMEM;
+  atomic_init(&j->stop, 0);
   j->svc = args->services;
   j->run = args->run;
   j->gen = yajl_gen_alloc(NULL);
@@ -194,12 +220,12 @@ static etl_status jsonl_test(void *instance) {
     FILE *f = fopen(j->paths[i], "r");
     if (f) {
       fclose(f);
-      j->svc->test_step(j->run, step, ETL_TEST_PASS, j->paths[i]);
+      test_step(j, step, ETL_TEST_PASS, j->paths[i]);
       continue;
     }
     char msg[1024];
     snprintf(msg, sizeof msg, "%s: %s", j->paths[i], strerror(errno));
-    j->svc->test_step(j->run, step, ETL_TEST_FAIL, msg);
+    test_step(j, step, ETL_TEST_FAIL, msg);
     st = ETL_ERR_CONFIG;
   }
   return st;
@@ -207,7 +233,7 @@ static etl_status jsonl_test(void *instance) {
 
 static void jsonl_interrupt(void *instance) {
   struct jsonl *j = instance;
-  j->stop = 1;
+  atomic_store(&j->stop, 1);
 }
 
 /* ---- one record --------------------------------------------------------------------------- */
@@ -510,7 +536,7 @@ static etl_status jsonl_next(void *instance, const struct etl_entity **out) {
   struct jsonl *j = instance;
   *out = NULL;
   while (!j->final) {
-    if (j->stop || j->svc->cancelled(j->run)) {
+    if (cancelled(j)) {
       j->final = ETL_ERR_CANCELLED;
       break;
     }
@@ -533,7 +559,7 @@ static etl_status jsonl_next(void *instance, const struct etl_entity **out) {
       continue;
     }
     j->line_no++;
-    j->svc->count(j->run, ETL_COUNTER_BYTES, n);
+    count_bytes(j, n);
     size_t len = (size_t)n;
     while (len && (j->line[len - 1] == '\n' || j->line[len - 1] == '\r'))
       j->line[--len] = '\0';

@@ -291,7 +291,9 @@ static int read_number(struct parse_ctx *p, const char *where, yajl_val v, const
                        double *out) {
   if (!YAJL_IS_NUMBER(v))
     return failf(p, "%s: expected a number", where);
-  double x = YAJL_GET_DOUBLE(v);
+  /* The number's own text, not yajl's double: yajl parsed it with strtod in the host's locale,
+   * where "1.5" may read as 1. */
+  double x = mode_strtod_c(YAJL_GET_NUMBER(v), NULL);
   if (d->kind == K_INT && !YAJL_IS_INTEGER(v))
     return failf(p, "%s: expected a whole number", where);
   if (!isfinite(x) || x < d->min || x > d->max)

@@ -54,24 +54,38 @@ static const struct mode_hal_spec spaces_spec = {"spaces", two_fields, 2};
 static const struct mode_hal_spec reports_spec = {"reports", two_fields, 2};
 static const struct mode_hal_spec sources_spec = {"data_sources", two_fields, 2};
 
-static int get(struct mode_fetch *f, const char *url, const struct mode_hal_spec *spec,
-               struct sync_get *s) {
-  sync_clear(s);
-  if (mode_fetch_get(f, url, spec, MODE_FETCH_URGENT, sync_done, s, NULL) != 0)
-    return -1;
-  while (!s->done)
-    if (mode_fetch_step(f, 100) < 0)
-      return -1;
-  return 0;
-}
-
 struct test_run {
   const struct mode_config *cfg;
   mode_test_step_fn step;
+  mode_test_cancelled_fn cancelled; /* may be NULL */
   void *ctx;
   struct mode_fetch *fetch;
-  int status; /* first failure class */
+  int status;  /* first failure class */
+  int stopped; /* the host cancelled: no request is started or driven any more */
 };
+
+/* GETs url and waits for its end, or until the host cancels through cancelled() (checked
+ * between steps of at most 100 ms, so a hung server is left within a second); then s says
+ * `interrupted` and the request is dropped with the fetch engine. The interrupt flag stops
+ * transfers itself, through curl's progress callback. */
+static int get(struct test_run *t, const char *url, const struct mode_hal_spec *spec,
+               struct sync_get *s) {
+  sync_clear(s);
+  if (!t->stopped &&
+      mode_fetch_get(t->fetch, url, spec, MODE_FETCH_URGENT, sync_done, s, NULL) != 0)
+    return -1;
+  while (!s->done) {
+    if (t->stopped || (t->cancelled && t->cancelled(t->ctx))) {
+      t->stopped = 1;
+      s->interrupted = 1;
+      snprintf(s->detail, sizeof s->detail, "cancelled");
+      break;
+    }
+    if (mode_fetch_step(t->fetch, 100) < 0)
+      return -1;
+  }
+  return 0;
+}
 
 /* Turns a failed GET into a verdict sentence and a status class. */
 static int fail_step(struct test_run *t, const char *step, const struct sync_get *s,
@@ -126,7 +140,7 @@ static int run_steps(struct test_run *t) {
   char msg[512], what[300];
   char *url = mode_asprintf("%s/api/verify", cfg->host);
   int rc = -1;
-  if (url == NULL || get(t->fetch, url, &root_spec, &s) != 0)
+  if (url == NULL || get(t, url, &root_spec, &s) != 0)
     goto oom;
   if (!s.ok) {
     fail_step(t, steps[0], &s, "the credentials check");
@@ -137,7 +151,7 @@ static int run_steps(struct test_run *t) {
   free(url);
   url = url_of(cfg, "");
   snprintf(what, sizeof what, "workspace '%s' (check workspaceName)", cfg->workspace);
-  if (url == NULL || get(t->fetch, url, &root_spec, &s) != 0)
+  if (url == NULL || get(t, url, &root_spec, &s) != 0)
     goto oom;
   char *spaces_url = url_of(cfg, cfg->filter_custom ? "/spaces?filter=custom&per_page=30&page=1"
                                                     : "/spaces?filter=all&per_page=30&page=1");
@@ -145,7 +159,7 @@ static int run_steps(struct test_run *t) {
   if (!s.ok && s.status == 404 && spaces_url) {
     /* Some deployments (and recorded fixtures) do not answer GET /api/{ws}: the workspace
      * exists if its collections can be listed. That answer serves the next step too. */
-    if (get(t->fetch, spaces_url, &spaces_spec, &s) != 0) {
+    if (get(t, spaces_url, &spaces_spec, &s) != 0) {
       free(spaces_url);
       goto oom;
     }
@@ -163,7 +177,7 @@ static int run_steps(struct test_run *t) {
   t->step(t->ctx, steps[1], ETL_TEST_PASS, msg);
   free(url);
   url = spaces_url;
-  if (url == NULL || (!have_spaces && get(t->fetch, url, &spaces_spec, &s) != 0))
+  if (url == NULL || (!have_spaces && get(t, url, &spaces_spec, &s) != 0))
     goto oom;
   char *space = NULL, *space_name = NULL;
   if (!s.ok) {
@@ -186,7 +200,7 @@ static int run_steps(struct test_run *t) {
     url = tail ? url_of(cfg, tail) : NULL;
     free(tail);
     snprintf(what, sizeof what, "the reports of collection '%s'", space_name ? space_name : space);
-    if (url && get(t->fetch, url, &reports_spec, &s) == 0) {
+    if (url && get(t, url, &reports_spec, &s) == 0) {
       if (s.ok) {
         snprintf(msg, sizeof msg, "listed %zu report%s in collection '%s'", s.n,
                  s.n == 1 ? "" : "s", space_name ? space_name : space);
@@ -199,7 +213,7 @@ static int run_steps(struct test_run *t) {
   }
   free(space), free(space_name);
   url = url_of(cfg, "/data_sources");
-  if (url == NULL || get(t->fetch, url, &sources_spec, &s) != 0)
+  if (url == NULL || get(t, url, &sources_spec, &s) != 0)
     goto oom;
   if (s.ok) {
     snprintf(msg, sizeof msg, "listed %zu data source%s", s.n, s.n == 1 ? "" : "s");
@@ -265,8 +279,8 @@ static void discovery_step(struct test_run *t, const struct mode_fetch_opts *fo)
   mode_discovery_free(&d);
 }
 
-int mode_conntest_run(const struct mode_config *cfg, mode_test_step_fn step, void *ctx,
-                      const atomic_int *interrupt) {
+int mode_conntest_run(const struct mode_config *cfg, mode_test_step_fn step,
+                      mode_test_cancelled_fn cancelled, void *ctx, const atomic_int *interrupt) {
   struct mode_fetch_opts fo = {.http = {.username = cfg->token,
                                         .password = cfg->secret,
                                         .ca_bundle = cfg->ca_bundle,
@@ -288,7 +302,7 @@ int mode_conntest_run(const struct mode_config *cfg, mode_test_step_fn step, voi
                                          .max_server_delay = cfg->max_retry_after,
                                          .deadline = cfg->request_deadline},
                                .max_value = cfg->max_body};
-  struct test_run t = {cfg, step, ctx, mode_fetch_new(&fo), ETL_OK};
+  struct test_run t = {cfg, step, cancelled, ctx, mode_fetch_new(&fo), ETL_OK, 0};
   if (t.fetch == NULL)
     return ETL_ERR_NOMEM;
   run_steps(&t);

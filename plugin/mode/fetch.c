@@ -184,7 +184,7 @@ static void on_header(void *ctx, const char *name, const char *value) {
   else if (strcasecmp(name, "X-RateLimit-Remaining") == 0)
     r->rl_remaining = strtol(value, NULL, 10);
   else if (strcasecmp(name, "X-RateLimit-Reset") == 0)
-    r->rl_reset = strtod(value, NULL);
+    r->rl_reset = mode_strtod_c(value, NULL);
 }
 
 /* Mode's error bodies are {"id": ..., "message": ...}: the message is added to out ("HTTP

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "conf.h"
 #include "conntest.h"
@@ -163,7 +164,7 @@ static etl_status mode_test(void *instance) {
   struct mode_instance *m = instance;
   if (m == NULL)
     return ETL_ERR_INTERNAL;
-  return mode_conntest_run(&m->cfg, test_step, m, &m->interrupt);
+  return mode_conntest_run(&m->cfg, test_step, hook_cancelled, m, &m->interrupt);
 }
 
 /* The crawl's next entity into m->current, with usage turned into the day's increase (usage.h)
@@ -244,10 +245,25 @@ static const struct etl_plugin mode_plugin = {
     .interrupt = mode_interrupt,
 };
 
+/* libcurl's global state, set up once per load of this object and undone when it is unloaded
+ * (plugin.h: no unload hook is needed). libcurl counts its inits, so a host that uses curl too
+ * keeps its own. These are the plugin's only globals: written once, under call_once. */
+static once_flag curl_once = ONCE_FLAG_INIT;
+static int curl_ready;
+
+static void curl_setup(void) {
+  curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+__attribute__((destructor)) static void curl_teardown(void) {
+  if (curl_ready)
+    curl_global_cleanup();
+  curl_ready = 0;
+}
+
 ETL_PLUGIN_DEFINE(mode)(const struct etl_host_services *services) {
   (void)services;
-  /* curl_global_init is not thread-safe before 7.84 but is idempotent; the host loads plugins
-   * from one thread. */
-  curl_global_init(CURL_GLOBAL_DEFAULT);
+  /* The entry function may be called more than once per load: libcurl is set up on the first. */
+  call_once(&curl_once, curl_setup);
   return &mode_plugin;
 }

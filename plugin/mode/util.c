@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,4 +149,15 @@ char *mode_api_url(const char *host, const char *workspace, const char *tail) {
   char *u = ws ? mode_asprintf("%s/api/%s%s", host, ws, tail) : NULL;
   free(ws);
   return u;
+}
+
+double mode_strtod_c(const char *s, char **end) {
+  locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  if (c == (locale_t)0) /* out of memory: the process's locale is the best left */
+    return strtod(s, end);
+  locale_t old = uselocale(c);
+  double v = strtod(s, end);
+  uselocale(old);
+  freelocale(c);
+  return v;
 }

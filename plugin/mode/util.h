@@ -34,6 +34,12 @@ struct mode_buf {
 int mode_buf_append(struct mode_buf *b, const char *p, size_t n);
 void mode_buf_free(struct mode_buf *b);
 
+/* strtod in the C locale's notation ('.' before the fraction), whatever the process's
+ * LC_NUMERIC: JSON numbers never use a decimal comma, and a host (Python, GTK, etlhost) may
+ * have called setlocale(LC_ALL, ""). Thread-safe: the locale is switched for this thread only.
+ * end as strtod's; may be NULL. */
+double mode_strtod_c(const char *s, char **end);
+
 /* strdup/strndup that accept NULL (returning NULL). The result is owned by the caller. */
 char *mode_strdup(const char *s);
 char *mode_strndup(const char *s, size_t n);

@@ -33,3 +33,21 @@ dist_check_SCRIPTS += tests/e2e/test_hostile_waits.sh
 # The sqlite catalog's "which dashboards use column X of table T" query (docs/sinks.md).
 TESTS += tests/e2e/test_catalog_columns.sh
 dist_check_SCRIPTS += tests/e2e/test_catalog_columns.sh
+
+# A plugin written in C++ loads, is listed and runs beside a C plugin (issue 12).
+TESTS += tests/e2e/test_cxx_plugin.sh
+dist_check_SCRIPTS += tests/e2e/test_cxx_plugin.sh
+
+# etlhost under LC_ALL=de_DE.UTF-8: config numbers, output and summary JSON unchanged (issue 12).
+TESTS += tests/e2e/test_locale.sh
+dist_check_SCRIPTS += tests/e2e/test_locale.sh
+
+# The Python binding (host-api/python/etl_plugin) against etlhost and mode-sim (issue 12).
+TESTS += tests/e2e/test_python_binding.sh
+dist_check_SCRIPTS += tests/e2e/test_python_binding.sh
+EXTRA_DIST += tests/e2e/python_binding.py host-api/python
+
+# jsonl's interrupt flag under ThreadSanitizer (issue 12); skips without TSan.
+TESTS += tests/e2e/test_jsonl_tsan.sh
+dist_check_SCRIPTS += tests/e2e/test_jsonl_tsan.sh
+EXTRA_DIST += tests/e2e/jsonl_race.c

@@ -12,8 +12,10 @@
  *   lose_every    every Nth entity is not emitted but reported lost (ETL_DIAG_ITEM_LOST)
  *   warn_every    every Nth entity also produces a warning
  *   bad_json_at   entity index whose data is not JSON (the host must refuse it)
- *   open_status   "config" | "auth" | "connect": open() fails with that class
- *   end_status    "auth" | "transient" | "protocol": returned instead of ETL_DONE at the end
+ *   open_status   "config" | "auth" | "connect" | "unknown": open() fails with that class
+ *                 ("unknown": -42, a status no header lists)
+ *   end_status    "auth" | "transient" | "protocol" | "unknown": returned instead of ETL_DONE
+ *                 at the end
  *   test_steps    list of "pass" | "fail" | "skip": the steps test() reports
  *   token         a secret; with echo_secret true it is echoed in a warning (the host must
  *                 redact it)
@@ -73,6 +75,8 @@ static etl_status status_of(const char *name) {
     return ETL_ERR_TRANSIENT;
   if (strcmp(name, "protocol") == 0)
     return ETL_ERR_PROTOCOL;
+  if (strcmp(name, "unknown") == 0)
+    return -42;
   return ETL_ERR_INTERNAL;
 }
 

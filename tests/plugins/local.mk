@@ -28,3 +28,13 @@ tests_plugins_no_entry_la_SOURCES = tests/plugins/broken.c
 tests_plugins_no_entry_la_CPPFLAGS = $(AM_CPPFLAGS) -DBROKEN_NO_ENTRY
 tests_plugins_no_entry_la_CFLAGS = $(TEST_PLUGIN_CFLAGS)
 tests_plugins_no_entry_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+# A plugin written in C++ (ETL_PLUGIN_DEFINE in a .cpp file), when configure found a C++
+# compiler; tests/e2e/test_cxx_plugin.sh loads it (and skips without it).
+if HAVE_CXX
+check_LTLIBRARIES += tests/plugins/cxx_plugin.la
+tests_plugins_cxx_plugin_la_SOURCES = tests/plugins/cxx_plugin.cpp
+tests_plugins_cxx_plugin_la_CXXFLAGS = -std=c++11 $(WARN_CXXFLAGS) $(VISIBILITY_CFLAGS)
+tests_plugins_cxx_plugin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) \
+	-export-symbols-regex '^etl_plugin_entry$$'
+endif

@@ -45,3 +45,22 @@ tests_unit_test_jsonl_SOURCES = tests/unit/test_jsonl.c plugin/jsonl/jsonl.c
 tests_unit_test_jsonl_CPPFLAGS = $(AM_CPPFLAGS) -DETL_PLUGIN_STATIC
 tests_unit_test_jsonl_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_jsonl_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
+
+# The public header is C89 (and -pedantic clean): this program is compiled as C89 and fails to
+# build when the header is not.
+check_PROGRAMS += tests/unit/test_abi_c89
+TESTS += tests/unit/test_abi_c89
+tests_unit_test_abi_c89_CFLAGS = -std=c89 -pedantic-errors $(WARN_CFLAGS)
+
+# The in-tree plugins under other hosts, loaded with dlopen: the minimum services table,
+# another ABI major, cancellation through cancelled() alone (issue 12).
+check_PROGRAMS += tests/unit/test_plugin_hosts
+TESTS += tests/unit/test_plugin_hosts
+tests_unit_test_plugin_hosts_CFLAGS = $(TESTUTIL_CFLAGS)
+tests_unit_test_plugin_hosts_LDADD = $(TESTUTIL_LIBS) -ldl
+
+# Mode initialises libcurl once per load and cleans it up on unload (issue 12).
+check_PROGRAMS += tests/unit/test_mode_curl_once
+TESTS += tests/unit/test_mode_curl_once
+tests_unit_test_mode_curl_once_LDADD = -ldl
+tests_unit_test_mode_curl_once_LDFLAGS = -export-dynamic

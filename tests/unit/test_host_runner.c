@@ -802,6 +802,8 @@ static const struct {
     {"fake", "{open_status: auth}", "sqlite", 3, "refused to start (ETL_ERR_AUTH)"},
     {"fake", "{open_status: connect}", "sqlite", 3, "refused to start (ETL_ERR_CONNECT)"},
     {"fake", "{open_status: config}", "sqlite", 2, "refused to start (ETL_ERR_CONFIG)"},
+    /* A status no header lists is ETL_ERR_INTERNAL (plugin.h), not passed on as it came. */
+    {"fake", "{open_status: unknown}", "sqlite", 1, "refused to start (ETL_ERR_INTERNAL)"},
     {"nosuch", "{}", "sqlite", 2, "no plugin named `nosuch`"},
     {"fake", "{count: 1}", "bogus", 2, "no sink of type `bogus`"},
     {"jsonl", "{paths: x}", "sqlite", 2, "serviceConnection.config.paths: unknown key"},

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,33 @@ START_TEST(wait_settings_out_of_range_name_the_key) {
 }
 END_TEST
 
+/* A host that called setlocale(LC_ALL, "") in a comma-decimal locale (Python, GTK, etlhost
+ * itself) must not change what a config number means: "1.5" read as 1, and 0.5 refused where
+ * the minimum is 0.001, before. Skipped, saying so, where no such locale is installed
+ * (tests/deps.sh generates de_DE.UTF-8). */
+START_TEST(numbers_ignore_the_hosts_locale) {
+  if (!setlocale(LC_NUMERIC, "de_DE.UTF-8") && !setlocale(LC_NUMERIC, "de_DE.utf8")) {
+    fprintf(stderr, "numbers_ignore_the_hosts_locale: skipped: no de_DE.UTF-8 locale\n");
+    return;
+  }
+  char probe[16];
+  snprintf(probe, sizeof probe, "%.1f", 1.5);
+  ck_assert_str_eq(probe, "1,5"); /* the locale is really comma-decimal */
+  struct mode_config c;
+  char err[512] = "";
+  struct warnings w = {0};
+  int rc = parse("{" BASE ",\"requestsPerSecond\":1.5,\"rateBurst\":2.5,"
+                 "\"connectTimeoutSeconds\":0.5}",
+                 NULL, &c, err, &w);
+  setlocale(LC_NUMERIC, "C");
+  ck_assert_msg(rc == 0, "refused: %s", err);
+  ck_assert(c.rate == 1.5);
+  ck_assert(c.burst == 2.5);
+  ck_assert_int_eq(c.connect_timeout_ms, 500);
+  mode_config_free(&c);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("mode_config");
   TCase *tc = tcase_create("config");
@@ -409,6 +437,7 @@ int main(void) {
   tcase_add_test(tc, source_config_filters_replace_connection_ones);
   tcase_add_loop_test(tc, filter_semantics, 0, (int)(sizeof filter_cases / sizeof filter_cases[0]));
   tcase_add_test(tc, schema_is_json_with_required_keys);
+  tcase_add_test(tc, numbers_ignore_the_hosts_locale);
   suite_add_tcase(s, tc);
   TCase *urls = tcase_create("hostPort");
   tcase_add_loop_test(urls, plain_http_loopback_is_parsed_not_prefix_matched, 0,

@@ -67,9 +67,25 @@ typedef int etl_status;
 #define ETL_ERR_INTERNAL (-8)   /* a bug in the plugin */
 #define ETL_ERR_CONNECT (-9)    /* the peer cannot be reached (DNS, refused, TLS) */
 
-/* A short constant name for a status ("ETL_ERR_AUTH"); never NULL. Header-only on purpose:
- * a plugin must not need any host symbol. */
-static inline const char *etl_status_name(etl_status s) {
+/* Statuses this header does not list. A host that receives a status it does not know (a negative
+ * value not listed above, or a positive one other than ETL_DONE) treats it as ETL_ERR_INTERNAL:
+ * the run failed and retrying is not known to help. A plugin returns only the statuses listed in
+ * the header it was built against; a newer minor may add negative classes, which an older host
+ * thus handles as a bug in the plugin, never as success. */
+
+/* The header is C89 (and C++98) clean, so that any compiler can build a host or a plugin. */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
+#define ETL_INLINE static inline
+#elif defined(__GNUC__)
+#define ETL_INLINE static __inline__
+#else
+#define ETL_INLINE static
+#endif
+
+/* A short constant name for a status ("ETL_ERR_AUTH"); "ETL_ERR_UNKNOWN" for a status this
+ * header does not list; never NULL. Header-only on purpose: a plugin must not need any host
+ * symbol. */
+ETL_INLINE const char *etl_status_name(etl_status s) {
   switch (s) {
   case ETL_OK: return "ETL_OK";
   case ETL_DONE: return "ETL_DONE";
@@ -118,6 +134,16 @@ enum etl_test_verdict {
   ETL_TEST_SKIP = 2 /* not run because an earlier step failed, or not applicable */
 };
 
+/*
+ * The host's services. The minimum table: every host of major 1 passes at least the members up
+ * to and including `diag` (struct_size >= ETL_HOST_SERVICES_MIN_SIZE), so a plugin may call
+ * diag() unchecked once it has seen the same major. Every member after `diag` -- `count`,
+ * `cancelled`, `test_step` and whatever later minors append -- is used only when
+ * ETL_HAS_MEMBER(services, struct etl_host_services, member) says the host's table has it and the
+ * pointer is not NULL; without it the plugin does without (no counters, no cancellation but
+ * interrupt(), no test steps reported). A plugin calls no service at all, diag() included, of a
+ * host whose abi_major differs from its own.
+ */
 struct etl_host_services {
   size_t struct_size; /* frozen */
   uint32_t abi_major; /* frozen: the host's ETL_ABI_MAJOR */
@@ -142,16 +168,64 @@ struct etl_host_services {
                     const char *message);
 };
 
+/* The smallest struct_size a host of major 1 passes: the frozen prefix and diag. */
+#define ETL_HOST_SERVICES_MIN_SIZE                                                                 \
+  (offsetof(struct etl_host_services, diag) + sizeof(((struct etl_host_services *)0)->diag))
+
 /* ---- what a plugin hands out ------------------------------------------------------------- */
 
-/* One entity of the stream. Kinds follow OpenMetadata's model ("dashboardService", "chart",
- * "dashboard", "dashboardDataModel", "lineage", "usage", ...), plus "state": an opaque JSON
- * document the host stores once everything emitted before it is durably written, and hands
- * back to open() on the next run.
- * Owned by the plugin; every pointer stays valid until the next call on the same instance. */
+/*
+ * One entity of the stream (docs/entities.md has the table at length).
+ *
+ * The envelope. `json` is a JSON object whose members become the record's top-level members
+ * beside `kind`, `id` and `source` (the host adds `source`, the user's serviceName). It always
+ * has `data`, the OpenMetadata create request of the kind where one exists; other members are
+ * extras a sink may use (`owners`, `entity`, `fromTable`, below). The `file` sink writes one line
+ * per entity, and the `jsonl` source replays exactly such lines:
+ *
+ *   {"kind": "<kind>", "id": "<id>", "source": "<serviceName>", "data": {...}, <extras>}
+ *
+ * `id` is stable across runs and unique per (source, kind): sinks upsert by (source, kind, id),
+ * so delivering an entity twice is harmless. References to other entities travel by
+ * fully-qualified name (FQN): a chart or dashboard `N` of service `S` is `S.N`, a data model
+ * `S.model.N`; a name containing `.` is wrapped in double quotes. A sink that needs ids resolves
+ * them. A kind a host does not know is written as it is by sinks that store records, and
+ * skipped with a warning by sinks that cannot map it.
+ *
+ * The kinds, each with its id and the shape of its json:
+ */
+/* id: the service name.  {"data": CreateDashboardServiceRequest (no secrets)} */
+#define ETL_KIND_DASHBOARD_SERVICE "dashboardService"
+/* id: the chart's token.  {"data": CreateChartRequest {"name", "displayName", "chartType",
+ * "sourceUrl", "description", "service"}, "owners": [...]} */
+#define ETL_KIND_CHART "chart"
+/* id: the report's token.  {"data": CreateDashboardRequest {"name", "displayName",
+ * "description", "sourceUrl", "project", "charts": [FQN...], "dataModels": [FQN...],
+ * "service"}, "owners": [{"type": "user", "name": N, "email": E or null}, ...]} */
+#define ETL_KIND_DASHBOARD "dashboard"
+/* id: the query's (or dataset's) token.  {"data": CreateDashboardDataModelRequest
+ * {"dataModelType", "sql", "columns", ...}} */
+#define ETL_KIND_DASHBOARD_DATA_MODEL "dashboardDataModel"
+/* id: "<from FQN> -> <to FQN>".  {"data": {"fromEntity": {"type", "fullyQualifiedName"},
+ * "toEntity": {...}, "lineageDetails": {"sqlQuery"?, "source"}}, "fromTable"?: {"service",
+ * "database", "schema", "name"} (a part the SQL leaves unknown is null, and `*` in the FQN)} */
+#define ETL_KIND_LINEAGE "lineage"
+/* id: the report's token.  {"data": {"date": "YYYY-MM-DD", "count": N},
+ * "entity": {"type": "dashboard", "fullyQualifiedName"}} (OpenMetadata's UsageRequest) */
+#define ETL_KIND_USAGE "usage"
+/* id: unique per run.  {"data": {"kind": K, "ids": [id, ...]}}: these entities of this source
+ * still exist unchanged and were not sent again, so a complete run does not mark them deleted.
+ * Without data.kind and data.ids (strings) it is an error, counted as a failed item. */
+#define ETL_KIND_RETAIN "retain"
+/* id: anything stable ("state").  The whole json is opaque: never sent to a sink; the host
+ * stores it once every entity emitted before it is durably written, and hands it back to open()
+ * as state_json on the next run. */
+#define ETL_KIND_STATE "state"
+
+/* Owned by the plugin; every pointer stays valid until the next call on the same instance. */
 struct etl_entity {
   size_t struct_size;
-  const char *kind; /* NUL-terminated ASCII */
+  const char *kind; /* NUL-terminated ASCII: one of ETL_KIND_* above, or a kind of its own */
   const char *id;   /* NUL-terminated UTF-8; stable across runs, unique per (source, kind) */
   const char *json; /* UTF-8 JSON object, not necessarily NUL-terminated */
   size_t json_len;  /* bytes at json */
@@ -228,22 +302,41 @@ typedef const struct etl_plugin *(*etl_plugin_entry_fn)(const struct etl_host_se
 #define ETL_EXPORT __attribute__((visibility("default")))
 #endif
 
-/* Defines the entry function of plugin NAME:
+/* C linkage for the entry function, whatever language defines it. */
+#ifdef __cplusplus
+#define ETL_EXTERN_C extern "C"
+#else
+#define ETL_EXTERN_C
+#endif
+
+#ifndef ETL_PLUGIN_STATIC
+/* The entry function, declared here inside extern "C": a definition in C++ (ETL_PLUGIN_DEFINE
+ * in a .cpp file) inherits C linkage from this declaration and exports the plain, unmangled
+ * name a host looks up. */
+ETL_EXPORT const struct etl_plugin *etl_plugin_entry(const struct etl_host_services *services);
+#endif
+
+/* Defines the entry function of plugin NAME, in C or C++:
  *
  *   ETL_PLUGIN_DEFINE(mode)(const struct etl_host_services *services) { ... }
  *
  * Built normally it is the exported `etl_plugin_entry`. Built with -DETL_PLUGIN_STATIC (to link
  * several plugins into one program and preload them with libltdl's LTDL_SET_PRELOADED_SYMBOLS)
  * it becomes NAME_LTX_etl_plugin_entry, the name libltdl looks up for a preloaded module, so the
- * same source serves both ways without clashing symbols. */
+ * same source serves both ways without clashing symbols.
+ *
+ * Unloading. There is no unload hook, and none is needed: the host calls nothing of a plugin
+ * after the last close(), and a plugin that sets up a library-wide resource (curl_global_init)
+ * does it once per load, guarded (call_once), and undoes it in an ELF destructor, which dlclose()
+ * runs. The entry function may be called more than once per load (each host that loads the
+ * plugin, or a host asking again); it must be cheap and return the same descriptor. */
 #ifdef ETL_PLUGIN_STATIC
 #define ETL_PLUGIN_DEFINE(name)                                                                    \
-  const struct etl_plugin *name##_LTX_etl_plugin_entry(const struct etl_host_services *);          \
-  const struct etl_plugin *name##_LTX_etl_plugin_entry
+  ETL_EXTERN_C const struct etl_plugin *name##_LTX_etl_plugin_entry(                               \
+      const struct etl_host_services *);                                                           \
+  ETL_EXTERN_C const struct etl_plugin *name##_LTX_etl_plugin_entry
 #else
-#define ETL_PLUGIN_DEFINE(name)                                                                    \
-  ETL_EXPORT const struct etl_plugin *etl_plugin_entry(const struct etl_host_services *);          \
-  ETL_EXPORT const struct etl_plugin *etl_plugin_entry
+#define ETL_PLUGIN_DEFINE(name) ETL_EXTERN_C ETL_EXPORT const struct etl_plugin *etl_plugin_entry
 #endif
 
 #ifdef __cplusplus
