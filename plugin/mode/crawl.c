@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "adapters.h"
 #include "assemble.h"
 #include "fetch.h"
 #include "incremental.h"
@@ -77,9 +78,11 @@ static const char *const chart_fields[] = {"token",
                                            "view.chartTitle",
                                            "view.chartDescription"};
 enum { C_TOKEN, C_TITLE, C_TYPE, C_TYPE_V1, C_DESC, C_VIZ, C_TITLE_V1, C_DESC_V1 };
-static const char *const source_fields[] = {"id",      "token",    "name",
-                                            "adapter", "database", "bigquery_project_id"};
-enum { DS_ID, DS_TOKEN, DS_NAME, DS_ADAPTER, DS_DATABASE, DS_PROJECT };
+static const char *const source_fields[] = {"id",       "token",
+                                            "name",     "adapter",
+                                            "database", "bigquery_project_id",
+                                            "host"};
+enum { DS_ID, DS_TOKEN, DS_NAME, DS_ADAPTER, DS_DATABASE, DS_PROJECT, DS_HOST };
 static const char *const definition_fields[] = {"name", "source"};
 static const char *const user_fields[] = {"username", "name", "email"};
 
@@ -926,14 +929,13 @@ static void on_sources(struct mode_crawl *c, struct mode_fetch_result *res) {
     for (size_t i = 0; i < res->n_records; i++) {
       const struct mode_hal_record *rec = &res->records[i];
       struct mode_data_source *d = &c->sources[c->n_sources++];
-      const char *db = mode_hal_get(rec, DS_DATABASE);
-      if (db == NULL || *db == '\0')
-        db = mode_hal_get(rec, DS_PROJECT);
       d->id = mode_strdup(mode_hal_get(rec, DS_ID));
       d->token = mode_strdup(mode_hal_get(rec, DS_TOKEN));
       d->name = mode_strdup(mode_hal_get(rec, DS_NAME));
       d->adapter = mode_strdup(mode_hal_get(rec, DS_ADAPTER));
-      d->database = db && *db ? mode_strdup(db) : NULL;
+      if (mode_adapter_place(d->adapter, mode_hal_get(rec, DS_DATABASE), mode_hal_get(rec, DS_HOST),
+                             mode_hal_get(rec, DS_PROJECT), &d->database, &d->schema) != 0)
+        oom(c);
       for (size_t f = 0; f < sizeof source_fields / sizeof source_fields[0]; f++)
         c->sources_hash = mode_incr_hash(c->sources_hash, mode_hal_get(rec, f));
     }
@@ -1275,6 +1277,7 @@ void mode_crawl_free(struct mode_crawl **cp) {
   for (size_t i = 0; i < c->n_sources; i++) {
     struct mode_data_source *d = &c->sources[i];
     free(d->id), free(d->token), free(d->name), free(d->adapter), free(d->database);
+    free(d->schema);
   }
   free(c->sources);
   sql_definitions_free(&c->defs);

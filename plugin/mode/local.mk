@@ -6,6 +6,7 @@
 noinst_LTLIBRARIES += plugin/mode/libmodecore.la
 plugin_mode_libmodecore_la_SOURCES = \
 	plugin/mode/conf.c plugin/mode/conf.h \
+	plugin/mode/adapters.c plugin/mode/adapters.h \
 	plugin/mode/filter.c plugin/mode/filter.h \
 	plugin/mode/conntest.c plugin/mode/conntest.h \
 	plugin/mode/http.c plugin/mode/http.h \
@@ -42,6 +43,10 @@ MODE_TEST_CFLAGS = $(TESTUTIL_CFLAGS) -I$(top_srcdir) -I$(top_srcdir)/plugin/mod
 MODE_TEST_LIBS = plugin/mode/libmodecore.la $(TESTUTIL_LIBS) $(CURL_LIBS) $(YAJL_LIBS)
 check_PROGRAMS += tests/unit/test_mode_config tests/unit/test_mode_core tests/unit/test_mode_usage
 TESTS += tests/unit/test_mode_config tests/unit/test_mode_core tests/unit/test_mode_usage
+check_PROGRAMS += tests/unit/test_mode_adapters
+TESTS += tests/unit/test_mode_adapters
+tests_unit_test_mode_adapters_CFLAGS = $(MODE_TEST_CFLAGS)
+tests_unit_test_mode_adapters_LDADD = $(MODE_TEST_LIBS)
 tests_unit_test_mode_usage_CFLAGS = $(MODE_TEST_CFLAGS)
 tests_unit_test_mode_usage_LDADD = $(MODE_TEST_LIBS)
 tests_unit_test_mode_config_CFLAGS = $(MODE_TEST_CFLAGS)

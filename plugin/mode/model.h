@@ -13,7 +13,8 @@ struct mode_data_source {
   char *token;
   char *name;
   char *adapter;  /* "jdbc:postgresql", "bigquery", ... */
-  char *database; /* database, or BigQuery's project */
+  char *database; /* OpenMetadata's database (adapters.h: BigQuery's project, MySQL's "default") */
+  char *schema;   /* the default schema when the adapter puts Mode's `database` there, or NULL */
 };
 
 struct mode_query {

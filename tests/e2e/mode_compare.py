@@ -153,10 +153,13 @@ def main():
 
     def expect_query_tables(q, target):
         # A name without its database is in the query's data source's database.
-        ds_db = (sources.get(str(q.get("data_source_id")), {}).get("database") or "").lower() or None
+        # A name without its schema is in the data source's default schema, if it has one.
+        src = sources.get(str(q.get("data_source_id")), {})
+        ds_db = (src.get("database") or "").lower() or None
+        ds_schema = (src.get("schema") or "").lower() or None
         for t in q["tables"]:
             k = table_key(t)
-            exp_tables.setdefault(target, set()).add(k if k[0] else (ds_db, k[1], k[2]))
+            exp_tables.setdefault(target, set()).add(k if k[0] else (ds_db, k[1] or ds_schema, k[2]))
 
     for rep in gt["reports"]:
         tok = rep["token"]

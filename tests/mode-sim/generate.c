@@ -83,7 +83,8 @@ static const struct {
     {"PostgreSQL", "jdbc:postgresql", "postgresql", "dvdrental", "10.0.12.4", 5432},
     {"Snowflake Warehouse", "jdbc:snowflake", "snowflake", "ANALYTICS",
      "acme.snowflakecomputing.com", 443},
-    {"BigQuery", "jdbc:bigquery", "bigquery", "analytics-prod", "bigquery.googleapis.com", 443},
+    /* As Mode sends BigQuery: `database` "default", the project in `host` (DataHub's mode.py). */
+    {"BigQuery", "jdbc:bigquery", "bigquery", "default", "analytics-prod", 443},
     {"Redshift", "jdbc:redshift", "redshift", "dev", "acme.redshift.amazonaws.com", 5439},
     {"MySQL (legacy)", "jdbc:mysql", "mysql", "shop", "10.0.3.9", 3306},
     /* Only in workspaces of 6 or more data sources, so smaller ones stay as they were. */

@@ -34,6 +34,21 @@ static void kb(yajl_gen g, const char *k, int v) {
   yajl_gen_bool(g, v);
 }
 
+/* Where a correct connector places a data source's tables in OpenMetadata (docs/mode.md,
+ * "Warehouses"), written out independently of the connector's table: BigQuery's project is
+ * `host`; MySQL's database is "default" and its `database` the schema. */
+static const char *om_database(const struct sim_data_source *d) {
+  if (strcmp(d->adapter, "jdbc:bigquery") == 0)
+    return d->host;
+  if (strcmp(d->adapter, "jdbc:mysql") == 0)
+    return "default";
+  return d->database;
+}
+
+static const char *om_schema(const struct sim_data_source *d) {
+  return strcmp(d->adapter, "jdbc:mysql") == 0 ? d->database : NULL;
+}
+
 static void write_query(yajl_gen g, const struct sim_workspace *ws, const struct sim_query *q) {
   yajl_gen_map_open(g);
   kv(g, "token", q->token);
@@ -115,7 +130,8 @@ static void write_truth(yajl_gen g, const struct sim_workspace *ws) {
     kv(g, "token", d->token);
     kv(g, "name", d->name);
     kv(g, "adapter", d->adapter);
-    kv(g, "database", d->database);
+    kv(g, "database", om_database(d));
+    kv(g, "schema", om_schema(d));
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);

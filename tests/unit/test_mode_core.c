@@ -726,8 +726,8 @@ static struct mode_config lineage_config(const char *src) {
 }
 
 START_TEST(lineage_names_tables_from_service_database_and_sql) {
-  struct mode_data_source mapped = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental"};
-  struct mode_data_source unmapped = {"2", "tok2", "Other", "jdbc:postgresql", "sales"};
+  struct mode_data_source mapped = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental", NULL};
+  struct mode_data_source unmapped = {"2", "tok2", "Other", "jdbc:postgresql", "sales", NULL};
   struct mode_config c = lineage_config(NULL);
   struct mode_lineage l;
   char err[256];
@@ -755,7 +755,7 @@ START_TEST(lineage_names_tables_from_service_database_and_sql) {
   ck_assert_int_eq(mode_lineage_of(&c, NULL, &unmapped, "select 1 from t", NULL, &l, err, sizeof err), 0);
   ck_assert_str_eq(l.tables[0].fqn, "a.sales.*.t");
   mode_lineage_clear(&l);
-  struct mode_data_source dv = {"3", "tok3", "X", "jdbc:postgresql", "dvdrental"};
+  struct mode_data_source dv = {"3", "tok3", "X", "jdbc:postgresql", "dvdrental", NULL};
   ck_assert_int_eq(mode_lineage_of(&c, NULL, &dv, "select 1 from t", NULL, &l, err, sizeof err), 0);
   ck_assert_str_eq(l.tables[0].fqn, "b.dvdrental.pub.t");
   mode_lineage_clear(&l);
@@ -771,7 +771,7 @@ START_TEST(lineage_expands_nested_definitions) {
                    "rental.id = x.rental_id";
   ck_assert_int_eq(sql_definitions_add(defs, "inner_def", d1, strlen(d1)), SQL_OK);
   ck_assert_int_eq(sql_definitions_add(defs, "outer_def", d2, strlen(d2)), SQL_OK);
-  struct mode_data_source ds = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental"};
+  struct mode_data_source ds = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental", NULL};
   struct mode_lineage l;
   char err[256];
   ck_assert_int_eq(mode_lineage_of(&c, defs, &ds,
