@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lineage.h"
 
@@ -115,8 +116,8 @@ static void finalize_dataset(struct mode_assembler *a, const struct mode_report 
       mode_buf_append(&sql, ";\n", 2);
     mode_buf_append(&sql, raw, strlen(raw));
   }
-  emit(a,
-       mode_entity_datamodel(&a->ectx, r->token, r->name, sql.data ? sql.data : "", r->space_name));
+  emit(a, mode_entity_datamodel(&a->ectx, r->token, r->name, sql.data ? sql.data : "",
+                                r->space_name, NULL, 0));
   mode_buf_free(&sql);
   char *fqn = model_fqn(a, r->token);
   struct edge_set seen = {0};
@@ -126,19 +127,70 @@ static void finalize_dataset(struct mode_assembler *a, const struct mode_report 
   free(fqn);
 }
 
+/* The columns of query q's data model: the fields its charts show, each once (names compare
+ * ignoring case), in the order the charts list them. *cols is a malloc'd array of borrowed
+ * names. Returns the count, or (size_t)-1 on OOM. */
+static size_t query_columns(const struct mode_report *r, size_t q, const char ***cols) {
+  size_t n = 0, cap = 0;
+  *cols = NULL;
+  for (size_t i = 0; i < r->n_charts; i++) {
+    const struct mode_chart *ch = &r->charts[i];
+    cap += ch->query_pos == q ? ch->n_fields : 0;
+  }
+  if (cap == 0)
+    return 0;
+  if ((*cols = calloc(cap, sizeof **cols)) == NULL)
+    return (size_t)-1;
+  for (size_t i = 0; i < r->n_charts; i++) {
+    const struct mode_chart *ch = &r->charts[i];
+    for (size_t f = 0; ch->query_pos == q && f < ch->n_fields; f++) {
+      int dup = 0;
+      for (size_t k = 0; k < n && !dup; k++)
+        dup = strcasecmp((*cols)[k], ch->fields[f]) == 0;
+      if (!dup)
+        (*cols)[n++] = ch->fields[f];
+    }
+  }
+  return n;
+}
+
+static void emit_query_model(struct mode_assembler *a, const struct mode_report *r, size_t q) {
+  const char **cols;
+  size_t n = query_columns(r, q, &cols);
+  if (n == (size_t)-1) {
+    emit(a, NULL);
+    return;
+  }
+  const struct mode_query *qu = &r->queries[q];
+  emit(a, mode_entity_datamodel(&a->ectx, qu->token, qu->name, qu->raw_query, r->space_name,
+                                (char *const *)cols, n));
+  free(cols);
+}
+
 static void finalize_report(struct mode_assembler *a, const struct mode_report *r) {
   const struct mode_owner_entry *oe = r->creator ? mode_owners_find(a->owners, r->creator) : NULL;
   struct mode_user creator_only = {r->creator, NULL, NULL};
   const struct mode_user *owner = oe ? &oe->user : (r->creator ? &creator_only : NULL);
   size_t cap = r->n_charts + r->n_queries + r->n_imported + 1;
   char **charts = calloc(cap, sizeof *charts), **models = calloc(cap, sizeof *models);
-  int *model_q = calloc(cap, sizeof *model_q); /* query i has a data model */
+  char **qmodel = calloc(cap, sizeof *qmodel); /* FQN of query i's data model, or NULL */
+  size_t *chart_of = calloc(cap, sizeof *chart_of); /* charts[k] is r->charts[chart_of[k]] */
   size_t n_charts = 0, n_models = 0;
   struct edge_set seen = {0};
   char *dash = fqn2(a, r->token);
-  if (charts == NULL || models == NULL || model_q == NULL || dash == NULL) {
+  if (charts == NULL || models == NULL || qmodel == NULL || chart_of == NULL || dash == NULL) {
     emit(a, NULL);
     goto out;
+  }
+  for (size_t i = 0; a->cfg->include_data_models && i < r->n_queries; i++) {
+    const struct mode_query *q = &r->queries[i];
+    if (!mode_filter_allows(&a->cfg->data_models, q->name ? q->name : q->token)) {
+      if (a->filtered)
+        a->filtered(a->ctx);
+      continue;
+    }
+    if ((qmodel[i] = model_fqn(a, q->token)) == NULL)
+      emit(a, NULL);
   }
   for (size_t i = 0; i < r->n_charts; i++) {
     const struct mode_chart *ch = &r->charts[i];
@@ -149,22 +201,18 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
     }
     if (mode_strset_add(&a->seen_charts, ch->token) != 1)
       continue;
-    emit(a, mode_entity_chart(&a->ectx, r, ch, owner));
+    int has_query = ch->query_pos < r->n_queries;
+    emit(a, mode_entity_chart(&a->ectx, r, ch, owner,
+                              has_query ? r->queries[ch->query_pos].token : NULL,
+                              has_query ? qmodel[ch->query_pos] : NULL));
     if ((charts[n_charts] = fqn2(a, ch->token)) != NULL)
-      n_charts++;
+      chart_of[n_charts++] = i;
   }
-  for (size_t i = 0; a->cfg->include_data_models && i < r->n_queries; i++) {
-    const struct mode_query *q = &r->queries[i];
-    if (!mode_filter_allows(&a->cfg->data_models, q->name ? q->name : q->token)) {
-      if (a->filtered)
-        a->filtered(a->ctx);
+  for (size_t i = 0; i < r->n_queries; i++) {
+    if (qmodel[i] == NULL || mode_strset_add(&a->seen_models, r->queries[i].token) != 1)
       continue;
-    }
-    model_q[i] = 1;
-    if (mode_strset_add(&a->seen_models, q->token) != 1)
-      continue;
-    emit(a, mode_entity_datamodel(&a->ectx, q->token, q->name, q->raw_query, r->space_name));
-    if ((models[n_models] = model_fqn(a, q->token)) != NULL)
+    emit_query_model(a, r, i);
+    if ((models[n_models] = strdup(qmodel[i])) != NULL)
       n_models++;
   }
   for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++)
@@ -177,16 +225,18 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
     emit(a, mode_entity_dashboard(&a->ectx, r, charts, n_charts, models, n_models, owner));
   for (size_t i = 0; i < r->n_queries; i++) {
     const struct mode_query *q = &r->queries[i];
-    if (model_q[i]) {
-      char *m = model_fqn(a, q->token);
-      if (m) {
-        query_lineage(a, r, q, "dashboardDataModel", m, &seen);
-        emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL);
-      }
-      free(m);
+    if (qmodel[i]) {
+      query_lineage(a, r, q, "dashboardDataModel", qmodel[i], &seen);
+      emit_edge(a, &seen, "dashboardDataModel", qmodel[i], "dashboard", dash, NULL, NULL);
     } else {
       query_lineage(a, r, q, "dashboard", dash, &seen);
     }
+  }
+  /* Data model -> chart: the query each chart draws (its fields are the chart's `query`). */
+  for (size_t k = 0; k < n_charts; k++) {
+    size_t qp = r->charts[chart_of[k]].query_pos;
+    if (qp < r->n_queries && qmodel[qp])
+      emit_edge(a, &seen, "dashboardDataModel", qmodel[qp], "chart", charts[k], NULL, NULL);
   }
   for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++) {
     char *m = model_fqn(a, r->imported[i]);
@@ -201,7 +251,9 @@ out:
     free(charts[i]);
   for (size_t i = 0; models && i < n_models; i++)
     free(models[i]);
-  free(charts), free(models), free(model_q), free(dash);
+  for (size_t i = 0; qmodel && i < r->n_queries; i++)
+    free(qmodel[i]);
+  free(charts), free(models), free(qmodel), free(chart_of), free(dash);
   mode_strset_clear(&seen.ids);
 }
 

@@ -229,6 +229,82 @@ START_TEST(restricted_collections_look_as_mode_sends_them) {
 }
 END_TEST
 
+/* ---- items 1 and 2 on the recorded workspace ----------------------------------------------- */
+
+static void start_recorded(struct world *w) {
+  memset(w, 0, sizeof *w);
+  w->dir = test_tmpdir();
+  char *sim = test_path("%s/tests/mode-sim/mode-sim", test_builddir());
+  char *fixtures = test_path("%s/mode-api-samples", test_fixtures_dir());
+  char *argv[] = {sim,      "--port",     "0",         "--token",     TOKEN, "--secret",
+                  SECRET,   "--fixtures", fixtures,    "--workspace", "acme", NULL};
+  ck_assert_msg(test_server_start(&w->srv, argv) == 0, "mode-sim did not start");
+  free(sim), free(fixtures);
+}
+
+static void assert_strings(yajl_val arr, const char *const *want, size_t n, const char *what) {
+  ck_assert_msg(len_of(arr) == n, "%s: %zu items, want %zu", what, len_of(arr), n);
+  for (size_t i = 0; i < n; i++) {
+    yajl_val v = item(arr, i);
+    const char *got = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : str_at(v, "name", NULL, NULL);
+    ck_assert_msg(got && strcmp(got, want[i]) == 0, "%s[%zu]: %s, want %s", what, i, got, want[i]);
+  }
+}
+
+/* The recorded chart (DataHub's fixture charts.json) is a v2 table: its fields are the
+ * `[name]`s of its view_vegas formulas, in document order, each once. */
+START_TEST(recorded_chart_names_its_query_and_fields) {
+  static const char *const fields[] = {"payment_date", "Staff First Name", "Staff Last Name",
+                                       "amount"};
+  struct world w;
+  struct records rs;
+  start_recorded(&w);
+  crawl(&w, "", &rs);
+  yajl_val c = find(&rs, "chart", "f622b9ee725b");
+  ck_assert_ptr_nonnull(c);
+  ck_assert_str_eq(str_at(c, "query", "token", NULL), "6e26a9f3d4e2");
+  ck_assert_str_eq(str_at(c, "query", "dataModel", NULL), "mode_svc.model.6e26a9f3d4e2");
+  assert_strings(at(c, "query", "fields", NULL), fields, 4, "chart fields");
+  yajl_val m = find(&rs, "dashboardDataModel", "6e26a9f3d4e2");
+  ck_assert_ptr_nonnull(m);
+  assert_strings(at(m, "data", "columns", NULL), fields, 4, "data model columns");
+  ck_assert_str_eq(str_at(item(at(m, "data", "columns", NULL), 0), "dataType", NULL, NULL),
+                   "UNKNOWN");
+  yajl_val l = find(&rs, "lineage", "mode_svc.model.6e26a9f3d4e2 -> mode_svc.f622b9ee725b");
+  ck_assert_ptr_nonnull(l);
+  ck_assert_str_eq(str_at(l, "data", "toEntity", "type"), "chart");
+  /* A dataset's model has no charts, hence no columns. */
+  ck_assert_uint_eq(len_of(at(find(&rs, "dashboardDataModel", "24f66e1701b6"), "data", "columns",
+                              NULL)),
+                    0);
+  records_free(&rs);
+  world_stop(&w);
+}
+END_TEST
+
+/* The recorded report (reports_75737b70402e.json): its freshness fields as Mode sent them. */
+START_TEST(recorded_report_freshness) {
+  struct world w;
+  struct records rs;
+  start_recorded(&w);
+  crawl(&w, "", &rs);
+  yajl_val d = find(&rs, "dashboard", "9d2da37fa91e");
+  ck_assert_ptr_nonnull(d);
+  ck_assert_str_eq(str_at(d, "extension", "createdAt", NULL), "2021-12-10T20:55:24.316Z");
+  ck_assert_str_eq(str_at(d, "extension", "lastSavedAt", NULL), "2021-12-11T00:31:24.451Z");
+  ck_assert_str_eq(str_at(d, "extension", "lastRunAt", NULL), "2021-12-10T23:12:51.490Z");
+  ck_assert_str_eq(str_at(d, "extension", "lastSuccessfulRunAt", NULL), "2021-12-10T23:12:53.142Z");
+  ck_assert_str_eq(str_at(d, "extension", "lastRunState", NULL), "succeeded");
+  ck_assert_str_eq(str_at(d, "extension", "creator", NULL), "modeuser");
+  ck_assert_int_eq(YAJL_GET_INTEGER(at(d, "extension", "scheduleCount", NULL)), 0);
+  ck_assert_int_eq(YAJL_GET_INTEGER(at(d, "extension", "viewCount", NULL)), 6);
+  /* Not part of OpenMetadata's create request: the sink decides (docs/openmetadata.md). */
+  ck_assert_ptr_null(at(d, "data", "extension", NULL));
+  records_free(&rs);
+  world_stop(&w);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("mode_catalog");
   TCase *tc = tcase_create("catalog");
@@ -236,6 +312,8 @@ int main(void) {
   tcase_add_loop_test(tc, collections_and_reports_left_out, 0,
                       (int)(sizeof leave_outs / sizeof leave_outs[0]));
   tcase_add_test(tc, restricted_collections_look_as_mode_sends_them);
+  tcase_add_test(tc, recorded_chart_names_its_query_and_fields);
+  tcase_add_test(tc, recorded_report_freshness);
   suite_add_tcase(s, tc);
   return test_run_suite(s);
 }

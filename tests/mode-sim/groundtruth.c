@@ -62,6 +62,37 @@ static void write_query(yajl_gen g, const struct sim_workspace *ws, const struct
   yajl_gen_map_close(g);
 }
 
+/* The query columns a chart shows, in the order its view names them: the x axis, then the
+ * fields the chart templates draw (templates.c sim_tpl_view_vegas; templates_api.c
+ * sim_tpl_view_v1). */
+static void write_chart_fields(yajl_gen g, const struct sim_chart *c) {
+  static const char *const v2[] = {"payment_date", "Staff First Name", "Staff Last Name", "amount"};
+  s(g, "fields");
+  yajl_gen_array_open(g);
+  s(g, c->field);
+  if (c->view_version == 1)
+    s(g, "total");
+  for (size_t i = 0; c->view_version == 2 && i < sizeof v2 / sizeof v2[0]; i++)
+    s(g, v2[i]);
+  yajl_gen_array_close(g);
+}
+
+/* Freshness as a correct connector records it (docs/entities.md, the dashboard's extension). */
+static void write_freshness(yajl_gen g, const struct sim_report *r) {
+  s(g, "extension");
+  yajl_gen_map_open(g);
+  kv(g, "createdAt", r->created_at);
+  kv(g, "lastSavedAt", r->last_saved_at ? r->last_saved_at : r->edited_at);
+  kv(g, "lastRunAt", r->last_run_at);
+  kv(g, "lastRunState", !r->last_run_at                   ? NULL
+                        : r->last_success_at == r->last_run_at ? "succeeded"
+                                                               : "failed");
+  kv(g, "lastSuccessfulRunAt", r->last_success_at);
+  kn(g, "scheduleCount", r->schedules_count);
+  kn(g, "viewCount", r->view_count);
+  yajl_gen_map_close(g);
+}
+
 static void write_report(yajl_gen g, const struct sim_workspace *ws, const struct sim_report *r) {
   yajl_gen_map_open(g);
   kv(g, "token", r->token);
@@ -72,6 +103,7 @@ static void write_report(yajl_gen g, const struct sim_workspace *ws, const struc
   kn(g, "chart_count", (long long)r->chart_count);
   kn(g, "view_count", r->view_count);
   kb(g, "is_dataset", r->is_dataset);
+  write_freshness(g, r);
   s(g, "queries");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < r->nqueries; i++)
@@ -87,6 +119,7 @@ static void write_report(yajl_gen g, const struct sim_workspace *ws, const struc
       kv(g, "query_token", r->queries[i].token);
       kv(g, "title", c->title);
       kv(g, "chart_type", c->chart_type);
+      write_chart_fields(g, c);
       yajl_gen_map_close(g);
     }
   yajl_gen_array_close(g);

@@ -308,6 +308,10 @@ static int resolve_report(const struct ctx *c, const char *n, struct tpl_value *
     set_str(v, r->last_saved_at);
   else if (strcmp(n, "last_run_at") == 0)
     set_str(v, r->last_run_at);
+  else if (strcmp(n, "last_success_at") == 0)
+    set_str(v, r->last_success_at);
+  else if (strcmp(n, "schedules_count") == 0)
+    set_int(v, r->schedules_count);
   else if (strcmp(n, "archived") == 0)
     set_bool(v, r->archived);
   else if (strcmp(n, "query_count") == 0)
@@ -357,6 +361,8 @@ static int resolve_chart(const struct ctx *c, const char *n, struct tpl_value *v
     set_str(v, ch->chart_type);
   else if (strcmp(n, "chart_description") == 0)
     set_str(v, NULL);
+  else if (strcmp(n, "field") == 0)
+    set_str(v, ch->field);
   else if (strcmp(n, "view_version") == 0)
     set_int(v, ch->view_version);
   else if (strcmp(n, "view") == 0) {

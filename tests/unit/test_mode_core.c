@@ -398,7 +398,7 @@ START_TEST(entities_have_the_documented_shapes) {
   struct mode_chart ch = {
       .token = "f622b9ee725b", .title = NULL, .type = "hBar", .query_name = "Q\xff"};
   struct mode_user u = {"modeuser", "Jawad", NULL};
-  struct mode_entity *e = mode_entity_chart(&ctx, &r, &ch, &u);
+  struct mode_entity *e = mode_entity_chart(&ctx, &r, &ch, &u, "6e26a9f3d4e2", NULL);
   ck_assert_ptr_nonnull(e);
   ck_assert_str_eq(e->kind, "chart");
   yajl_val v = parse_entity(e);
@@ -413,7 +413,8 @@ START_TEST(entities_have_the_documented_shapes) {
   yajl_tree_free(v);
   mode_entity_free(e);
 
-  e = mode_entity_datamodel(&ctx, "6e26a9f3d4e2", "Customer and staff", "SELECT 1", "Coll");
+  e = mode_entity_datamodel(&ctx, "6e26a9f3d4e2", "Customer and staff", "SELECT 1", "Coll", NULL,
+                            0);
   v = parse_entity(e);
   ck_assert_str_eq(str_at(v, "data", "dataModelType", NULL), "ModeDataModel");
   const char *cols[] = {"data", "columns", NULL};
