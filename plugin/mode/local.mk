@@ -106,5 +106,5 @@ EXTRA_DIST += tests/bench/memory-bench
 # tied to their query, against mode-sim.
 check_PROGRAMS += tests/e2e/test_mode_catalog
 TESTS += tests/e2e/test_mode_catalog
-tests_e2e_test_mode_catalog_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS)
-tests_e2e_test_mode_catalog_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS)
+tests_e2e_test_mode_catalog_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_mode_catalog_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS)

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,111 @@ START_TEST(recorded_report_freshness) {
 }
 END_TEST
 
+/* ---- item 2: the catalog query of stale and failing reports (docs/mode.md) ----------------- */
+
+/* Runs etlhost with the sqlite sink into dir/cat.db. */
+static char *ingest_to_catalog(const struct world *w) {
+  char *db = test_path("%s/cat.db", w->dir);
+  char *wf = test_path("%s/wf.yaml", w->dir);
+  char *yaml = test_path("source:\n"
+                         "  type: mode\n"
+                         "  serviceName: mode_svc\n"
+                         "  serviceConnection:\n"
+                         "    config:\n"
+                         "      hostPort: %s\n"
+                         "      accessToken: " TOKEN "\n"
+                         "      accessTokenPassword: " SECRET "\n"
+                         "      workspaceName: acme\n"
+                         "      requestsPerSecond: 0\n"
+                         "sink:\n"
+                         "  type: sqlite\n"
+                         "  config:\n"
+                         "    path: %s\n",
+                         w->srv.base_url, db);
+  ck_assert_int_eq(test_write_file(wf, yaml), 0);
+  char *host = test_path("%s/host-api/etlhost", test_builddir());
+  char *env_path = test_path("ETL_PLUGIN_PATH=%s/plugin/.libs", test_builddir());
+  char *argv[] = {host, "run", wf, NULL};
+  char *env[] = {env_path, NULL};
+  char *err = NULL;
+  int st = test_run(argv, env, NULL, &err);
+  ck_assert_msg(st == 0, "etlhost: %.2000s", err);
+  free(err), free(host), free(env_path), free(yaml), free(wf);
+  return db;
+}
+
+/* The SQL between the stale-reports markers of docs/mode.md, without the fence lines. */
+static char *documented_query(void) {
+  char *path = test_path("%s/docs/mode.md", test_srcdir());
+  char *doc = test_read_file(path, NULL);
+  ck_assert_ptr_nonnull(doc);
+  const char *start = strstr(doc, "<!-- stale-reports.sql -->");
+  const char *end = start ? strstr(start, "<!-- end stale-reports.sql -->") : NULL;
+  ck_assert_msg(start && end, "docs/mode.md has no stale-reports.sql block");
+  char *sql = calloc(1, (size_t)(end - start) + 1);
+  size_t n = 0;
+  for (const char *line = strchr(start, '\n') + 1; line < end;) {
+    const char *eol = strchr(line, '\n');
+    size_t len = (size_t)(eol - line);
+    if (strncmp(line, "```", 3) != 0) {
+      memcpy(sql + n, line, len);
+      n += len;
+      sql[n++] = '\n';
+    }
+    line = eol + 1;
+  }
+  free(doc), free(path);
+  return sql;
+}
+
+/* The documented query lists exactly the reports that never ran, failed last time, or last ran
+ * before the cut-off, as the ground truth says. */
+START_TEST(stale_and_failing_reports_query) {
+  static const char cutoff[] = "2022-09-20";
+  struct world w;
+  world_start(&w, "11");
+  char *db = ingest_to_catalog(&w);
+  char *sql = documented_query();
+  sqlite3 *h = NULL;
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(h));
+  sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":stale_before"), cutoff, -1,
+                    SQLITE_STATIC);
+  char listed[4096] = "";
+  size_t n_listed = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *tok = (const char *)sqlite3_column_text(st, 0);
+    strncat(listed, tok, sizeof listed - strlen(listed) - 2);
+    strcat(listed, " ");
+    n_listed++;
+  }
+  yajl_val reports = at(w.truth, "reports", NULL, NULL);
+  size_t want = 0, failed = 0, fresh = 0;
+  for (size_t i = 0; i < len_of(reports); i++) {
+    yajl_val r = item(reports, i);
+    const char *run = str_at(r, "extension", "lastRunAt", NULL);
+    const char *state = str_at(r, "extension", "lastRunState", NULL);
+    int stale = run == NULL || strcmp(state, "succeeded") != 0 || strcmp(run, cutoff) < 0;
+    const char *tok = str_at(r, "token", NULL, NULL);
+    ck_assert_msg((strstr(listed, tok) != NULL) == stale, "report %s (%s, %s) %s", tok,
+                  run ? run : "never run", state ? state : "-",
+                  stale ? "is not listed" : "is listed");
+    want += stale;
+    failed += state && strcmp(state, "failed") == 0;
+    fresh += !stale;
+  }
+  ck_assert_uint_eq(n_listed, want);
+  /* Not vacuous: failed runs, stale ones and fresh ones all occur. */
+  ck_assert_msg(failed > 0 && fresh > 0 && want > failed, "%zu failed, %zu fresh, %zu listed",
+                failed, fresh, want);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  free(sql), free(db);
+  world_stop(&w);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("mode_catalog");
   TCase *tc = tcase_create("catalog");
@@ -314,6 +420,7 @@ int main(void) {
   tcase_add_test(tc, restricted_collections_look_as_mode_sends_them);
   tcase_add_test(tc, recorded_chart_names_its_query_and_fields);
   tcase_add_test(tc, recorded_report_freshness);
+  tcase_add_test(tc, stale_and_failing_reports_query);
   suite_add_tcase(s, tc);
   return test_run_suite(s);
 }
