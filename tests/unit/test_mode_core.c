@@ -165,6 +165,33 @@ START_TEST(hal_nested_chart_fields) {
 }
 END_TEST
 
+/* "a.**.b": every b below a, at any depth, in document order; not a.b itself, nothing outside
+ * a, nothing under a key that only ends in b. */
+START_TEST(hal_wildcard_paths) {
+  static const char *const f[] = {"view_vegas.**.formula", "view.**.columns[]"};
+  static const struct mode_hal_spec spec = {"charts", f, 2};
+  static const char body[] =
+      "{\"_embedded\":{\"charts\":[{\"view_vegas\":{\"formula\":\"[top]\","
+      "\"encoding\":{\"x\":[{\"formula\":\"[a]\"}],\"marks\":{\"text\":{\"values\":"
+      "[{\"formula\":\"SUM([b])\"}]}},\"myformula\":\"[no]\"}},\"formula\":\"[out]\","
+      "\"view\":{\"y\":{\"columns\":[\"c1\",\"c2\"]}}}]}}";
+  int rc;
+  struct mode_hal_parser *p = feed(&spec, body, 5, &rc);
+  ck_assert_int_eq(rc, 0);
+  struct mode_hal_record *recs;
+  size_t n;
+  mode_hal_take(p, &recs, &n);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_uint_eq(recs[0].fields[0].n, 2);
+  ck_assert_str_eq(recs[0].fields[0].v[0], "[a]");
+  ck_assert_str_eq(recs[0].fields[0].v[1], "SUM([b])");
+  ck_assert_uint_eq(recs[0].fields[1].n, 2);
+  ck_assert_str_eq(recs[0].fields[1].v[1], "c2");
+  mode_hal_records_free(recs, n);
+  mode_hal_parser_free(&p);
+}
+END_TEST
+
 START_TEST(hal_root_object_and_nulls) {
   static const char *const f[] = {"username", "email", "name"};
   static const struct mode_hal_spec spec = {NULL, f, 3};
@@ -1040,6 +1067,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, hal_extracts_report_fields_in_any_chunking);
   tcase_add_test(tc, hal_nested_chart_fields);
+  tcase_add_test(tc, hal_wildcard_paths);
   tcase_add_test(tc, hal_root_object_and_nulls);
   tcase_add_loop_test(tc, hal_malformed_and_edge_bodies, 0,
                       (int)(sizeof hal_cases / sizeof hal_cases[0]));
