@@ -48,7 +48,7 @@ struct host_om_custom_props {
 /* One GET or PUT's answer, copied out of the callback. */
 struct answer {
   long status;
-  char *body; /* owned */
+  char *body;   /* owned */
   char *detail; /* owned: the transport error, if any */
 };
 
@@ -74,8 +74,7 @@ static yajl_val call(struct host_om_client *client, const char *method, const ch
       host_om_client_run(client) != ETL_OK) {
     snprintf(why, whylen, "%s %s: %s", method, path, a.detail ? a.detail : "not sent");
   } else if (a.status < 200 || a.status > 299) {
-    snprintf(why, whylen, "%s %s: HTTP %ld %.200s", method, path, a.status,
-             a.body ? a.body : "");
+    snprintf(why, whylen, "%s %s: HTTP %ld %.200s", method, path, a.status, a.body ? a.body : "");
   } else {
     char err[128];
     v = host_json_parse(a.body ? a.body : "", a.body ? strlen(a.body) : 0, err, sizeof err);

@@ -237,8 +237,8 @@ static void start_recorded(struct world *w) {
   w->dir = test_tmpdir();
   char *sim = test_path("%s/tests/mode-sim/mode-sim", test_builddir());
   char *fixtures = test_path("%s/mode-api-samples", test_fixtures_dir());
-  char *argv[] = {sim,      "--port",     "0",         "--token",     TOKEN, "--secret",
-                  SECRET,   "--fixtures", fixtures,    "--workspace", "acme", NULL};
+  char *argv[] = {sim,    "--port",     "0",      "--token",     TOKEN,  "--secret",
+                  SECRET, "--fixtures", fixtures, "--workspace", "acme", NULL};
   ck_assert_msg(test_server_start(&w->srv, argv) == 0, "mode-sim did not start");
   free(sim), free(fixtures);
 }
@@ -275,9 +275,8 @@ START_TEST(recorded_chart_names_its_query_and_fields) {
   ck_assert_ptr_nonnull(l);
   ck_assert_str_eq(str_at(l, "data", "toEntity", "type"), "chart");
   /* A dataset's model has no charts, hence no columns. */
-  ck_assert_uint_eq(len_of(at(find(&rs, "dashboardDataModel", "24f66e1701b6"), "data", "columns",
-                              NULL)),
-                    0);
+  ck_assert_uint_eq(
+      len_of(at(find(&rs, "dashboardDataModel", "24f66e1701b6"), "data", "columns", NULL)), 0);
   records_free(&rs);
   world_stop(&w);
 }

@@ -91,7 +91,8 @@ START_TEST(each_adapter_row) {
   struct mode_data_source ds = {"1", "tok", "Warehouse", (char *)adapter, db, schema};
   struct mode_config c;
   char err[512];
-  const char *conn = "{\"accessToken\":\"t\",\"accessTokenPassword\":\"s\",\"workspaceName\":\"w\"}";
+  const char *conn =
+      "{\"accessToken\":\"t\",\"accessTokenPassword\":\"s\",\"workspaceName\":\"w\"}";
   ck_assert_int_eq(mode_config_parse(conn, strlen(conn), NULL, 0, &c, NULL, NULL, err, sizeof err),
                    0);
   struct mode_lineage l;

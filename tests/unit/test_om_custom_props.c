@@ -21,8 +21,8 @@
 #define JWT "eyJhbGciOiJIUzI1NiJ9.om-sim-test-token.c2lnbmF0dXJl"
 
 #define EXT                                                                                        \
-  "\"extension\":{\"createdAt\":\"2021-12-10T20:55:24.316Z\",\"lastRunAt\":"                      \
-  "\"2021-12-10T23:12:51.490Z\",\"lastRunState\":\"succeeded\",\"scheduleCount\":0,"              \
+  "\"extension\":{\"createdAt\":\"2021-12-10T20:55:24.316Z\",\"lastRunAt\":"                       \
+  "\"2021-12-10T23:12:51.490Z\",\"lastRunState\":\"succeeded\",\"scheduleCount\":0,"               \
   "\"viewCount\":6,\"creator\":\"modeuser\"}"
 
 static const struct {
@@ -255,8 +255,9 @@ START_TEST(a_conflicting_property_is_a_warning_not_a_failure) {
   const char *idp[] = {"id", NULL};
   char *path =
       test_path("metadata/types/%s", YAJL_GET_STRING(yajl_tree_get(dv, idp, yajl_t_string)));
-  char *body = test_path("{\"name\":\"viewCount\",\"propertyType\":{\"id\":\"%s\",\"type\":\"type\"}}",
-                         YAJL_GET_STRING(yajl_tree_get(sv, idp, yajl_t_string)));
+  char *body =
+      test_path("{\"name\":\"viewCount\",\"propertyType\":{\"id\":\"%s\",\"type\":\"type\"}}",
+                YAJL_GET_STRING(yajl_tree_get(sv, idp, yajl_t_string)));
   ck_assert_int_eq(sim_put(&e, path, body), 200);
   run_sink(&e, "{\"customProperties\":true}");
   ck_assert_ptr_nonnull(strstr(log_text(&e), "custom property viewCount of type string"));
