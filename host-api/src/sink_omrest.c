@@ -32,6 +32,7 @@
 #include "omrest_client.h"
 #include "omrest_json.h"
 #include "omrest_map.h"
+#include "om_custom_props.h"
 #include "sink_common.h"
 
 #include <arpa/inet.h>
@@ -112,6 +113,7 @@ struct omrest_sink {
   struct rec_list held[K_COUNT];   /* charts, data models, dashboards the last run kept pending:
                                       sent again at end_source only if this run retained them */
   int mark_deleted; /* sink.config.markDeletedDashboards: 1, 0, or -1 when not given */
+  struct host_om_custom_props *cprops; /* owned: sink.config.customProperties */
   bool source_failed; /* a commit of this source failed: never mark deletions */
   etl_status fatal;   /* set by a callback: the window cannot be acknowledged */
   struct host_omrest_counts counts;
@@ -427,7 +429,8 @@ static bool is_plain_http_to_remote(const char *url) {
 static etl_status parse_sink_config(struct omrest_sink *s, const char *config_json,
                                     struct host_om_client_config *cc) {
   static const char *const allowed[] = {
-      "concurrency", "retries", "retryBackoffMs", "timeoutSeconds", "markDeletedDashboards", NULL};
+      "concurrency",           "retries",          "retryBackoffMs", "timeoutSeconds",
+      "markDeletedDashboards", "customProperties", NULL};
   yajl_val cfg = NULL;
   long long concurrency = 8, retries = 5, backoff = 500, timeout = 30;
   etl_status st = host_sink_config_parse(config_json, SINK, allowed, s->log, &cfg);
@@ -446,6 +449,14 @@ static etl_status parse_sink_config(struct omrest_sink *s, const char *config_js
     st = ETL_ERR_CONFIG;
   }
   s->mark_deleted = YAJL_IS_TRUE(mark) ? 1 : YAJL_IS_FALSE(mark) ? 0 : -1;
+  yajl_val cp = host_json_get(cfg, "customProperties");
+  if (st == ETL_OK && cp && !YAJL_IS_TRUE(cp) && !YAJL_IS_FALSE(cp)) {
+    host_log_msg(s->log, ETL_SEV_ERROR, NULL, NULL,
+                 "sink.config.customProperties: must be true or false");
+    st = ETL_ERR_CONFIG;
+  }
+  if (st == ETL_OK && !(s->cprops = host_om_custom_props_new(YAJL_IS_TRUE(cp))))
+    st = ETL_ERR_NOMEM;
   cc->concurrency = (long)concurrency;
   cc->retries = (long)retries;
   cc->backoff_ms = (long)backoff;
@@ -906,7 +917,8 @@ static bool is_the_entity(struct omrest_sink *s, const struct host_om_response *
 /* What gen_known_refs needs to name a dashboard's dropped references. */
 struct dash_refs {
   struct omrest_sink *s;
-  const char *item; /* borrowed: the dashboard's record */
+  const char *item;    /* borrowed: the dashboard's record */
+  yajl_val extension;  /* borrowed: its custom properties to send, or NULL (om_custom_props.h) */
 };
 
 static void on_service_get(void *ctx, const struct host_om_response *r) {
@@ -1059,6 +1071,11 @@ static char *gen_body_refs(yajl_val data, yajl_val owners_refs, struct dash_refs
     else if (st == yajl_gen_status_ok)
       st = host_json_gen_value(g, value);
   }
+  if (st == yajl_gen_status_ok && dr && dr->extension) {
+    st = host_json_gen_str(g, "extension");
+    if (st == yajl_gen_status_ok)
+      st = host_json_gen_value(g, dr->extension);
+  }
   if (st == yajl_gen_status_ok && owners_refs) {
     st = host_json_gen_str(g, "owners");
     if (st == yajl_gen_status_ok)
@@ -1157,6 +1174,10 @@ static void on_entity_put(void *ctx, const struct host_om_response *r) {
 }
 
 static void put_entities(struct omrest_sink *s, enum rec_kind k, const char *path) {
+  bool with_ext = false; /* a dashboard of the window has custom properties */
+  for (size_t i = 0; k == K_DASHBOARD && i < s->buf[k].n; i++)
+    with_ext |= host_json_get(s->buf[k].v[i].json, "extension") != NULL;
+  bool send_ext = with_ext && host_om_custom_props_ready(s->cprops, s->client, s->log, s->source);
   for (size_t i = 0; i < s->buf[k].n && s->fatal == ETL_OK; i++) {
     yajl_val json = s->buf[k].v[i].json;
     yajl_val data = host_json_get(json, "data");
@@ -1167,7 +1188,8 @@ static void put_entities(struct omrest_sink *s, enum rec_kind k, const char *pat
     char err[64];
     yajl_val refs =
         refs_text ? host_json_parse(refs_text, strlen(refs_text), err, sizeof err) : NULL;
-    struct dash_refs dr = {s, s->buf[k].v[i].item};
+    struct dash_refs dr = {s, s->buf[k].v[i].item,
+                           send_ext ? host_json_get(json, "extension") : NULL};
     unsigned long dropped = s->counts.refs_dropped;
     char *body = gen_body_refs(data, refs, k == K_DASHBOARD ? &dr : NULL);
     if (!key || !body)
@@ -1852,6 +1874,7 @@ static void omrest_destroy(void **sinkp) {
     free(s->held[k].v);
   }
   host_om_client_free(&s->client);
+  host_om_custom_props_free(&s->cprops);
   host_om_map_free(&s->ids);
   host_om_map_free(&s->users);
   host_om_map_free(&s->columns);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lineage.h"
 #include "plugin/sql/sql_lineage.h"
@@ -308,21 +309,82 @@ out:
   mode_buf_free(&sql);
 }
 
+/* The columns of query q's data model: its SQL result's columns (from l, which may be NULL), in
+ * order, then each field its charts show that the SQL did not name (compared ignoring case), of
+ * unknown type, in the order the charts list them. Returns a malloc'd array of borrowed names
+ * with their count in *n (NULL and 0 when there are none), or NULL with *n == (size_t)-1 on
+ * OOM. */
+static struct mode_model_column *query_model_columns(const struct mode_report *r, size_t q,
+                                                     const struct mode_lineage *l, size_t *n) {
+  size_t cap = l ? l->n_columns : 0, k = 0;
+  *n = 0;
+  for (size_t i = 0; i < r->n_charts; i++)
+    cap += r->charts[i].query_pos == q ? r->charts[i].n_fields : 0;
+  if (cap == 0)
+    return NULL;
+  struct mode_model_column *cols = calloc(cap, sizeof *cols);
+  if (cols == NULL) {
+    *n = (size_t)-1;
+    return NULL;
+  }
+  for (size_t i = 0; l && i < l->n_columns; i++)
+    cols[k++] = (struct mode_model_column){l->columns[i].name, l->columns[i].data_type,
+                                           l->columns[i].data_type_display,
+                                           l->columns[i].data_length};
+  for (size_t i = 0; i < r->n_charts; i++) {
+    const struct mode_chart *ch = &r->charts[i];
+    for (size_t f = 0; ch->query_pos == q && f < ch->n_fields; f++) {
+      int dup = 0;
+      for (size_t j = 0; j < k && !dup; j++)
+        dup = strcasecmp(cols[j].name, ch->fields[f]) == 0;
+      if (!dup)
+        cols[k++] = (struct mode_model_column){ch->fields[f], NULL, NULL, 0};
+    }
+  }
+  *n = k;
+  return cols;
+}
+
+static void emit_query_model(struct mode_assembler *a, const struct mode_report *r, size_t q,
+                             const struct mode_lineage *l) {
+  size_t n = 0;
+  struct mode_model_column *cols = query_model_columns(r, q, l, &n);
+  if (n == (size_t)-1) {
+    emit(a, NULL);
+    return;
+  }
+  const struct mode_query *qu = &r->queries[q];
+  emit(a, mode_entity_datamodel_columns(&a->ectx, qu->token, qu->name, qu->raw_query,
+                                        r->space_name, cols, n));
+  free(cols);
+}
+
 static void finalize_report(struct mode_assembler *a, const struct mode_report *r) {
   const struct mode_owner_entry *oe = r->creator ? mode_owners_find(a->owners, r->creator) : NULL;
   struct mode_user creator_only = {r->creator, NULL, NULL};
   const struct mode_user *owner = oe ? &oe->user : (r->creator ? &creator_only : NULL);
   size_t cap = r->n_charts + r->n_queries + r->n_imported + 1;
   char **charts = calloc(cap, sizeof *charts), **models = calloc(cap, sizeof *models);
-  int *model_q = calloc(cap, sizeof *model_q); /* query i has a data model */
+  char **qmodel = calloc(cap, sizeof *qmodel); /* FQN of query i's data model, or NULL */
+  size_t *chart_of = calloc(cap, sizeof *chart_of); /* charts[k] is r->charts[chart_of[k]] */
   size_t n_charts = 0, n_models = 0;
   struct edge_set seen = {0};
   struct lineages ls = {0};
   char *dash = fqn2(a, r->token);
-  if (charts == NULL || models == NULL || model_q == NULL || dash == NULL ||
+  if (charts == NULL || models == NULL || qmodel == NULL || chart_of == NULL || dash == NULL ||
       lineages_init(&ls, r->n_queries) != 0) {
     emit(a, NULL);
     goto out;
+  }
+  for (size_t i = 0; a->cfg->include_data_models && i < r->n_queries; i++) {
+    const struct mode_query *q = &r->queries[i];
+    if (!mode_filter_allows(&a->cfg->data_models, q->name ? q->name : q->token)) {
+      if (a->filtered)
+        a->filtered(a->ctx);
+      continue;
+    }
+    if ((qmodel[i] = model_fqn(a, q->token)) == NULL)
+      emit(a, NULL);
   }
   for (size_t i = 0; i < r->n_charts; i++) {
     const struct mode_chart *ch = &r->charts[i];
@@ -333,26 +395,18 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
     }
     if (mode_strset_add(&a->seen_charts, ch->token) != 1)
       continue;
-    emit(a, mode_entity_chart(&a->ectx, r, ch, owner));
+    int has_query = ch->query_pos < r->n_queries;
+    emit(a, mode_entity_chart(&a->ectx, r, ch, owner,
+                              has_query ? r->queries[ch->query_pos].token : NULL,
+                              has_query ? qmodel[ch->query_pos] : NULL));
     if ((charts[n_charts] = fqn2(a, ch->token)) != NULL)
-      n_charts++;
+      chart_of[n_charts++] = i;
   }
-  for (size_t i = 0; a->cfg->include_data_models && i < r->n_queries; i++) {
-    const struct mode_query *q = &r->queries[i];
-    if (!mode_filter_allows(&a->cfg->data_models, q->name ? q->name : q->token)) {
-      if (a->filtered)
-        a->filtered(a->ctx);
+  for (size_t i = 0; i < r->n_queries; i++) {
+    if (qmodel[i] == NULL || mode_strset_add(&a->seen_models, r->queries[i].token) != 1)
       continue;
-    }
-    model_q[i] = 1;
-    if (mode_strset_add(&a->seen_models, q->token) != 1)
-      continue;
-    size_t n_cols;
-    struct mode_model_column *cols = model_columns(lineage_cached(a, r, &ls, i), &n_cols);
-    emit(a, mode_entity_datamodel_columns(&a->ectx, q->token, q->name, q->raw_query,
-                                          r->space_name, cols, n_cols));
-    free(cols);
-    if ((models[n_models] = model_fqn(a, q->token)) != NULL)
+    emit_query_model(a, r, i, lineage_cached(a, r, &ls, i));
+    if ((models[n_models] = strdup(qmodel[i])) != NULL)
       n_models++;
   }
   for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++)
@@ -366,17 +420,20 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
   for (size_t i = 0; i < r->n_queries; i++) {
     const struct mode_query *q = &r->queries[i];
     const struct mode_lineage *l = lineage_cached(a, r, &ls, i);
-    if (model_q[i]) {
-      char *m = model_fqn(a, q->token);
-      if (m) {
-        if (l)
-          query_edges(a, l, "dashboardDataModel", m, 1, &seen);
-        emit_edge(a, &seen, "dashboardDataModel", m, "dashboard", dash, NULL, NULL, 0, NULL);
-      }
-      free(m);
+    if (qmodel[i]) {
+      if (l)
+        query_edges(a, l, "dashboardDataModel", qmodel[i], 1, &seen);
+      emit_edge(a, &seen, "dashboardDataModel", qmodel[i], "dashboard", dash, NULL, NULL, 0, NULL);
     } else if (l) {
       query_edges(a, l, "dashboard", dash, 0, &seen);
     }
+  }
+  /* Data model -> chart: the query each chart draws (its fields are the chart's `query`). */
+  for (size_t k = 0; k < n_charts; k++) {
+    size_t qp = r->charts[chart_of[k]].query_pos;
+    if (qp < r->n_queries && qmodel[qp])
+      emit_edge(a, &seen, "dashboardDataModel", qmodel[qp], "chart", charts[k], NULL, NULL, 0,
+                NULL);
   }
   for (size_t i = 0; a->cfg->include_data_models && i < r->n_imported; i++) {
     char *m = model_fqn(a, r->imported[i]);
@@ -391,7 +448,9 @@ out:
     free(charts[i]);
   for (size_t i = 0; models && i < n_models; i++)
     free(models[i]);
-  free(charts), free(models), free(model_q), free(dash);
+  for (size_t i = 0; qmodel && i < r->n_queries; i++)
+    free(qmodel[i]);
+  free(charts), free(models), free(qmodel), free(chart_of), free(dash);
   lineages_clear(&ls, r->n_queries);
   mode_strset_clear(&seen.ids);
 }

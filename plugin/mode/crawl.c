@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "adapters.h"
 #include "assemble.h"
 #include "discovery.h"
 #include "fetch.h"
@@ -34,8 +36,9 @@
 
 /* ---- what we read from each body ------------------------------------------------------- */
 
-static const char *const space_fields[] = {"token", "name", "space_type", "restricted"};
-enum { SP_TOKEN, SP_NAME, SP_TYPE, SP_RESTRICTED };
+static const char *const space_fields[] = {"token", "name", "space_type", "restricted",
+                                           "default_access_level"};
+enum { SP_TOKEN, SP_NAME, SP_TYPE, SP_RESTRICTED, SP_ACCESS };
 static const char *const report_fields[] = {"token",
                                             "name",
                                             "description",
@@ -49,7 +52,11 @@ static const char *const report_fields[] = {"token",
                                             "updated_at",
                                             "last_saved_at",
                                             "edited_at",
-                                            "query_count"};
+                                            "query_count",
+                                            "created_at",
+                                            "last_run_at",
+                                            "last_successfully_run_at",
+                                            "schedules_count"};
 enum {
   RP_TOKEN,
   RP_NAME,
@@ -64,7 +71,11 @@ enum {
   RP_UPDATED,
   RP_SAVED,
   RP_EDITED,
-  RP_QUERIES
+  RP_QUERIES,
+  RP_CREATED,
+  RP_LAST_RUN,
+  RP_LAST_SUCCESS,
+  RP_SCHEDULES
 };
 static const char *const query_fields[] = {"token", "name", "raw_query", "data_source_id"};
 enum { Q_TOKEN, Q_NAME, Q_RAW, Q_DS };
@@ -75,11 +86,28 @@ static const char *const chart_fields[] = {"token",
                                            "view_vegas.description",
                                            "_links.report_viz_web.href",
                                            "view.chartTitle",
-                                           "view.chartDescription"};
-enum { C_TOKEN, C_TITLE, C_TYPE, C_TYPE_V1, C_DESC, C_VIZ, C_TITLE_V1, C_DESC_V1 };
-static const char *const source_fields[] = {"id",      "token",    "name",
-                                            "adapter", "database", "bigquery_project_id"};
-enum { DS_ID, DS_TOKEN, DS_NAME, DS_ADAPTER, DS_DATABASE, DS_PROJECT };
+                                           "view.chartDescription",
+                                           "view_vegas.**.formula",
+                                           "view.**.column",
+                                           "view.**.columns[]"};
+enum {
+  C_TOKEN,
+  C_TITLE,
+  C_TYPE,
+  C_TYPE_V1,
+  C_DESC,
+  C_VIZ,
+  C_TITLE_V1,
+  C_DESC_V1,
+  C_FORMULAS,
+  C_COLUMN_V1,
+  C_COLUMNS_V1
+};
+static const char *const source_fields[] = {"id",       "token",
+                                            "name",     "adapter",
+                                            "database", "bigquery_project_id",
+                                            "host"};
+enum { DS_ID, DS_TOKEN, DS_NAME, DS_ADAPTER, DS_DATABASE, DS_PROJECT, DS_HOST };
 static const char *const definition_fields[] = {"name", "source"};
 static const char *const user_fields[] = {"username", "name", "email"};
 
@@ -231,6 +259,7 @@ static void report_free(struct mode_report *r) {
     return;
   free(r->token), free(r->name), free(r->description), free(r->space_name), free(r->creator);
   free(r->share_href), free(r->web_href), free(r->stamp);
+  free(r->created_at), free(r->last_saved_at), free(r->last_run_at), free(r->last_success_at);
   for (size_t i = 0; i < r->n_imported; i++)
     free(r->imported[i]);
   free(r->imported);
@@ -243,6 +272,9 @@ static void report_free(struct mode_report *r) {
     struct mode_chart *ch = &r->charts[i];
     free(ch->token), free(ch->title), free(ch->type), free(ch->viz_href), free(ch->description);
     free(ch->query_name);
+    for (size_t f = 0; f < ch->n_fields; f++)
+      free(ch->fields[f]);
+    free(ch->fields);
   }
   free(r->charts);
   free(r);
@@ -335,13 +367,21 @@ static int is_true(const char *v) {
   return v && strcmp(v, "true") == 0;
 }
 
+/* Mode answers `restricted: false` for collections that are restricted; their
+ * `default_access_level` says so (DataHub #11081, mode.py _get_space_name_and_tokens). */
+static int is_restricted(const struct mode_hal_record *rec) {
+  const char *access = mode_hal_get(rec, SP_ACCESS);
+  return is_true(mode_hal_get(rec, SP_RESTRICTED)) ||
+         (access && strcasecmp(access, "restricted") == 0);
+}
+
 static void start_space(struct mode_crawl *c, const struct mode_hal_record *rec) {
   const char *token = mode_hal_get(rec, SP_TOKEN);
   const char *name = mode_hal_get(rec, SP_NAME);
   const char *type = mode_hal_get(rec, SP_TYPE);
   int personal = type && (strcmp(type, "private") == 0 || strcmp(type, "personal") == 0);
   if ((personal && c->cfg->exclude_personal) ||
-      (is_true(mode_hal_get(rec, SP_RESTRICTED)) && c->cfg->exclude_restricted) ||
+      (c->cfg->exclude_restricted && is_restricted(rec)) ||
       !mode_filter_allows(&c->cfg->projects, name)) {
     if (c->hooks.count)
       c->hooks.count(c->hooks.ctx, ETL_COUNTER_FILTERED, 1);
@@ -404,6 +444,14 @@ static int fill_report(struct mode_report *r, const struct mode_hal_record *rec,
   r->view_count = vc ? strtol(vc, NULL, 10) : -1;
   r->archived = is_true(mode_hal_get(rec, RP_ARCHIVED));
   r->is_dataset = l->kind == L_DATASETS;
+  const char *saved = mode_hal_get(rec, RP_SAVED);
+  const char *sc = mode_hal_get(rec, RP_SCHEDULES);
+  r->created_at = mode_strdup(mode_hal_get(rec, RP_CREATED));
+  /* Mode sometimes answers null for last_saved_at; edited_at then says it (DataHub's mode.py). */
+  r->last_saved_at = mode_strdup(saved ? saved : mode_hal_get(rec, RP_EDITED));
+  r->last_run_at = mode_strdup(mode_hal_get(rec, RP_LAST_RUN));
+  r->last_success_at = mode_strdup(mode_hal_get(rec, RP_LAST_SUCCESS));
+  r->schedules_count = sc ? strtol(sc, NULL, 10) : -1;
   const struct mode_hal_value *imp = &rec->fields[RP_IMPORTED];
   if (imp->n) {
     r->imported = calloc(imp->n, sizeof *r->imported);
@@ -855,6 +903,42 @@ static void on_queries(struct mode_crawl *c, struct mode_report *r, struct mode_
   try_finalize(c, r);
 }
 
+/* Adds a field name once (names compare ignoring case, as Mode's formulas do). */
+static int add_field(struct mode_chart *ch, const char *name, size_t len) {
+  for (size_t i = 0; i < ch->n_fields; i++)
+    if (strlen(ch->fields[i]) == len && strncasecmp(ch->fields[i], name, len) == 0)
+      return 0;
+  char **grown = realloc(ch->fields, (ch->n_fields + 1) * sizeof *grown);
+  if (grown == NULL)
+    return -1;
+  ch->fields = grown;
+  if ((ch->fields[ch->n_fields] = mode_strndup(name, len)) == NULL)
+    return -1;
+  ch->n_fields++;
+  return 0;
+}
+
+/* The fields a chart shows: every `[name]` of its view_vegas formulas ("[amount]",
+ * "SUM([amount])"), as DataHub's mode.py get_formula_columns reads them, then the columns of a
+ * v1 view. Returns 0, or -1 on OOM. */
+static int store_fields(struct mode_chart *ch, const struct mode_hal_record *rec) {
+  const struct mode_hal_value *f = &rec->fields[C_FORMULAS];
+  for (size_t i = 0; i < f->n; i++)
+    for (const char *p = f->v[i]; (p = strchr(p, '[')) != NULL;) {
+      const char *end = strchr(p + 1, ']');
+      if (end == NULL)
+        break;
+      if (end > p + 1 && add_field(ch, p + 1, (size_t)(end - p - 1)) != 0)
+        return -1;
+      p = end + 1;
+    }
+  for (size_t k = C_COLUMN_V1; k <= C_COLUMNS_V1; k++)
+    for (size_t i = 0; i < rec->fields[k].n; i++)
+      if (*rec->fields[k].v[i] && add_field(ch, rec->fields[k].v[i], strlen(rec->fields[k].v[i])))
+        return -1;
+  return 0;
+}
+
 /* Stores the charts of one query; returns how many had no usable token, or -1 on OOM. */
 static long store_charts(struct mode_report *r, const struct req_arg *a,
                          const struct mode_fetch_result *res) {
@@ -886,7 +970,7 @@ static long store_charts(struct mode_report *r, const struct req_arg *a,
     ch->query_name = mode_strdup(a->query_name);
     ch->query_pos = query_pos;
     ch->pos = i;
-    if (ch->token == NULL)
+    if (ch->token == NULL || store_fields(ch, rec) != 0)
       return -1;
   }
   return bad;
@@ -953,14 +1037,13 @@ static void on_sources(struct mode_crawl *c, struct mode_fetch_result *res) {
     for (size_t i = 0; i < res->n_records; i++) {
       const struct mode_hal_record *rec = &res->records[i];
       struct mode_data_source *d = &c->sources[c->n_sources++];
-      const char *db = mode_hal_get(rec, DS_DATABASE);
-      if (db == NULL || *db == '\0')
-        db = mode_hal_get(rec, DS_PROJECT);
       d->id = mode_strdup(mode_hal_get(rec, DS_ID));
       d->token = mode_strdup(mode_hal_get(rec, DS_TOKEN));
       d->name = mode_strdup(mode_hal_get(rec, DS_NAME));
       d->adapter = mode_strdup(mode_hal_get(rec, DS_ADAPTER));
-      d->database = db && *db ? mode_strdup(db) : NULL;
+      if (mode_adapter_place(d->adapter, mode_hal_get(rec, DS_DATABASE), mode_hal_get(rec, DS_HOST),
+                             mode_hal_get(rec, DS_PROJECT), &d->database, &d->schema) != 0)
+        oom(c);
       for (size_t f = 0; f < sizeof source_fields / sizeof source_fields[0]; f++)
         c->sources_hash = mode_incr_hash(c->sources_hash, mode_hal_get(rec, f));
     }
@@ -1400,6 +1483,7 @@ void mode_crawl_free(struct mode_crawl **cp) {
   for (size_t i = 0; i < c->n_sources; i++) {
     struct mode_data_source *d = &c->sources[i];
     free(d->id), free(d->token), free(d->name), free(d->adapter), free(d->database);
+    free(d->schema);
   }
   free(c->sources);
   sql_definitions_free(&c->defs);

@@ -235,9 +235,28 @@ char *mode_model_fqn(const char *service, const char *name) {
   return fqn;
 }
 
+/* The chart's query, its data model and the fields it shows: OpenMetadata's chart has no
+ * columns, so this travels beside `data` (docs/entities.md). */
+static void gen_chart_query(yajl_gen g, const struct mode_chart *c, const char *query_token,
+                            const char *model_fqn) {
+  gen_key(g, "query");
+  yajl_gen_map_open(g);
+  gen_key(g, "token");
+  gen_str_or_null(g, query_token);
+  gen_key(g, "dataModel");
+  gen_str_or_null(g, model_fqn);
+  gen_key(g, "fields");
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < c->n_fields; i++)
+    gen_str(g, c->fields[i]);
+  yajl_gen_array_close(g);
+  yajl_gen_map_close(g);
+}
+
 struct mode_entity *mode_entity_chart(const struct mode_entity_ctx *ctx,
                                       const struct mode_report *r, const struct mode_chart *c,
-                                      const struct mode_user *owner) {
+                                      const struct mode_user *owner, const char *query_token,
+                                      const char *model_fqn) {
   yajl_gen g = gen_begin();
   if (g == NULL)
     return NULL;
@@ -263,6 +282,7 @@ struct mode_entity *mode_entity_chart(const struct mode_entity_ctx *ctx,
    * connectors do. */
   yajl_gen_map_close(g);
   gen_owners(g, ctx, owner);
+  gen_chart_query(g, c, query_token, model_fqn);
   free(fallback_title);
   free(fallback);
   free(url);
@@ -275,6 +295,37 @@ static void gen_list(yajl_gen g, const char *key, char *const *items, size_t n) 
   for (size_t i = 0; i < n; i++)
     gen_str(g, items[i]);
   yajl_gen_array_close(g);
+}
+
+const char *mode_last_run_state(const char *last_run_at, const char *last_success_at) {
+  if (last_run_at == NULL || *last_run_at == '\0')
+    return NULL;
+  /* Mode's timestamps share one format (2021-12-10T23:12:51.490Z): text order is time order. A
+   * successful run stamps last_successfully_run_at at or after its last_run_at. */
+  return last_success_at && strcmp(last_success_at, last_run_at) >= 0 ? "succeeded" : "failed";
+}
+
+static void gen_count(yajl_gen g, const char *k, long v) {
+  if (v < 0)
+    return;
+  gen_key(g, k);
+  yajl_gen_integer(g, v);
+}
+
+/* Freshness and activity: the dashboard's custom properties in OpenMetadata (`extension`,
+ * docs/entities.md); absent values are left out. */
+static void gen_freshness(yajl_gen g, const struct mode_report *r) {
+  gen_key(g, "extension");
+  yajl_gen_map_open(g);
+  gen_kv_nonempty(g, "createdAt", r->created_at);
+  gen_kv_nonempty(g, "lastSavedAt", r->last_saved_at);
+  gen_kv_nonempty(g, "lastRunAt", r->last_run_at);
+  gen_kv(g, "lastRunState", mode_last_run_state(r->last_run_at, r->last_success_at));
+  gen_kv_nonempty(g, "lastSuccessfulRunAt", r->last_success_at);
+  gen_count(g, "scheduleCount", r->schedules_count);
+  gen_count(g, "viewCount", r->view_count);
+  gen_kv_nonempty(g, "creator", r->creator);
+  yajl_gen_map_close(g);
 }
 
 struct mode_entity *mode_entity_dashboard(const struct mode_entity_ctx *ctx,
@@ -297,6 +348,7 @@ struct mode_entity *mode_entity_dashboard(const struct mode_entity_ctx *ctx,
   gen_kv(g, "service", ctx->service);
   yajl_gen_map_close(g);
   gen_owners(g, ctx, owner);
+  gen_freshness(g, r);
   free(fallback);
   free(url);
   return gen_end(g, "dashboard", r->token);

@@ -43,15 +43,22 @@ struct mode_entity_ctx {
 };
 
 struct mode_entity *mode_entity_service(const struct mode_entity_ctx *ctx);
-/* owner may be NULL (no owners member). */
+/* owner may be NULL (no owners member). The chart's `query` member names its query (token),
+ * that query's data model (model_fqn, NULL when no data model is emitted for it) and the fields
+ * the chart shows (c->fields). */
 struct mode_entity *mode_entity_chart(const struct mode_entity_ctx *ctx,
                                       const struct mode_report *r, const struct mode_chart *c,
-                                      const struct mode_user *owner);
+                                      const struct mode_user *owner, const char *query_token,
+                                      const char *model_fqn);
+/* "succeeded" when the last run is also the last successful one, "failed" when it is not,
+ * NULL when the report never ran (last_run_at NULL). */
+const char *mode_last_run_state(const char *last_run_at, const char *last_success_at);
+/* The dashboard's `extension` member carries the report's freshness (docs/entities.md). */
 struct mode_entity *mode_entity_dashboard(const struct mode_entity_ctx *ctx,
                                           const struct mode_report *r, char *const *chart_fqns,
                                           size_t n_charts, char *const *model_fqns, size_t n_models,
                                           const struct mode_user *owner);
-/* A data model named `name` (query or dataset token). */
+/* A data model named `name` (query or dataset token), without columns. */
 struct mode_entity *mode_entity_datamodel(const struct mode_entity_ctx *ctx, const char *name,
                                           const char *display_name, const char *sql,
                                           const char *project);

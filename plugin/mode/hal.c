@@ -129,13 +129,24 @@ static char *copy_value(const char *val, size_t len, int *had_nul) {
   return out;
 }
 
+/* Whether the current path is the field's: equal, or for a field "a.**.b" any path that starts
+ * with "a." and ends with ".b" with at least one key between them (hal.h). */
+static int path_matches(const struct mode_hal_parser *p, const char *field) {
+  const char *star = strstr(field, "**");
+  if (star == NULL)
+    return strcmp(p->path, field) == 0;
+  size_t plen = (size_t)(star - field), slen = strlen(star + 2);
+  return p->path_len >= plen + slen + 1 && strncmp(p->path, field, plen) == 0 &&
+         strcmp(p->path + p->path_len - slen, star + 2) == 0;
+}
+
 static int add_value(struct mode_hal_parser *p, const char *val, size_t len) {
   if (p->overflow)
     return 1;
   const char *const *paths = p->item_depth ? (const char *const *)p->field_paths : mode_hal_envelope;
   size_t n = p->item_depth ? p->spec->n_fields : p->env.fields ? MODE_HAL_ENV_N : 0;
   for (size_t i = 0; i < n; i++) {
-    if (strcmp(p->path, paths[i]) != 0)
+    if (!path_matches(p, paths[i]))
       continue;
     if (len > p->max_value)
       return fail(p, "a value exceeds the size limit");

@@ -5,6 +5,8 @@
  *
  * Paths are dotted keys relative to one item, "[]" marking array elements:
  *   "token", "view_vegas.title", "_links.share.href", "imported_datasets[].token".
+ * "**" stands for one or more keys or "[]" in between: "view_vegas.**.formula" is every
+ * `formula` anywhere under `view_vegas` (each value stored, in document order).
  * A spec with list "reports" yields one record per element of `_embedded.reports[]`; a spec
  * with list NULL yields one record for the root object.
  */

@@ -300,6 +300,8 @@ int mode_lineage_of(const struct mode_config *cfg, const struct sql_definitions 
       database = ds->database;
     if (schema == NULL && have_prefix && t->catalog == NULL)
       schema = prefix.schema;
+    if (schema == NULL && ds && t->catalog == NULL)
+      schema = ds->schema; /* MySQL, Athena: Mode's `database` is a schema (adapters.h) */
     int added = add_table(out, service, database, schema, t->name, &map[i]);
     free(split);
     if (added != 0) {

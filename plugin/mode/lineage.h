@@ -6,7 +6,8 @@
  *              fits the data source's database, else the only dbServiceNames entry, else unknown;
  *   database = the SQL's catalog, else the prefix's database, else the data source's database
  *              (BigQuery: its project), else unknown;
- *   schema   = the SQL's schema, else the prefix's schema, else unknown;
+ *   schema   = the SQL's schema, else the prefix's schema, else the data source's default
+ *              schema (MySQL, Athena: adapters.h), else unknown;
  * an unknown part is NULL (and "*" in the FQN), so a sink resolves it by search, not guess.
  */
 #ifndef MODE_LINEAGE_H

@@ -6,6 +6,7 @@
 noinst_LTLIBRARIES += plugin/mode/libmodecore.la
 plugin_mode_libmodecore_la_SOURCES = \
 	plugin/mode/conf.c plugin/mode/conf.h \
+	plugin/mode/adapters.c plugin/mode/adapters.h \
 	plugin/mode/filter.c plugin/mode/filter.h \
 	plugin/mode/conntest.c plugin/mode/conntest.h \
 	plugin/mode/http.c plugin/mode/http.h \
@@ -44,6 +45,10 @@ MODE_TEST_CFLAGS = $(TESTUTIL_CFLAGS) -I$(top_srcdir) -I$(top_srcdir)/plugin/mod
 MODE_TEST_LIBS = plugin/mode/libmodecore.la $(TESTUTIL_LIBS) $(CURL_LIBS) $(YAJL_LIBS)
 check_PROGRAMS += tests/unit/test_mode_config tests/unit/test_mode_core tests/unit/test_mode_usage
 TESTS += tests/unit/test_mode_config tests/unit/test_mode_core tests/unit/test_mode_usage
+check_PROGRAMS += tests/unit/test_mode_adapters
+TESTS += tests/unit/test_mode_adapters
+tests_unit_test_mode_adapters_CFLAGS = $(MODE_TEST_CFLAGS)
+tests_unit_test_mode_adapters_LDADD = $(MODE_TEST_LIBS)
 tests_unit_test_mode_usage_CFLAGS = $(MODE_TEST_CFLAGS)
 tests_unit_test_mode_usage_LDADD = $(MODE_TEST_LIBS)
 tests_unit_test_mode_config_CFLAGS = $(MODE_TEST_CFLAGS)
@@ -102,3 +107,10 @@ tests_bench_lineage_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir) -I$(top_srcdir)/
 	$(CURL_CFLAGS) $(YAJL_CFLAGS)
 tests_bench_lineage_bench_LDADD = plugin/mode/libmodecore.la $(CURL_LIBS) $(YAJL_LIBS)
 EXTRA_DIST += tests/bench/memory-bench
+
+# What the catalog learns about each report (issue 11): collections left out, freshness, charts
+# tied to their query, against mode-sim.
+check_PROGRAMS += tests/e2e/test_mode_catalog
+TESTS += tests/e2e/test_mode_catalog
+tests_e2e_test_mode_catalog_CFLAGS = $(TESTUTIL_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_mode_catalog_LDADD = $(TESTUTIL_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS)

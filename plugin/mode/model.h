@@ -13,7 +13,8 @@ struct mode_data_source {
   char *token;
   char *name;
   char *adapter;  /* "jdbc:postgresql", "bigquery", ... */
-  char *database; /* database, or BigQuery's project */
+  char *database; /* OpenMetadata's database (adapters.h: BigQuery's project, MySQL's "default") */
+  char *schema;   /* the default schema when the adapter puts Mode's `database` there, or NULL */
 };
 
 struct mode_query {
@@ -32,6 +33,8 @@ struct mode_chart {
   char *query_name; /* the query it draws, for a fallback title */
   size_t query_pos; /* index of that query in the report's queries, and of the chart in its */
   size_t pos;       /* query's listing: charts arrive in any order, are emitted in this one */
+  char **fields;    /* the query's columns it shows (view_vegas formulas, v1 view columns) */
+  size_t n_fields;
 };
 
 struct mode_report {
@@ -44,6 +47,9 @@ struct mode_report {
   char *web_href;
   long chart_count; /* -1 when the listing did not say */
   long view_count;  /* -1 when unknown */
+  /* Freshness and activity (Mode's timestamps as sent, NULL when absent or null). */
+  char *created_at, *last_saved_at, *last_run_at, *last_success_at;
+  long schedules_count; /* -1 when unknown */
   int is_dataset;
   int archived;
   char **imported; /* tokens of imported datasets */

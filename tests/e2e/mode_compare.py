@@ -153,10 +153,13 @@ def main():
 
     def expect_query_tables(q, target):
         # A name without its database is in the query's data source's database.
-        ds_db = (sources.get(str(q.get("data_source_id")), {}).get("database") or "").lower() or None
+        # A name without its schema is in the data source's default schema, if it has one.
+        src = sources.get(str(q.get("data_source_id")), {})
+        ds_db = (src.get("database") or "").lower() or None
+        ds_schema = (src.get("schema") or "").lower() or None
         for t in q["tables"]:
             k = table_key(t)
-            exp_tables.setdefault(target, set()).add(k if k[0] else (ds_db, k[1], k[2]))
+            exp_tables.setdefault(target, set()).add(k if k[0] else (ds_db, k[1] or ds_schema, k[2]))
 
     for rep in gt["reports"]:
         tok = rep["token"]
@@ -193,6 +196,32 @@ def main():
                 problems.append(f"chart {c['token']}: chartType {ch['data'].get('chartType')} != {want} ({c.get('chart_type')})")
             if c.get("title") and ch["data"].get("displayName") != c["title"]:
                 problems.append(f"chart {c['token']}: displayName {ch['data'].get('displayName')!r} != {c['title']!r}")
+            # The chart's query, its data model and the fields it shows (issue 11 item 1).
+            q = ch.get("query") or {}
+            want_model = fqm(c["query_token"]) if data_models else None
+            if q.get("token") != c["query_token"] or q.get("dataModel") != want_model:
+                problems.append(f"chart {c['token']}: query {q!r}, want {c['query_token']} / {want_model}")
+            if "fields" in c and q.get("fields") != c["fields"]:
+                problems.append(f"chart {c['token']}: fields {q.get('fields')!r} != {c['fields']!r}")
+            if data_models:
+                exp["lineage"].add(f"{fqm(c['query_token'])} -> {fq(c['token'])}")
+        # Freshness and activity (issue 11 item 2), as the ground truth states them.
+        if "extension" in rep:
+            want_ext = {k: v for k, v in rep["extension"].items() if v is not None}
+            want_ext["creator"] = rep["creator"]
+            if d.get("extension") != want_ext:
+                problems.append(f"dashboard {tok}: extension {d.get('extension')!r} != {want_ext!r}")
+        # A query's data model has the fields its charts show as columns, each once.
+        for qq in rep["queries"] if data_models else []:
+            cols = []
+            for c in rep["charts"]:
+                for f in c.get("fields", []) if c["query_token"] == qq["token"] else []:
+                    if f.lower() not in [x.lower() for x in cols]:
+                        cols.append(f)
+            dm = by_kind.get("dashboardDataModel", {}).get(qq["token"])
+            got_cols = [col["name"] for col in dm["data"].get("columns", [])] if dm else None
+            if dm and got_cols != cols:
+                problems.append(f"data model {qq['token']}: columns {got_cols!r} != {cols!r}")
         if data_models:
             for q in rep["queries"]:
                 exp["dashboardDataModel"].add(q["token"])

@@ -268,7 +268,10 @@ START_TEST(recorded_workspace_gives_the_expected_entities) {
   ck_assert_uint_eq(count_kind(&rs, "chart"), 1);
   ck_assert_uint_eq(count_kind(&rs, "dashboardDataModel"), 2);
   ck_assert_uint_eq(count_kind(&rs, "usage"), 1);
-  ck_assert_uint_eq(count_kind(&rs, "lineage"), 8); /* 4 + dataset's 2 + 2 model->dashboard */
+  /* 4 tables + dataset's 2 + 2 model -> dashboard + 1 model -> chart */
+  ck_assert_uint_eq(count_kind(&rs, "lineage"), 9);
+  ck_assert_ptr_nonnull(
+      find(&rs, "lineage", "mode_svc.model.6e26a9f3d4e2 -> mode_svc.f622b9ee725b"));
   /* Requests: the minimum for this workspace (listings end on an empty or repeated page). */
   ck_assert_int_eq(r.requests, sim_stat(&srv, "requests"));
   ck_assert_int_eq(r.requests, 14);

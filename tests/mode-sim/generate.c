@@ -83,7 +83,8 @@ static const struct {
     {"PostgreSQL", "jdbc:postgresql", "postgresql", "dvdrental", "10.0.12.4", 5432},
     {"Snowflake Warehouse", "jdbc:snowflake", "snowflake", "ANALYTICS",
      "acme.snowflakecomputing.com", 443},
-    {"BigQuery", "jdbc:bigquery", "bigquery", "analytics-prod", "bigquery.googleapis.com", 443},
+    /* As Mode sends BigQuery: `database` "default", the project in `host` (DataHub's mode.py). */
+    {"BigQuery", "jdbc:bigquery", "bigquery", "default", "analytics-prod", 443},
     {"Redshift", "jdbc:redshift", "redshift", "dev", "acme.redshift.amazonaws.com", 5439},
     {"MySQL (legacy)", "jdbc:mysql", "mysql", "shop", "10.0.3.9", 3306},
     /* Only in workspaces of 6 or more data sources, so smaller ones stay as they were. */
@@ -440,6 +441,9 @@ static void gen_chart(struct gen *g, struct sim_chart *c, size_t i, const char *
                                        : CHART_TYPES_V1[prng_below(&g->rng, 6)];
   c->title = ws_printf(g->ws, "%s — chart %zu", query_name, i + 1);
   c->created_at = timestamp(g, 100, 300);
+  /* From the token, not the stream, so that every other draw stays where it was. */
+  static const char *const FIELDS[] = {"week", "region", "revenue", "customer_name", "Signups"};
+  c->field = FIELDS[prng_mix(g->tokens) % (sizeof FIELDS / sizeof FIELDS[0])];
 }
 
 static void gen_query(struct gen *g, struct sim_query *q, size_t i, unsigned ncharts) {
@@ -487,6 +491,13 @@ static void gen_report(struct gen *g, struct sim_report *r, size_t space, size_t
   r->archived = prng_chance(&g->rng, 8);
   r->view_count = (long)prng_below(&g->rng, 500);
   r->runs_count = 1 + (long)prng_below(&g->rng, 40);
+  /* Drawn from the id, not the stream, so that every other draw stays where it was: one report
+   * in five failed its last run (its last success is older, or it never succeeded); a third
+   * have one or two schedules. */
+  uint64_t h = prng_mix((uint64_t)r->id * 0x9E3779B97F4A7C15ULL);
+  r->last_success_at = r->last_run_at && h % 5 == 0 ? (h % 10 == 0 ? NULL : r->created_at)
+                                                     : r->last_run_at;
+  r->schedules_count = (long)(h / 5 % 3);
   /* Mostly the collection's owner; some creators have left the workspace since. */
   r->creator = s->personal || prng_chance(&g->rng, 50) ? s->creator
                                                        : (size_t)prng_below(&g->rng, ws->nusers);

@@ -34,6 +34,21 @@ static void kb(yajl_gen g, const char *k, int v) {
   yajl_gen_bool(g, v);
 }
 
+/* Where a correct connector places a data source's tables in OpenMetadata (docs/mode.md,
+ * "Warehouses"), written out independently of the connector's table: BigQuery's project is
+ * `host`; MySQL's database is "default" and its `database` the schema. */
+static const char *om_database(const struct sim_data_source *d) {
+  if (strcmp(d->adapter, "jdbc:bigquery") == 0)
+    return d->host;
+  if (strcmp(d->adapter, "jdbc:mysql") == 0)
+    return "default";
+  return d->database;
+}
+
+static const char *om_schema(const struct sim_data_source *d) {
+  return strcmp(d->adapter, "jdbc:mysql") == 0 ? d->database : NULL;
+}
+
 static void write_query(yajl_gen g, const struct sim_workspace *ws, const struct sim_query *q) {
   yajl_gen_map_open(g);
   kv(g, "token", q->token);
@@ -47,6 +62,37 @@ static void write_query(yajl_gen g, const struct sim_workspace *ws, const struct
   yajl_gen_map_close(g);
 }
 
+/* The query columns a chart shows, in the order its view names them: the x axis, then the
+ * fields the chart templates draw (templates.c sim_tpl_view_vegas; templates_api.c
+ * sim_tpl_view_v1). */
+static void write_chart_fields(yajl_gen g, const struct sim_chart *c) {
+  static const char *const v2[] = {"payment_date", "Staff First Name", "Staff Last Name", "amount"};
+  s(g, "fields");
+  yajl_gen_array_open(g);
+  s(g, c->field);
+  if (c->view_version == 1)
+    s(g, "total");
+  for (size_t i = 0; c->view_version == 2 && i < sizeof v2 / sizeof v2[0]; i++)
+    s(g, v2[i]);
+  yajl_gen_array_close(g);
+}
+
+/* Freshness as a correct connector records it (docs/entities.md, the dashboard's extension). */
+static void write_freshness(yajl_gen g, const struct sim_report *r) {
+  s(g, "extension");
+  yajl_gen_map_open(g);
+  kv(g, "createdAt", r->created_at);
+  kv(g, "lastSavedAt", r->last_saved_at ? r->last_saved_at : r->edited_at);
+  kv(g, "lastRunAt", r->last_run_at);
+  kv(g, "lastRunState", !r->last_run_at                   ? NULL
+                        : r->last_success_at == r->last_run_at ? "succeeded"
+                                                               : "failed");
+  kv(g, "lastSuccessfulRunAt", r->last_success_at);
+  kn(g, "scheduleCount", r->schedules_count);
+  kn(g, "viewCount", r->view_count);
+  yajl_gen_map_close(g);
+}
+
 static void write_report(yajl_gen g, const struct sim_workspace *ws, const struct sim_report *r) {
   yajl_gen_map_open(g);
   kv(g, "token", r->token);
@@ -57,6 +103,7 @@ static void write_report(yajl_gen g, const struct sim_workspace *ws, const struc
   kn(g, "chart_count", (long long)r->chart_count);
   kn(g, "view_count", r->view_count);
   kb(g, "is_dataset", r->is_dataset);
+  write_freshness(g, r);
   s(g, "queries");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < r->nqueries; i++)
@@ -72,6 +119,7 @@ static void write_report(yajl_gen g, const struct sim_workspace *ws, const struc
       kv(g, "query_token", r->queries[i].token);
       kv(g, "title", c->title);
       kv(g, "chart_type", c->chart_type);
+      write_chart_fields(g, c);
       yajl_gen_map_close(g);
     }
   yajl_gen_array_close(g);
@@ -115,7 +163,8 @@ static void write_truth(yajl_gen g, const struct sim_workspace *ws) {
     kv(g, "token", d->token);
     kv(g, "name", d->name);
     kv(g, "adapter", d->adapter);
-    kv(g, "database", d->database);
+    kv(g, "database", om_database(d));
+    kv(g, "schema", om_schema(d));
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);

@@ -308,6 +308,10 @@ static int resolve_report(const struct ctx *c, const char *n, struct tpl_value *
     set_str(v, r->last_saved_at);
   else if (strcmp(n, "last_run_at") == 0)
     set_str(v, r->last_run_at);
+  else if (strcmp(n, "last_success_at") == 0)
+    set_str(v, r->last_success_at);
+  else if (strcmp(n, "schedules_count") == 0)
+    set_int(v, r->schedules_count);
   else if (strcmp(n, "archived") == 0)
     set_bool(v, r->archived);
   else if (strcmp(n, "query_count") == 0)
@@ -357,6 +361,8 @@ static int resolve_chart(const struct ctx *c, const char *n, struct tpl_value *v
     set_str(v, ch->chart_type);
   else if (strcmp(n, "chart_description") == 0)
     set_str(v, NULL);
+  else if (strcmp(n, "field") == 0)
+    set_str(v, ch->field);
   else if (strcmp(n, "view_version") == 0)
     set_int(v, ch->view_version);
   else if (strcmp(n, "view") == 0) {
@@ -377,7 +383,7 @@ static int resolve_space(const struct ctx *c, const char *n, struct tpl_value *v
   else if (strcmp(n, "space_type") == 0)
     set_str(v, s->personal ? "private" : "custom");
   else if (strcmp(n, "restricted") == 0)
-    set_bool(v, s->restricted);
+    set_bool(v, 0); /* Mode answers false even for restricted collections (DataHub #11081) */
   else if (strcmp(n, "free_default") == 0)
     set_bool(v, 0);
   else if (strcmp(n, "default_access_level") == 0)

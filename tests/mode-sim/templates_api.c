@@ -51,4 +51,4 @@ const char sim_tpl_query_run[] =
 /* Charts saved before Mode's v2 (vega) charts: view_version 1, type in view.selectedChart. */
 const char sim_tpl_view_v1[] =
     "{\"selectedChart\":\"${chart_type}\",\"chartTitle\":\"${title}\",\"chartDescription\":null,"
-    "\"x\":{\"column\":\"day\"},\"y\":{\"columns\":[\"total\"]},\"hideLegend\":false}";
+    "\"x\":{\"column\":\"${field}\"},\"y\":{\"columns\":[\"total\"]},\"hideLegend\":false}";

@@ -45,6 +45,7 @@ struct sim_chart {
   char token[SIM_TOKEN_LEN + 1];
   const char *title, *chart_type, *created_at;
   int view_version; /* 2: view_vegas.chartType; 1: view.selectedChart */
+  const char *field; /* the query column on its x axis (templates.c, ground truth "fields") */
 };
 
 struct sim_query {
@@ -66,6 +67,9 @@ struct sim_report {
   const char *name, *description; /* description may be NULL */
   const char *created_at, *updated_at;
   const char *edited_at, *last_saved_at, *last_run_at; /* may be NULL */
+  const char *last_success_at; /* last_successfully_run_at: NULL, or before last_run_at when the
+                                  last run failed */
+  long schedules_count;
   bool archived, is_dataset;
   size_t space, creator;
   long view_count, runs_count;

@@ -14,6 +14,14 @@ tests_unit_test_sink_omrest_CFLAGS = $(SINKS_TEST_CFLAGS) $(CURL_CFLAGS)
 tests_unit_test_sink_omrest_LDADD = $(SINKS_TEST_LIBS) $(CURL_LIBS)
 EXTRA_tests_unit_test_sink_omrest_DEPENDENCIES = tests/om-sim/om-sim
 
+# Dashboards' custom properties (sink.config.customProperties) against om-sim.
+check_PROGRAMS += tests/unit/test_om_custom_props
+TESTS += tests/unit/test_om_custom_props
+tests_unit_test_om_custom_props_SOURCES = tests/unit/test_om_custom_props.c
+tests_unit_test_om_custom_props_CFLAGS = $(SINKS_TEST_CFLAGS) $(CURL_CFLAGS)
+tests_unit_test_om_custom_props_LDADD = $(SINKS_TEST_LIBS) $(CURL_LIBS)
+EXTRA_tests_unit_test_om_custom_props_DEPENDENCIES = tests/om-sim/om-sim
+
 # etlhost runs an OpenMetadata-style workflow into om-sim (jsonl replay now; the Mode plugin
 # part skips until plugin/mode and mode-sim are built).
 TESTS += tests/e2e/test_om_e2e.sh

@@ -12,6 +12,9 @@
  *   GET  /dashboards?service=S&limit=N&after=C (and /dashboard/datamodels), paged
  *   DELETE /<collection>/{id}  (soft delete)
  *   GET  /system/version (no JWT needed, as on the real server), /users/loggedInUser
+ *   GET  /metadata/types/name/{name}[?fields=customProperties] (the dashboard entity type and
+ *        the field types string, integer); PUT /metadata/types/{id} (a custom property of the
+ *        dashboard type); a dashboard's `extension` may only hold those properties
  * and for the tests: GET /__sim/store (everything stored, sorted, as JSON), /__sim/stats, and
  * /__sim/seed?type=table|user|ingestionPipeline&fqn=F (an entity created elsewhere).
  *   GET  /services/ingestionPipelines/name/{fqn}; PUT /services/ingestionPipelines/{fqn}/
@@ -96,7 +99,15 @@ struct pipeline_status {
   char states[256];   /* "running,success" */
 };
 
+/* A custom property of the dashboard type (TypeRepository.addCustomProperty). */
+struct custom_prop {
+  char *name, *type; /* owned: "viewCount", "integer" */
+};
+
 struct sim {
+  struct custom_prop *props; /* the dashboard type's custom properties */
+  size_t n_props, cap_props;
+  unsigned long type_puts;
   struct pipeline_status *pstatuses;
   size_t n_pstatuses, cap_pstatuses;
   struct entity *ents;
@@ -201,6 +212,9 @@ static struct entity *add_entity(struct sim *s, const char *type, const char *fq
 }
 
 static void free_sim(struct sim *s) {
+  for (size_t i = 0; i < s->n_props; i++)
+    free(s->props[i].name), free(s->props[i].type);
+  free(s->props);
   for (size_t i = 0; i < s->n_ents; i++) {
     struct entity *e = &s->ents[i];
     free(e->type), free(e->fqn), free(e->name), free(e->id), free(e->service), free(e->email),
@@ -496,9 +510,137 @@ static char *check_create(struct sim *s, struct reply *r, const char *type, yajl
   return fqn;
 }
 
+/* ---- entity types and custom properties ---------------------------------------------------
+ * TypeResource: GET /v1/metadata/types/name/{name} answers a Type (`category` "entity" for an
+ * entity type, "field" for a property type) and, with fields=customProperties, the entity
+ * type's properties as {"name", "description", "propertyType": {"id", "type": "type", "name"}};
+ * PUT /v1/metadata/types/{id} with a CustomProperty adds it (or replaces the one of that name). */
+static const char *const field_types[] = {"string", "integer", "markdown", "timestamp"};
+
+static const char *field_type_of_id(const char *id) {
+  for (size_t i = 0; id && i < sizeof field_types / sizeof field_types[0]; i++) {
+    char fid[37];
+    make_id("type", field_types[i], fid);
+    if (strcmp(fid, id) == 0)
+      return field_types[i];
+  }
+  return NULL;
+}
+
+static const struct custom_prop *find_prop(const struct sim *s, const char *name) {
+  for (size_t i = 0; i < s->n_props; i++)
+    if (strcmp(s->props[i].name, name) == 0)
+      return &s->props[i];
+  return NULL;
+}
+
+static void reply_type(struct sim *s, struct reply *r, const char *name, bool with_props) {
+  bool field = false;
+  for (size_t i = 0; i < sizeof field_types / sizeof field_types[0]; i++)
+    field |= strcmp(field_types[i], name) == 0;
+  if (!field && strcmp(name, "dashboard") != 0) {
+    reply_msg(r, 404, "type instance for %s not found", name);
+    return;
+  }
+  char id[37];
+  make_id("type", name, id);
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  host_json_gen_str(g, "id");
+  host_json_gen_str(g, id);
+  host_json_gen_str(g, "name");
+  host_json_gen_str(g, name);
+  host_json_gen_str(g, "fullyQualifiedName");
+  host_json_gen_str(g, name);
+  host_json_gen_str(g, "category");
+  host_json_gen_str(g, field ? "field" : "entity");
+  if (!field && with_props) {
+    host_json_gen_str(g, "customProperties");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < s->n_props; i++) {
+      char pid[37];
+      make_id("type", s->props[i].type, pid);
+      yajl_gen_map_open(g);
+      host_json_gen_str(g, "name");
+      host_json_gen_str(g, s->props[i].name);
+      host_json_gen_str(g, "propertyType");
+      yajl_gen_map_open(g);
+      host_json_gen_str(g, "id");
+      host_json_gen_str(g, pid);
+      host_json_gen_str(g, "type");
+      host_json_gen_str(g, "type");
+      host_json_gen_str(g, "name");
+      host_json_gen_str(g, s->props[i].type);
+      yajl_gen_map_close(g);
+      yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+  }
+  yajl_gen_map_close(g);
+  r->status = 200;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
+static void put_custom_property(struct sim *s, struct reply *r, const char *type_id,
+                                yajl_val body) {
+  char dash[37];
+  make_id("type", "dashboard", dash);
+  const char *name = host_json_str(body, "name");
+  const char *ptype = field_type_of_id(host_json_str(host_json_get(body, "propertyType"), "id"));
+  if (strcmp(type_id, dash) != 0) {
+    reply_msg(r, 404, "type instance for %s not found", type_id);
+    return;
+  }
+  if (!name || !*name || !ptype) {
+    reply_msg(r, 400, "[name must not be null, propertyType must name a property type]");
+    return;
+  }
+  s->type_puts++;
+  struct custom_prop *p = (struct custom_prop *)find_prop(s, name);
+  if (!p) {
+    s->props = grow(s->props, s->n_props + 1, &s->cap_props, sizeof *s->props);
+    p = &s->props[s->n_props++];
+    p->name = strdup(name);
+    p->type = NULL;
+  }
+  free(p->type);
+  p->type = strdup(ptype);
+  reply_type(s, r, "dashboard", true);
+}
+
+/* CustomPropertyValidator.validateField (EntityRepository.validateExtension before it): every
+ * member of an entity's `extension` must be a custom property of its type ("Unknown custom
+ * field %s", CatalogExceptionMessage.unknownCustomField), and its value must match the
+ * property type's schema. Only dashboards have custom properties here. */
+static bool extension_valid(struct sim *s, struct reply *r, const char *type, yajl_val body) {
+  yajl_val ext = host_json_get(body, "extension");
+  if (!ext || YAJL_IS_NULL(ext))
+    return true;
+  for (size_t i = 0; YAJL_IS_OBJECT(ext) && i < ext->u.object.len; i++) {
+    const char *k = ext->u.object.keys[i];
+    yajl_val v = ext->u.object.values[i];
+    const struct custom_prop *p = strcmp(type, "dashboard") == 0 ? find_prop(s, k) : NULL;
+    if (!p) {
+      reply_msg(r, 400, "Unknown custom field %s", k);
+      return false;
+    }
+    bool ok = strcmp(p->type, "integer") == 0 || strcmp(p->type, "timestamp") == 0
+                  ? YAJL_IS_INTEGER(v)
+                  : YAJL_IS_STRING(v);
+    if (!ok) {
+      reply_msg(r, 400, "Custom field %s has invalid JSON [$: %s expected]", k, p->type);
+      return false;
+    }
+  }
+  return true;
+}
+
 static void put_entity(struct sim *s, struct reply *r, const char *type, yajl_val body) {
   const char *name = host_json_str(body, "name");
   const char *service = host_json_str(body, "service");
+  if (!extension_valid(s, r, type, body))
+    return;
   char *fqn = check_create(s, r, type, body);
   if (!fqn)
     return;
@@ -1084,9 +1226,11 @@ static void dump_stats(struct sim *s, struct reply *r) {
   yajl_gen g = yajl_gen_alloc(NULL);
   yajl_gen_map_open(g);
   const char *names[] = {"requests",  "puts",      "gets",    "deletes",   "authFailures",
-                         "faults5xx", "faults429", "rejects", "status2xx", "status4xx"};
+                         "faults5xx", "faults429", "rejects", "status2xx", "status4xx",
+                         "typePuts"};
   unsigned long vals[] = {s->requests, s->puts, s->gets,    s->deletes, s->auth_failures,
-                          s->f5xx,     s->f429, s->rejects, s->s2xx,    s->s4xx};
+                          s->f5xx,     s->f429, s->rejects, s->s2xx,    s->s4xx,
+                          s->type_puts};
   for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
     host_json_gen_str(g, names[i]);
     yajl_gen_integer(g, (long long)vals[i]);
@@ -1181,6 +1325,11 @@ static void route_api(struct sim *s, struct MHD_Connection *c, const char *metho
     free(fqn);
   } else if (get && strcmp(path, "users/loggedInUser") == 0) {
     reply_logged_in_user(r);
+  } else if (get && strncmp(path, "metadata/types/name/", 20) == 0) {
+    const char *fields = arg(c, "fields");
+    reply_type(s, r, path + 20, fields && strstr(fields, "customProperties"));
+  } else if (put && strncmp(path, "metadata/types/", 15) == 0 && !strchr(path + 15, '/')) {
+    put_custom_property(s, r, path + 15, body);
   } else if (put && strcmp(path, "lineage") == 0) {
     log_body(s, "lineage", body);
     put_lineage(s, r, body);

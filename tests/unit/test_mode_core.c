@@ -212,6 +212,33 @@ START_TEST(hal_nested_chart_fields) {
 }
 END_TEST
 
+/* "a.**.b": every b below a, at any depth, in document order; not a.b itself, nothing outside
+ * a, nothing under a key that only ends in b. */
+START_TEST(hal_wildcard_paths) {
+  static const char *const f[] = {"view_vegas.**.formula", "view.**.columns[]"};
+  static const struct mode_hal_spec spec = {"charts", f, 2};
+  static const char body[] =
+      "{\"_embedded\":{\"charts\":[{\"view_vegas\":{\"formula\":\"[top]\","
+      "\"encoding\":{\"x\":[{\"formula\":\"[a]\"}],\"marks\":{\"text\":{\"values\":"
+      "[{\"formula\":\"SUM([b])\"}]}},\"myformula\":\"[no]\"}},\"formula\":\"[out]\","
+      "\"view\":{\"y\":{\"columns\":[\"c1\",\"c2\"]}}}]}}";
+  int rc;
+  struct mode_hal_parser *p = feed(&spec, body, 5, &rc);
+  ck_assert_int_eq(rc, 0);
+  struct mode_hal_record *recs;
+  size_t n;
+  mode_hal_take(p, &recs, &n);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_uint_eq(recs[0].fields[0].n, 2);
+  ck_assert_str_eq(recs[0].fields[0].v[0], "[a]");
+  ck_assert_str_eq(recs[0].fields[0].v[1], "SUM([b])");
+  ck_assert_uint_eq(recs[0].fields[1].n, 2);
+  ck_assert_str_eq(recs[0].fields[1].v[1], "c2");
+  mode_hal_records_free(recs, n);
+  mode_hal_parser_free(&p);
+}
+END_TEST
+
 START_TEST(hal_root_object_and_nulls) {
   static const char *const f[] = {"username", "email", "name"};
   static const struct mode_hal_spec spec = {NULL, f, 3};
@@ -445,7 +472,7 @@ START_TEST(entities_have_the_documented_shapes) {
   struct mode_chart ch = {
       .token = "f622b9ee725b", .title = NULL, .type = "hBar", .query_name = "Q\xff"};
   struct mode_user u = {"modeuser", "Jawad", NULL};
-  struct mode_entity *e = mode_entity_chart(&ctx, &r, &ch, &u);
+  struct mode_entity *e = mode_entity_chart(&ctx, &r, &ch, &u, "6e26a9f3d4e2", NULL);
   ck_assert_ptr_nonnull(e);
   ck_assert_str_eq(e->kind, "chart");
   yajl_val v = parse_entity(e);
@@ -460,7 +487,8 @@ START_TEST(entities_have_the_documented_shapes) {
   yajl_tree_free(v);
   mode_entity_free(e);
 
-  e = mode_entity_datamodel(&ctx, "6e26a9f3d4e2", "Customer and staff", "SELECT 1", "Coll");
+  e = mode_entity_datamodel(&ctx, "6e26a9f3d4e2", "Customer and staff", "SELECT 1", "Coll", NULL,
+                            0);
   v = parse_entity(e);
   ck_assert_str_eq(str_at(v, "data", "dataModelType", NULL), "ModeDataModel");
   const char *cols[] = {"data", "columns", NULL};
@@ -773,8 +801,8 @@ static struct mode_config lineage_config(const char *src) {
 }
 
 START_TEST(lineage_names_tables_from_service_database_and_sql) {
-  struct mode_data_source mapped = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental"};
-  struct mode_data_source unmapped = {"2", "tok2", "Other", "jdbc:postgresql", "sales"};
+  struct mode_data_source mapped = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental", NULL};
+  struct mode_data_source unmapped = {"2", "tok2", "Other", "jdbc:postgresql", "sales", NULL};
   struct mode_config c = lineage_config(NULL);
   struct mode_lineage l;
   char err[256];
@@ -802,7 +830,7 @@ START_TEST(lineage_names_tables_from_service_database_and_sql) {
   ck_assert_int_eq(mode_lineage_of(&c, NULL, &unmapped, "select 1 from t", NULL, &l, err, sizeof err), 0);
   ck_assert_str_eq(l.tables[0].fqn, "a.sales.*.t");
   mode_lineage_clear(&l);
-  struct mode_data_source dv = {"3", "tok3", "X", "jdbc:postgresql", "dvdrental"};
+  struct mode_data_source dv = {"3", "tok3", "X", "jdbc:postgresql", "dvdrental", NULL};
   ck_assert_int_eq(mode_lineage_of(&c, NULL, &dv, "select 1 from t", NULL, &l, err, sizeof err), 0);
   ck_assert_str_eq(l.tables[0].fqn, "b.dvdrental.pub.t");
   mode_lineage_clear(&l);
@@ -874,7 +902,7 @@ START_TEST(lineage_expands_nested_definitions) {
                    "rental.id = x.rental_id";
   ck_assert_int_eq(sql_definitions_add(defs, "inner_def", d1, strlen(d1)), SQL_OK);
   ck_assert_int_eq(sql_definitions_add(defs, "outer_def", d2, strlen(d2)), SQL_OK);
-  struct mode_data_source ds = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental"};
+  struct mode_data_source ds = {"1", "tok", "Mapped", "jdbc:postgresql", "dvdrental", NULL};
   struct mode_lineage l;
   char err[256];
   ck_assert_int_eq(mode_lineage_of(&c, defs, &ds,
@@ -1142,6 +1170,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, hal_extracts_report_fields_in_any_chunking);
   tcase_add_test(tc, hal_nested_chart_fields);
+  tcase_add_test(tc, hal_wildcard_paths);
   tcase_add_test(tc, hal_root_object_and_nulls);
   tcase_add_test(tc, hal_batch_list_at_root_with_envelope);
   tcase_add_loop_test(tc, hal_malformed_and_edge_bodies, 0,
