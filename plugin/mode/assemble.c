@@ -418,7 +418,6 @@ static void finalize_report(struct mode_assembler *a, const struct mode_report *
   if (!r->queries_lost && !r->charts_lost)
     emit(a, mode_entity_dashboard(&a->ectx, r, charts, n_charts, models, n_models, owner));
   for (size_t i = 0; i < r->n_queries; i++) {
-    const struct mode_query *q = &r->queries[i];
     const struct mode_lineage *l = lineage_cached(a, r, &ls, i);
     if (qmodel[i]) {
       if (l)
