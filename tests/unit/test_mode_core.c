@@ -487,8 +487,7 @@ START_TEST(entities_have_the_documented_shapes) {
   yajl_tree_free(v);
   mode_entity_free(e);
 
-  e = mode_entity_datamodel(&ctx, "6e26a9f3d4e2", "Customer and staff", "SELECT 1", "Coll", NULL,
-                            0);
+  e = mode_entity_datamodel(&ctx, "6e26a9f3d4e2", "Customer and staff", "SELECT 1", "Coll");
   v = parse_entity(e);
   ck_assert_str_eq(str_at(v, "data", "dataModelType", NULL), "ModeDataModel");
   const char *cols[] = {"data", "columns", NULL};
@@ -864,8 +863,8 @@ static void count_warnings(void *ctx, int severity, unsigned flags, const char *
  * its lineage is still there, with one warning per data source, not one per query. */
 START_TEST(lineage_of_an_unknown_dialect_is_ansi_with_one_warning) {
   struct mode_config cfg = lineage_config("{\"includeDataModels\":false}");
-  struct mode_data_source srcs[] = {{"7", "tok7", "Warehouse", "jdbc:teradata", "dw"},
-                                    {"8", "tok8", "Pg", "jdbc:postgresql", "db"}};
+  struct mode_data_source srcs[] = {{"7", "tok7", "Warehouse", "jdbc:teradata", "dw", NULL},
+                                    {"8", "tok8", "Pg", "jdbc:postgresql", "db", NULL}};
   struct mode_owners owners = {0};
   struct dialect_seen z = {0};
   struct mode_assembler a = {.cfg = &cfg,
