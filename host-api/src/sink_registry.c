@@ -16,9 +16,7 @@ static const struct host_sink_ops *const sinks[] = {
     &host_sink_stdout_ops,
     /* metadata-rest (the OpenMetadata REST sink) goes here, declared in its own header. */
     &host_sink_metadata_rest,
-#ifdef HAVE_LIBPQ
-    &host_sink_postgres_ops, /* sink_postgres.h: the catalog in PostgreSQL */
-#endif
+    &host_sink_postgres_ops, /* sink_postgres.h: the catalog in PostgreSQL (or why it is absent) */
 };
 
 const struct host_sink_ops *host_sink_find(const char *type) {
