@@ -3,9 +3,11 @@
 # when there is none.
 EXTRA_DIST += host-api/src/sink_postgres.c host-api/src/sink_postgres.h \
 	tests/common/pgserver.c tests/common/pgserver.h tests/unit/sink_catalog_cases.h \
-	host-api/src/sink_postgres_absent.c
+	host-api/src/sink_postgres_absent.c host-api/src/pgconn.h host-api/src/state_postgres.c \
+	host-api/src/state_postgres.h
 if HAVE_LIBPQ
-host_api_libhostsinks_la_SOURCES += host-api/src/sink_postgres.c host-api/src/sink_postgres.h
+host_api_libhostsinks_la_SOURCES += host-api/src/sink_postgres.c host-api/src/sink_postgres.h \
+	host-api/src/pgconn.h host-api/src/state_postgres.c host-api/src/state_postgres.h
 host_api_libhostsinks_la_CFLAGS += $(LIBPQ_CFLAGS)
 host_api_libhostsinks_la_LIBADD += $(LIBPQ_LIBS)
 

@@ -23,8 +23,9 @@
 #include "config.h"
 
 #include "log.h"
+#include "pgconn.h"
 #include "sink.h"
-#include "sink_builtin.h"
+#include "sink_postgres.h"
 #include "sink_common.h"
 #include "state.h"
 
@@ -164,14 +165,8 @@ struct pg_sink {
  * and the action. Serialization failures, deadlocks and a lost connection are worth a retry. */
 static etl_status pg_fail(struct pg_sink *s, PGresult *res, const char *action) {
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-  const char *msg = res ? PQresultErrorMessage(res) : "";
-  if (!msg || !msg[0])
-    msg = PQerrorMessage(s->conn);
   char reason[512];
-  snprintf(reason, sizeof reason, "%s", msg);
-  size_t n = strlen(reason);
-  while (n && (reason[n - 1] == '\n' || reason[n - 1] == ' '))
-    reason[--n] = '\0';
+  host_pg_reason(s->conn, res, reason, sizeof reason);
   host_log_msg(s->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': %s: %s", s->label, action,
                reason);
   etl_status st = ETL_ERR_INTERNAL;
@@ -268,14 +263,24 @@ static void pg_destroy(void **sinkp) {
   *sinkp = NULL;
 }
 
-/* The DSN's password, registered with the log as a secret (also for libpq's own messages),
- * and a label for messages without it. */
-static etl_status dsn_describe(const char *dsn, struct host_log *log, char **label) {
+const char *host_pg_reason(PGconn *conn, PGresult *res, char *buf, size_t cap) {
+  const char *msg = res ? PQresultErrorMessage(res) : NULL;
+  if (!msg || !msg[0])
+    msg = PQerrorMessage(conn);
+  snprintf(buf, cap, "%s", msg ? msg : "");
+  size_t n = strlen(buf);
+  while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+    buf[--n] = '\0';
+  return buf;
+}
+
+etl_status host_pg_dsn_describe(const char *dsn, const char *key, struct host_log *log,
+                                char **label) {
   char *err = NULL;
   PQconninfoOption *opts = PQconninfoParse(dsn, &err);
   if (!opts) {
     host_log_add_secret(log, dsn); /* unparsable: do not echo any part of it */
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "sink.config.dsn: not a PostgreSQL DSN: %s",
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "%s: not a PostgreSQL DSN: %s", key,
                  err ? err : "out of memory");
     PQfreemem(err);
     return ETL_ERR_CONFIG;
@@ -380,12 +385,8 @@ static etl_status pg_connect(struct pg_sink *s, const char *dsn) {
     return ETL_ERR_NOMEM;
   if (PQstatus(s->conn) == CONNECTION_OK)
     return ETL_OK;
-  const char *msg = PQerrorMessage(s->conn);
   char reason[512];
-  snprintf(reason, sizeof reason, "%s", msg);
-  size_t n = strlen(reason);
-  while (n && (reason[n - 1] == '\n' || reason[n - 1] == ' '))
-    reason[--n] = '\0';
+  host_pg_reason(s->conn, NULL, reason, sizeof reason);
   host_log_msg(s->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': cannot connect: %s", s->label,
                reason);
   return strstr(reason, "authentication") || strstr(reason, "password") ? ETL_ERR_AUTH
@@ -407,7 +408,7 @@ static etl_status pg_create(const char *config_json, const char *workflow_json,
     goto out_cfg;
   }
   s->log = log;
-  st = dsn_describe(dsn, log, &s->label);
+  st = host_pg_dsn_describe(dsn, "sink.config.dsn", log, &s->label);
   if (st == ETL_OK)
     st = pg_connect(s, dsn);
   if (st == ETL_OK)
@@ -737,7 +738,7 @@ static etl_status pg_test(const char *config_json, const char *workflow_json,
   char msg[768];
   etl_status st = config_dsn(config_json, log, &cfg, &dsn);
   if (st == ETL_OK)
-    st = dsn_describe(dsn, log, &s.label);
+    st = host_pg_dsn_describe(dsn, "sink.config.dsn", log, &s.label);
   if (st != ETL_OK) {
     step(ctx, "catalog", ETL_TEST_FAIL, "the sink's configuration is wrong (see above)");
     goto out;

@@ -154,6 +154,47 @@ START_TEST(crash_then_rerun_postgres_catalog) {
 }
 END_TEST
 
+
+/* The file sink keeps no state: with workflowConfig.stateStore: postgresql://..., a SIGKILL at
+ * any instant and a re-run leave every record in the file exactly once (the file cut back to
+ * the mark stored with the state in PostgreSQL). */
+START_TEST(crash_then_rerun_file_sink_and_postgres_state_store) {
+  char *out = test_path("%s/out.jsonl", dir), *wf = test_path("%s/wf.yaml", dir);
+  char *yaml = test_path("sources:\n  - type: fake\n    serviceName: f\n    serviceConnection:\n"
+                         "      config:\n        count: 20\n        state_every: 4\n"
+                         "        crash_after: ${CRASH:--1}\n"
+                         "sink: {type: file, config: {path: %s}}\n"
+                         "workflowConfig: {stateStore: \"postgresql://etl@/postgres?host=%s&port=%d\"}\n",
+                         out, server->dir, server->port);
+  ck_assert_int_eq(test_write_file(wf, yaml), 0);
+  char crash[32];
+  snprintf(crash, sizeof crash, "CRASH=%ld", crash_points[_i]);
+  char *env[] = {crash, NULL};
+  char *err = NULL;
+  ck_assert_int_eq(run_host(wf, env, NULL, NULL), 128 + SIGKILL);
+  ck_assert_int_eq(pg_int("SELECT count(*) FROM state_store", NULL) <= 1, 1);
+  ck_assert_msg(run_host(wf, NULL, NULL, &err) == 0, "%s", err);
+  char *text = test_read_file(out, NULL);
+  ck_assert_ptr_nonnull(text);
+  long lines = 0;
+  for (char *p = text; (p = strchr(p, '\n')); p++)
+    lines++;
+  ck_assert_int_eq(lines, 20);
+  for (long i = 0; i < 20; i++) {
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"id\":\"e%ld\"", i);
+    char *first = strstr(text, needle);
+    ck_assert_msg(first && !strstr(first + 1, needle), "e%ld not exactly once", i);
+  }
+  ck_assert_int_eq(pg_int("SELECT count(*) FROM state_store", NULL), 1);
+  free(text);
+  free(err);
+  free(yaml);
+  free(wf);
+  free(out);
+}
+END_TEST
+
 /* ---- two processes at once ---------------------------------------------------------------- */
 
 /* 1 when source's two runs overlap in time (one started before the other finished). */
@@ -246,6 +287,8 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_loop_test(tc, crash_then_rerun_postgres_catalog, 0,
+                      (int)(sizeof crash_points / sizeof crash_points[0]));
+  tcase_add_loop_test(tc, crash_then_rerun_file_sink_and_postgres_state_store, 0,
                       (int)(sizeof crash_points / sizeof crash_points[0]));
   tcase_add_test(tc, two_runs_of_one_source_at_once);
   tcase_add_test(tc, two_runs_of_different_sources_at_once);

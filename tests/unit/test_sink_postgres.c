@@ -10,6 +10,7 @@
 #include "pgserver.h"
 #include "sink.h"
 #include "sink_testlib.h"
+#include "state.h"
 
 #include <libpq-fe.h>
 #include <time.h>
@@ -208,6 +209,60 @@ START_TEST(test_two_writers_same_and_other_source) {
 }
 END_TEST
 
+
+/* workflowConfig.stateStore: postgresql://... -- the state store's API on PostgreSQL: states and
+ * the file sink's marks survive a reopen, a marked save is both or neither, and the URL's
+ * password never reaches the log. */
+START_TEST(test_state_store_in_postgres) {
+  char url[800];
+  snprintf(url, sizeof url, "postgresql://etl:Sekr1tPw@/postgres?host=%s&port=%d", server->dir,
+           server->port);
+  struct host_state_store *st = NULL;
+  ck_assert_int_eq(host_state_open(url, t_log, &st), ETL_OK);
+  char *json = NULL;
+  size_t len = 1;
+  ck_assert_int_eq(host_state_load(st, "s", &json, &len), ETL_OK);
+  ck_assert_ptr_null(json);
+  ck_assert_int_eq(host_state_save(st, "s", "{\"next\": 5}", 11), ETL_OK);
+  struct host_state_mark m = {.offset = 1234, .dev = 7, .ino = 99, .clean = true}, got = {0};
+  bool found = true;
+  ck_assert_int_eq(host_state_mark_load(st, "/x.jsonl", &got, &found), ETL_OK);
+  ck_assert(!found);
+  ck_assert_int_eq(host_state_save_marked(st, "t", "{\"next\": 2}", 11, "/x.jsonl", &m), ETL_OK);
+  host_state_close(&st);
+  ck_assert_ptr_null(st);
+
+  ck_assert_int_eq(host_state_open(url, t_log, &st), ETL_OK);
+  ck_assert_int_eq(host_state_load(st, "s", &json, &len), ETL_OK);
+  ck_assert_str_eq(json, "{\"next\": 5}");
+  ck_assert_uint_eq(len, 11);
+  free(json);
+  ck_assert_int_eq(host_state_load(st, "t", &json, &len), ETL_OK);
+  ck_assert_str_eq(json, "{\"next\": 2}");
+  free(json);
+  ck_assert_int_eq(host_state_mark_load(st, "/x.jsonl", &got, &found), ETL_OK);
+  ck_assert(found);
+  ck_assert_int_eq(got.offset, 1234);
+  ck_assert_int_eq(got.dev, 7);
+  ck_assert_int_eq(got.ino, 99);
+  ck_assert(got.clean);
+  /* a state that holds a NUL cannot be text: refused, and the marked save leaves nothing */
+  m.offset = 1;
+  ck_assert_int_ne(host_state_save_marked(st, "t", "{}\0{}", 5, "/x.jsonl", &m), ETL_OK);
+  ck_assert_int_eq(host_state_mark_load(st, "/x.jsonl", &got, &found), ETL_OK);
+  ck_assert_int_eq(got.offset, 1234);
+  host_state_close(&st);
+  ck_assert_int_eq(cat_int("SELECT count(*) FROM state_store"), 2);
+
+  snprintf(url, sizeof url, "postgresql://etl:Sekr1tPw@/nosuchdb?host=%s&port=%d", server->dir,
+           server->port);
+  ck_assert_int_eq(host_state_open(url, t_log, &st), ETL_ERR_CONNECT);
+  ck_assert_logged("state store 'etl@");
+  ck_assert_logged("nosuchdb");
+  ck_assert_ptr_null(strstr(t_logged(), "Sekr1tPw"));
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sink_postgres");
   TCase *tc = tcase_create("catalog");
@@ -219,6 +274,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_password_is_never_logged);
   tcase_add_test(tc, test_another_applications_schema_is_refused);
   tcase_add_test(tc, test_two_writers_same_and_other_source);
+  tcase_add_test(tc, test_state_store_in_postgres);
   suite_add_tcase(s, tc);
   return s;
 }
