@@ -81,13 +81,17 @@ static char *fake_source(const char *name, const char *config) {
 static char *bin(void) { return test_path("%s/host-api/etlhost", test_builddir()); }
 static char *plugin_dir(void) { return test_path("%s/tests/plugins/.libs", test_builddir()); }
 
-static int run_host(const char *wf, char *const env[], char **out, char **err) {
+static int run_cmd(const char *cmd, const char *wf, char *const env[], char **out, char **err) {
   char *b = bin(), *d = plugin_dir();
-  char *argv[] = {b, "--plugin-dir", d, "run", (char *)wf, NULL};
+  char *argv[] = {b, "--plugin-dir", d, (char *)cmd, (char *)wf, NULL};
   int rc = test_run(argv, env, out, err);
   free(b);
   free(d);
   return rc;
+}
+
+static int run_host(const char *wf, char *const env[], char **out, char **err) {
+  return run_cmd("run", wf, env, out, err);
 }
 
 /* Starts `etlhost run wf` in the background, its output into log. */
@@ -280,6 +284,30 @@ START_TEST(dsn_password_never_printed) {
 }
 END_TEST
 
+
+/* `etlhost test` connects to the catalog and creates nothing; an unreachable server is exit 3. */
+START_TEST(test_command_checks_postgres_sink) {
+  char *src = fake_source("f", "{count: 1}");
+  char *wf = workflow("wf.yaml", src, NULL);
+  char *out = NULL, *err = NULL;
+  int rc = run_cmd("test", wf, NULL, &out, &err);
+  ck_assert_msg(rc == 0, "exit %d\n%s\n%s", rc, out, err);
+  ck_assert_msg(strstr(out, "connected to 'etl@") || strstr(err, "connected to 'etl@"), "%s\n%s",
+                out, err);
+  ck_assert_int_eq(pg_int("SELECT count(*) FROM pg_tables WHERE tablename = 'entities'", NULL), 0);
+  free(out);
+  free(err);
+  free(wf);
+  wf = workflow("wf2.yaml", src, " port=1");
+  rc = run_cmd("test", wf, NULL, &out, &err);
+  ck_assert_msg(rc == 3, "exit %d\n%s\n%s", rc, out, err);
+  free(out);
+  free(err);
+  free(wf);
+  free(src);
+}
+END_TEST
+
 int main(void) {
   server = test_pg_start_or_skip("test_host_postgres");
   Suite *s = suite_create("host_postgres");
@@ -293,6 +321,7 @@ int main(void) {
   tcase_add_test(tc, two_runs_of_one_source_at_once);
   tcase_add_test(tc, two_runs_of_different_sources_at_once);
   tcase_add_test(tc, dsn_password_never_printed);
+  tcase_add_test(tc, test_command_checks_postgres_sink);
   suite_add_tcase(s, tc);
   return test_run_suite(s);
 }
