@@ -214,7 +214,8 @@ struct test_pg *test_pg_start_or_skip(const char *program) {
     test_pg_stop(&the_server);
     printf("1..0 # SKIP %s: PostgreSQL tests skipped: %s\n", program, why);
     fprintf(stderr, "%s: PostgreSQL tests skipped: %s\n", program, why);
-    exit(77);
+    /* 0, not 77: automake's TAP driver reads the plan's SKIP, and counts 77 as an error. */
+    exit(0);
   }
   server_owner = getpid();
   atexit(stop_owned);

@@ -3,7 +3,7 @@
  * package (initdb, postgres under /usr/lib/postgresql/N/bin) run in a fresh temporary
  * directory, on an ephemeral port of 127.0.0.1 and a unix socket in that directory, trusting
  * local connections as the user `etl`. Root is refused by postgres, so as root the server runs
- * as `nobody` (setpriv). Tests that need it skip (exit 77) with the reason when it cannot start.
+ * as `nobody` (setpriv). Tests that need it skip (a TAP plan `1..0 # SKIP reason`) when it cannot start.
  */
 #ifndef ETL_PGSERVER_H
 #define ETL_PGSERVER_H
@@ -30,8 +30,9 @@ const char *test_pg_dsn(const struct test_pg *pg, const char *db, char *buf, siz
  * zeroed struct. */
 void test_pg_stop(struct test_pg *pg);
 
-/* Starts the server for a whole test program, or exits 77 printing the reason (automake's
- * SKIP). Also stops it at exit. Returns the server (static storage). */
+/* Starts the server for a whole test program, or prints `1..0 # SKIP reason` and exits 0
+ * (automake's TAP driver shows SKIP; it would count exit 77 as an error). Also stops it at
+ * exit. Returns the server (static storage). */
 struct test_pg *test_pg_start_or_skip(const char *program);
 
 #endif
