@@ -6,6 +6,7 @@
 #include "sink.h"
 #include "sink_builtin.h"
 #include "sink_omrest.h"
+#include "sink_postgres.h"
 
 #include <string.h>
 
@@ -15,6 +16,7 @@ static const struct host_sink_ops *const sinks[] = {
     &host_sink_stdout_ops,
     /* metadata-rest (the OpenMetadata REST sink) goes here, declared in its own header. */
     &host_sink_metadata_rest,
+    &host_sink_postgres_ops, /* sink_postgres.h: the catalog in PostgreSQL (or why it is absent) */
 };
 
 const struct host_sink_ops *host_sink_find(const char *type) {

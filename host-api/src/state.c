@@ -13,6 +13,9 @@
 
 #include "log.h"
 #include "sqldb.h"
+#ifdef HAVE_LIBPQ
+#include "state_postgres.h"
+#endif
 
 #include <limits.h>
 #include <stdbool.h>
@@ -37,7 +40,25 @@ struct host_state_store {
   char *path;                /* owned: for messages */
   struct host_log *log;      /* borrowed */
   sqlite3_stmt *load, *save; /* owned */
+#ifdef HAVE_LIBPQ
+  struct host_pg_state *pg; /* owned: the store is PostgreSQL (stateStore: postgresql://...) */
+#endif
 };
+
+/* A stateStore that is a PostgreSQL URL: the calls below go to state_postgres.c. */
+#ifdef HAVE_LIBPQ
+#define PG_BACKEND(store, call)                                                                   \
+  do {                                                                                             \
+    if ((store)->pg)                                                                               \
+      return call;                                                                                 \
+  } while (0)
+#else
+#define PG_BACKEND(store, call) ((void)0)
+#endif
+
+static bool is_pg_url(const char *path) {
+  return strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0;
+}
 
 /* ---- a damaged store ---------------------------------------------------------------------- */
 
@@ -162,6 +183,23 @@ etl_status host_state_open(const char *path, struct host_log *log, struct host_s
     return ETL_ERR_NOMEM;
   }
   store->log = log;
+  if (is_pg_url(path)) {
+#ifdef HAVE_LIBPQ
+    etl_status pst = host_pg_state_open(path, log, &store->pg);
+    if (pst != ETL_OK) {
+      host_state_close(&store);
+      return pst;
+    }
+    *out = store;
+    return ETL_OK;
+#else
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
+                 "workflowConfig.stateStore: a PostgreSQL URL, but this etlhost was built "
+                 "without libpq; install the Debian package libpq-dev and rebuild");
+    host_state_close(&store);
+    return ETL_ERR_CONFIG;
+#endif
+  }
   etl_status st = host_sqldb_open(path, &state_kind, STATE_BUSY_TIMEOUT_MS, log, &store->db);
   if (st == ETL_ERR_CONFIG)
     damage_hint(log, path);
@@ -188,6 +226,7 @@ out_close:
 
 etl_status host_state_load(struct host_state_store *store, const char *source, char **json,
                            size_t *len) {
+  PG_BACKEND(store, host_pg_state_load(store->pg, source, json, len));
   etl_status st = ETL_OK;
   *json = NULL;
   *len = 0;
@@ -223,6 +262,7 @@ etl_status host_state_load(struct host_state_store *store, const char *source, c
 
 etl_status host_state_save(struct host_state_store *store, const char *source, const char *json,
                            size_t len) {
+  PG_BACKEND(store, host_pg_state_save(store->pg, source, json, len));
   if (len > INT_MAX) {
     host_log_msg(store->log, ETL_SEV_ERROR, source, NULL,
                  "state store '%s': state of %zu bytes is too large", store->path, len);
@@ -244,6 +284,9 @@ void host_state_close(struct host_state_store **storep) {
   if (!storep || !*storep)
     return;
   struct host_state_store *store = *storep;
+#ifdef HAVE_LIBPQ
+  host_pg_state_close(&store->pg);
+#endif
   sqlite3_finalize(store->load);
   sqlite3_finalize(store->save);
   sqlite3_close(store->db);
@@ -272,6 +315,7 @@ static etl_status marks_table(struct host_state_store *store) {
 
 etl_status host_state_mark_save(struct host_state_store *store, const char *file,
                                 const struct host_state_mark *mark) {
+  PG_BACKEND(store, host_pg_state_mark_save(store->pg, file, mark));
   sqlite3_stmt *put = NULL;
   etl_status st = marks_table(store);
   if (st != ETL_OK)
@@ -297,6 +341,7 @@ etl_status host_state_mark_save(struct host_state_store *store, const char *file
 
 etl_status host_state_mark_load(struct host_state_store *store, const char *file,
                                 struct host_state_mark *mark, bool *found) {
+  PG_BACKEND(store, host_pg_state_mark_load(store->pg, file, mark, found));
   sqlite3_stmt *get = NULL;
   *found = false;
   etl_status st = marks_table(store);
@@ -326,6 +371,7 @@ etl_status host_state_mark_load(struct host_state_store *store, const char *file
 etl_status host_state_save_marked(struct host_state_store *store, const char *source,
                                   const char *json, size_t len, const char *file,
                                   const struct host_state_mark *mark) {
+  PG_BACKEND(store, host_pg_state_save_marked(store->pg, source, json, len, file, mark));
   etl_status st = host_sqldb_exec(store->db, "BEGIN IMMEDIATE", store->log, state_kind.what,
                                   store->path, "save state");
   if (st != ETL_OK)

@@ -1,0 +1,25 @@
+/*
+ * pgconn.h -- what the postgres sink (sink_postgres.c, which defines these) and the PostgreSQL
+ * state store (state_postgres.c) share: naming a database in messages without its password,
+ * and a failed call's reason on one line.
+ */
+#ifndef HOST_PGCONN_H
+#define HOST_PGCONN_H
+
+#include <etl/plugin.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+
+struct host_log;
+
+/* Registers the password of dsn (a libpq conninfo or URI) with the log as a secret, and sets
+ * *label (malloc'd, caller frees) to "user@host:port/dbname" for messages. A dsn libpq cannot
+ * parse is logged under `key` without echoing it: ETL_ERR_CONFIG. */
+etl_status host_pg_dsn_describe(const char *dsn, const char *key, struct host_log *log,
+                                char **label);
+
+/* Writes the reason of a failed result (or, when res is NULL or silent, of the connection) into
+ * buf without its trailing newline. Returns buf. */
+const char *host_pg_reason(PGconn *conn, PGresult *res, char *buf, size_t cap);
+
+#endif
