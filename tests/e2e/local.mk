@@ -25,3 +25,8 @@ EXTRA_DIST += tests/e2e/tap-lib.sh
 # Servers that accept and never answer: signals stop etlhost, and Mode's waits are bounded.
 TESTS += tests/e2e/test_hostile_waits.sh
 dist_check_SCRIPTS += tests/e2e/test_hostile_waits.sh
+
+# The Debian packages built and run, the systemd units and the Airflow DAG of contrib/
+# (docs/deploy.md), and two runs of one workflow at once.
+TESTS += tests/e2e/test_deploy.sh
+dist_check_SCRIPTS += tests/e2e/test_deploy.sh
