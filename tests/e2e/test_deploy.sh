@@ -17,7 +17,9 @@
 #       one task per workspace;
 #   8   docs/deploy.md, "Two schedulers": a second run of a workflow whose first run holds the
 #       sqlite catalog's write lock gives up after busyTimeoutMs with exit status 1 and the
-#       locked-catalog message; the first completes, and a later run finds all it delivered.
+#       locked-catalog message; the first completes, and a later run finds all it delivered;
+#   9   the workflow in contrib/kubernetes/etlhost-cronjob.yaml's ConfigMap runs (against
+#       mode-sim instead of Mode, into a local catalog instead of the volume).
 # Prints TAP. 1-5 skip when dpkg-buildpackage or debhelper is missing (tests/deps.sh installs
 # them), 5 when lintian is missing, 6 when systemd-analyze is; all but 7 in sanitizer builds
 # (the packages are built with Debian's flags, not the suite's, so running them twice is only
@@ -29,7 +31,7 @@ B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
 PY=${PYTHON3:-python3}
 . "$S/tests/e2e/tap-lib.sh"
 
-echo "1..8"
+echo "1..9"
 why=""
 if ldd "$B/host-api/etlhost" 2>/dev/null | grep -q 'libasan\|libubsan'; then
   why="sanitizer build"
@@ -219,4 +221,21 @@ if [ $locked = 1 ] && [ $still = 1 ] && [ $st2 = 1 ] && [ $st1 = 0 ] && [ $st3 =
 else
   not_ok "two runs at once" "lock seen $locked, first still running $still; exit statuses" \
     "$st1 (first), $st2 (second), $st3 (after); dashboards $dash" "second: $(tail -5 "$T/two/b.out")"
+fi
+
+# 9: the CronJob's workflow (the ConfigMap's block, de-indented), against the same mode-sim.
+mkdir -p "$T/k8s"
+sed -n '/^  workflow.yaml: |$/,/^---$/p' "$S/contrib/kubernetes/etlhost-cronjob.yaml" |
+  sed -e '1d' -e '/^---$/d' -e 's/^    //' \
+    -e "s|hostPort: .*|hostPort: $url|" -e "s|path: /var/lib/etlhost/catalog.db|path: $T/k8s/c.db|" \
+    >"$T/k8s/wf.yaml"
+st9=0
+(cd "$T/k8s" && MODE_TOKEN=tok MODE_SECRET=sec "$B/host-api/etlhost" --plugin-dir "$B/plugin/.libs" \
+  run wf.yaml) >"$T/k8s/out" 2>&1 || st9=$?
+dash9=$(sqlite3 "$T/k8s/c.db" "SELECT count(*) FROM entities WHERE kind = 'dashboard'" 2>/dev/null)
+if [ $st9 = 0 ] && [ "$dash9" = 7 ]; then
+  ok "the CronJob's workflow runs ($dash9 dashboards)"
+else
+  not_ok "the CronJob's workflow runs" "exit status $st9, dashboards ${dash9:-none}" \
+    "$(tail -15 "$T/k8s/out")"
 fi
