@@ -23,8 +23,8 @@
 # Prints TAP. 1-5 skip when dpkg-buildpackage or debhelper is missing (tests/deps.sh installs
 # them), 5 when lintian is missing, 6 when systemd-analyze is; all but 7 in sanitizer builds
 # (the packages are built with Debian's flags, not the suite's, so running them twice is only
-# time). The package build is most of the time: 230-313 s measured on two cores shared with
-# other builds (load 8-20); the rest takes about 30 s.
+# time). The package build is most of the time: 152-313 s measured on two cores shared with
+# other builds (load 8-20); the rest takes about 50 s.
 set -u
 S=${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
