@@ -6,7 +6,7 @@ packages=(
   build-essential autoconf automake libtool libltdl-dev pkg-config
   libcurl4-openssl-dev libyajl-dev libyaml-dev libsqlite3-dev check libmicrohttpd-dev
   python3 python3-jsonschema sqlite3 valgrind curl openssl g++ locales
-  libpq-dev postgresql
+  libpq-dev postgresql dpkg-dev debhelper lintian
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

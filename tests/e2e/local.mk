@@ -51,3 +51,8 @@ EXTRA_DIST += tests/e2e/python_binding.py host-api/python
 TESTS += tests/e2e/test_jsonl_tsan.sh
 dist_check_SCRIPTS += tests/e2e/test_jsonl_tsan.sh
 EXTRA_DIST += tests/e2e/jsonl_race.c
+
+# The Debian packages built and run, the systemd units and the Airflow DAG of contrib/
+# (docs/deploy.md), and two runs of one workflow at once.
+TESTS += tests/e2e/test_deploy.sh
+dist_check_SCRIPTS += tests/e2e/test_deploy.sh
