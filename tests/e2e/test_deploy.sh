@@ -20,7 +20,8 @@
 #       locked-catalog message; the first completes, and a later run finds all it delivered;
 #   9   the workflow in contrib/kubernetes/etlhost-cronjob.yaml's ConfigMap runs (against
 #       mode-sim instead of Mode, into a local catalog instead of the volume).
-# Prints TAP. 1-5 skip when dpkg-buildpackage or debhelper is missing (tests/deps.sh installs
+# Prints TAP. 1-5 skip when ETL_SKIP_PACKAGE_BUILD is set (.ci/run's distcheck), when
+# dpkg-buildpackage or debhelper is missing (tests/deps.sh installs
 # them), 5 when lintian is missing, 6 when systemd-analyze is; all but 7 in sanitizer builds
 # (the packages are built with Debian's flags, not the suite's, so running them twice is only
 # time). The package build is most of the time: 152-313 s measured on two cores shared with
@@ -35,6 +36,8 @@ echo "1..9"
 why=""
 if ldd "$B/host-api/etlhost" 2>/dev/null | grep -q 'libasan\|libubsan'; then
   why="sanitizer build"
+elif [ -n "${ETL_SKIP_PACKAGE_BUILD:-}" ]; then
+  why="ETL_SKIP_PACKAGE_BUILD is set (.ci/run builds the packages once, in the main test run)"
 elif ! command -v dpkg-buildpackage >/dev/null 2>&1; then
   why="dpkg-buildpackage is not installed (Debian package dpkg-dev)"
 elif ! command -v dh >/dev/null 2>&1; then
