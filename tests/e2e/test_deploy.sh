@@ -2,7 +2,7 @@
 # test_deploy.sh -- the Debian packages (debian/) and the deployment files of contrib/ (docs/deploy.md).
 #
 #   1   dpkg-buildpackage -us -uc -b, run on a copy of the source tree in a scratch directory
-#       (it writes the .debs beside the tree), builds the four packages;
+#       (it writes the .debs beside the tree), builds the five packages;
 #   2   each package holds what it should (dpkg-deb -c), and nothing is left in debian/tmp;
 #   3   the demo (tests/run-demo's workflow, against mode-sim from the build tree) runs from the
 #       extracted packages: etlhost with --plugin-dir of the extracted plugin directory, and
@@ -92,6 +92,7 @@ else
   expect etlhost-plugin-mode '/etlhost/plugins/mode\.so$'
   expect etlhost-plugin-jsonl '/etlhost/plugins/jsonl\.so$'
   expect libetl-plugin-dev '^\./usr/include/etl/plugin\.h$' '/pkgconfig/etl-plugin\.pc$'
+  expect python3-etl-plugin '^\./usr/lib/python3/dist-packages/etl_plugin/__init__\.py$'
   if grep -hq '\.la$' "$T"/*.list 2>/dev/null; then
     contents_ok=0
     msgs+=("a libtool .la file is packaged")
