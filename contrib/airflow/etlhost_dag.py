@@ -9,7 +9,7 @@ this file or shown in a command line.
 
 Where the catalog and state live matters with several workers: a SQLite catalog is a file on
 the worker that ran the task, so all etlhost tasks go to one worker (queue "etlhost") until the
-catalog and state are in PostgreSQL (issue 13, item 2); then any worker may run any task.
+catalog and state are in PostgreSQL (the postgres sink); then any worker may run any task.
 
 Without Airflow the module still imports (plain `python3 etlhost_dag.py` prints the tasks):
 the task list is plain data, and the DAG is built only when Airflow is importable.
