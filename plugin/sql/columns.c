@@ -1358,7 +1358,11 @@ static void rename_cols(struct item *it) {
 static bool join_start(const struct cx *cx, size_t i) {
   if (tok(cx, i)->kind == TK_COMMA)
     return true;
-  return (cls_at(cx, i) & C_JOIN) && tok(cx, i + 1)->kind != TK_LPAREN;
+  if (!(cls_at(cx, i) & C_JOIN))
+    return false;
+  /* LEFT(s, 2) and RIGHT(s, 2) in an ON condition are calls; but JOIN (subquery) and
+   * LATERAL (subquery) start an item, whose subquery must not be read as a call's arguments. */
+  return tok(cx, i + 1)->kind != TK_LPAREN || !(is_word(cx, i, "LEFT") || is_word(cx, i, "RIGHT"));
 }
 
 static int parse_from(struct cx *cx, size_t b, size_t e, struct scope *sc);

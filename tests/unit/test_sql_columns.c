@@ -209,6 +209,17 @@ static const struct {
     {"the last statement that returns rows", A,
      "CREATE TEMP TABLE x AS SELECT a FROM t; SELECT b FROM u; DROP TABLE x", NULL, "b[u.b]"},
     {"DDL has no result columns", A, "CREATE TABLE t (a INT, b TEXT)", NULL, ""},
+    /* regressions found by the public column corpus */
+    {"JOIN (subquery): its columns, not its tokens (sqllineage-045)", A,
+     "SELECT t.id, coalesce(j1.c, j2.c) AS c FROM t LEFT JOIN (SELECT id, c FROM t WHERE f = 1) "
+     "AS j1 ON t.id = j1.id JOIN (SELECT id, c FROM u) j2 ON t.id = j2.id",
+     NULL, "id[t.id] c[t.c u.c]"},
+    {"LATERAL (subquery) is a FROM item", PG,
+     "SELECT t.id, l.m FROM t, LATERAL (SELECT max(v) AS m FROM u WHERE u.k = t.id) l", NULL,
+     "id[t.id] m[u.v]"},
+    {"LEFT() and RIGHT() in a JOIN condition are functions", A,
+     "SELECT a.x, b.y FROM a JOIN b ON LEFT(a.k, 2) = RIGHT(b.k, 2) JOIN c ON c.id = a.id",
+     NULL, "x[a.x] y[b.y]"},
 };
 
 START_TEST(column_cases) {
