@@ -855,6 +855,26 @@ static bool starts_query(const struct cx *cx, size_t i, size_t e) {
   return is_word(cx, i, "SELECT") || is_word(cx, i, "WITH") || is_word(cx, i, "VALUES");
 }
 
+/* Whether [i, e) is a whole query: SELECT ..., or (query) followed by nothing, a set operation
+ * or ORDER BY / LIMIT. Not `(SELECT a) + c`, which is an expression starting with a subquery.
+ * Walks down one chain of '(' at most SQL_MAX_DEPTH deep, so a caller per '(' stays linear. */
+static bool set_op(const struct cx *cx, size_t i);
+
+static bool whole_query(const struct cx *cx, size_t i, size_t e) {
+  for (int n = 0; i < e && n < SQL_MAX_DEPTH; n++) {
+    if (is_word(cx, i, "SELECT") || is_word(cx, i, "WITH") || is_word(cx, i, "VALUES"))
+      return true;
+    if (tok(cx, i)->kind != TK_LPAREN || cx->match[i] >= e)
+      return false;
+    size_t after = (size_t)cx->match[i] + 1;
+    if (after < e && !set_op(cx, after) && !(cls_at(cx, after) & C_CLAUSE))
+      return false;
+    e = cx->match[i];
+    i++;
+  }
+  return false;
+}
+
 /* Reads a dotted name at *i (name {. name}) into parts; *i ends after it. */
 static int read_parts(struct cx *cx, size_t *i, size_t e, uint32_t *parts, size_t *np) {
   *np = 0;
@@ -948,7 +968,7 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
                             (is_word(cx, i - 1, "GROUP") && i >= b + 2 && is_word(cx, i - 2, "WITHIN")));
       if (skip) {
         i = m + 1;
-      } else if (starts_query(cx, i + 1, m)) {
+      } else if (whole_query(cx, i + 1, m)) {
         struct rel r = {0};
         rc = eval_query(cx, i + 1, m, sc, &r);
         for (size_t k = 0; k < r.n && !rc; k++)

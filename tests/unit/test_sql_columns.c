@@ -220,6 +220,11 @@ static const struct {
     {"LEFT() and RIGHT() in a JOIN condition are functions", A,
      "SELECT a.x, b.y FROM a JOIN b ON LEFT(a.k, 2) = RIGHT(b.k, 2) JOIN c ON c.id = a.id",
      NULL, "x[a.x] y[b.y]"},
+    {"scalar subqueries inside an expression (datahub-004)", SQL_DIALECT_MYSQL,
+     "SELECT SUM((SELECT max(a) a FROM x) + (SELECT min(b) b FROM x) + c) AS y FROM x", NULL,
+     "y[x.a x.b x.c]"},
+    {"a parenthesised UNION inside an expression is still a query", A,
+     "SELECT ((SELECT a FROM t) UNION (SELECT b FROM u)) AS v FROM w", NULL, "v[t.a u.b]"},
 };
 
 START_TEST(column_cases) {
