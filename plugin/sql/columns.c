@@ -550,7 +550,10 @@ static int tok_name(struct cx *cx, size_t i, uint32_t *id) {
   const struct sql_token *t = &cx->tk[i];
   const char *p = cx->s + t->start;
   size_t n = t->len, o = 0;
+  char close = t->kind == TK_QUOTED ? (t->quote == '[' ? ']' : t->quote) : 0;
   if (t->kind == TK_STRING && n >= 2) {
+    if (*p == '\'' || *p == '"')
+      close = *p; /* 'it''s' */
     p++;
     n -= 2;
   }
@@ -561,7 +564,6 @@ static int tok_name(struct cx *cx, size_t i, uint32_t *id) {
     cx->scratch_buf = b;
     cx->scratch_cap = n + 1;
   }
-  char close = t->kind == TK_QUOTED ? (t->quote == '[' ? ']' : t->quote) : 0;
   for (size_t k = 0; k < n; k++) {
     char c = p[k];
     if (t->kind == TK_WORD && c >= 'A' && c <= 'Z')
@@ -1017,6 +1019,8 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
             i++;
         } else if (is_word(cx, i, "NULLS") || is_word(cx, i, "AT")) {
           i += 2; /* NULLS FIRST, AT TIME ZONE */
+          if (is_word(cx, i - 1, "TIME") && is_word(cx, i, "ZONE"))
+            i++;
         } else {
           i++;
         }
@@ -1208,12 +1212,34 @@ static int cast_type(struct cx *cx, size_t b, size_t e, uint32_t *type) {
   return rc;
 }
 
-/* Where an item's alias starts: `expr AS a`, `expr a`; e when it has none. */
+/* Whether the string at i, after an expression, is an alias (`expr 'a'`, MySQL's `expr "a"`)
+ * rather than an operand: not DATE '...', _utf8'...', N'...', 'a' 'b', AT TIME ZONE 'UTC',
+ * a REGEXP 'x' (a keyword before it of class C_EXPR is ruled out by the caller). */
+static bool string_alias(const struct cx *cx, size_t i) {
+  const struct sql_token *p = tok(cx, i - 1);
+  char q = cx->s[tok(cx, i)->start];
+  if (p->kind == TK_STRING || (q != '\'' && q != '"'))
+    return false; /* 'a' 'b' is one literal; E'..', $$..$$ are no names */
+  if (p->kind != TK_WORD)
+    return true;
+  if (!tok(cx, i)->space_before || (cls_at(cx, i - 1) & C_TYPELIT))
+    return false; /* a prefix: N'x', X'0a', _utf8'x', DATE'2020-01-01' */
+  static const char *const operand_of[] = {"ZONE", "COLLATE", "TO", "REGEXP", "GLOB", "BINARY",
+                                           "XOR", "DIV", "MOD", "SET", "MATCH", "AGAINST"};
+  for (size_t k = 0; k < sizeof operand_of / sizeof *operand_of; k++)
+    if (sql_tok_is(cx->s, p, operand_of[k]))
+      return false;
+  return true;
+}
+
+/* Where an item's alias starts: `expr AS a`, `expr a`, `expr 'a'`; e when it has none. */
 static size_t alias_at(const struct cx *cx, size_t b, size_t e) {
   if (e - b >= 2 && is_word(cx, e - 2, "AS") &&
       (is_name(cx, e - 1) || tok(cx, e - 1)->kind == TK_STRING))
     return e - 1;
-  if (e - b < 2 || !is_name(cx, e - 1) || (cls_at(cx, e - 1) & (C_EXPR | C_CLAUSE)))
+  bool str = tok(cx, e - 1)->kind == TK_STRING;
+  if (e - b < 2 || !(is_name(cx, e - 1) || (str && string_alias(cx, e - 1))) ||
+      (cls_at(cx, e - 1) & (C_EXPR | C_CLAUSE)))
     return e;
   const struct sql_token *p = tok(cx, e - 2);
   switch (p->kind) {

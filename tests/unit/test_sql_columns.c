@@ -225,6 +225,10 @@ static const struct {
      "y[x.a x.b x.c]"},
     {"a parenthesised UNION inside an expression is still a query", A,
      "SELECT ((SELECT a FROM t) UNION (SELECT b FROM u)) AS v FROM w", NULL, "v[t.a u.b]"},
+    {"a string after an expression is its alias (datahub-005)", SQL_DIALECT_MYSQL,
+     "SELECT a.d \"Dept\", a.n / 2 'Half', x 'it''s', DATE '2020-01-01', ts AT TIME ZONE 'UTC' "
+     "FROM t a",
+     NULL, "Dept[t.d] Half[t.n] it's[t.x] date '2020-01-01'[] ts at time zone 'UTC'[t.ts]"},
 };
 
 START_TEST(column_cases) {
