@@ -394,6 +394,7 @@ struct cx {
   size_t *n_known;
   struct names names;
   uint32_t *tokname; /* per token: its name id once asked, NONE before; owned */
+  unsigned char *pq;  /* per '(': PQ_YES / PQ_NO once paren_query asked, 0 before; owned */
   unsigned polls;
   uint32_t *cte_top; /* per name id: index + 1 of the visible CTE; owned */
   size_t cap_top;
@@ -407,6 +408,8 @@ struct cx {
   char *err;
   size_t errlen;
 };
+
+enum { PQ_NO = 1, PQ_YES = 2 };
 
 #define E_BUDGET 1 /* internal: out of budget (becomes columns_status SQL_ERR_LIMIT) */
 
@@ -857,24 +860,35 @@ static bool starts_query(const struct cx *cx, size_t i, size_t e) {
   return is_word(cx, i, "SELECT") || is_word(cx, i, "WITH") || is_word(cx, i, "VALUES");
 }
 
-/* Whether [i, e) is a whole query: SELECT ..., or (query) followed by nothing, a set operation
- * or ORDER BY / LIMIT. Not `(SELECT a) + c`, which is an expression starting with a subquery.
- * Walks down one chain of '(' at most SQL_MAX_DEPTH deep, so a caller per '(' stays linear. */
+/* Whether the '(' at p holds a whole query: SELECT ..., or (query) followed by nothing, a set
+ * operation or ORDER BY / LIMIT. Not `(SELECT a) + c`, an expression starting with a subquery.
+ * The answer goes into cx->pq for every '(' of the chain walked down, so that the '(' of
+ * ((((x)))) do not each walk the chain below them again: linear, not quadratic in depth. */
 static bool set_op(const struct cx *cx, size_t i);
 
-static bool whole_query(const struct cx *cx, size_t i, size_t e) {
-  for (int n = 0; i < e && n < SQL_MAX_DEPTH; n++) {
-    if (is_word(cx, i, "SELECT") || is_word(cx, i, "WITH") || is_word(cx, i, "VALUES"))
-      return true;
-    if (tok(cx, i)->kind != TK_LPAREN || cx->match[i] >= e)
-      return false;
+static bool paren_query(struct cx *cx, size_t p) {
+  size_t q = p;
+  unsigned char yes = PQ_NO;
+  for (;;) {
+    if (cx->pq[q]) {
+      yes = cx->pq[q];
+      break;
+    }
+    size_t i = q + 1, e = cx->match[q];
+    if (is_word(cx, i, "SELECT") || is_word(cx, i, "WITH") || is_word(cx, i, "VALUES")) {
+      yes = PQ_YES;
+      break;
+    }
+    if (i >= e || tok(cx, i)->kind != TK_LPAREN || cx->match[i] >= e)
+      break;
     size_t after = (size_t)cx->match[i] + 1;
     if (after < e && !set_op(cx, after) && !(cls_at(cx, after) & C_CLAUSE))
-      return false;
-    e = cx->match[i];
-    i++;
+      break;
+    q = i; /* (( ... ) UNION ...): the answer is the inner '(''s */
   }
-  return false;
+  for (size_t k = p; k <= q; k++) /* the chain is the consecutive '(' p .. q */
+    cx->pq[k] = yes;
+  return yes == PQ_YES;
 }
 
 /* Reads a dotted name at *i (name {. name}) into parts; *i ends after it. */
@@ -970,7 +984,7 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
                             (is_word(cx, i - 1, "GROUP") && i >= b + 2 && is_word(cx, i - 2, "WITHIN")));
       if (skip) {
         i = m + 1;
-      } else if (whole_query(cx, i + 1, m)) {
+      } else if (paren_query(cx, i)) {
         struct rel r = {0};
         rc = eval_query(cx, i + 1, m, sc, &r);
         for (size_t k = 0; k < r.n && !rc; k++)
@@ -2121,6 +2135,10 @@ static int columns(const char *sql, size_t len, enum sql_dialect d, const struct
     goto out;
   }
   memset(cx.tokname, 0xff, cx.ntk * sizeof *cx.tokname); /* NONE */
+  if (!(cx.pq = calloc(cx.ntk ? cx.ntk : 1, 1))) {
+    rc = cx_nomem(&cx);
+    goto out;
+  }
   cx.budget = cx.ntk * 64 + ((size_t)1 << 20);
   sb_init(&cx.scratch, (size_t)1 << 20);
   if ((rc = build_match(&cx)) || (rc = intern(&cx, "*", 1, &star)) ||
@@ -2142,6 +2160,7 @@ out:
   free(cx.names.off);
   free(cx.names.len);
   free(cx.tokname);
+  free(cx.pq);
   free(cx.scratch_buf);
   free(cx.names.slots);
   for (size_t k = 0; cx.dotted && cx.asis && cx.known && k < lin->n_sources; k++) {
