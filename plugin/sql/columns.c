@@ -394,6 +394,7 @@ struct cx {
   size_t *n_known;
   struct names names;
   uint32_t *tokname; /* per token: its name id once asked, NONE before; owned */
+  unsigned char *pq;  /* per '(': PQ_YES / PQ_NO once paren_query asked, 0 before; owned */
   unsigned polls;
   uint32_t *cte_top; /* per name id: index + 1 of the visible CTE; owned */
   size_t cap_top;
@@ -407,6 +408,8 @@ struct cx {
   char *err;
   size_t errlen;
 };
+
+enum { PQ_NO = 1, PQ_YES = 2 };
 
 #define E_BUDGET 1 /* internal: out of budget (becomes columns_status SQL_ERR_LIMIT) */
 
@@ -550,7 +553,10 @@ static int tok_name(struct cx *cx, size_t i, uint32_t *id) {
   const struct sql_token *t = &cx->tk[i];
   const char *p = cx->s + t->start;
   size_t n = t->len, o = 0;
+  char close = t->kind == TK_QUOTED ? (t->quote == '[' ? ']' : t->quote) : 0;
   if (t->kind == TK_STRING && n >= 2) {
+    if (*p == '\'' || *p == '"')
+      close = *p; /* 'it''s' */
     p++;
     n -= 2;
   }
@@ -561,7 +567,6 @@ static int tok_name(struct cx *cx, size_t i, uint32_t *id) {
     cx->scratch_buf = b;
     cx->scratch_cap = n + 1;
   }
-  char close = t->kind == TK_QUOTED ? (t->quote == '[' ? ']' : t->quote) : 0;
   for (size_t k = 0; k < n; k++) {
     char c = p[k];
     if (t->kind == TK_WORD && c >= 'A' && c <= 'Z')
@@ -855,6 +860,37 @@ static bool starts_query(const struct cx *cx, size_t i, size_t e) {
   return is_word(cx, i, "SELECT") || is_word(cx, i, "WITH") || is_word(cx, i, "VALUES");
 }
 
+/* Whether the '(' at p holds a whole query: SELECT ..., or (query) followed by nothing, a set
+ * operation or ORDER BY / LIMIT. Not `(SELECT a) + c`, an expression starting with a subquery.
+ * The answer goes into cx->pq for every '(' of the chain walked down, so that the '(' of
+ * ((((x)))) do not each walk the chain below them again: linear, not quadratic in depth. */
+static bool set_op(const struct cx *cx, size_t i);
+
+static bool paren_query(struct cx *cx, size_t p) {
+  size_t q = p;
+  unsigned char yes = PQ_NO;
+  for (;;) {
+    if (cx->pq[q]) {
+      yes = cx->pq[q];
+      break;
+    }
+    size_t i = q + 1, e = cx->match[q];
+    if (is_word(cx, i, "SELECT") || is_word(cx, i, "WITH") || is_word(cx, i, "VALUES")) {
+      yes = PQ_YES;
+      break;
+    }
+    if (i >= e || tok(cx, i)->kind != TK_LPAREN || cx->match[i] >= e)
+      break;
+    size_t after = (size_t)cx->match[i] + 1;
+    if (after < e && !set_op(cx, after) && !(cls_at(cx, after) & C_CLAUSE))
+      break;
+    q = i; /* (( ... ) UNION ...): the answer is the inner '(''s */
+  }
+  for (size_t k = p; k <= q; k++) /* the chain is the consecutive '(' p .. q */
+    cx->pq[k] = yes;
+  return yes == PQ_YES;
+}
+
 /* Reads a dotted name at *i (name {. name}) into parts; *i ends after it. */
 static int read_parts(struct cx *cx, size_t *i, size_t e, uint32_t *parts, size_t *np) {
   *np = 0;
@@ -948,7 +984,7 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
                             (is_word(cx, i - 1, "GROUP") && i >= b + 2 && is_word(cx, i - 2, "WITHIN")));
       if (skip) {
         i = m + 1;
-      } else if (starts_query(cx, i + 1, m)) {
+      } else if (paren_query(cx, i)) {
         struct rel r = {0};
         rc = eval_query(cx, i + 1, m, sc, &r);
         for (size_t k = 0; k < r.n && !rc; k++)
@@ -997,6 +1033,8 @@ static int eval_expr(struct cx *cx, size_t b, size_t e, const struct scope *sc, 
             i++;
         } else if (is_word(cx, i, "NULLS") || is_word(cx, i, "AT")) {
           i += 2; /* NULLS FIRST, AT TIME ZONE */
+          if (is_word(cx, i - 1, "TIME") && is_word(cx, i, "ZONE"))
+            i++;
         } else {
           i++;
         }
@@ -1188,12 +1226,34 @@ static int cast_type(struct cx *cx, size_t b, size_t e, uint32_t *type) {
   return rc;
 }
 
-/* Where an item's alias starts: `expr AS a`, `expr a`; e when it has none. */
+/* Whether the string at i, after an expression, is an alias (`expr 'a'`, MySQL's `expr "a"`)
+ * rather than an operand: not DATE '...', _utf8'...', N'...', 'a' 'b', AT TIME ZONE 'UTC',
+ * a REGEXP 'x' (a keyword before it of class C_EXPR is ruled out by the caller). */
+static bool string_alias(const struct cx *cx, size_t i) {
+  const struct sql_token *p = tok(cx, i - 1);
+  char q = cx->s[tok(cx, i)->start];
+  if (p->kind == TK_STRING || (q != '\'' && q != '"'))
+    return false; /* 'a' 'b' is one literal; E'..', $$..$$ are no names */
+  if (p->kind != TK_WORD)
+    return true;
+  if (!tok(cx, i)->space_before || (cls_at(cx, i - 1) & C_TYPELIT))
+    return false; /* a prefix: N'x', X'0a', _utf8'x', DATE'2020-01-01' */
+  static const char *const operand_of[] = {"ZONE", "COLLATE", "TO", "REGEXP", "GLOB", "BINARY",
+                                           "XOR", "DIV", "MOD", "SET", "MATCH", "AGAINST"};
+  for (size_t k = 0; k < sizeof operand_of / sizeof *operand_of; k++)
+    if (sql_tok_is(cx->s, p, operand_of[k]))
+      return false;
+  return true;
+}
+
+/* Where an item's alias starts: `expr AS a`, `expr a`, `expr 'a'`; e when it has none. */
 static size_t alias_at(const struct cx *cx, size_t b, size_t e) {
   if (e - b >= 2 && is_word(cx, e - 2, "AS") &&
       (is_name(cx, e - 1) || tok(cx, e - 1)->kind == TK_STRING))
     return e - 1;
-  if (e - b < 2 || !is_name(cx, e - 1) || (cls_at(cx, e - 1) & (C_EXPR | C_CLAUSE)))
+  bool str = tok(cx, e - 1)->kind == TK_STRING;
+  if (e - b < 2 || !(is_name(cx, e - 1) || (str && string_alias(cx, e - 1))) ||
+      (cls_at(cx, e - 1) & (C_EXPR | C_CLAUSE)))
     return e;
   const struct sql_token *p = tok(cx, e - 2);
   switch (p->kind) {
@@ -1358,7 +1418,11 @@ static void rename_cols(struct item *it) {
 static bool join_start(const struct cx *cx, size_t i) {
   if (tok(cx, i)->kind == TK_COMMA)
     return true;
-  return (cls_at(cx, i) & C_JOIN) && tok(cx, i + 1)->kind != TK_LPAREN;
+  if (!(cls_at(cx, i) & C_JOIN))
+    return false;
+  /* LEFT(s, 2) and RIGHT(s, 2) in an ON condition are calls; but JOIN (subquery) and
+   * LATERAL (subquery) start an item, whose subquery must not be read as a call's arguments. */
+  return tok(cx, i + 1)->kind != TK_LPAREN || !(is_word(cx, i, "LEFT") || is_word(cx, i, "RIGHT"));
 }
 
 static int parse_from(struct cx *cx, size_t b, size_t e, struct scope *sc);
@@ -2071,6 +2135,10 @@ static int columns(const char *sql, size_t len, enum sql_dialect d, const struct
     goto out;
   }
   memset(cx.tokname, 0xff, cx.ntk * sizeof *cx.tokname); /* NONE */
+  if (!(cx.pq = calloc(cx.ntk ? cx.ntk : 1, 1))) {
+    rc = cx_nomem(&cx);
+    goto out;
+  }
   cx.budget = cx.ntk * 64 + ((size_t)1 << 20);
   sb_init(&cx.scratch, (size_t)1 << 20);
   if ((rc = build_match(&cx)) || (rc = intern(&cx, "*", 1, &star)) ||
@@ -2092,6 +2160,7 @@ out:
   free(cx.names.off);
   free(cx.names.len);
   free(cx.tokname);
+  free(cx.pq);
   free(cx.scratch_buf);
   free(cx.names.slots);
   for (size_t k = 0; cx.dotted && cx.asis && cx.known && k < lin->n_sources; k++) {
