@@ -691,7 +691,11 @@ static void listing_failed(struct mode_crawl *c, struct listing *l,
     } else {
       diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, "collections",
             "cannot list (page %d): %s", l->pager.page, res->detail);
-      set_fatal(c, res->malformed ? ETL_ERR_PROTOCOL : ETL_ERR_TRANSIENT);
+      /* No answer at all after every retry (refused, unreachable, silent): the peer cannot be
+       * reached, which is CONNECT (exit 3) as at the start of a run, not "try again later". */
+      set_fatal(c, res->malformed       ? ETL_ERR_PROTOCOL
+                   : res->status == 0 ? ETL_ERR_CONNECT
+                                      : ETL_ERR_TRANSIENT);
     }
     return;
   }

@@ -7,7 +7,9 @@
 #   2   a second SIGINT alone does the same;
 #   3   a server answering 100 MB: the run fails, names the cap once and counts an error;
 #   4-5 the Mode plugin against a silent server, with lowSpeedSeconds 1 and
-#       requestDeadlineSeconds 4: the run fails within seconds, and -v shows each retry and why.
+#       requestDeadlineSeconds 4: the run fails within seconds, and -v shows each retry and why;
+#   6   the Mode plugin against a port where nothing listens (a peer gone mid-run meets the same):
+#       "connection failed", exit status 3, as for a refused connection at the start (issue 12).
 # Prints TAP. Offline: the silent server is a few lines of python3 on an ephemeral 127.0.0.1 port.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -16,7 +18,7 @@ PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
 ETLHOST=$B/host-api/etlhost
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..5"
+echo "1..6"
 
 if [ ! -x "$ETLHOST" ] || [ ! -f "$PLUGINS/jsonl.so" ] || [ ! -f "$PLUGINS/mode.so" ]; then
   echo "Bail out! etlhost, jsonl.so or mode.so is not built"
@@ -174,4 +176,18 @@ if grep -q "retry" "$T/mode.log" && grep -q "no data for 1 s" "$T/mode.log"; the
   ok "-v shows each retry and why ($(grep -c retry "$T/mode.log") lines)"
 else
   not_ok "-v shows each retry and why" "$(cat "$T/mode.log")"
+fi
+
+# ---- the Mode plugin against a port where nothing listens -------------------------------------------
+port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -e "s|hostPort: .*|hostPort: http://127.0.0.1:$port|" \
+  -e 's|requestDeadlineSeconds: 4|maxRetries: 1|' "$T/mode.yaml" >"$T/gone.yaml"
+(cd "$T" && ETL_PLUGIN_PATH="$PLUGINS" timeout 60 "$ETLHOST" --no-progress run gone.yaml) \
+  >"$T/gone.log" 2>&1
+rc=$?
+if [ "$rc" -eq 3 ] && grep -q 'mode_svc (mode): connection failed' "$T/gone.log"; then
+  ok "a Mode server that is not there: connection failed, status 3"
+else
+  not_ok "a Mode server that is not there: connection failed, status 3" "status $rc" \
+    "$(tail -12 "$T/gone.log")"
 fi
