@@ -262,10 +262,9 @@ static void assert_strings(yajl_val arr, const char *const *want, size_t n, cons
 START_TEST(recorded_chart_names_its_query_and_fields) {
   static const char *const fields[] = {"payment_date", "Staff First Name", "Staff Last Name",
                                        "amount"};
-  static const char *const columns[] = {"customer_id",      "first_name",     "last_name",
-                                        "amount",           "payment_date",   "rental_id",
-                                        "staff_id",         "Staff First Name",
-                                        "Staff Last Name"};
+  static const char *const columns[] = {"customer_id", "first_name",       "last_name",
+                                        "amount",      "payment_date",     "rental_id",
+                                        "staff_id",    "Staff First Name", "Staff Last Name"};
   /* The dataset's query is two SELECTs: merged by position, the first one's names kept
    * (docs/sql-lineage.md "Several statements"), 5 of the first, then the last 5 of the second's
    * 10. */
