@@ -473,6 +473,7 @@ static int may_fetch_queries(const struct mode_crawl *c) {
 }
 
 static void fetch_report_now(struct mode_crawl *c, struct mode_report *r);
+static void request_charts(struct mode_crawl *c, struct mode_report *r, int from_batch);
 
 /* Asks for a report's queries (its charts follow) and its creator, or defers it. */
 static void fetch_report(struct mode_crawl *c, struct mode_report *r) {
@@ -503,8 +504,10 @@ static void fetch_report_now(struct mode_crawl *c, struct mode_report *r) {
     oom(c);
     return;
   }
-  if (filled) { /* no request: finalized by finalize_ready once its creator is known */
+  if (filled) { /* queries from batch; charts (their fields) from the regular endpoint */
     c->held_bytes += r->held;
+    if (!r->is_dataset && r->chart_count != 0)
+      request_charts(c, r, 1);
     if (c->cfg->include_owners && !r->is_dataset && r->creator)
       need_user(c, r);
     return;
@@ -851,8 +854,12 @@ static long store_queries(struct mode_report *r, struct mode_fetch_result *res) 
   return bad;
 }
 
-static void request_charts(struct mode_crawl *c, struct mode_report *r) {
+/* Asks for the charts of each of r's queries; with batch (c->disc filled r), only of those
+ * batch lists a chart of: a query without charts costs no request. */
+static void request_charts(struct mode_crawl *c, struct mode_report *r, int from_batch) {
   for (size_t i = 0; i < r->n_queries; i++) {
+    if (from_batch && !mode_discovery_has_charts(c->disc, r->token, r->queries[i].token))
+      continue;
     struct req_arg *a = calloc(1, sizeof *a);
     char *rt = mode_url_segment(r->token), *qt = mode_url_segment(r->queries[i].token);
     char *tail = rt && qt ? mode_asprintf("/reports/%s/queries/%s/charts", rt, qt) : NULL;
@@ -902,7 +909,7 @@ static void on_queries(struct mode_crawl *c, struct mode_report *r, struct mode_
             bad, res->n_records);
     }
     if (!r->is_dataset && r->chart_count != 0)
-      request_charts(c, r);
+      request_charts(c, r, 0);
   }
   try_finalize(c, r);
 }

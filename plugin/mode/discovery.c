@@ -390,31 +390,13 @@ long mode_discovery_views(const struct mode_discovery *d, const char *token) {
   return -1;
 }
 
-static int fill_charts(const struct mode_discovery *d, struct mode_report *r) {
+int mode_discovery_has_charts(const struct mode_discovery *d, const char *report,
+                              const char *query) {
   size_t n = 0;
-  const struct item *c = find_report(&d->l[LC], r->token, &n);
-  if (n == 0)
-    return 0;
-  r->charts = calloc(n, sizeof *r->charts);
-  if (r->charts == NULL)
-    return -1;
-  for (size_t q = 0; q < r->n_queries; q++) {
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-      if (c[i].f[DC_QUERY] == NULL || strcmp(c[i].f[DC_QUERY], r->queries[q].token) != 0)
-        continue;
-      struct mode_chart *ch = &r->charts[r->n_charts++];
-      ch->token = mode_strdup(c[i].f[DC_TOKEN]);
-      ch->title = mode_strdup(c[i].f[DC_TITLE]);
-      ch->type = mode_strdup(c[i].f[DC_TYPE]);
-      ch->query_name = mode_strdup(r->queries[q].name);
-      ch->query_pos = q;
-      ch->pos = pos++;
-      if (ch->token == NULL || (c[i].f[DC_TITLE] && !ch->title) ||
-          (c[i].f[DC_TYPE] && !ch->type) || (r->queries[q].name && !ch->query_name))
-        return -1;
-    }
-  }
+  const struct item *c = find_report(&d->l[LC], report, &n);
+  for (size_t i = 0; i < n; i++)
+    if (c[i].f[DC_QUERY] && strcmp(c[i].f[DC_QUERY], query) == 0)
+      return 1;
   return 0;
 }
 
@@ -440,8 +422,6 @@ int mode_discovery_fill(struct mode_discovery *d, struct mode_report *r) {
       return -1;
     r->held += mq->raw_query ? strlen(mq->raw_query) : 0;
   }
-  if (!r->is_dataset && r->chart_count != 0 && fill_charts(d, r) != 0)
-    return -1;
   return 1;
 }
 

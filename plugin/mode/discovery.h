@@ -34,10 +34,16 @@ struct mode_discovery *mode_discovery_new(const struct mode_config *cfg,
 int mode_discovery_run(struct mode_discovery *d, const atomic_int *interrupt, int *auth_refused,
                        char *err, size_t cap);
 
-/* Fills r's queries and, when it has charts, its charts, as the regular endpoints would have;
- * the query texts move into r (d no longer holds them: fill each report once). Returns 1 when
- * done, 0 when batch does not know the report (fetch it as usual), -1 on OOM. */
+/* Fills r's queries as the regular endpoint would have; the query texts move into r (d no
+ * longer holds them: fill each report once). Not its charts: batch's charts have a title and a
+ * type but not the view a chart's fields come from (Mode's Discovery API documentation), so
+ * the caller asks the regular charts endpoint for each query mode_discovery_has_charts names.
+ * Returns 1 when done, 0 when batch does not know the report (fetch it as usual), -1 on OOM. */
 int mode_discovery_fill(struct mode_discovery *d, struct mode_report *r);
+
+/* Whether batch lists a chart of query `query` of report `report`. */
+int mode_discovery_has_charts(const struct mode_discovery *d, const char *report,
+                              const char *query);
 
 /* The batch listing's stamp of report `token` (edited_at, updated_at, name, space, ...) as
  * 16 hex digits, or NULL when batch did not list it. Borrowed. */

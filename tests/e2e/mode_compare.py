@@ -14,6 +14,7 @@ three parts, case-insensitively, a name with fewer than three parts taking the d
 query's data source.
 """
 import json
+import re
 import sys
 from collections import Counter
 
@@ -73,6 +74,37 @@ def table_key(written):
     while len(parts) < 3:
         parts.insert(0, None)
     return tuple(parts[-3:])
+
+
+def model_column_problems(columns, fields, sql):
+    """What is wrong with a data model's columns given its charts' fields (lower-cased) and its
+    SQL (docs/mode.md "Column lineage": the SQL result's columns, then the chart fields the SQL
+    did not name): each field is a column, no name appears twice (ignoring case),
+    ordinalPosition counts from 1, and once a field the SQL cannot name (its name is nowhere in
+    the SQL text) has come, only chart fields follow. A field the SQL does name may be one of
+    its result columns, at any place, so only those absent from the text pin the order; a
+    `{{ @definition }}` may name any column, so an SQL using one pins none."""
+    problems = []
+    names = [c.get("name") for c in columns]
+    low = [(n or "").lower() for n in names]
+    for n, k in sorted(Counter(low).items()):
+        if k > 1:
+            problems.append(f"column {n!r} appears {k} times in {names!r}")
+    for f in sorted(fields - set(low)):
+        problems.append(f"chart field {f!r} not among columns {names!r}")
+    text = (sql or "").lower()
+    in_sql = lambda n: re.search(r"(?<![\w])" + re.escape(n) + r"(?![\w])", text) is not None
+    chart_only = [] if re.search(r"\{\{\s*@", text) else \
+        [i for i, n in enumerate(low) if n in fields and not in_sql(n)]
+    if chart_only:
+        late = [names[i] for i in range(chart_only[0], len(low)) if low[i] not in fields]
+        if late:
+            problems.append(f"SQL columns {late!r} come after chart field {names[chart_only[0]]!r} "
+                            f"in {names!r}")
+    pos = [c.get("ordinalPosition") for c in columns]
+    if pos != list(range(1, len(columns) + 1)):
+        problems.append(f"ordinalPosition {pos!r}")
+    return problems
 
 
 def minimum_requests(gt, data_models, per_page=30):
@@ -211,17 +243,19 @@ def main():
             want_ext["creator"] = rep["creator"]
             if d.get("extension") != want_ext:
                 problems.append(f"dashboard {tok}: extension {d.get('extension')!r} != {want_ext!r}")
-        # A query's data model has the fields its charts show as columns, each once.
+        # A query's data model has as columns its SQL result's columns (ground truth does not
+        # know them), then the fields its charts show that the SQL did not name (docs/mode.md
+        # "Column lineage"): every chart field is there, no name twice (ignoring case), and no
+        # SQL column comes after a chart field.
         for qq in rep["queries"] if data_models else []:
-            cols = []
-            for c in rep["charts"]:
-                for f in c.get("fields", []) if c["query_token"] == qq["token"] else []:
-                    if f.lower() not in [x.lower() for x in cols]:
-                        cols.append(f)
+            fields = {f.lower() for c in rep["charts"] if c["query_token"] == qq["token"]
+                      for f in c.get("fields", [])}
             dm = by_kind.get("dashboardDataModel", {}).get(qq["token"])
-            got_cols = [col["name"] for col in dm["data"].get("columns", [])] if dm else None
-            if dm and got_cols != cols:
-                problems.append(f"data model {qq['token']}: columns {got_cols!r} != {cols!r}")
+            if dm is None:
+                continue
+            problems.extend(f"data model {qq['token']}: {p}"
+                            for p in model_column_problems(dm["data"].get("columns", []), fields,
+                                                  dm["data"].get("sql")))
         if data_models:
             for q in rep["queries"]:
                 exp["dashboardDataModel"].add(q["token"])

@@ -253,10 +253,24 @@ static void assert_strings(yajl_val arr, const char *const *want, size_t n, cons
 }
 
 /* The recorded chart (DataHub's fixture charts.json) is a v2 table: its fields are the
- * `[name]`s of its view_vegas formulas, in document order, each once. */
+ * `[name]`s of its view_vegas formulas, in document order, each once. Its data model's columns
+ * are its SQL's result columns, then the chart fields the SQL did not name (docs/mode.md
+ * "Column lineage"): `rental.*, staff.first_name "Staff First Name", staff.last_name "Staff
+ * Last Name"`, where rental is {{ @join_on_definition }} = `cust_payment_date.*, staff_id` and
+ * cust_payment_date is {{ @custome_payment_date }} = customer_id, first_name, last_name,
+ * amount, payment_date, rental_id (definitions.json). Every chart field is among them. */
 START_TEST(recorded_chart_names_its_query_and_fields) {
   static const char *const fields[] = {"payment_date", "Staff First Name", "Staff Last Name",
                                        "amount"};
+  static const char *const columns[] = {"customer_id", "first_name",       "last_name",
+                                        "amount",      "payment_date",     "rental_id",
+                                        "staff_id",    "Staff First Name", "Staff Last Name"};
+  /* The dataset's query is two SELECTs: merged by position, the first one's names kept
+   * (docs/sql-lineage.md "Several statements"), 5 of the first, then the last 5 of the second's
+   * 10. */
+  static const char *const dataset_columns[] = {
+      "age",    "id",         "name", "_fivetran_deleted", "_fivetran_synced",
+      "status", "status_tlm", "tlm",  "voice_capable",     "when_created"};
   struct world w;
   struct records rs;
   start_recorded(&w);
@@ -268,15 +282,15 @@ START_TEST(recorded_chart_names_its_query_and_fields) {
   assert_strings(at(c, "query", "fields", NULL), fields, 4, "chart fields");
   yajl_val m = find(&rs, "dashboardDataModel", "6e26a9f3d4e2");
   ck_assert_ptr_nonnull(m);
-  assert_strings(at(m, "data", "columns", NULL), fields, 4, "data model columns");
+  assert_strings(at(m, "data", "columns", NULL), columns, 9, "data model columns");
   ck_assert_str_eq(str_at(item(at(m, "data", "columns", NULL), 0), "dataType", NULL, NULL),
                    "UNKNOWN");
   yajl_val l = find(&rs, "lineage", "mode_svc.model.6e26a9f3d4e2 -> mode_svc.f622b9ee725b");
   ck_assert_ptr_nonnull(l);
   ck_assert_str_eq(str_at(l, "data", "toEntity", "type"), "chart");
-  /* A dataset's model has no charts, hence no columns. */
-  ck_assert_uint_eq(
-      len_of(at(find(&rs, "dashboardDataModel", "24f66e1701b6"), "data", "columns", NULL)), 0);
+  /* A dataset's model has no charts: its columns are its SQL's only. */
+  assert_strings(at(find(&rs, "dashboardDataModel", "24f66e1701b6"), "data", "columns", NULL),
+                 dataset_columns, 10, "dataset columns");
   records_free(&rs);
   world_stop(&w);
 }
