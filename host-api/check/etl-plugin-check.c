@@ -160,9 +160,10 @@ static pthread_mutex_t trap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void trap(const char *name) {
   pthread_mutex_lock(&trap_lock);
-  if (!strstr(trapped, name) && strlen(trapped) + strlen(name) + 2 < sizeof trapped) {
+  if (!strstr(trapped, name) && strlen(trapped) + strlen(name) + 3 < sizeof trapped) {
+    if (trapped[0])
+      strcat(trapped, ", ");
     strcat(trapped, name);
-    strcat(trapped, ",");
   }
   pthread_mutex_unlock(&trap_lock);
 }
@@ -471,8 +472,8 @@ static void check_other_major(const char *config) {
     void *inst = NULL;
     etl_status st = d->open(&args, &inst);
     if (st >= 0 || inst) {
-      snprintf(why, sizeof why, "open() under ABI major %d returned %s", ETL_ABI_MAJOR + 1,
-               etl_status_name(st));
+      snprintf(why, sizeof why, "open() under ABI major %d returned %s%s%s", ETL_ABI_MAJOR + 1,
+               etl_status_name(st), trapped[0] ? " and called " : "", trapped);
       verdict("FAIL", rule, why);
       if (st == ETL_OK)
         d->close(inst);
@@ -498,8 +499,10 @@ static void check_locale(const struct etl_plugin *d, const char *config) {
   const char *got = NULL;
   setlocale(LC_ALL, "C");
   struct drive c = drive_all(d, &full, config);
+  /* The name we asked for, not setlocale's answer, which the next setlocale overwrites. */
   for (size_t i = 0; names[i] && !got; i++)
-    got = setlocale(LC_ALL, names[i]);
+    if (setlocale(LC_ALL, names[i]))
+      got = names[i];
   if (!got) {
     verdict("SKIP", rule, "the de_DE.UTF-8 locale is not installed");
     return;

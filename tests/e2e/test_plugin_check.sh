@@ -2,7 +2,8 @@
 # test_plugin_check.sh -- etl-plugin-check, the conformance kit (host-api/check/), on every
 # in-tree plugin: jsonl driven in full over a tiny JSON Lines file (1), and without a config, when
 # it checks what needs none (2); mode driven in full against mode-sim (3). Then each deliberately
-# broken plugin of tests/plugins must fail, with a FAIL line naming the rule it breaks (4-7).
+# broken plugin of tests/plugins must fail, with a FAIL line naming the rule it breaks (4-7),
+# and tests/plugins/rude.c each runtime rule it breaks (8-11).
 # Prints TAP.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -12,7 +13,7 @@ KIT=$B/host-api/etl-plugin-check
 MODESIM=$B/tests/mode-sim/mode-sim
 BROKEN=$B/tests/plugins/.libs
 . "$S/tests/e2e/tap-lib.sh"
-echo "1..7"
+echo "1..11"
 [ -x "$KIT" ] || { echo "Bail out! $KIT is not built"; exit 1; }
 
 # check NAME EXPECTED-EXIT GREP-PATTERN KIT-ARGS...: runs the kit; passes when it exits as
@@ -53,3 +54,14 @@ check "short_desc fails the descriptor rule" 1 '^FAIL descriptor: struct_size' \
 check "null_callbacks fails the descriptor rule" 1 '^FAIL descriptor: callback next_entity is NULL' \
   "$BROKEN/null_callbacks.so"
 check "no_entry fails the entry-symbol rule" 1 '^FAIL entry-symbol' "$BROKEN/no_entry.so"
+
+echo '{}' >"$T/empty.json"
+"$KIT" "$BROKEN/rude.so" --config "$T/empty.json" >"$T/rude" 2>&1
+rc=$?
+for rule in min-services other-major interrupt; do
+  if [ "$rc" -eq 1 ] && grep -q "^FAIL $rule: " "$T/rude"; then ok "rude fails the $rule rule"
+  else not_ok "rude fails the $rule rule" "exit $rc" "$(cat "$T/rude")"; fi
+done
+if grep -q '^SKIP locale' "$T/rude"; then skip "rude fails the locale rule" "no de_DE.UTF-8 locale"
+elif grep -q '^FAIL locale: ' "$T/rude"; then ok "rude fails the locale rule"
+else not_ok "rude fails the locale rule" "$(cat "$T/rude")"; fi
