@@ -155,7 +155,7 @@ static int json_is_object(const char *p, size_t len) {
 /* ---- services tables -------------------------------------------------------------------- */
 
 /* What the plugin called that it must not have (comma-separated), reset before each drive. */
-static char trapped[256];
+static char trapped[64]; /* "diag, count, cancelled, test_step" fits */
 static pthread_mutex_t trap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void trap(const char *name) {
