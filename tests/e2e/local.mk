@@ -56,3 +56,8 @@ EXTRA_DIST += tests/e2e/jsonl_race.c
 # (docs/deploy.md), and two runs of one workflow at once.
 TESTS += tests/e2e/test_deploy.sh
 dist_check_SCRIPTS += tests/e2e/test_deploy.sh
+
+# etl-plugin-check (host-api/check.mk) on every in-tree plugin, and on each deliberately broken
+# one, which it must fail naming the rule (issue 12 item 2).
+TESTS += tests/e2e/test_plugin_check.sh
+dist_check_SCRIPTS += tests/e2e/test_plugin_check.sh

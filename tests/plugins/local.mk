@@ -38,3 +38,9 @@ tests_plugins_cxx_plugin_la_CXXFLAGS = -std=c++11 $(WARN_CXXFLAGS) $(VISIBILITY_
 tests_plugins_cxx_plugin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) \
 	-export-symbols-regex '^etl_plugin_entry$$'
 endif
+
+# A plugin with a right descriptor that breaks the runtime rules etl-plugin-check tests.
+check_LTLIBRARIES += tests/plugins/rude.la
+tests_plugins_rude_la_SOURCES = tests/plugins/rude.c
+tests_plugins_rude_la_CFLAGS = $(TEST_PLUGIN_CFLAGS)
+tests_plugins_rude_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
