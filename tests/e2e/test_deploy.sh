@@ -86,8 +86,8 @@ else
       }
     done
   }
-  expect etlhost '^\./usr/bin/etlhost$' '^\./usr/bin/etl-sql-lineage$' \
-    'man1/etlhost\.1\.gz$' 'man1/etl-sql-lineage\.1\.gz$' 'system/etlhost@\.service$' \
+  expect etlhost '^\./usr/bin/etlhost$' '^\./usr/bin/etl-sql-lineage$' '^\./usr/bin/etl-plugin-check$' \
+    'man1/etlhost\.1\.gz$' 'man1/etl-sql-lineage\.1\.gz$' 'man1/etl-plugin-check\.1\.gz$' 'system/etlhost@\.service$' \
     'system/etlhost@\.timer$' 'doc/etlhost/deploy\.md' 'examples/airflow/etlhost_dag\.py$'
   expect etlhost-plugin-mode '/etlhost/plugins/mode\.so$'
   expect etlhost-plugin-jsonl '/etlhost/plugins/jsonl\.so$'

@@ -46,7 +46,7 @@ sources() {
   sql) for m in $sql_lib; do printf '%s ' "plugin/sql/$m.c"; done
        echo "plugin/sql/fuzz_sql.c" ;;
   hal) echo "plugin/mode/hal.c tests/fuzz/fuzz_hal.c" ;;
-  workflow) echo "host-api/src/workflow.c host-api/src/yaml_json.c host-api/src/log.c tests/fuzz/fuzz_workflow.c" ;;
+  workflow) echo "host-api/src/workflow.c host-api/src/yaml_json.c host-api/src/log.c host-api/src/cnum.c tests/fuzz/fuzz_workflow.c" ;;
   jsonl) echo "plugin/jsonl/jsonl.c tests/fuzz/fuzz_jsonl.c" ;;
   omrest) echo "host-api/src/omrest_json.c tests/fuzz/fuzz_omrest.c" ;;
   *) return 1 ;;
