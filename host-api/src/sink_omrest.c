@@ -2074,6 +2074,7 @@ static etl_status omrest_test(const char *config_json, const char *workflow_json
   test_answer_release(&a);
 out:
   host_om_client_free(&client);
+  host_om_custom_props_free(&cfg_only.cprops); /* parse_sink_config made it */
   yajl_tree_free(wf);
   return st;
 }

@@ -21,6 +21,12 @@ PYTHONPATH=$S/host-api/python
 PYTHONDONTWRITEBYTECODE=1 # nothing written into the source tree
 export PYTHONDONTWRITEBYTECODE
 export PYTHONPATH
+if ldd "$ETLHOST" 2>/dev/null | grep -q 'libasan'; then
+  # The plugins of an ASan build need the ASan runtime first in the process; python3 is not
+  # built with it. The plain build's run of this test covers the binding.
+  echo "1..0 # SKIP sanitizer build: python3 cannot load ASan-instrumented plugins"
+  exit 0
+fi
 if ! "$PY" -c 'import etl_plugin' 2>"$T/import.err"; then
   echo "1..0 # SKIP etl_plugin does not import with $PY: $(cat "$T/import.err")"
   exit 0
