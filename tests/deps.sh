@@ -7,6 +7,7 @@ packages=(
   libcurl4-openssl-dev libyajl-dev libyaml-dev libsqlite3-dev check libmicrohttpd-dev
   python3 python3-jsonschema sqlite3 valgrind curl openssl g++ locales
   libpq-dev postgresql dpkg-dev debhelper lintian
+  libgraphviz-dev chromium fonts-dejavu-core python3-websocket
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
