@@ -125,12 +125,29 @@ static const struct mode_hal_spec user_spec = SPEC(NULL, user_fields);
 
 enum listing_kind { L_SPACES, L_REPORTS, L_DATASETS };
 
+/* A collection's two listings (reports, datasets) against what batch says the collection
+ * holds. Mode's listings are paged until an empty page because a short page may not be the
+ * last; with batch, a collection's listings may stop on a short page once they have shown
+ * every item batch lists in it, and shown nothing batch does not place there. Batch lists
+ * datasets with reports (mode-sim) or not (Mode does not say): so the listing that reaches its
+ * short page first waits (held) for its sibling's, and when both have and batch's items are
+ * still not all seen, or anything disagrees, both page on to the empty page as without batch. */
+struct space_check {
+  int refs;               /* listings pointing here */
+  int open;               /* listings not finished */
+  int disagree;           /* a listed item batch does not place in this collection */
+  long batch_count;       /* items batch places here */
+  struct mode_strset seen; /* tokens the listings showed */
+  struct listing *held;   /* a listing waiting at its short page, in crawl->held */
+};
+
 struct listing {
   enum listing_kind kind;
   struct mode_pager pager;
-  char *space_token;    /* owned; NULL for the spaces listing */
-  char *space_name;     /* owned */
-  struct listing *next; /* in crawl->parked */
+  char *space_token;        /* owned; NULL for the spaces listing */
+  char *space_name;         /* owned */
+  struct space_check *check; /* shared with its sibling; NULL without batch */
+  struct listing *next;     /* in crawl->parked or crawl->held */
 };
 
 enum req_kind { R_LISTING, R_SOURCES, R_DEFS, R_QUERIES, R_CHARTS, R_USER };
@@ -163,6 +180,8 @@ struct mode_crawl {
   struct mode_report *active;      /* reports in progress */
   int n_active, max_active;
   struct listing *parked; /* listings waiting for the active window to shrink */
+  struct listing *held;   /* listings waiting at a short page (struct space_check) */
+  long short_ends;        /* listings ended on a short page, batch agreeing */
   /* Memory follows bytes, not reports (issue 14: reports with 4 MB queries waiting for a
    * stalled creator lookup piled up to 650 MB). held_bytes is the query text held by active
    * reports; while it is over MODE_CRAWL_HELD_MAX, or `concurrency` queries requests are out
@@ -248,6 +267,10 @@ static int request(struct mode_crawl *c, const char *url, const struct mode_hal_
 static void listing_free(struct listing *l) {
   if (l == NULL)
     return;
+  if (l->check && --l->check->refs == 0) {
+    mode_strset_clear(&l->check->seen);
+    free(l->check);
+  }
   mode_pager_free(&l->pager);
   free(l->space_token);
   free(l->space_name);
@@ -396,11 +419,20 @@ static void start_space(struct mode_crawl *c, const struct mode_hal_record *rec)
   struct listing *ld = url_d && c->cfg->include_data_models
                            ? listing_new(c, L_DATASETS, url_d, token, name ? name : token)
                            : NULL;
-  if (lr == NULL || (c->cfg->include_data_models && ld == NULL)) {
+  struct space_check *sc = lr && c->disc_ok ? calloc(1, sizeof *sc) : NULL;
+  if (lr == NULL || (c->cfg->include_data_models && ld == NULL) || (c->disc_ok && sc == NULL)) {
+    free(sc);
     listing_free(lr);
     listing_free(ld);
     oom(c);
   } else {
+    if (sc) {
+      sc->batch_count = mode_discovery_space_count(c->disc, token);
+      sc->refs = sc->open = ld ? 2 : 1;
+      lr->check = sc;
+      if (ld)
+        ld->check = sc;
+    }
     listing_continue(c, lr);
     if (ld)
       listing_continue(c, ld);
@@ -722,10 +754,86 @@ static void workspace_warning(struct mode_crawl *c, int status, const char *item
   diagf(c, ETL_SEV_WARNING, 0, item, "%s", msg);
 }
 
+/* ---- a collection's listings against batch (struct space_check) ------------------------ */
+
+/* Notes the tokens of a page; one batch does not place in this collection is a disagreement. */
+static void check_record(struct mode_crawl *c, struct space_check *sc, const struct listing *l,
+                         const char *const *tokens, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (tokens[i] == NULL)
+      continue;
+    if (!mode_discovery_in_space(c->disc, tokens[i], l->space_token))
+      sc->disagree = 1;
+    if (mode_strset_add(&sc->seen, tokens[i]) < 0)
+      oom(c);
+  }
+}
+
+static int check_complete(const struct space_check *sc) {
+  return !sc->disagree && (long)sc->seen.count == sc->batch_count;
+}
+
+/* Takes the held listing of sc out of crawl->held; NULL when none is held. */
+static struct listing *unhold(struct mode_crawl *c, struct space_check *sc) {
+  struct listing *h = sc->held, **pp = &c->held;
+  if (h == NULL)
+    return NULL;
+  while (*pp && *pp != h)
+    pp = &(*pp)->next;
+  if (*pp)
+    *pp = h->next;
+  h->next = NULL;
+  sc->held = NULL;
+  return h;
+}
+
+/* A listing is finished (ended or failed): freed, and its held sibling ended with it when
+ * batch's items are all seen, else paged on. */
+static void listing_done(struct mode_crawl *c, struct listing *l) {
+  struct space_check *sc = l->check;
+  struct listing *held = NULL;
+  int complete = 0;
+  if (sc) {
+    sc->open--;
+    held = sc->held != l ? unhold(c, sc) : NULL;
+    complete = check_complete(sc);
+  }
+  listing_free(l);
+  if (held == NULL)
+    return;
+  if (complete) {
+    c->short_ends++;
+    listing_done(c, held);
+  } else {
+    listing_continue(c, held);
+  }
+}
+
+enum short_page { PAGE_ON, PAGE_END, PAGE_HOLD };
+
+/* What a page that the pager would follow with another means, with batch: a short page that
+ * completes batch's items of the collection ends the listing; one that does not, while the
+ * sibling listing is still open, waits for it. */
+static enum short_page short_page(struct mode_crawl *c, struct listing *l, size_t n) {
+  struct space_check *sc = l->check;
+  if (sc == NULL)
+    return PAGE_ON;
+  if (!sc->disagree && n < (size_t)l->pager.per_page) {
+    if (check_complete(sc))
+      return PAGE_END;
+    if (sc->held == NULL && sc->open > 1)
+      return PAGE_HOLD;
+  }
+  struct listing *held = unhold(c, sc); /* both short, or a disagreement: both page on */
+  if (held)
+    listing_continue(c, held);
+  return PAGE_ON;
+}
+
 static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetch_result *res) {
   if (!res->ok) {
     listing_failed(c, l, res);
-    listing_free(l);
+    listing_done(c, l);
     return;
   }
   if (l->kind == L_SPACES && !c->workspace_seen) {
@@ -764,13 +872,28 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
     else
       start_report(c, l, &res->records[i]);
   }
+  if (l->check)
+    check_record(c, l->check, l, tokens, res->n_records);
   free(tokens), free(fresh);
   if (v == MODE_PAGE_MORE && page == MODE_PAGER_LONG && l->pager.max_pages > MODE_PAGER_LONG)
     diagf(c, ETL_SEV_WARNING, 0, l->space_token ? l->space_token : "collections",
           "listing %s passed %d pages and brings new items still; it stops at maxPages (%d)",
           l->pager.base_url + strlen(c->cfg->host), page, l->pager.max_pages);
   if (v == MODE_PAGE_MORE) {
-    listing_continue(c, l);
+    switch (short_page(c, l, res->n_records)) {
+    case PAGE_ON:
+      listing_continue(c, l);
+      break;
+    case PAGE_END:
+      c->short_ends++;
+      listing_done(c, l);
+      break;
+    case PAGE_HOLD:
+      l->check->held = l;
+      l->next = c->held;
+      c->held = l;
+      break;
+    }
     return;
   }
   char item[128];
@@ -786,7 +909,7 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
     diagf(c, ETL_SEV_WARNING, ETL_DIAG_ITEM_LOST, item,
           "listing %s stopped at the page cap (%d pages); raise maxPages if it is real",
           l->pager.base_url + strlen(c->cfg->host), page);
-  listing_free(l);
+  listing_done(c, l);
 }
 
 /* ---- reports ---------------------------------------------------------------------------- */
@@ -1352,6 +1475,13 @@ int mode_crawl_next(struct mode_crawl *c, struct mode_entity **out) {
       c->parked = l->next;
       l->next = NULL;
       listing_request(c, l);
+    } else if (left == 0 && c->held != NULL) {
+      /* Never reached (a listing is held only while its sibling is out), but never stall. */
+      struct listing *l = c->held;
+      c->held = l->next;
+      l->next = NULL;
+      l->check->held = NULL;
+      listing_request(c, l);
     } else if (left == 0 && c->out_head == NULL) {
       finalize_ready(c); /* nothing outstanding: complete what waits on nothing */
       if (c->active != NULL && c->out_head == NULL && !c->fatal) {
@@ -1479,6 +1609,11 @@ void mode_crawl_free(struct mode_crawl **cp) {
   while (c->parked) {
     struct listing *l = c->parked;
     c->parked = l->next;
+    listing_free(l);
+  }
+  while (c->held) {
+    struct listing *l = c->held;
+    c->held = l->next;
     listing_free(l);
   }
   while (c->active) {

@@ -34,7 +34,7 @@ enum { DC_TOKEN, DC_REPORT, DC_QUERY, DC_TITLE, DC_TYPE, DC_N };
 static const char *const r_fields[] = {"token",      "name",        "description",
                                        "space_token", "created_at", "edited_at",
                                        "updated_at", "last_saved_at"};
-enum { DR_TOKEN, DR_N = 8 };
+enum { DR_TOKEN, DR_NAME, DR_DESC, DR_SPACE, DR_N = 8 };
 static const char *const s_fields[] = {"token", "name", "space_type", "description"};
 static const char *const st_fields[] = {"report_token", "total_views_count", "view_count"};
 enum { ENV_NEXT = MODE_HAL_ENV_NEXT, ENV_PAGES = MODE_HAL_ENV_PAGES };
@@ -352,22 +352,42 @@ static const struct item *find_report(const struct blisting *l, const char *toke
   return *n ? &l->items[lo] : NULL;
 }
 
-const char *mode_discovery_report_stamp(const struct mode_discovery *d, const char *token) {
+/* The position of report `token` in the reports listing (sorted by token once run), or -1. */
+static long report_at(const struct mode_discovery *d, const char *token) {
   const struct blisting *l = &d->l[LR];
   if (d->stamps == NULL)
-    return NULL;
+    return -1;
   size_t lo = 0, hi = l->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     int c = strcmp(l->items[mid].f[0], token);
     if (c == 0)
-      return d->stamps + 17 * mid;
+      return (long)mid;
     if (c < 0)
       lo = mid + 1;
     else
       hi = mid;
   }
-  return NULL;
+  return -1;
+}
+
+const char *mode_discovery_report_stamp(const struct mode_discovery *d, const char *token) {
+  long at = report_at(d, token);
+  return at < 0 ? NULL : d->stamps + 17 * at;
+}
+
+int mode_discovery_in_space(const struct mode_discovery *d, const char *token,
+                            const char *space) {
+  long at = report_at(d, token);
+  const char *st = at < 0 ? NULL : d->l[LR].items[at].f[DR_SPACE];
+  return st && space && strcmp(st, space) == 0;
+}
+
+long mode_discovery_space_count(const struct mode_discovery *d, const char *space) {
+  long n = 0;
+  for (size_t i = 0; i < d->l[LR].n && space; i++)
+    n += d->l[LR].items[i].f[DR_SPACE] && strcmp(d->l[LR].items[i].f[DR_SPACE], space) == 0;
+  return n;
 }
 
 const char *mode_discovery_stamp(const struct mode_discovery *d) { return d->stamp; }

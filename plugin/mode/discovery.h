@@ -49,6 +49,14 @@ int mode_discovery_has_charts(const struct mode_discovery *d, const char *report
  * 16 hex digits, or NULL when batch did not list it. Borrowed. */
 const char *mode_discovery_report_stamp(const struct mode_discovery *d, const char *token);
 
+/* Whether batch lists report (or dataset) `token` in collection `space`. */
+int mode_discovery_in_space(const struct mode_discovery *d, const char *token, const char *space);
+
+/* How many reports (datasets included, if batch lists them) batch lists in collection
+ * `space`: with mode_discovery_in_space, what lets a collection's listing end on a short
+ * page once it has shown every one of them (crawl.c, struct space_check). */
+long mode_discovery_space_count(const struct mode_discovery *d, const char *space);
+
 /* One stamp over every report batch listed (tokens and their stamps), 16 hex digits. */
 const char *mode_discovery_stamp(const struct mode_discovery *d);
 

@@ -19,7 +19,12 @@
 #       incremental rerun retains;
 #  11   incremental after mode-sim --mutate: the same records as the regular incremental run;
 #  12   discoveryMintToken: a signature token minted with POST /batch/{ws}/signature_tokens,
-#       the regular run's records, the minted secret never printed.
+#       the regular run's records, the minted secret never printed;
+#  13   a collection's listings end on their short page once they showed every item batch
+#       places there (no page 2 here: 6 reports a collection);
+#  14   batch older than the listings (mode-sim --batch-fault stale: it lacks each collection's
+#       last report): the listings disagree with batch, page on to their empty page, and the
+#       records are the regular run's.
 # Prints TAP. Offline: 127.0.0.1 only.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -29,7 +34,7 @@ PLUGIN=${ETL_PLUGIN_PATH:-$B/plugin/.libs}/mode.so
 MODESIM=$B/tests/mode-sim/mode-sim
 DSECRET=disc-secret-7f3a91
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..12"
+echo "1..14"
 
 SIMARGS="--rate-limit off --seed 7 --spaces 4 --reports-per-space 6 --queries-per-report 2 \
   --charts-per-query 2 --users 6 --data-sources 3 --discovery-token disc-token \
@@ -89,6 +94,12 @@ sys.exit(0)
 PYEOF
 }
 
+# extra_pages LOG: how many collection listing requests in LOG went past a listing's first.
+extra_pages() {
+  grep -o ' /api/acme/spaces/[^/ ]*/\(reports\|datasets\) ' "$1" | sort | uniq -c |
+    awk '{ n += $1 - 1 } END { print n + 0 }'
+}
+
 # ---- 1: strict batch endpoints --------------------------------------------------------------
 sim strict
 out=$("$PY" - "$url" "$DSECRET" <<'PYEOF'
@@ -135,6 +146,9 @@ else
   not_ok "discovery run: the regular run's records in fewer requests" \
     "requests $disc_req vs $reg_req" "$(grep '^diag' "$T/disc.err" | head -3)"
 fi
+# Collection listing pages past the first (the log has no query strings: requests for a
+# listing beyond one per listing), by the discovery run.
+pages2=$(extra_pages "$T/full.log")
 batch_urls=$(grep -c ' /batch/acme/[a-z_]*?per_page=1000&include_spaces=all ' "$T/full.log")
 if [ "$batch_urls" -eq 5 ] && ! grep -q "$DSECRET" "$T/disc.err" "$T/disc.jsonl" "$T/full.log"; then
   ok "batch asked with per_page=1000&include_spaces=all (5 listings); the secret is never printed"
@@ -253,3 +267,21 @@ if [ "$mint_ok" = 1 ]; then
 else
   not_ok "discoveryMintToken: minted with POST signature_tokens, the regular run's records" "$mint_why"
 fi
+if [ "$pages2" -eq 0 ]; then
+  ok "with batch, collection listings end on their short first page (no page 2 asked for)"
+else
+  not_ok "with batch, collection listings end on their short first page" "$pages2 page-2 requests"
+fi
+
+# ---- 14: batch older than the listings -----------------------------------------------------
+sim stale --batch-fault stale
+conf "$T/disc_s.json" disc
+run disc_s "$T/disc_s.json"
+stale2=$(extra_pages "$T/stale.log")
+if [ "$stale2" -gt 0 ] && ! grep -q '^diag warning \[discovery\]' "$T/disc_s.err" && same reg disc_s; then
+  ok "batch lacking reports the listings show: listings page to the end ($stale2 page-2 requests), same records"
+else
+  not_ok "batch lacking reports the listings show: listings page to the end, same records" \
+    "page-2 requests: $stale2" "$(grep '^diag' "$T/disc_s.err" | head -3)"
+fi
+stop_sim

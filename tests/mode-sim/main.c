@@ -21,7 +21,7 @@
 static const char USAGE[] =
     "usage: mode-sim [--port N] [--workspace NAME] [--token T] [--secret S]\n"
     "                [--discovery-token T --discovery-key K --discovery-secret S]\n"
-    "                [--batch-page-max N] [--batch-fault repeat|endless]\n"
+    "                [--batch-page-max N] [--batch-fault repeat|endless|stale]\n"
     "                [--fixtures DIR | --seed N --spaces N --reports-per-space N\n"
     "                 --queries-per-report N --charts-per-query N --users N --data-sources N]\n"
     "                [--latency-ms N[:JITTER]] [--rate-limit N/SECONDS|off] [--faults SPEC]\n"
@@ -171,8 +171,8 @@ static int parse_option(int opt, const char *arg, struct sim_config *c) {
   case OPT_BATCH_PAGE:
     return parse_u("batch-page-max", arg, 1000, &c->batch_page_max);
   case OPT_BATCH_FAULT:
-    if (strcmp(arg, "repeat") != 0 && strcmp(arg, "endless") != 0) {
-      fprintf(stderr, "mode-sim: --batch-fault: 'repeat' or 'endless', not '%s'\n", arg);
+    if (strcmp(arg, "repeat") != 0 && strcmp(arg, "endless") != 0 && strcmp(arg, "stale") != 0) {
+      fprintf(stderr, "mode-sim: --batch-fault: 'repeat', 'endless' or 'stale', not '%s'\n", arg);
       return -1;
     }
     c->batch_fault = arg;

@@ -19,7 +19,7 @@ struct sim_config {
   /* The Discovery API's signature token (batch.h): token, access key, access secret. */
   const char *discovery_token, *discovery_key, *discovery_secret;
   unsigned batch_page_max; /* a batch per_page above this is served this many (default 1000) */
-  const char *batch_fault; /* NULL, "repeat" (the last page links to itself) or "endless"
+  const char *batch_fault; /* NULL, "repeat" (the last page links to itself) , "endless" or "stale"
                               (next_page never ends; past the last page, it is repeated) */
   const char *fixtures_dir; /* NULL: serve a generated workspace */
   struct sim_gen_params gen;
