@@ -60,6 +60,7 @@ static const struct key_def keys[] = {
     {"discoveryAccessKey", K_STRING, IN_CONN, OFF(discovery_key), 0, 0},
     {"discoveryAccessSecret", K_STRING, IN_CONN, OFF(discovery_secret), 0, 0},
     {"discoveryMintToken", K_BOOL, IN_CONN, OFF(discovery_mint), 0, 0},
+    {"discoveryChartFields", K_BOOL, IN_CONN, OFF(discovery_chart_fields), 0, 0},
     {"filterQueryParam", K_STRING, IN_CONN, 0, 0, 0},
     {"caBundle", K_STRING, IN_CONN, OFF(ca_bundle), 0, 0},
     {"allowInsecureHttp", K_BOOL, IN_CONN, OFF(allow_insecure_http), 0, 0},
@@ -449,6 +450,7 @@ static void set_defaults(struct mode_config *c) {
   memset(c, 0, sizeof *c);
   c->include_owners = 1;
   c->include_data_models = 1;
+  c->discovery_chart_fields = 1;
   c->mark_deleted = 1; /* OpenMetadata's default (dashboardServiceMetadataPipeline.json) */
   c->mark_deleted_models = -1;
   c->concurrency = 8;
@@ -650,6 +652,7 @@ const char mode_config_schema[] =
     "\"discoveryAccessKey\":{\"type\":\"string\",\"format\":\"password\"},"
     "\"discoveryAccessSecret\":{\"type\":\"string\",\"format\":\"password\"},"
     "\"discoveryMintToken\":{\"type\":\"boolean\"},"
+    "\"discoveryChartFields\":{\"type\":\"boolean\",\"default\":true},"
     "\"workspaceName\":{\"type\":\"string\"},"
     "\"filterQueryParam\":{\"type\":\"string\",\"enum\":[\"all\",\"custom\",\"filter=all\","
     "\"filter=custom\"],\"default\":\"all\"},"

@@ -20,6 +20,9 @@ struct mode_config {
    * printed. With them the workspace is listed through /batch/ (discovery.h). */
   char *discovery_token, *discovery_key, *discovery_secret;
   int discovery_mint; /* discoveryMintToken: mint one per run with token/secret (mint.h) */
+  /* discoveryChartFields (default 1): with batch, ask each query's charts for their fields;
+   * 0 takes charts from batch alone (no fields, no description: docs/mode.md). */
+  int discovery_chart_fields;
   int filter_custom;              /* filterQueryParam: 0 = all, 1 = custom */
   struct mode_filter dashboards;  /* on report names */
   struct mode_filter charts;      /* on chart titles */

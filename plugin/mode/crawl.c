@@ -538,8 +538,12 @@ static void fetch_report_now(struct mode_crawl *c, struct mode_report *r) {
   }
   if (filled) { /* queries from batch; charts (their fields) from the regular endpoint */
     c->held_bytes += r->held;
-    if (!r->is_dataset && r->chart_count != 0)
+    if (!r->is_dataset && r->chart_count != 0 && !c->cfg->discovery_chart_fields) {
+      if (mode_discovery_fill_charts(c->disc, r) != 0)
+        oom(c);
+    } else if (!r->is_dataset && r->chart_count != 0) {
       request_charts(c, r, 1);
+    }
     if (c->cfg->include_owners && !r->is_dataset && r->creator)
       need_user(c, r);
     return;

@@ -28,9 +28,9 @@ enum { DISC_PER_PAGE = 1000 };
 static const char *const q_fields[] = {"token", "report_token", "name", "raw_query",
                                        "data_source_token"};
 enum { DQ_TOKEN, DQ_REPORT, DQ_NAME, DQ_RAW, DQ_DS, DQ_N };
-static const char *const c_fields[] = {"token", "report_token", "query_token", "chart_title",
-                                       "chart_type"};
-enum { DC_TOKEN, DC_REPORT, DC_QUERY, DC_TITLE, DC_TYPE, DC_N };
+static const char *const c_fields[] = {"token",      "report_token", "query_token",
+                                       "chart_title", "chart_type",  "exploration_url"};
+enum { DC_TOKEN, DC_REPORT, DC_QUERY, DC_TITLE, DC_TYPE, DC_URL, DC_N };
 static const char *const r_fields[] = {"token",      "name",        "description",
                                        "space_token", "created_at", "edited_at",
                                        "updated_at", "last_saved_at"};
@@ -443,6 +443,34 @@ int mode_discovery_fill(struct mode_discovery *d, struct mode_report *r) {
     r->held += mq->raw_query ? strlen(mq->raw_query) : 0;
   }
   return 1;
+}
+
+int mode_discovery_fill_charts(const struct mode_discovery *d, struct mode_report *r) {
+  size_t n = 0;
+  const struct item *c = find_report(&d->l[LC], r->token, &n);
+  r->charts = calloc(n ? n : 1, sizeof *r->charts);
+  if (r->charts == NULL)
+    return -1;
+  for (size_t q = 0; q < r->n_queries; q++) {
+    size_t pos = 0; /* batch's order within the query, as the charts endpoint's */
+    for (size_t i = 0; i < n; i++) {
+      if (c[i].f[DC_QUERY] == NULL || strcmp(c[i].f[DC_QUERY], r->queries[q].token) != 0)
+        continue;
+      struct mode_chart *ch = &r->charts[r->n_charts++];
+      ch->token = mode_strdup(c[i].f[DC_TOKEN]);
+      ch->title = mode_strdup(c[i].f[DC_TITLE]);
+      ch->type = mode_strdup(c[i].f[DC_TYPE]);
+      ch->viz_href = mode_strdup(c[i].f[DC_URL]);
+      ch->query_name = mode_strdup(r->queries[q].name);
+      ch->query_pos = q;
+      ch->pos = pos++;
+      if (ch->token == NULL || (c[i].f[DC_TITLE] && !ch->title) ||
+          (c[i].f[DC_TYPE] && !ch->type) || (c[i].f[DC_URL] && !ch->viz_href) ||
+          (r->queries[q].name && !ch->query_name))
+        return -1;
+    }
+  }
+  return 0;
 }
 
 struct probe {

@@ -41,6 +41,11 @@ int mode_discovery_run(struct mode_discovery *d, const atomic_int *interrupt, in
  * Returns 1 when done, 0 when batch does not know the report (fetch it as usual), -1 on OOM. */
 int mode_discovery_fill(struct mode_discovery *d, struct mode_report *r);
 
+/* Fills r's charts (after mode_discovery_fill) from batch alone: token, title, type and
+ * exploration_url, in batch's order per query; no description and no fields, which only the
+ * charts endpoint has (discoveryChartFields: false). Returns 0, or -1 on OOM. */
+int mode_discovery_fill_charts(const struct mode_discovery *d, struct mode_report *r);
+
 /* Whether batch lists a chart of query `query` of report `report`. */
 int mode_discovery_has_charts(const struct mode_discovery *d, const char *report,
                               const char *query);

@@ -24,7 +24,10 @@
 #       places there (no page 2 here: 6 reports a collection);
 #  14   batch older than the listings (mode-sim --batch-fault stale: it lacks each collection's
 #       last report): the listings disagree with batch, page on to their empty page, and the
-#       records are the regular run's.
+#       records are the regular run's;
+#  15   discoveryChartFields false: no charts request, and the regular run's records but for
+#       what only the charts endpoint has (a chart's fields and description, the data model
+#       columns and column lineage made of them).
 # Prints TAP. Offline: 127.0.0.1 only.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -34,7 +37,7 @@ PLUGIN=${ETL_PLUGIN_PATH:-$B/plugin/.libs}/mode.so
 MODESIM=$B/tests/mode-sim/mode-sim
 DSECRET=disc-secret-7f3a91
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..14"
+echo "1..15"
 
 SIMARGS="--rate-limit off --seed 7 --spaces 4 --reports-per-space 6 --queries-per-report 2 \
   --charts-per-query 2 --users 6 --data-sources 3 --discovery-token disc-token \
@@ -283,5 +286,44 @@ if [ "$stale2" -gt 0 ] && ! grep -q '^diag warning \[discovery\]' "$T/disc_s.err
 else
   not_ok "batch lacking reports the listings show: listings page to the end, same records" \
     "page-2 requests: $stale2" "$(grep '^diag' "$T/disc_s.err" | head -3)"
+fi
+stop_sim
+
+# ---- 15: discoveryChartFields false -------------------------------------------------------
+sim nofields
+conf "$T/disc_nf.json" disc ',"discoveryChartFields":false'
+run disc_nf "$T/disc_nf.json"
+nf_charts=$(grep -c ' GET /api/acme/reports/[^/ ]*/queries/[^/ ]*/charts ' "$T/nofields.log")
+if [ "$nf_charts" -eq 0 ] && ! grep -q '^diag warning \[discovery\]' "$T/disc_nf.err" &&
+  "$PY" - "$T/reg.jsonl" "$T/disc_nf.jsonl" <<'PYEOF'
+import json, sys
+def load(p):
+    out, cols = [], {}
+    for line in open(p):
+        if line.startswith('#'):
+            continue
+        r = json.loads(line)
+        d = r.get('data', {})
+        if r['kind'] == 'chart':
+            d.pop('description', None)
+            r.get('query', {}).pop('fields', None)
+        if r['kind'] == 'dashboardDataModel':
+            cols[r['id']] = [c['name'] for c in d.pop('columns', [])]
+        if r['kind'] == 'lineage' and d.get('toEntity', {}).get('type') == 'chart':
+            d.get('lineageDetails', {}).pop('columnsLineage', None)
+        out.append(json.dumps(r, sort_keys=True))
+    return sorted(out), cols
+(a, ca), (b, cb) = load(sys.argv[1]), load(sys.argv[2])
+# Without chart fields a data model has its SQL's columns only: the first of the regular's.
+short = [k for k in ca if cb.get(k) != ca[k][:len(cb.get(k, []))]]
+if a != b or ca.keys() != cb.keys() or short:
+    print('# differ: %d vs %d records, columns of %s' % (len(a), len(b), short[:3]))
+    sys.exit(1)
+PYEOF
+then
+  ok "discoveryChartFields false: no charts request, the regular records but for chart fields"
+else
+  not_ok "discoveryChartFields false: no charts request, the regular records but for chart fields" \
+    "charts requests: $nf_charts" "$(grep '^diag' "$T/disc_nf.err" | head -3)"
 fi
 stop_sim

@@ -44,6 +44,7 @@ START_TEST(defaults_of_a_minimal_config) {
   ck_assert(c.rate > 3.5 && c.rate < 4.0);
   ck_assert_int_eq(c.include_owners, 1);
   ck_assert_int_eq(c.include_data_models, 1);
+  ck_assert_int_eq(c.discovery_chart_fields, 1); /* chart fields are kept unless asked */
   ck_assert_int_eq(c.mark_deleted, 1); /* OpenMetadata's default for markDeletedDashboards */
   ck_assert_int_eq(w.n, 0);
   mode_config_free(&c);
@@ -94,6 +95,8 @@ static const struct {
     {"{" BASE ",\"discoveryToken\":\"t\",\"discoveryAccessKey\":\"k\",\"discoveryAccessSecret\":"
               "\"SECRET123\",\"discoveryMintToken\":true}",
      NULL, "serviceConnection.config.discoveryMintToken"},
+    {"{" BASE ",\"discoveryChartFields\":\"no\"}", NULL,
+     "serviceConnection.config.discoveryChartFields"},
     {"[1]", NULL, "serviceConnection.config"},
     {"{\"accessToken\":", NULL, "serviceConnection.config"},
 };
