@@ -3,7 +3,8 @@
 # and 6) against mode-sim's /batch/ endpoints, through tests/e2e/thirdparty_host:
 #
 #   1   mode-sim's batch endpoints are strict: Basic auth and a wrong Bearer are 401, per_page
-#       0 or 1001 and include_spaces=other are 400, another workspace is 404;
+#       0 or 1001 and include_spaces=other are 400, another workspace is 404; a POST to
+#       signature_tokens whose body is not as Mode documents it is 400;
 #   2   a run with the discovery keys gives the regular run's records, record for record
 #       (sorted JSON Lines; the usage ledger compared as a map), in fewer requests;
 #   3   it asks batch with per_page=1000 and include_spaces=all (filterQueryParam all) and
@@ -117,6 +118,24 @@ def status(path, auth):
         return urllib.request.urlopen(req).status
     except urllib.error.HTTPError as e:
         return e.code
+def post(body):
+    req = urllib.request.Request(url + '/batch/acme/signature_tokens', data=body.encode(),
+                                 headers={'Authorization': basic,
+                                          'Content-Type': 'application/json'}, method='POST')
+    try:
+        return urllib.request.urlopen(req).status
+    except urllib.error.HTTPError as e:
+        return e.code
+scope = '"auth_scope":{"authentication_for":"batch-api","authorization_type":"read-only"}'
+when = '"expires_at":"2030-01-02T03:04:05+0000"'
+tok = lambda inner: '{"signature_token":{' + inner + '}}'
+print(post(tok('"name":"etl-1",' + when + ',' + scope)),
+      post('{"name":"etl-1",' + when + ',' + scope + '}'),
+      post(tok('"name":"etl",' + when + ',' + scope)),
+      post(tok('"name":"etl-1","expires_at":"tomorrow",' + scope)),
+      post(tok('"name":"etl-1",' + when + ',' + scope.replace('read-only', 'read-write'))),
+      post(tok('"name":"etl-1",' + when + ',' + scope.replace('}', ',"x":"y"}'))),
+      post('not json'), end=' ')
 print(status('/batch/acme/reports', good), status('/batch/acme/reports', basic),
       status('/batch/acme/reports', wrong), status('/batch/acme/reports', None),
       status('/batch/acme/reports?per_page=0', good), status('/batch/acme/reports?per_page=1001', good),
@@ -124,8 +143,8 @@ print(status('/batch/acme/reports', good), status('/batch/acme/reports', basic),
       status('/batch/acme/report_stats?per_page=1000&include_spaces=all', good))
 PYEOF
 )
-if [ "$out" = "200 401 401 401 400 400 400 404 200" ]; then
-  ok "mode-sim's batch endpoints refuse wrong auth and parameters"
+if [ "$out" = "200 400 400 400 400 400 400 200 401 401 401 400 400 400 404 200" ]; then
+  ok "mode-sim's batch endpoints refuse wrong auth, parameters and signature_tokens bodies"
 else
   not_ok "mode-sim's batch endpoints refuse wrong auth and parameters" "statuses: $out"
 fi

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 
 enum { BATCH_PER_PAGE_MAX = 1000 };
 
@@ -274,6 +275,60 @@ static size_t positive(const char *v) {
   return *end || n > 1000000 ? 0 : (size_t)n;
 }
 
+/* Whether v is "YYYY-MM-DDTHH:mm" followed by anything (seconds, a zone): ISO 8601 as Mode's
+ * documentation asks of expires_at. */
+static int iso8601(const char *v) {
+  static const char form[] = "dddd-dd-ddTdd:dd";
+  if (v == NULL || strlen(v) < sizeof form - 1)
+    return 0;
+  for (size_t i = 0; i < sizeof form - 1; i++)
+    if (form[i] == 'd' ? v[i] < '0' || v[i] > '9' : v[i] != form[i])
+      return 0;
+  return 1;
+}
+
+/* Why a signature_tokens body is not as Mode documents it (mode.com/help/articles/
+ * discovery-api, "Authentication & Authorization"): `signature_token` a top-level object;
+ * `name` a string of 4 to 64 characters; `expires_at` ISO 8601; `auth_scope` an object whose
+ * only keys are `authentication_for` ("batch-api") and `authorization_type` ("read-only").
+ * NULL when it is. */
+static const char *mint_body_fault(const char *body) {
+  const char *tk[] = {"signature_token", NULL}, *nm[] = {"name", NULL};
+  const char *ex[] = {"expires_at", NULL}, *sc[] = {"auth_scope", NULL};
+  yajl_val root = body ? yajl_tree_parse(body, NULL, 0) : NULL;
+  yajl_val t = root ? yajl_tree_get(root, tk, yajl_t_object) : NULL;
+  const char *why = NULL;
+  if (t == NULL) {
+    why = "the body must be JSON with a top-level signature_token object";
+    goto out;
+  }
+  const char *name = YAJL_GET_STRING(yajl_tree_get(t, nm, yajl_t_string));
+  yajl_val scope = yajl_tree_get(t, sc, yajl_t_object);
+  if (name == NULL || strlen(name) < 4 || strlen(name) > 64)
+    why = "name is required to be a string between 4-64 characters long";
+  else if (!iso8601(YAJL_GET_STRING(yajl_tree_get(t, ex, yajl_t_string))))
+    why = "expires_at must be in ISO8601 (YYYY-MM-DDTHH:mmZ) format";
+  else if (scope == NULL)
+    why = "auth_scope must be a JSON object";
+  for (size_t i = 0; why == NULL && i < YAJL_GET_OBJECT(scope)->len; i++) {
+    const char *k = YAJL_GET_OBJECT(scope)->keys[i];
+    const char *v = YAJL_GET_STRING(YAJL_GET_OBJECT(scope)->values[i]);
+    const char *want = strcmp(k, "authentication_for") == 0   ? "batch-api"
+                       : strcmp(k, "authorization_type") == 0 ? "read-only"
+                                                              : NULL;
+    if (want == NULL)
+      why = "authentication_for and authorization_type are the only valid keys of auth_scope";
+    else if (v == NULL || strcmp(v, want) != 0)
+      why = want[0] == 'b' ? "batch-api is the only valid value for authentication_for"
+                           : "read-only is the only valid value for authorization_type";
+  }
+  if (why == NULL && YAJL_GET_OBJECT(scope)->len != 2)
+    why = "auth_scope needs authentication_for and authorization_type";
+out:
+  yajl_tree_free(root);
+  return why;
+}
+
 /* The signature token a POST mints: the simulator's configured discovery credentials. */
 static int mint(const struct route_source *src, struct route_resp *resp) {
   struct walk w = {.ws = src->ws};
@@ -313,6 +368,9 @@ int batch_route(const struct route_source *src, const struct batch_req *req,
     /* Minted with the workspace admin's API key and secret, not with a signature token. */
     if (req->authorization == NULL || strcmp(req->authorization, req->basic_expected) != 0)
       return error(resp, 401, "unauthorized", "You must be authenticated to access this resource.");
+    const char *why = mint_body_fault(req->body);
+    if (why)
+      return error(resp, 400, "bad_request", why);
     return mint(src, resp);
   }
   enum batch_kind kind = B_NONE;

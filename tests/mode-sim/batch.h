@@ -22,6 +22,8 @@ struct batch_req {
   const char *bearer_expected; /* "Bearer base64(token:access_key:access_secret)" */
   const char *(*get_arg)(void *ctx, const char *name);
   void *ctx;
+  const char *body; /* a POST's body (NUL-terminated), NULL when none or too big */
+  size_t body_len;
 };
 
 /* Whether path is under /batch/. */

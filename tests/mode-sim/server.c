@@ -140,7 +140,29 @@ struct req {
   struct MHD_Response *resp; /* prepared while suspended; owned until queued */
   unsigned status;
   int suspended;
+  char *body; /* owned: a POST's body, NUL-terminated, at most REQ_BODY_MAX bytes kept */
+  size_t body_len;
+  int body_too_big;
 };
+
+/* A POST body the simulator reads (signature_tokens) is a few hundred bytes. */
+enum { REQ_BODY_MAX = 64 * 1024 };
+
+/* Keeps the next piece of a request's body; past REQ_BODY_MAX only notes it was too big. */
+static int keep_body(struct req *rq, const char *data, size_t n) {
+  if (rq->body_too_big || rq->body_len + n > REQ_BODY_MAX) {
+    rq->body_too_big = 1;
+    return 0;
+  }
+  char *grown = realloc(rq->body, rq->body_len + n + 1);
+  if (grown == NULL)
+    return -1;
+  memcpy(grown + rq->body_len, data, n);
+  rq->body = grown;
+  rq->body_len += n;
+  rq->body[rq->body_len] = '\0';
+  return 0;
+}
 
 struct slow_body {
   struct MHD_Connection *conn;
@@ -344,8 +366,9 @@ static const char *batch_arg(void *ctx, const char *name) {
 }
 
 /* A Discovery API request (batch.h): its own auth, Mode's rate limit, no injected faults. */
-static struct MHD_Response *build_batch(struct MHD_Connection *conn, const char *method,
-                                        const char *url, unsigned *status, size_t *bytes) {
+static struct MHD_Response *build_batch(struct MHD_Connection *conn, const struct req *rq,
+                                        const char *method, const char *url, unsigned *status,
+                                        size_t *bytes) {
   struct route_resp rr = {0};
   struct ratelimit_verdict v = {.allowed = 1};
   atomic_fetch_add(&request_seq, 1);
@@ -362,7 +385,9 @@ static struct MHD_Response *build_batch(struct MHD_Connection *conn, const char 
         .basic_expected = expected_auth,
         .bearer_expected = expected_bearer,
         .get_arg = batch_arg,
-        .ctx = conn};
+        .ctx = conn,
+        .body = rq->body_too_big ? NULL : rq->body,
+        .body_len = rq->body_too_big ? 0 : rq->body_len};
     if (batch_route(source, &req, &rr) != 0)
       return NULL;
   }
@@ -461,7 +486,7 @@ respond:;
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls) {
-  (void)cls, (void)version, (void)upload;
+  (void)cls, (void)version;
   struct req *rq = *con_cls;
   if (!rq) { /* first call: headers only */
     rq = calloc(1, sizeof *rq);
@@ -470,9 +495,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     *con_cls = rq;
     return MHD_YES;
   }
-  if (*upload_size) { /* bodies of POSTs are ignored */
+  if (*upload_size) { /* a POST's body, kept for batch's signature_tokens */
+    int rc = keep_body(rq, upload, *upload_size);
     *upload_size = 0;
-    return MHD_YES;
+    return rc == 0 ? MHD_YES : MHD_NO;
   }
   if (rq->suspended) { /* resumed after the latency */
     enum MHD_Result ret = MHD_queue_response(conn, rq->status, rq->resp);
@@ -485,7 +511,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
   const char *fault = NULL;
   unsigned status = 0;
   size_t bytes = 0;
-  struct MHD_Response *r = batch_is(url) ? build_batch(conn, method, url, &status, &bytes)
+  struct MHD_Response *r = batch_is(url) ? build_batch(conn, rq, method, url, &status, &bytes)
                                          : build(conn, url, &status, &bytes, &fault);
   if (batch_is(url))
     log_batch(conn, method, url, status, bytes);
@@ -520,6 +546,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     return;
   if (rq->resp)
     MHD_destroy_response(rq->resp);
+  free(rq->body);
   free(rq);
   *con_cls = NULL;
 }
