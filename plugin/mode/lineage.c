@@ -194,7 +194,7 @@ static uint32_t name_hash(const char *s) {
 }
 
 /* The result columns of sl into out (whose tables map[i] is sl->sources[i]): one entry per
- * name, a repeated name merged into its first entry (found through a hash index, so a query
+ * name but `*`, a repeated name merged into its first entry (found through a hash index, so a query
  * of 100k columns stays linear), each entry's sources sorted by table and unique. */
 static int add_columns(struct mode_lineage *out, const struct sql_lineage *sl, const size_t *map) {
   size_t n_slots = 16;
@@ -208,6 +208,11 @@ static int add_columns(struct mode_lineage *out, const struct sql_lineage *sl, c
   for (size_t i = 0; i < sl->n_columns; i++) {
     const struct sql_column *c = &sl->columns[i];
     struct mode_lineage_column *d = NULL;
+    /* `*` over a table whose columns are unknown is no column a catalog can show, nor one a
+     * column lineage may name (OpenMetadata refuses an edge with a column FQN it cannot find):
+     * left out; the table's edge does not depend on it (docs/mode.md). */
+    if (strcmp(c->name, "*") == 0)
+      continue;
     size_t h = name_hash(c->name) & (n_slots - 1);
     for (; slots[h] && d == NULL; h = (h + 1) & (n_slots - 1))
       if (strcmp(out->columns[slots[h] - 1].name, c->name) == 0)
