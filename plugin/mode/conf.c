@@ -686,3 +686,26 @@ const char mode_config_schema[] =
     "\"properties\":{\"includes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
     "\"excludes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"
     "\"additionalProperties\":false}}}";
+
+void mode_config_fetch_opts(const struct mode_config *cfg, const atomic_int *interrupt,
+                            struct mode_fetch_opts *fo) {
+  *fo = (struct mode_fetch_opts){.http = {.username = cfg->token,
+                                          .password = cfg->secret,
+                                          .ca_bundle = cfg->ca_bundle,
+                                          .connect_timeout_ms = cfg->connect_timeout_ms,
+                                          .timeout_ms = cfg->timeout_ms,
+                                          .low_speed_seconds = cfg->low_speed_seconds,
+                                          .max_host_connections = cfg->concurrency,
+                                          .max_body = cfg->max_body,
+                                          .interrupt = interrupt},
+                                 .rate = cfg->rate,
+                                 .burst = cfg->burst,
+                                 .concurrency = cfg->concurrency,
+                                 .retry = {.max_attempts = cfg->max_attempts,
+                                           .base = 0.5,
+                                           .cap = 30,
+                                           .budget = cfg->retry_budget,
+                                           .max_server_delay = cfg->max_retry_after,
+                                           .deadline = cfg->request_deadline},
+                                 .max_value = cfg->max_body};
+}

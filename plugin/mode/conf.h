@@ -7,8 +7,10 @@
 #ifndef MODE_CONF_H
 #define MODE_CONF_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
+#include "fetch.h"
 #include "filter.h"
 
 struct mode_config {
@@ -72,5 +74,12 @@ const char *mode_config_mapped_service(const struct mode_config *c, const char *
 
 /* JSON Schema (draft 7) of serviceConnection.config, for the descriptor. */
 extern const char mode_config_schema[];
+
+/* The fetch settings cfg asks for, into *fo: credentials, TLS, timeouts, body caps, rate,
+ * concurrency and retries, as a run uses them (the one place they are built; the connection
+ * test then retries less). Strings are borrowed from cfg, which must outlive *fo; interrupt
+ * may be NULL; no notice callback, and the retry jitter's seed is 0 (callers set their own). */
+void mode_config_fetch_opts(const struct mode_config *cfg, const atomic_int *interrupt,
+                            struct mode_fetch_opts *fo);
 
 #endif

@@ -281,27 +281,15 @@ static void discovery_step(struct test_run *t, const struct mode_fetch_opts *fo)
 
 int mode_conntest_run(const struct mode_config *cfg, mode_test_step_fn step,
                       mode_test_cancelled_fn cancelled, void *ctx, const atomic_int *interrupt) {
-  struct mode_fetch_opts fo = {.http = {.username = cfg->token,
-                                        .password = cfg->secret,
-                                        .ca_bundle = cfg->ca_bundle,
-                                        .connect_timeout_ms = cfg->connect_timeout_ms,
-                                        .timeout_ms = cfg->timeout_ms,
-                                        .low_speed_seconds = cfg->low_speed_seconds,
-                                        .max_host_connections = 2,
-                                        .max_body = cfg->max_body,
-                                        .interrupt = interrupt},
-                               .rate = cfg->rate,
-                               .burst = cfg->burst,
-                               .concurrency = 1,
-                               /* A test should answer quickly: two tries, short backoff. */
-                               .retry = {.max_attempts = 2,
-                                         .base = 0.5,
-                                         .cap = 2,
-                                         .budget = 10,
-                                         .rng = 12345,
-                                         .max_server_delay = cfg->max_retry_after,
-                                         .deadline = cfg->request_deadline},
-                               .max_value = cfg->max_body};
+  struct mode_fetch_opts fo;
+  mode_config_fetch_opts(cfg, interrupt, &fo);
+  fo.http.max_host_connections = 2;
+  fo.concurrency = 1;
+  /* A test should answer quickly: two tries, short backoff. */
+  fo.retry.max_attempts = 2;
+  fo.retry.cap = 2;
+  fo.retry.budget = 10;
+  fo.retry.rng = 12345;
   struct test_run t = {cfg, step, cancelled, ctx, mode_fetch_new(&fo), ETL_OK, 0};
   if (t.fetch == NULL)
     return ETL_ERR_NOMEM;

@@ -1560,28 +1560,11 @@ struct mode_crawl *mode_crawl_new(const struct mode_config *cfg, const char *ser
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(c->assembler.today, sizeof c->assembler.today, "%Y-%m-%d", &tm);
-  struct mode_fetch_opts fo = {.http = {.username = cfg->token,
-                                        .password = cfg->secret,
-                                        .ca_bundle = cfg->ca_bundle,
-                                        .connect_timeout_ms = cfg->connect_timeout_ms,
-                                        .timeout_ms = cfg->timeout_ms,
-                                        .low_speed_seconds = cfg->low_speed_seconds,
-                                        .max_host_connections = cfg->concurrency,
-                                        .max_body = cfg->max_body,
-                                        .interrupt = interrupt},
-                               .rate = cfg->rate,
-                               .burst = cfg->burst,
-                               .concurrency = cfg->concurrency,
-                               .retry = {.max_attempts = cfg->max_attempts,
-                                         .base = 0.5,
-                                         .cap = 30,
-                                         .budget = cfg->retry_budget,
-                                         .rng = (uint64_t)now ^ (uint64_t)(uintptr_t)c,
-                                         .max_server_delay = cfg->max_retry_after,
-                                         .deadline = cfg->request_deadline},
-                               .max_value = cfg->max_body,
-                               .notice = fetch_notice,
-                               .notice_ctx = c};
+  struct mode_fetch_opts fo;
+  mode_config_fetch_opts(cfg, interrupt, &fo);
+  fo.retry.rng = (uint64_t)now ^ (uint64_t)(uintptr_t)c;
+  fo.notice = fetch_notice;
+  fo.notice_ctx = c;
   c->fetch_opts = fo;
   c->fetch = mode_fetch_new(&fo);
   if (c->service == NULL || c->defs == NULL || c->fetch == NULL)

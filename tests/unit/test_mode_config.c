@@ -377,6 +377,37 @@ START_TEST(wait_settings_have_bounded_defaults) {
 }
 END_TEST
 
+/* The fetch settings are built from the config in one place (conf.c), for runs and tests. */
+START_TEST(fetch_settings_follow_the_config) {
+  struct mode_config c;
+  char err[512] = "";
+  struct warnings w = {0};
+  ck_assert_int_eq(parse("{" BASE ",\"concurrency\":3,\"requestsPerSecond\":2.5,\"rateBurst\":4,"
+                         "\"lowSpeedSeconds\":7,\"maxRetryAfterSeconds\":20,"
+                         "\"requestDeadlineSeconds\":90}",
+                         NULL, &c, err, &w),
+                   0);
+  atomic_int stop = 0;
+  struct mode_fetch_opts fo;
+  mode_config_fetch_opts(&c, &stop, &fo);
+  ck_assert_str_eq(fo.http.username, "tok");
+  ck_assert_str_eq(fo.http.password, "SECRET123");
+  ck_assert_ptr_eq(fo.http.interrupt, &stop);
+  ck_assert_int_eq(fo.http.max_host_connections, 3);
+  ck_assert_int_eq(fo.concurrency, 3);
+  ck_assert(fo.rate == 2.5 && fo.burst == 4);
+  ck_assert_int_eq(fo.http.low_speed_seconds, 7);
+  ck_assert_int_eq(fo.http.timeout_ms, c.timeout_ms);
+  ck_assert_int_eq(fo.http.connect_timeout_ms, c.connect_timeout_ms);
+  ck_assert(fo.retry.max_server_delay == 20 && fo.retry.deadline == 90);
+  ck_assert_int_eq(fo.retry.max_attempts, c.max_attempts);
+  ck_assert_int_eq(fo.retry.budget, c.retry_budget);
+  ck_assert_uint_eq(fo.max_value, c.max_body);
+  ck_assert_ptr_null(fo.notice);
+  mode_config_free(&c);
+}
+END_TEST
+
 /* No setting turns a wait back into an unbounded one. */
 static const char *const bad_wait_settings[] = {
     "\"lowSpeedSeconds\":0",        "\"lowSpeedSeconds\":1.5",
@@ -450,6 +481,7 @@ int main(void) {
   suite_add_tcase(s, urls);
   TCase *waits = tcase_create("waits");
   tcase_add_test(waits, wait_settings_have_bounded_defaults);
+  tcase_add_test(waits, fetch_settings_follow_the_config);
   tcase_add_loop_test(waits, wait_settings_out_of_range_name_the_key, 0,
                       (int)(sizeof bad_wait_settings / sizeof bad_wait_settings[0]));
   suite_add_tcase(s, waits);
