@@ -1927,27 +1927,14 @@ out:
 /* ---- the whole text ------------------------------------------------------------------------ */
 
 static int build_match(struct cx *cx) {
-  uint32_t *stack = malloc((cx->ntk + 1) * sizeof *stack);
-  size_t depth = 0;
   struct word_index wi;
   word_index_init(&wi);
   cx->match = malloc(cx->ntk * sizeof *cx->match);
   cx->cls = malloc(cx->ntk);
-  if (!stack || !cx->match || !cx->cls) {
-    free(stack);
+  if (!cx->match || !cx->cls || sql_match_parens(cx->tk, cx->ntk, cx->match) != SQL_OK)
     return cx_nomem(cx);
-  }
-  for (size_t i = 0; i < cx->ntk; i++) {
-    cx->match[i] = (uint32_t)(cx->ntk - 1);
+  for (size_t i = 0; i < cx->ntk; i++)
     cx->cls[i] = classify(&wi, cx->s, &cx->tk[i]);
-    if (cx->tk[i].kind == TK_LPAREN)
-      stack[depth++] = (uint32_t)i;
-    else if (cx->tk[i].kind == TK_RPAREN && depth)
-      cx->match[stack[--depth]] = (uint32_t)i;
-    else if (cx->tk[i].kind == TK_SEMI)
-      depth = 0; /* a ')' never closes a '(' of another statement */
-  }
-  free(stack);
   return SQL_OK;
 }
 

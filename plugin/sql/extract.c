@@ -82,6 +82,7 @@ struct scan {
   const struct sql_token *tk; /* owned by the caller of run_scan */
   unsigned char *kw;          /* enum kw of each token; owned */
   unsigned char *kwf;         /* F_* flags of each token; owned */
+  uint32_t *match;            /* for each '(' its ')' (sql_match_parens); owned */
   size_t ntk, i;
   enum sql_dialect d;
   struct sql_table_set sources, targets;
@@ -503,20 +504,13 @@ static bool read_name(struct scan *sc, struct parts *ps, size_t *first, size_t *
  * named first is read; what follows names its dimensions and metrics, never tables, so it is
  * skipped to the matching ')'. Returns false in *ok when the name could not be stored. */
 static int semantic_view(struct scan *sc, struct parts *ps, size_t *first, size_t *last, bool *ok) {
-  size_t open = sc->i;
+  size_t open = sc->i, close = sc->match[open];
   sc->i++;
   parts_free(ps);
   *ok = read_name(sc, ps, first, last);
-  for (long depth = 1;; sc->i++) {
-    enum sql_tok_kind k = tok(sc, sc->i)->kind;
-    if (k == TK_EOF || k == TK_SEMI)
-      return fail_at(sc, SQL_ERR_SYNTAX, open, "unclosed parenthesis");
-    if (k == TK_LPAREN)
-      depth++;
-    else if (k == TK_RPAREN && --depth == 0)
-      break;
-  }
-  sc->i++;
+  if (tok(sc, close)->kind != TK_RPAREN)
+    return fail_at(sc, SQL_ERR_SYNTAX, open, "unclosed parenthesis");
+  sc->i = close + 1;
   return SQL_OK;
 }
 
@@ -1014,7 +1008,8 @@ int sql_extract_keep_tokens(const char *sql, size_t len, enum sql_dialect dialec
   sc.tk = toks;
   sc.kw = malloc(sc.ntk);
   sc.kwf = malloc(sc.ntk);
-  if (!sc.kw || !sc.kwf) {
+  sc.match = malloc(sc.ntk * sizeof *sc.match);
+  if (!sc.kw || !sc.kwf || !sc.match || sql_match_parens(toks, sc.ntk, sc.match) != SQL_OK) {
     rc = nomem(&sc);
     goto out;
   }
@@ -1040,6 +1035,7 @@ out:
   free(sc.ctes);
   free(sc.kw);
   free(sc.kwf);
+  free(sc.match);
   free(toks);
   sql_table_set_free(&sc.sources);
   sql_table_set_free(&sc.targets);

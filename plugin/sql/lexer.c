@@ -443,3 +443,21 @@ char *sql_tok_ident(const char *sql, const struct sql_token *t) {
   out[o] = '\0';
   return out;
 }
+
+int sql_match_parens(const struct sql_token *tk, size_t ntk, uint32_t *match) {
+  uint32_t *stack = malloc((ntk + 1) * sizeof *stack); /* the '(' not closed yet */
+  size_t depth = 0;
+  if (stack == NULL)
+    return SQL_ERR_NOMEM;
+  for (size_t i = 0; i < ntk; i++) {
+    match[i] = (uint32_t)(ntk - 1);
+    if (tk[i].kind == TK_LPAREN)
+      stack[depth++] = (uint32_t)i;
+    else if (tk[i].kind == TK_RPAREN && depth)
+      match[stack[--depth]] = (uint32_t)i;
+    else if (tk[i].kind == TK_SEMI)
+      depth = 0; /* a ')' never closes a '(' of another statement */
+  }
+  free(stack);
+  return SQL_OK;
+}

@@ -92,6 +92,12 @@ struct sql_token {
 int sql_lex(const char *sql, size_t len, enum sql_dialect dialect, struct sql_poll *poll,
             struct sql_token **out, size_t *n_out, char *err, size_t errlen);
 
+/* Fills match[0..ntk) (tk as sql_lex gives it, ending with TK_EOF): for each '(' the index of
+ * the ')' that closes it, else ntk - 1 (the TK_EOF); ntk - 1 for every other token. A ')' never
+ * closes a '(' of another statement: a ';' leaves the '(' before it unclosed. The one rule by
+ * which extract.c and columns.c skip a parenthesised group. Linear; SQL_OK or SQL_ERR_NOMEM. */
+int sql_match_parens(const struct sql_token *tk, size_t ntk, uint32_t *match);
+
 /* True when the token is an unquoted word equal to kw (upper-case ASCII) ignoring case. */
 bool sql_tok_is(const char *sql, const struct sql_token *t, const char *kw);
 

@@ -54,6 +54,11 @@ static const struct {
     {"unclosed paren", "SELECT * FROM (SELECT 1", SQL_DIALECT_ANSI,
      "unclosed parenthesis at line 1, column 15"},
     {"stray paren", "SELECT 1)", SQL_DIALECT_ANSI, "unmatched ')' at line 1, column 9"},
+    {"unclosed semantic view", "SELECT * FROM SEMANTIC_VIEW(db.s.sv DIMENSIONS (a",
+     SQL_DIALECT_SNOWFLAKE, "unclosed parenthesis at line 1, column 28"},
+    /* A ')' of the next statement does not close it (sql_match_parens). */
+    {"semantic view closed past ';'", "SELECT * FROM SEMANTIC_VIEW(db.s.sv; SELECT 1)",
+     SQL_DIALECT_SNOWFLAKE, "unclosed parenthesis at line 1, column 28"},
     {"not SQL", "hello world", SQL_DIALECT_ANSI, "not SQL"},
     {"binary garbage", "\x01\x02\x03", SQL_DIALECT_ANSI, "not SQL"},
 };
