@@ -211,6 +211,46 @@ static void add_link(struct walk *w, const char *name, const char *ep, size_t pa
   yajl_gen_map_close(w->g);
 }
 
+/* The page a page's next_page link names, 0 for none: the next while there is one; with
+ * --batch-fault repeat the last page links to itself, with endless every page links on. */
+static size_t next_page_of(const char *fault, size_t page, size_t asked, size_t pages) {
+  if (page < pages)
+    return page + 1;
+  if (fault && strcmp(fault, "repeat") == 0 && pages > 1)
+    return page; /* itself, as it was reached */
+  if (fault && strcmp(fault, "endless") == 0)
+    return asked + 1;
+  return 0;
+}
+
+/* The paging envelope, the one writer of it for every endpoint: `pagination`, then (after the
+ * caller's list, between envelope_open and envelope_close) `_links` with next_page (when
+ * next > 0) and prev_page. */
+static void envelope_open(struct walk *w, size_t asked, size_t per_page, size_t count,
+                          size_t pages, size_t total) {
+  yajl_gen_map_open(w->g);
+  s(w, "pagination");
+  yajl_gen_map_open(w->g);
+  kn(w, "page", (long long)asked);
+  kn(w, "per_page", (long long)per_page);
+  kn(w, "count", (long long)count);
+  kn(w, "total_pages", (long long)pages);
+  kn(w, "total_count", (long long)total);
+  yajl_gen_map_close(w->g);
+}
+
+static void envelope_close(struct walk *w, const char *ep, size_t next, size_t asked,
+                           size_t per_page) {
+  s(w, "_links");
+  yajl_gen_map_open(w->g);
+  if (next > 0)
+    add_link(w, "next_page", ep, next, per_page);
+  if (asked > 1)
+    add_link(w, "prev_page", ep, asked - 1, per_page);
+  yajl_gen_map_close(w->g);
+  yajl_gen_map_close(w->g);
+}
+
 static int render_page(const struct sim_config *cfg, const struct sim_workspace *ws,
                        enum batch_kind kind, int all, size_t page, size_t per_page,
                        struct route_resp *resp) {
@@ -232,31 +272,12 @@ static int render_page(const struct sim_config *cfg, const struct sim_workspace 
   w.n = 0;
   w.from = from;
   w.to = from + per_page;
-  yajl_gen_map_open(w.g);
-  s(&w, "pagination");
-  yajl_gen_map_open(w.g);
-  kn(&w, "page", (long long)asked);
-  kn(&w, "per_page", (long long)per_page);
-  kn(&w, "count", (long long)count);
-  kn(&w, "total_pages", (long long)pages);
-  kn(&w, "total_count", (long long)total);
-  yajl_gen_map_close(w.g);
+  envelope_open(&w, asked, per_page, count, pages, total);
   s(&w, kind_names[kind]);
   yajl_gen_array_open(w.g);
   walk(&w);
   yajl_gen_array_close(w.g);
-  s(&w, "_links");
-  yajl_gen_map_open(w.g);
-  if (page < pages)
-    add_link(&w, "next_page", kind_names[kind], page + 1, per_page);
-  else if (fault && strcmp(fault, "repeat") == 0 && pages > 1)
-    add_link(&w, "next_page", kind_names[kind], page, per_page); /* itself, as it was reached */
-  else if (fault && strcmp(fault, "endless") == 0)
-    add_link(&w, "next_page", kind_names[kind], asked + 1, per_page);
-  if (asked > 1)
-    add_link(&w, "prev_page", kind_names[kind], asked - 1, per_page);
-  yajl_gen_map_close(w.g);
-  yajl_gen_map_close(w.g);
+  envelope_close(&w, kind_names[kind], next_page_of(fault, page, asked, pages), asked, per_page);
   int rc = w.err ? -1 : route_finish(w.g, resp, 200);
   yajl_gen_free(w.g);
   return rc;
