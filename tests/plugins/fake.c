@@ -34,6 +34,8 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "test_plugin.h"
+
 struct fake {
   const struct etl_host_services *svc;
   struct etl_run *run;
@@ -170,11 +172,7 @@ static const char *kind_at(struct fake *f, long i) {
 
 static const struct etl_entity *make_state(struct fake *f, long next) {
   snprintf(f->json, sizeof f->json, "{\"next\": %ld}", next);
-  f->entity = (struct etl_entity){.struct_size = sizeof f->entity,
-                                  .kind = "state",
-                                  .id = "state",
-                                  .json = f->json,
-                                  .json_len = strlen(f->json)};
+  test_plugin_entity(&f->entity, "state", "state", f->json);
   return &f->entity;
 }
 
@@ -229,32 +227,13 @@ static etl_status fake_next(void *instance, const struct etl_entity **out) {
       snprintf(f->json, sizeof f->json, "{\"data\": not json");
     else
       snprintf(f->json, sizeof f->json, "{\"data\": {\"name\": \"%s\", \"n\": %ld}}", f->id, i);
-    f->entity = (struct etl_entity){.struct_size = sizeof f->entity,
-                                    .kind = f->kind,
-                                    .id = f->id,
-                                    .json = f->json,
-                                    .json_len = strlen(f->json)};
+    test_plugin_entity(&f->entity, f->kind, f->id, f->json);
     *out = &f->entity;
     return ETL_OK;
   }
 }
 
-static const struct etl_plugin descriptor = {
-    .struct_size = sizeof(struct etl_plugin),
-    .abi_major = ETL_ABI_MAJOR,
-    .abi_minor = ETL_ABI_MINOR,
-    .name = "fake",
-    .version = "9.9.9",
-    .description = "a scriptable plugin for the runner's tests",
-    .config_schema = "{\"type\": \"object\"}",
-    .open = fake_open,
-    .test = fake_test,
-    .next_entity = fake_next,
-    .close = fake_close,
-    .interrupt = fake_interrupt,
-};
-
-ETL_PLUGIN_DEFINE(fake)(const struct etl_host_services *services) {
-  (void)services;
-  return &descriptor;
-}
+TEST_PLUGIN_DEFINE(fake, .name = "fake", .version = "9.9.9",
+                   .description = "a scriptable plugin for the runner's tests", .open = fake_open,
+                   .test = fake_test, .next_entity = fake_next, .close = fake_close,
+                   .interrupt = fake_interrupt)

@@ -5,7 +5,7 @@ TEST_PLUGIN_LDFLAGS = -module -avoid-version -no-undefined -rpath /nowhere
 TEST_PLUGIN_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 
 check_LTLIBRARIES += tests/plugins/fake.la
-tests_plugins_fake_la_SOURCES = tests/plugins/fake.c
+tests_plugins_fake_la_SOURCES = tests/plugins/fake.c tests/plugins/test_plugin.h
 tests_plugins_fake_la_CFLAGS = $(TEST_PLUGIN_CFLAGS) $(YAJL_CFLAGS)
 tests_plugins_fake_la_LIBADD = $(YAJL_LIBS)
 tests_plugins_fake_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -export-symbols-regex '^etl_plugin_entry$$'
@@ -41,6 +41,6 @@ endif
 
 # A plugin with a right descriptor that breaks the runtime rules etl-plugin-check tests.
 check_LTLIBRARIES += tests/plugins/rude.la
-tests_plugins_rude_la_SOURCES = tests/plugins/rude.c
+tests_plugins_rude_la_SOURCES = tests/plugins/rude.c tests/plugins/test_plugin.h
 tests_plugins_rude_la_CFLAGS = $(TEST_PLUGIN_CFLAGS)
 tests_plugins_rude_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "test_plugin.h"
+
 /* One instance: the run handle, the services and how many entities were produced. Owned by the
  * host between open() and close(). */
 struct rude {
@@ -43,13 +45,8 @@ static etl_status rude_next(void *instance, const struct etl_entity **out) {
     return ETL_DONE;
   r->produced++;
   snprintf(r->json, sizeof r->json, "{\"data\": {\"ratio\": \"%.1f\"}}", 1.5);
-  r->entity = (struct etl_entity){.struct_size = sizeof r->entity,
-                                  .kind = "chart",
-                                  .id = r->produced == 1 ? "a" : r->produced == 2 ? "b" : "c",
-                                  .json = r->json};
-  r->entity.json_len = 0;
-  while (r->json[r->entity.json_len])
-    r->entity.json_len++;
+  test_plugin_entity(&r->entity, "chart", r->produced == 1 ? "a" : r->produced == 2 ? "b" : "c",
+                     r->json);
   *out = &r->entity;
   return ETL_OK;
 }
@@ -62,21 +59,6 @@ static void rude_interrupt(void *instance) {
   (void)instance; /* deliberately ignored */
 }
 
-static const struct etl_plugin descriptor = {
-    .struct_size = sizeof descriptor,
-    .abi_major = ETL_ABI_MAJOR,
-    .abi_minor = ETL_ABI_MINOR,
-    .name = "rude",
-    .version = "0.0.1",
-    .description = "a plugin that breaks the runtime rules",
-    .config_schema = "{\"type\": \"object\"}",
-    .open = rude_open,
-    .next_entity = rude_next,
-    .close = rude_close,
-    .interrupt = rude_interrupt,
-};
-
-ETL_PLUGIN_DEFINE(rude)(const struct etl_host_services *services) {
-  (void)services;
-  return &descriptor;
-}
+TEST_PLUGIN_DEFINE(rude, .name = "rude", .version = "0.0.1",
+                   .description = "a plugin that breaks the runtime rules", .open = rude_open,
+                   .next_entity = rude_next, .close = rude_close, .interrupt = rude_interrupt)
