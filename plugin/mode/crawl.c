@@ -110,6 +110,9 @@ static const char *const source_fields[] = {"id",       "token",
 enum { DS_ID, DS_TOKEN, DS_NAME, DS_ADAPTER, DS_DATABASE, DS_PROJECT, DS_HOST };
 static const char *const definition_fields[] = {"name", "source"};
 static const char *const user_fields[] = {"username", "name", "email"};
+/* Mode's Workspace Membership object (api-reference/management/workspace-memberships): who is a
+ * member, no name and no email. */
+static const char *const member_fields[] = {"member_username", "state"};
 
 #define SPEC(list, f)                                                                              \
   { list, f, sizeof f / sizeof f[0] }
@@ -120,10 +123,11 @@ static const struct mode_hal_spec charts_spec = SPEC("charts", chart_fields);
 static const struct mode_hal_spec sources_spec = SPEC("data_sources", source_fields);
 static const struct mode_hal_spec definitions_spec = SPEC("definitions", definition_fields);
 static const struct mode_hal_spec user_spec = SPEC(NULL, user_fields);
+static const struct mode_hal_spec members_spec = SPEC("memberships", member_fields);
 
 /* ---- state ------------------------------------------------------------------------------ */
 
-enum listing_kind { L_SPACES, L_REPORTS, L_DATASETS };
+enum listing_kind { L_SPACES, L_REPORTS, L_DATASETS, L_MEMBERS };
 
 /* A collection's two listings (reports, datasets) against what batch says the collection
  * holds. Mode's listings are paged until an empty page because a short page may not be the
@@ -214,6 +218,11 @@ struct mode_crawl {
   struct mode_fetch_opts fetch_opts; /* what c->fetch was made with, for the batch engine */
   struct mode_discovery *disc;       /* owned, NULL without discovery keys */
   int disc_ok, shortcut;
+  /* With batch, a creator who is an active member of the workspace (GET /memberships) takes
+   * the e-mail batch gives their report (`creator_email`) instead of GET /api/{user}; until the
+   * memberships listing is done, creators wait (need_user). */
+  int members_wanted, members_done;
+  struct mode_strset members; /* active members' usernames */
 };
 
 /* Query text active reports may hold before new reports wait; with the queries requests out
@@ -333,7 +342,11 @@ static void listing_request(struct mode_crawl *c, struct listing *l) {
   }
   a->kind = R_LISTING;
   a->listing = l;
-  request(c, url, l->kind == L_SPACES ? &spaces_spec : &reports_spec, MODE_FETCH_LISTING, a);
+  request(c, url,
+          l->kind == L_SPACES    ? &spaces_spec
+          : l->kind == L_MEMBERS ? &members_spec
+                                 : &reports_spec,
+          MODE_FETCH_LISTING, a);
   free(url);
 }
 
@@ -344,7 +357,7 @@ static int window_open(const struct mode_crawl *c) {
 
 /* Asks for the listing's next page now, or parks it while the window of reports is full. */
 static void listing_continue(struct mode_crawl *c, struct listing *l) {
-  if (l->kind != L_SPACES && !window_open(c)) {
+  if (l->kind != L_SPACES && l->kind != L_MEMBERS && !window_open(c)) {
     l->next = c->parked;
     c->parked = l;
     return;
@@ -440,25 +453,76 @@ static void start_space(struct mode_crawl *c, const struct mode_hal_record *rec)
   free(st), free(tail_r), free(tail_d), free(url_r), free(url_d);
 }
 
+/* GET /api/{username}: the creator's name and e-mail (on_user). */
+static void request_user(struct mode_crawl *c, const char *username) {
+  struct req_arg *a = calloc(1, sizeof *a);
+  char *user = mode_url_segment(username);
+  char *url = user ? mode_asprintf("%s/api/%s", c->cfg->host, user) : NULL;
+  if (a == NULL || url == NULL || (a->username = strdup(username)) == NULL) {
+    arg_free(a);
+    oom(c);
+  } else {
+    a->kind = R_USER;
+    request(c, url, &user_spec, MODE_FETCH_URGENT, a);
+  }
+  free(user), free(url);
+}
+
+/* A creator known without a request: an active member (memberships listing) whose report batch
+ * gives a `creator_email`. The owner record is username and e-mail, as /api/{user} gives them. */
+static int member_known(struct mode_crawl *c, const char *username, const char *report) {
+  const char *email = c->members_done && mode_strset_has(&c->members, username)
+                          ? mode_discovery_creator_email(c->disc, report)
+                          : NULL;
+  if (email == NULL)
+    return 0;
+  mode_owners_resolve(&c->owners, username, NULL, email, 1);
+  return 1;
+}
+
 static void need_user(struct mode_crawl *c, struct mode_report *r) {
   const struct mode_owner_entry *e = mode_owners_find(&c->owners, r->creator);
   if (e == NULL) {
-    e = mode_owners_add(&c->owners, r->creator);
-    struct req_arg *a = calloc(1, sizeof *a);
-    char *user = mode_url_segment(r->creator);
-    char *url = user ? mode_asprintf("%s/api/%s", c->cfg->host, user) : NULL;
-    if (e == NULL || a == NULL || url == NULL || (a->username = strdup(r->creator)) == NULL) {
-      arg_free(a);
-      free(user), free(url);
+    if (mode_owners_add(&c->owners, r->creator) == NULL) {
       oom(c);
       return;
     }
-    a->kind = R_USER;
-    request(c, url, &user_spec, MODE_FETCH_URGENT, a);
-    free(user), free(url);
+    /* Until the memberships are in, the creator waits (members_in decides). */
+    if (!(c->members_wanted && !c->members_done) && !member_known(c, r->creator, r->token))
+      request_user(c, r->creator);
+    e = mode_owners_find(&c->owners, r->creator);
   }
   if (e->state == MODE_USER_PENDING)
     r->waiting_user = 1;
+}
+
+static void finalize_ready(struct mode_crawl *c);
+
+/* The memberships listing is done (or failed: then every creator is looked up): each creator
+ * waiting for it is known now, or asked for. */
+static void members_in(struct mode_crawl *c) {
+  struct mode_strset asked = {0}; /* creators looked up here, once each */
+  c->members_done = 1;
+  for (struct mode_report *r = c->active; r && !c->fatal; r = r->next) {
+    if (!r->waiting_user || r->creator == NULL || mode_strset_has(&asked, r->creator))
+      continue;
+    const struct mode_owner_entry *e = mode_owners_find(&c->owners, r->creator);
+    if (e == NULL || e->state != MODE_USER_PENDING)
+      continue;
+    /* Pending with no request out: every request_user happens after members_done. */
+    if (member_known(c, r->creator, r->token))
+      continue;
+    if (mode_strset_add(&asked, r->creator) < 0)
+      oom(c);
+    request_user(c, r->creator);
+  }
+  mode_strset_clear(&asked);
+  for (struct mode_report *r = c->active; r; r = r->next) {
+    const struct mode_owner_entry *e = r->creator ? mode_owners_find(&c->owners, r->creator) : NULL;
+    if (r->waiting_user && e && e->state != MODE_USER_PENDING)
+      r->waiting_user = 0;
+  }
+  finalize_ready(c);
 }
 
 static int fill_report(struct mode_report *r, const struct mode_hal_record *rec,
@@ -718,6 +782,12 @@ static void start_report(struct mode_crawl *c, const struct listing *l,
 
 static void listing_failed(struct mode_crawl *c, struct listing *l,
                            const struct mode_fetch_result *res) {
+  if (l->kind == L_MEMBERS) { /* costs requests, never records: creators are looked up */
+    diagf(c, ETL_SEV_WARNING, 0, "memberships",
+          "cannot list (page %d): %s; creators are looked up one by one", l->pager.page,
+          res->detail);
+    return;
+  }
   if (l->kind == L_SPACES) {
     if (res->status == 404) {
       diagf(c, ETL_SEV_ERROR, 0, NULL,
@@ -797,6 +867,11 @@ static void listing_done(struct mode_crawl *c, struct listing *l) {
   struct space_check *sc = l->check;
   struct listing *held = NULL;
   int complete = 0;
+  if (l->kind == L_MEMBERS) {
+    listing_free(l);
+    members_in(c);
+    return;
+  }
   if (sc) {
     sc->open--;
     held = sc->held != l ? unhold(c, sc) : NULL;
@@ -834,6 +909,15 @@ static enum short_page short_page(struct mode_crawl *c, struct listing *l, size_
   return PAGE_ON;
 }
 
+/* A member whose creator's e-mail batch may give; only `state: active` ones (a member who left
+ * is looked up, as a regular run does, and may be a 404 there). */
+static void add_member(struct mode_crawl *c, const struct mode_hal_record *rec) {
+  const char *state = mode_hal_get(rec, 1);
+  if (state && strcmp(state, "active") == 0 &&
+      mode_strset_add(&c->members, mode_hal_get(rec, 0)) < 0)
+    oom(c);
+}
+
 static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetch_result *res) {
   if (!res->ok) {
     listing_failed(c, l, res);
@@ -859,7 +943,7 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
     if ((tokens[i] = usable_token(&res->records[i], 0)) == NULL)
       bad++;
   int page = l->pager.page;
-  if (bad > 0)
+  if (bad > 0 && l->kind != L_MEMBERS) /* a member without a username is looked up later */
     /* Never skipped in silence: an item the run cannot name would be "not seen", and a sink
      * would mark it deleted. Flagged lost, the run is partial and nothing is marked. */
     diagf(c, ETL_SEV_ERROR, ETL_DIAG_ITEM_LOST, l->space_token ? l->space_token : "collections",
@@ -873,6 +957,8 @@ static void on_listing(struct mode_crawl *c, struct listing *l, struct mode_fetc
       continue;
     if (l->kind == L_SPACES)
       start_space(c, &res->records[i]);
+    else if (l->kind == L_MEMBERS)
+      add_member(c, &res->records[i]);
     else
       start_report(c, l, &res->records[i]);
   }
@@ -1339,6 +1425,19 @@ static void start_listing(struct mode_crawl *c) {
   free(u3), free(tail);
 }
 
+/* The workspace's memberships, whose active members' creators need no lookup (need_user). */
+static void start_members(struct mode_crawl *c) {
+  char *url = ws_url(c, "/memberships");
+  struct listing *l = url ? listing_new(c, L_MEMBERS, url, NULL, NULL) : NULL;
+  free(url);
+  if (l == NULL) {
+    oom(c);
+    return;
+  }
+  c->members_wanted = 1;
+  listing_request(c, l);
+}
+
 /* Lists through Mode's Discovery API first, when its keys are set. A failure costs requests,
  * never records: the regular API lists what batch could not. */
 static void start_discovery(struct mode_crawl *c) {
@@ -1411,8 +1510,11 @@ static void start(struct mode_crawl *c) {
      * previous run's records all stand (resolve_candidates). */
     c->shortcut = c->disc_ok && c->incr && c->incr->prev_batch &&
                   strcmp(c->incr->prev_batch, c->incr->batch) == 0;
-    if (!c->shortcut)
+    if (!c->shortcut) {
+      if (c->disc_ok && c->cfg->include_owners)
+        start_members(c);
       start_listing(c);
+    }
   }
   free(u1), free(u2);
 }
@@ -1622,6 +1724,7 @@ void mode_crawl_free(struct mode_crawl **cp) {
   sql_definitions_free(&c->defs);
   mode_owners_free(&c->owners);
   mode_strset_clear(&c->seen_reports);
+  mode_strset_clear(&c->members);
   mode_assembler_clear(&c->assembler);
   free(c->service);
   free(c);

@@ -33,8 +33,8 @@ static const char *const c_fields[] = {"token",      "report_token", "query_toke
 enum { DC_TOKEN, DC_REPORT, DC_QUERY, DC_TITLE, DC_TYPE, DC_URL, DC_N };
 static const char *const r_fields[] = {"token",      "name",        "description",
                                        "space_token", "created_at", "edited_at",
-                                       "updated_at", "last_saved_at"};
-enum { DR_TOKEN, DR_NAME, DR_DESC, DR_SPACE, DR_N = 8 };
+                                       "updated_at", "last_saved_at", "creator_email"};
+enum { DR_TOKEN, DR_NAME, DR_DESC, DR_SPACE, DR_EMAIL = 8, DR_N };
 static const char *const s_fields[] = {"token", "name", "space_type", "description"};
 static const char *const st_fields[] = {"report_token", "total_views_count", "view_count"};
 enum { ENV_NEXT = MODE_HAL_ENV_NEXT, ENV_PAGES = MODE_HAL_ENV_PAGES };
@@ -381,6 +381,12 @@ int mode_discovery_in_space(const struct mode_discovery *d, const char *token,
   long at = report_at(d, token);
   const char *st = at < 0 ? NULL : d->l[LR].items[at].f[DR_SPACE];
   return st && space && strcmp(st, space) == 0;
+}
+
+const char *mode_discovery_creator_email(const struct mode_discovery *d, const char *token) {
+  long at = report_at(d, token);
+  const char *e = at < 0 ? NULL : d->l[LR].items[at].f[DR_EMAIL];
+  return e && *e ? e : NULL;
 }
 
 long mode_discovery_space_count(const struct mode_discovery *d, const char *space) {

@@ -54,6 +54,9 @@ int mode_discovery_has_charts(const struct mode_discovery *d, const char *report
  * 16 hex digits, or NULL when batch did not list it. Borrowed. */
 const char *mode_discovery_report_stamp(const struct mode_discovery *d, const char *token);
 
+/* The `creator_email` batch gives report `token`, or NULL when it gives none. Borrowed. */
+const char *mode_discovery_creator_email(const struct mode_discovery *d, const char *token);
+
 /* Whether batch lists report (or dataset) `token` in collection `space`. */
 int mode_discovery_in_space(const struct mode_discovery *d, const char *token, const char *space);
 

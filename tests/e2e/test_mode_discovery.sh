@@ -28,7 +28,9 @@
 #       records are the regular run's;
 #  15   discoveryChartFields false: no charts request, and the regular run's records but for
 #       what only the charts endpoint has (a chart's fields and description, the data model
-#       columns and column lineage made of them).
+#       columns and column lineage made of them);
+#  16   creators: the discovery run lists /memberships and looks up (GET /api/{user}) only
+#       creators who are no active member (mode-sim answers those 404), with test 2's records.
 # Prints TAP. Offline: 127.0.0.1 only.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -38,7 +40,7 @@ PLUGIN=${ETL_PLUGIN_PATH:-$B/plugin/.libs}/mode.so
 MODESIM=$B/tests/mode-sim/mode-sim
 DSECRET=disc-secret-7f3a91
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..15"
+echo "1..16"
 
 SIMARGS="--rate-limit off --seed 7 --spaces 4 --reports-per-space 6 --queries-per-report 2 \
   --charts-per-query 2 --users 6 --data-sources 3 --discovery-token disc-token \
@@ -346,3 +348,14 @@ else
     "charts requests: $nf_charts" "$(grep '^diag' "$T/disc_nf.err" | head -3)"
 fi
 stop_sim
+
+# ---- 16: creators from /memberships and batch's creator_email (the run of test 2) ------------
+members=$(grep -c ' GET /api/acme/memberships ' "$T/full.log")
+lookups=$(grep -c ' GET /api/[^/ ]* [0-9]' "$T/full.log")
+member_lookups=$(grep ' GET /api/[^/ ]* [0-9]' "$T/full.log" | grep -vc ' 404 ')
+if [ "$members" -ge 1 ] && [ "$member_lookups" -eq 0 ]; then
+  ok "creators: /memberships listed ($members pages), only $lookups non-members looked up, same records"
+else
+  not_ok "creators: /memberships listed, only non-members looked up" \
+    "memberships pages: $members, lookups of members: $member_lookups"
+fi

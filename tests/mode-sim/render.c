@@ -522,17 +522,24 @@ int render_workspace(yajl_gen g, const struct sim_workspace *ws) {
   return render_tpl(g, T_WORKSPACE, &c);
 }
 
-int render_memberships(yajl_gen g, const struct sim_workspace *ws) {
+static void page_slice(const struct render_page *pg, size_t n, size_t *from, size_t *to);
+
+int render_memberships(yajl_gen g, const struct sim_workspace *ws, const struct render_page *pg) {
   char self[256];
   snprintf(self, sizeof self, "/api/%s/memberships", ws->name);
+  size_t n = 0, from, to;
+  for (size_t i = 0; i < ws->nusers; i++)
+    n += ws->users[i].active != 0;
+  page_slice(pg, n, &from, &to); /* paged like every listing: active members in order */
   if (list_open(g, self, "memberships"))
     return -1;
-  for (size_t i = 0; i < ws->nusers; i++) {
+  for (size_t i = 0, k = 0; i < ws->nusers; i++) {
     if (!ws->users[i].active)
       continue;
     struct ctx c = {.kind = K_USER, .ws = ws, .u = &ws->users[i]};
-    if (render_tpl(g, T_MEMBERSHIP, &c))
+    if (k >= from && k < to && render_tpl(g, T_MEMBERSHIP, &c))
       return -1;
+    k++;
   }
   return list_close(g);
 }

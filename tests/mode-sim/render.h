@@ -23,7 +23,7 @@ struct render_page {
 int render_verify(yajl_gen g, const struct sim_workspace *ws);
 int render_user(yajl_gen g, const struct sim_workspace *ws, const struct sim_user *u);
 int render_workspace(yajl_gen g, const struct sim_workspace *ws);
-int render_memberships(yajl_gen g, const struct sim_workspace *ws);
+int render_memberships(yajl_gen g, const struct sim_workspace *ws, const struct render_page *pg);
 /* personal: also list members' personal collections (filter=all). */
 int render_spaces(yajl_gen g, const struct sim_workspace *ws, int personal,
                   const struct render_page *pg);

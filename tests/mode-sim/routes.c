@@ -178,7 +178,7 @@ static int render_generated(const struct route_source *src, const struct parsed 
   case EP_WORKSPACE:
     return render_workspace(g, ws);
   case EP_MEMBERSHIPS:
-    return render_memberships(g, ws);
+    return render_memberships(g, ws, &pg);
   case EP_SPACES:
     return render_spaces(g, ws, req->filter && strcmp(req->filter, "all") == 0, &pg);
   case EP_SPACE:

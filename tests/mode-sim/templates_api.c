@@ -17,12 +17,18 @@ const char sim_tpl_workspace[] =
     "\"data_sources\":{\"href\":\"/api/${ws}/data_sources\"},"
     "\"definitions\":{\"href\":\"/api/${ws}/definitions\"}}}";
 
+/* The Workspace Membership object of Mode's API reference (mode.com/developer/api-reference/
+ * management/workspace-memberships): admin, invited, state, member_username, member_token,
+ * activated_at, managed_by_scim and the links it names; no name and no email. */
 const char sim_tpl_membership[] =
-    "{\"member_username\":\"${username}\",\"member_token\":\"${user_token}\","
-    "\"member_name\":\"${name}\",\"admin\":\"${admin}\",\"state\":\"active\","
-    "\"created_at\":\"${created_at}\","
-    "\"_links\":{\"self\":{\"href\":\"/api/${ws}/memberships/${username}\"},"
-    "\"user\":{\"href\":\"/api/${username}\"},\"account\":{\"href\":\"/api/${ws}\"}}}";
+    "{\"admin\":\"${admin}\",\"invited\":false,\"state\":\"active\","
+    "\"member_username\":\"${username}\",\"member_token\":\"${user_token}\","
+    "\"activated_at\":\"${created_at}\",\"managed_by_scim\":false,"
+    "\"_links\":{\"self\":{\"href\":\"/api/${ws}/memberships/${user_token}\"},"
+    "\"groups\":{\"href\":\"/api/${ws}/memberships/${user_token}/groups\"},"
+    "\"organization\":{\"href\":\"/api/${ws}\"},"
+    "\"user\":{\"href\":\"/api/${username}\"},"
+    "\"web_self\":{\"href\":\"/organizations/${ws}/members/${username}\"}}}";
 
 const char sim_tpl_run[] =
     "{\"token\":\"${run}\",\"state\":\"succeeded\",\"parameters\":{},\"form_fields\":[],"
