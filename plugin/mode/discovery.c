@@ -296,8 +296,11 @@ static int make_stamps(struct mode_discovery *d) {
 
 int mode_discovery_run(struct mode_discovery *d, const atomic_int *interrupt, int *auth_refused,
                        char *err, size_t cap) {
+  /* Collections and report stats serve incremental runs only (the batch stamp, and usage of the
+   * reports an unchanged run retains): a full run's listings give names and view counts. */
+  int n_listings = d->cfg->incremental ? N_LISTINGS : LS;
   *auth_refused = 0;
-  for (int i = 0; i < N_LISTINGS; i++) {
+  for (int i = 0; i < n_listings; i++) {
     char *url = first_url(d, d->l[i].name);
     if (url == NULL || ask(d, &d->l[i], url) != 0) {
       free(url);
@@ -320,7 +323,7 @@ int mode_discovery_run(struct mode_discovery *d, const atomic_int *interrupt, in
       break;
   }
   *auth_refused = d->auth_refused;
-  for (int i = 0; i < N_LISTINGS; i++)
+  for (int i = 0; i < n_listings; i++)
     if (d->l[i].failed || !d->l[i].done) {
       snprintf(err, cap, "%s", d->err[0] ? d->err : "a listing did not finish");
       return -1;

@@ -28,7 +28,8 @@ struct mode_discovery *mode_discovery_new(const struct mode_config *cfg,
                                           const struct mode_fetch_opts *base, const char *token,
                                           const char *key, const char *secret);
 
-/* Lists queries, charts and reports through batch, blocking until done or interrupted
+/* Lists queries, charts and reports through batch (and, in incremental runs, collections and
+ * report stats), blocking until done or interrupted
  * (interrupt, may be NULL). Returns 0, or -1 with why in err (the caller lists the regular
  * way instead); *auth_refused is set on a 401. */
 int mode_discovery_run(struct mode_discovery *d, const atomic_int *interrupt, int *auth_refused,
