@@ -268,10 +268,17 @@ static int by_token(const void *pa, const void *pb) {
   return strcmp(a->f[0], b->f[0]);
 }
 
+/* Sorts a listing's items; an empty listing (one not asked for has no array) is left alone:
+ * qsort's pointer must not be NULL even for no items. */
+static void sort_items(struct blisting *l, int (*cmp)(const void *, const void *)) {
+  if (l->n > 0)
+    qsort(l->items, l->n, sizeof *l->items, cmp);
+}
+
 /* The stamps: per report every field batch lists, then one over all of them. */
 static int make_stamps(struct mode_discovery *d) {
   struct blisting *l = &d->l[LR];
-  qsort(l->items, l->n, sizeof *l->items, by_token);
+  sort_items(l, by_token);
   d->stamps = calloc(l->n ? l->n : 1, 17);
   if (d->stamps == NULL)
     return -1;
@@ -285,11 +292,11 @@ static int make_stamps(struct mode_discovery *d) {
   }
   /* A collection renamed renames its reports' project: the spaces are in the stamp too. */
   struct blisting *s = &d->l[LS];
-  qsort(s->items, s->n, sizeof *s->items, by_token);
+  sort_items(s, by_token);
   for (size_t i = 0; i < s->n; i++)
     for (size_t k = 0; k < s->spec->n_fields; k++)
       all = mode_incr_hash(all, s->items[i].f[k]);
-  qsort(d->l[LST].items, d->l[LST].n, sizeof *d->l[LST].items, by_token);
+  sort_items(&d->l[LST], by_token);
   mode_incr_hex(all, d->stamp);
   return 0;
 }
@@ -328,8 +335,8 @@ int mode_discovery_run(struct mode_discovery *d, const atomic_int *interrupt, in
       snprintf(err, cap, "%s", d->err[0] ? d->err : "a listing did not finish");
       return -1;
     }
-  qsort(d->l[LQ].items, d->l[LQ].n, sizeof *d->l[LQ].items, by_report);
-  qsort(d->l[LC].items, d->l[LC].n, sizeof *d->l[LC].items, by_report);
+  sort_items(&d->l[LQ], by_report);
+  sort_items(&d->l[LC], by_report);
   if (make_stamps(d) != 0) {
     snprintf(err, cap, "out of memory");
     return -1;
