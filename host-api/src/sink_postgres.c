@@ -35,8 +35,6 @@
 #include <string.h>
 
 #define PG_SCHEMA_VERSION "1"
-#define PG_AUTOCOMMIT_RECORDS 20000
-#define PG_MAX_RECORD_BYTES 500000000
 #define PG_LOCK_CLASS 0x45544c43 /* "ETLC": the advisory locks of the catalog */
 #define PG_SCHEMA_LOCK 0         /* its key while creating the schema */
 
@@ -143,22 +141,17 @@ static const struct {
 
 _Static_assert(PG_LOCK_CLASS == 1163152451, "the lock class in the SQL text");
 
-struct source_counts {
-  long long records, inserted, updated, unchanged, rejected;
-};
-
 struct pg_sink {
   PGconn *conn;          /* owned */
   char *label;           /* owned: user@host:port/dbname, for messages; never the password */
   struct host_log *log;  /* borrowed */
   bool in_txn;           /* a transaction is open */
-  unsigned long pending; /* records written since the last commit */
+  struct host_catalog_batch batch; /* early commits, the retain-miss note */
   long long run_id;      /* this catalog run; 0 before the first begin_source */
   char *source;          /* owned: the source between begin_source and end_source, or NULL */
   bool locked;           /* this->source's advisory lock is held */
   long long epoch;
-  struct source_counts counts;
-  bool retain_miss_logged;
+  struct host_catalog_counts counts;
 };
 
 /* Maps a failed result (or a broken connection) to a status and logs it, naming the catalog
@@ -246,7 +239,7 @@ static etl_status pg_commit(void *sink) {
   etl_status st = exec_simple(s, "COMMIT", "commit");
   s->in_txn = false;
   if (st == ETL_OK)
-    s->pending = 0;
+    host_catalog_batch_committed(&s->batch);
   return st;
 }
 
@@ -497,38 +490,12 @@ static etl_status pg_begin_source(void *sink, const char *source, const char *pl
   return pg_commit(s);
 }
 
-/* True when json is one well-formed JSON object in valid UTF-8; else fills why. */
-static bool json_object_ok(const char *json, size_t len, char *why, size_t cap) {
-  if (len > PG_MAX_RECORD_BYTES) {
-    snprintf(why, cap, "entity json is %zu bytes, more than the catalog takes (%d)", len,
-             PG_MAX_RECORD_BYTES);
-    return false;
-  }
-  if (!host_sink_parse_entity(json, len, NULL, NULL, why, cap))
-    return false;
-  size_t i = 0;
-  while (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n')
-    i++;
-  if (json[i] != '{') {
-    snprintf(why, cap, "entity json is not a JSON object");
-    return false;
-  }
-  return true;
-}
-
+/* Counts one upserted record from the RETURNING row (or its absence). */
 static void count_upsert(struct pg_sink *s, PGresult *r) {
-  if (PQntuples(r) == 0) { /* delivered twice in this run, unchanged */
-    s->counts.unchanged++;
-    return;
-  }
-  long long first_seen = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-  long long changed_run = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-  if (changed_run != s->run_id)
-    s->counts.unchanged++;
-  else if (first_seen == s->run_id)
-    s->counts.inserted++;
-  else
-    s->counts.updated++;
+  bool returned = PQntuples(r) > 0; /* no row: delivered twice in this run, unchanged */
+  host_catalog_count_upsert(&s->counts, s->run_id, returned,
+                            returned ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0,
+                            returned ? strtoll(PQgetvalue(r, 0, 1), NULL, 10) : 0);
 }
 
 static etl_status pg_write(void *sink, const struct host_record *rec, bool *rejected) {
@@ -542,7 +509,7 @@ static etl_status pg_write(void *sink, const struct host_record *rec, bool *reje
   }
   s->counts.records++;
   if (!host_sink_names_ok(rec, why, sizeof why) ||
-      !json_object_ok(rec->json, rec->json_len, why, sizeof why) ||
+      !host_catalog_json_object_ok(rec->json, rec->json_len, why, sizeof why) ||
       (memchr(rec->json, '\0', rec->json_len) &&
        snprintf(why, sizeof why, "entity json holds a NUL byte") > 0)) {
     host_log_msg(s->log, ETL_SEV_ERROR, rec->source, host_sink_item(rec, item, sizeof item),
@@ -563,7 +530,7 @@ static etl_status pg_write(void *sink, const struct host_record *rec, bool *reje
     return st;
   count_upsert(s, r);
   PQclear(r);
-  if (++s->pending >= PG_AUTOCOMMIT_RECORDS)
+  if (host_catalog_batch_add(&s->batch, 1))
     return pg_commit(s);
   return ETL_OK;
 }
@@ -588,13 +555,8 @@ static etl_status pg_retain(void *sink, const char *source, const char *kind,
       missing++;
     PQclear(r);
   }
-  if (missing && !s->retain_miss_logged) {
-    s->retain_miss_logged = true;
-    host_log_msg(s->log, ETL_SEV_DEBUG, source, kind,
-                 "catalog '%s': %zu retained %s id(s) not in the catalog (or deleted); ignored",
-                 s->label, missing, kind);
-  }
-  if (st == ETL_OK && (s->pending += n) >= PG_AUTOCOMMIT_RECORDS)
+  host_catalog_retain_missed(&s->batch, s->log, s->label, source, kind, missing);
+  if (st == ETL_OK && host_catalog_batch_add(&s->batch, n))
     st = pg_commit(s);
   return st;
 }
@@ -606,7 +568,7 @@ static etl_status pg_store_state(void *sink, const char *source, const char *sta
   /* A length that counts the C string's terminator: PostgreSQL text holds no NUL. */
   while (len > 0 && state_json[len - 1] == '\0')
     len--;
-  if (len > PG_MAX_RECORD_BYTES || memchr(state_json, '\0', len)) {
+  if (len > HOST_CATALOG_MAX_RECORD_BYTES || memchr(state_json, '\0', len)) {
     host_log_msg(s->log, ETL_SEV_ERROR, source, NULL,
                  "catalog '%s': state of %zu bytes is too large or holds a NUL byte", s->label,
                  len);
