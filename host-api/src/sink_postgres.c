@@ -17,6 +17,11 @@
  * loses its connection, and the server releases the lock. Different sources never wait on each
  * other; their rows are disjoint.
  *
+ * A process that hangs keeps its connection, and so the lock: every lock wait of the session is
+ * therefore bounded by lock_timeout (sink.config.lockTimeoutSeconds), after which the run fails
+ * (retry later) naming the source and the holder -- PostgreSQL's backend pid and the holder's
+ * application_name, which an etlhost connection sets to "etlhost[PID]" unless the DSN names one.
+ *
  * The DSN may hold a password: it is registered as a secret with the log, and messages name the
  * catalog by user@host:port/dbname only.
  */
@@ -33,10 +38,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PG_SCHEMA_VERSION "1"
 #define PG_LOCK_CLASS 0x45544c43 /* "ETLC": the advisory locks of the catalog */
 #define PG_SCHEMA_LOCK 0         /* its key while creating the schema */
+#define PG_LOCK_TIMEOUT_DEFAULT 600        /* seconds: sink.config.lockTimeoutSeconds */
+#define PG_SQLSTATE_LOCK_TIMEOUT "55P03"   /* lock_not_available: lock_timeout expired */
 
 #define NOW_SQL "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
@@ -137,6 +145,16 @@ static const struct {
     {"lock", "SELECT pg_advisory_lock(" "1163152451" ", hashtext($1))", 1},
     {"try_lock", "SELECT pg_try_advisory_lock(" "1163152451" ", hashtext($1))", 1},
     {"unlock", "SELECT pg_advisory_unlock(" "1163152451" ", hashtext($1))", 1},
+    /* Who holds the source's lock (two int4 keys: classid, objid as unsigned, objsubid 2). What
+     * pg_stat_activity hides from a user without pg_read_all_stats comes back NULL. */
+    {"holder",
+     "SELECT l.pid, a.application_name, host(a.client_addr), a.state,"
+     " floor(extract(epoch FROM clock_timestamp() - a.state_change))::bigint"
+     " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+     " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+     " AND l.classid = " "1163152451" " AND l.objid::bigint = (hashtext($1)::bigint & 4294967295)"
+     " LIMIT 1",
+     1},
 };
 
 _Static_assert(PG_LOCK_CLASS == 1163152451, "the lock class in the SQL text");
@@ -150,6 +168,7 @@ struct pg_sink {
   long long run_id;      /* this catalog run; 0 before the first begin_source */
   char *source;          /* owned: the source between begin_source and end_source, or NULL */
   bool locked;           /* this->source's advisory lock is held */
+  long long lock_timeout_s; /* sink.config.lockTimeoutSeconds: the longest wait for a lock */
   long long epoch;
   struct host_catalog_counts counts;
 };
@@ -355,11 +374,14 @@ static etl_status prepare_all(struct pg_sink *s) {
   return ETL_OK;
 }
 
-/* Parses the config: *dsn borrowed from *cfg (caller frees *cfg). */
+/* Parses the config: *dsn borrowed from *cfg (caller frees *cfg); *lock_timeout_s in seconds. */
 static etl_status config_dsn(const char *config_json, struct host_log *log, yajl_val *cfg,
-                             const char **dsn) {
-  static const char *const keys[] = {"dsn", NULL};
+                             const char **dsn, long long *lock_timeout_s) {
+  static const char *const keys[] = {"dsn", "lockTimeoutSeconds", NULL};
   etl_status st = host_sink_config_parse(config_json, "postgres", keys, log, cfg);
+  if (st == ETL_OK)
+    st = host_sink_config_int(*cfg, "lockTimeoutSeconds", PG_LOCK_TIMEOUT_DEFAULT, 1, 604800,
+                              log, lock_timeout_s);
   if (st == ETL_OK)
     st = host_sink_config_string(*cfg, "dsn", NULL, log, dsn);
   if (st == ETL_OK && (!*dsn || !(*dsn)[0])) {
@@ -371,9 +393,15 @@ static etl_status config_dsn(const char *config_json, struct host_log *log, yajl
   return st;
 }
 
-/* Connects; ETL_ERR_CONNECT (or ETL_ERR_AUTH) with the server's reason when it fails. */
+/* Connects; ETL_ERR_CONNECT (or ETL_ERR_AUTH) with the server's reason when it fails. The
+ * session is named "etlhost[PID]" (unless the DSN names it), so that a run waiting for a lock
+ * can say which process holds it. */
 static etl_status pg_connect(struct pg_sink *s, const char *dsn) {
-  s->conn = PQconnectdb(dsn);
+  char app[48];
+  snprintf(app, sizeof app, "etlhost[%ld]", (long)getpid());
+  const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+  const char *const values[] = {dsn, app, NULL};
+  s->conn = PQconnectdbParams(keys, values, 1 /* dbname may be a whole conninfo or URI */);
   if (!s->conn)
     return ETL_ERR_NOMEM;
   if (PQstatus(s->conn) == CONNECTION_OK)
@@ -392,7 +420,8 @@ static etl_status pg_create(const char *config_json, const char *workflow_json,
   yajl_val cfg = NULL;
   const char *dsn = NULL;
   *sinkp = NULL;
-  etl_status st = config_dsn(config_json, log, &cfg, &dsn);
+  long long lock_timeout_s = 0;
+  etl_status st = config_dsn(config_json, log, &cfg, &dsn, &lock_timeout_s);
   if (st != ETL_OK)
     goto out_cfg;
   struct pg_sink *s = calloc(1, sizeof *s);
@@ -401,11 +430,16 @@ static etl_status pg_create(const char *config_json, const char *workflow_json,
     goto out_cfg;
   }
   s->log = log;
+  s->lock_timeout_s = lock_timeout_s;
   st = host_pg_dsn_describe(dsn, "sink.config.dsn", log, &s->label);
   if (st == ETL_OK)
     st = pg_connect(s, dsn);
-  if (st == ETL_OK)
-    st = exec_simple(s, "SET client_min_messages = warning", "configure the session");
+  if (st == ETL_OK) {
+    char set[96];
+    snprintf(set, sizeof set, "SET client_min_messages = warning; SET lock_timeout = %lld",
+             lock_timeout_s * 1000);
+    st = exec_simple(s, set, "configure the session");
+  }
   if (st == ETL_OK)
     st = ensure_schema(s);
   if (st == ETL_OK)
@@ -421,6 +455,48 @@ out_cfg:
   return st;
 }
 
+/* Writes who holds source's lock into buf, as far as PostgreSQL tells: "PostgreSQL backend pid
+ * N, application 'etlhost[M]', client ADDR, idle for S s"; "" when it does not (the holder let
+ * go meanwhile, or the query failed). */
+static void describe_holder(struct pg_sink *s, const char *source, char *buf, size_t cap) {
+  const char *v[] = {source};
+  buf[0] = '\0';
+  PGresult *r = PQexecPrepared(s->conn, "holder", 1, v, NULL, NULL, 0);
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+    size_t used = (size_t)snprintf(buf, cap, "PostgreSQL backend pid %s", PQgetvalue(r, 0, 0));
+    if (!PQgetisnull(r, 0, 1) && used < cap)
+      used += (size_t)snprintf(buf + used, cap - used, ", application '%s'", PQgetvalue(r, 0, 1));
+    if (!PQgetisnull(r, 0, 2) && used < cap)
+      used += (size_t)snprintf(buf + used, cap - used, ", client %s", PQgetvalue(r, 0, 2));
+    if (!PQgetisnull(r, 0, 3) && !PQgetisnull(r, 0, 4) && used < cap)
+      snprintf(buf + used, cap - used, ", %s for %s s", PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4));
+  }
+  PQclear(r);
+}
+
+/* Waits (up to lock_timeout) for the source's advisory lock. On the timeout: an error naming
+ * the source, the holder and the key that bounds the wait, ETL_ERR_TRANSIENT (retry later). */
+static etl_status wait_for_lock(struct pg_sink *s, const char *source) {
+  const char *v[] = {source};
+  PGresult *r = PQexecPrepared(s->conn, "lock", 1, v, NULL, NULL, 0);
+  const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  bool got = PQresultStatus(r) == PGRES_TUPLES_OK;
+  if (got || !state || strcmp(state, PG_SQLSTATE_LOCK_TIMEOUT) != 0) {
+    etl_status st = got ? ETL_OK : pg_fail(s, r, "lock the source");
+    PQclear(r);
+    return st;
+  }
+  PQclear(r);
+  char holder[512];
+  describe_holder(s, source, holder, sizeof holder);
+  host_log_msg(s->log, ETL_SEV_ERROR, source, NULL,
+               "catalog '%s': source '%s': another etlhost run still holds it after %lld s (%s);"
+               " giving up: end that run, or raise sink.config.lockTimeoutSeconds",
+               s->label, source, s->lock_timeout_s,
+               holder[0] ? holder : "PostgreSQL does not say which session");
+  return ETL_ERR_TRANSIENT;
+}
+
 /* Takes the source's advisory lock, saying so when another process holds it and we wait. */
 static etl_status lock_source(struct pg_sink *s, const char *source) {
   const char *v[] = {source};
@@ -432,9 +508,10 @@ static etl_status lock_source(struct pg_sink *s, const char *source) {
   PQclear(r);
   if (!got) {
     host_log_msg(s->log, ETL_SEV_INFO, source, NULL,
-                 "catalog '%s': another etlhost run holds this source; waiting for it to end",
-                 s->label);
-    st = run(s, "lock", 1, v, NULL, "lock the source", NULL);
+                 "catalog '%s': another etlhost run holds this source; waiting for it to end"
+                 " (at most lockTimeoutSeconds, %lld s)",
+                 s->label, s->lock_timeout_s);
+    st = wait_for_lock(s, source);
   }
   s->locked = st == ETL_OK;
   return st;
@@ -698,7 +775,8 @@ static etl_status pg_test(const char *config_json, const char *workflow_json,
   const char *dsn = NULL;
   struct pg_sink s = {.log = log};
   char msg[768];
-  etl_status st = config_dsn(config_json, log, &cfg, &dsn);
+  long long lock_timeout_s = 0;
+  etl_status st = config_dsn(config_json, log, &cfg, &dsn, &lock_timeout_s);
   if (st == ETL_OK)
     st = host_pg_dsn_describe(dsn, "sink.config.dsn", log, &s.label);
   if (st != ETL_OK) {
