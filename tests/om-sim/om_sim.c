@@ -15,8 +15,9 @@
  *   GET  /metadata/types/name/{name}[?fields=customProperties] (the dashboard entity type and
  *        the field types string, integer); PUT /metadata/types/{id} (a custom property of the
  *        dashboard type); a dashboard's `extension` may only hold those properties
- * and for the tests: GET /__sim/store (everything stored, sorted, as JSON), /__sim/stats, and
- * /__sim/seed?type=table|user|ingestionPipeline&fqn=F (an entity created elsewhere).
+ * and for the tests: GET /__sim/store (everything stored, sorted, as JSON), /__sim/stats,
+ * /__sim/seed?type=table|user|ingestionPipeline&fqn=F (an entity created elsewhere), and
+ * /__sim/faults?spec=SPEC (more faults from now on, as --faults: a server that starts refusing).
  *   GET  /services/ingestionPipelines/name/{fqn}; PUT /services/ingestionPipelines/{fqn}/
  *   pipelineStatus (a run's status; /__sim/store lists them under pipelineStatuses).
  *
@@ -1222,6 +1223,16 @@ static void seed_one(struct sim *s, struct reply *r, const char *type, const cha
   reply_entity(r, 200, e);
 }
 
+static int parse_faults(struct sim *s, const char *spec);
+
+/* GET /__sim/faults?spec=SPEC: adds the faults of SPEC (as --faults) from now on. */
+static void set_faults(struct sim *s, struct reply *r, const char *spec) {
+  if (!spec || parse_faults(s, spec) != 0)
+    reply_msg(r, 400, "faults needs spec=SPEC as --faults takes it");
+  else
+    reply_msg(r, 200, "faults set");
+}
+
 static void dump_stats(struct sim *s, struct reply *r) {
   yajl_gen g = yajl_gen_alloc(NULL);
   yajl_gen_map_open(g);
@@ -1452,6 +1463,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     dump_stats(s, &r);
   else if (strcmp(url, "/__sim/seed") == 0)
     seed_one(s, &r, arg(c, "type"), arg(c, "fqn"), arg(c, "columns"));
+  else if (strcmp(url, "/__sim/faults") == 0)
+    set_faults(s, &r, arg(c, "spec"));
   else if (!api)
     reply_msg(&r, 404, "om-sim serves /api/v1 and /__sim only");
   else if (strcmp(method, "GET") == 0 && strcmp(url, "/api/v1/system/version") == 0)
@@ -1510,16 +1523,16 @@ static int parse_faults(struct sim *s, const char *spec) {
     else if (strcmp(tok, "429") == 0)
       s->p429 = strtod(eq, NULL);
     else if (strcmp(tok, "reject-kind") == 0)
-      s->reject_kind = strdup(eq);
+      free(s->reject_kind), s->reject_kind = strdup(eq);
     else if (strcmp(tok, "reject-name") == 0)
-      s->reject_name = strdup(eq);
+      free(s->reject_name), s->reject_name = strdup(eq);
     else if (strcmp(tok, "search") == 0 && strcmp(eq, "any") == 0)
       s->search_any = true;
     else if (strcmp(tok, "cursor") == 0 && strcmp(eq, "repeat") == 0)
       s->cursor_repeat = true;
     else if (strcmp(tok, "reply") == 0 && (strcmp(eq, "html") == 0 || strcmp(eq, "brace") == 0 ||
                                            strcmp(eq, "empty") == 0 || strcmp(eq, "redirect") == 0))
-      s->hostile = strdup(eq);
+      free(s->hostile), s->hostile = strdup(eq);
     else {
       rc = -1;
       break;
