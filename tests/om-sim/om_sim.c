@@ -249,6 +249,21 @@ struct reply {
   char *body; /* owned */
 };
 
+/* Every answer with a body ends here: the document built in g becomes r's body, and g is
+ * freed. */
+static void reply_gen(struct reply *r, unsigned int status, yajl_gen g) {
+  r->status = status;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
+/* A fixed answer: the JSON text json, copied. */
+static void reply_text(struct reply *r, unsigned int status, const char *json) {
+  r->status = status;
+  if (!(r->body = strdup(json)))
+    abort();
+}
+
 static void reply_msg(struct reply *r, unsigned int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -265,18 +280,11 @@ static void reply_msg(struct reply *r, unsigned int status, const char *fmt, ...
   host_json_gen_str(g, "message");
   host_json_gen_str(g, msg);
   yajl_gen_map_close(g);
-  r->status = status;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, status, g);
 }
 
 /* LineageResource.addLineage answers "Response.status(Status.OK).build()": no body at all. */
-static void reply_empty(struct reply *r, unsigned int status) {
-  r->status = status;
-  r->body = strdup("");
-  if (!r->body)
-    abort();
-}
+static void reply_empty(struct reply *r, unsigned int status) { reply_text(r, status, ""); }
 
 /* The entity as the server shows it: its request body plus what the server assigns. */
 static void gen_entity(yajl_gen g, const struct entity *e) {
@@ -316,9 +324,7 @@ static void gen_entity(yajl_gen g, const struct entity *e) {
 static void reply_entity(struct reply *r, unsigned int status, const struct entity *e) {
   yajl_gen g = yajl_gen_alloc(NULL);
   gen_entity(g, e);
-  r->status = status;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, status, g);
 }
 
 /* ---- handlers ----------------------------------------------------------------------------- */
@@ -578,9 +584,7 @@ static void reply_type(struct sim *s, struct reply *r, const char *name, bool wi
     yajl_gen_array_close(g);
   }
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
 }
 
 static void put_custom_property(struct sim *s, struct reply *r, const char *type_id,
@@ -910,10 +914,14 @@ static void search(struct sim *s, struct reply *r, const char *q, const char *in
   yajl_gen_array_close(g);
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
   free(pattern);
+}
+
+/* Whether a listing of `type` (of one service, when service is not NULL) shows e. */
+static bool listed(const struct entity *e, const char *type, const char *service) {
+  return !e->deleted && strcmp(e->type, type) == 0 &&
+         (!service || (e->service && strcmp(e->service, service) == 0));
 }
 
 static void list(struct sim *s, struct reply *r, const char *type, const char *service,
@@ -929,14 +937,11 @@ static void list(struct sim *s, struct reply *r, const char *type, const char *s
   long n = 0;
   size_t i = start, total = 0;
   for (size_t j = 0; j < s->n_ents; j++)
-    total += !s->ents[j].deleted && strcmp(s->ents[j].type, type) == 0 &&
-             (!service || (s->ents[j].service && strcmp(s->ents[j].service, service) == 0));
+    total += listed(&s->ents[j], type, service);
   for (; i < s->n_ents && n < limit; i++) {
-    struct entity *e = &s->ents[i];
-    if (e->deleted || strcmp(e->type, type) != 0 ||
-        (service && (!e->service || strcmp(e->service, service) != 0)))
+    if (!listed(&s->ents[i], type, service))
       continue;
-    gen_entity(g, e);
+    gen_entity(g, &s->ents[i]);
     n++;
   }
   yajl_gen_array_close(g);
@@ -946,9 +951,7 @@ static void list(struct sim *s, struct reply *r, const char *type, const char *s
   yajl_gen_integer(g, (long long)total);
   /* The cursor is opaque to clients; here it is the next store index. */
   size_t k = i;
-  while (k < s->n_ents &&
-         (s->ents[k].deleted || strcmp(s->ents[k].type, type) != 0 ||
-          (service && (!s->ents[k].service || strcmp(s->ents[k].service, service) != 0))))
+  while (k < s->n_ents && !listed(&s->ents[k], type, service))
     k++;
   if (k < s->n_ents || s->cursor_repeat) {
     char after[32];
@@ -958,9 +961,7 @@ static void list(struct sim *s, struct reply *r, const char *type, const char *s
   }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
 }
 
 /* ---- ingestion pipelines ----------------------------------------------------------------- */
@@ -1165,9 +1166,7 @@ static void dump_store(struct sim *s, struct reply *r) {
   }
   yajl_gen_array_close(g);
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
   free(order);
 }
 
@@ -1207,6 +1206,24 @@ static void seed_columns(struct entity *e, const char *names) {
   yajl_gen_free(g);
 }
 
+/* The one way an entity is seeded, from the command line's files or GET /__sim/seed: found or
+ * added, then given `extra` -- a table's columns (comma-separated), a user's email -- when
+ * there is one. */
+static struct entity *seed_entity(struct sim *s, const char *type, const char *fqn,
+                                  const char *extra) {
+  struct entity *e = find_entity(s, type, fqn);
+  if (!e)
+    e = add_entity(s, type, fqn);
+  if (strcmp(type, "user") == 0 && extra && *extra) {
+    free(e->email);
+    if (!(e->email = strdup(extra)))
+      abort();
+  } else if (strcmp(type, "table") == 0) {
+    seed_columns(e, extra);
+  }
+  return e;
+}
+
 static void seed_one(struct sim *s, struct reply *r, const char *type, const char *fqn,
                      const char *columns) {
   if (!type || !fqn ||
@@ -1215,12 +1232,7 @@ static void seed_one(struct sim *s, struct reply *r, const char *type, const cha
     reply_msg(r, 400, "seed needs type=table|user|ingestionPipeline and fqn");
     return;
   }
-  struct entity *e = find_entity(s, type, fqn);
-  if (!e)
-    e = add_entity(s, type, fqn);
-  if (strcmp(type, "table") == 0)
-    seed_columns(e, columns);
-  reply_entity(r, 200, e);
+  reply_entity(r, 200, seed_entity(s, type, fqn, strcmp(type, "table") == 0 ? columns : NULL));
 }
 
 static int parse_faults(struct sim *s, const char *spec);
@@ -1247,42 +1259,21 @@ static void dump_stats(struct sim *s, struct reply *r) {
     yajl_gen_integer(g, (long long)vals[i]);
   }
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
 }
 
 /* GET /v1/system/version: OpenMetadata serves it to anyone (its JwtFilter excludes it), so a
  * client can tell "server reached" from "token refused". */
 static void reply_version(struct reply *r) {
-  yajl_gen g = yajl_gen_alloc(NULL);
-  yajl_gen_map_open(g);
-  host_json_gen_str(g, "version");
-  host_json_gen_str(g, "1.6.0-om-sim");
-  host_json_gen_str(g, "revision");
-  host_json_gen_str(g, "om-sim");
-  host_json_gen_str(g, "timestamp");
-  yajl_gen_integer(g, 1700000000000LL);
-  yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_text(r, 200,
+             "{\"version\":\"1.6.0-om-sim\",\"revision\":\"om-sim\",\"timestamp\":1700000000000}");
 }
 
 /* GET /v1/users/loggedInUser: the bot the JWT belongs to (behind the JWT check). */
 static void reply_logged_in_user(struct reply *r) {
-  yajl_gen g = yajl_gen_alloc(NULL);
-  yajl_gen_map_open(g);
-  host_json_gen_str(g, "id");
-  host_json_gen_str(g, "00000000-0000-4000-8000-000000000b07");
-  host_json_gen_str(g, "name");
-  host_json_gen_str(g, "ingestion-bot");
-  host_json_gen_str(g, "isBot");
-  yajl_gen_bool(g, 1);
-  yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_text(r, 200,
+             "{\"id\":\"00000000-0000-4000-8000-000000000b07\",\"name\":\"ingestion-bot\","
+             "\"isBot\":true}");
 }
 
 /* ---- routing ------------------------------------------------------------------------------ */
@@ -1543,7 +1534,6 @@ static int parse_faults(struct sim *s, const char *spec) {
 }
 
 static int seed_file(struct sim *s, const char *path, const char *type) {
-  bool users = strcmp(type, "user") == 0;
   FILE *f = fopen(path, "r");
   if (!f) {
     fprintf(stderr, "om-sim: cannot read %s\n", path);
@@ -1557,13 +1547,7 @@ static int seed_file(struct sim *s, const char *path, const char *type) {
     char *rest = strchr(line, ' '); /* a user's email, a table's columns */
     if (rest)
       *rest++ = '\0';
-    struct entity *e = find_entity(s, type, line);
-    if (!e)
-      e = add_entity(s, type, line);
-    if (users && rest && *rest)
-      e->email = strdup(rest);
-    else if (strcmp(type, "table") == 0)
-      seed_columns(e, rest);
+    seed_entity(s, type, line, rest);
   }
   fclose(f);
   return 0;
