@@ -286,6 +286,31 @@ const char *host_pg_reason(PGconn *conn, PGresult *res, char *buf, size_t cap) {
   return buf;
 }
 
+etl_status host_pg_take_state(PGresult *res, const char *what, const char *label,
+                              const char *source, struct host_log *log, char **json, size_t *len) {
+  etl_status st = ETL_OK;
+  *json = NULL;
+  *len = 0;
+  if (PQntuples(res) > 0) {
+    size_t n = (size_t)PQgetlength(res, 0, 0);
+    if (!(*json = malloc(n + 1))) {
+      st = ETL_ERR_NOMEM;
+    } else {
+      memcpy(*json, PQgetvalue(res, 0, 0), n);
+      (*json)[n] = '\0';
+      *len = n;
+    }
+  }
+  PQclear(res);
+  if (st == ETL_OK && *json &&
+      (st = host_state_check(what, label, source, *json, *len, log)) != ETL_OK) {
+    free(*json);
+    *json = NULL;
+    *len = 0;
+  }
+  return st;
+}
+
 etl_status host_pg_dsn_describe(const char *dsn, const char *key, struct host_log *log,
                                 char **label) {
   char *err = NULL;
@@ -672,25 +697,7 @@ static etl_status pg_load_state(void *sink, const char *source, char **json, siz
   etl_status st = run(s, "get_state", 1, v, NULL, "load state", &r);
   if (st != ETL_OK)
     return st;
-  if (PQntuples(r) > 0) {
-    size_t n = (size_t)PQgetlength(r, 0, 0);
-    *json = malloc(n + 1);
-    if (!*json) {
-      st = ETL_ERR_NOMEM;
-    } else {
-      memcpy(*json, PQgetvalue(r, 0, 0), n);
-      (*json)[n] = '\0';
-      *len = n;
-    }
-  }
-  PQclear(r);
-  if (st == ETL_OK && *json &&
-      (st = host_state_check("catalog", s->label, source, *json, *len, s->log)) != ETL_OK) {
-    free(*json);
-    *json = NULL;
-    *len = 0;
-  }
-  return st;
+  return host_pg_take_state(r, "catalog", s->label, source, s->log, json, len);
 }
 
 /* The source's live rows, and how many a sweep from the epoch would mark deleted. */
