@@ -5,6 +5,7 @@ host_api_libhostsinks_la_SOURCES += \
 	host-api/src/omrest_map.c host-api/src/omrest_map.h \
 	host-api/src/omrest_json.c host-api/src/omrest_json.h \
 	host-api/src/om_pipeline_status.c host-api/src/om_pipeline_status.h \
+	host-api/src/om_server_config.c host-api/src/om_server_config.h \
 	host-api/src/om_custom_props.c host-api/src/om_custom_props.h
 host_api_libhostsinks_la_CFLAGS += $(CURL_CFLAGS)
 host_api_libhostsinks_la_LIBADD += $(CURL_LIBS)

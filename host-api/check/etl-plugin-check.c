@@ -15,6 +15,8 @@
 /* clock_gettime without the host's config.h: this file builds from the installed header alone. */
 #define _POSIX_C_SOURCE 200809L
 
+#include "check_services.h"
+
 #include <etl/plugin.h>
 
 #include <ctype.h>
@@ -154,69 +156,7 @@ static int json_is_object(const char *p, size_t len) {
 
 /* ---- services tables -------------------------------------------------------------------- */
 
-/* What the plugin called that it must not have (comma-separated), reset before each drive. */
-static char trapped[64]; /* "diag, count, cancelled, test_step" fits */
-static pthread_mutex_t trap_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void trap(const char *name) {
-  pthread_mutex_lock(&trap_lock);
-  if (!strstr(trapped, name) && strlen(trapped) + strlen(name) + 3 < sizeof trapped) {
-    if (trapped[0])
-      strcat(trapped, ", ");
-    strcat(trapped, name);
-  }
-  pthread_mutex_unlock(&trap_lock);
-}
-
-static int verbose;
-
-static void ok_diag(struct etl_run *run, enum etl_severity sev, unsigned flags, const char *item,
-                    const char *message) {
-  (void)run, (void)flags;
-  if (verbose)
-    fprintf(stderr, "  diag %d %s: %s\n", (int)sev, item ? item : "-", message ? message : "");
-}
-static void trap_diag(struct etl_run *run, enum etl_severity sev, unsigned flags, const char *item,
-                      const char *message) {
-  (void)run, (void)sev, (void)flags, (void)item, (void)message;
-  trap("diag");
-}
-static void trap_count(struct etl_run *run, enum etl_counter c, int64_t delta) {
-  (void)run, (void)c, (void)delta;
-  trap("count");
-}
-static int trap_cancelled(struct etl_run *run) {
-  (void)run;
-  trap("cancelled");
-  return 0;
-}
-static void trap_test_step(struct etl_run *run, const char *step, enum etl_test_verdict v,
-                           const char *message) {
-  (void)run, (void)step, (void)v, (void)message;
-  trap("test_step");
-}
-static void ok_count(struct etl_run *run, enum etl_counter c, int64_t delta) {
-  (void)run, (void)c, (void)delta;
-}
-static int ok_cancelled(struct etl_run *run) {
-  (void)run;
-  return 0;
-}
-static void ok_test_step(struct etl_run *run, const char *step, enum etl_test_verdict v,
-                         const char *message) {
-  (void)run, (void)step, (void)v, (void)message;
-}
-
-/* A 1.0 host's smallest table: it ends after diag; the members past it are traps. */
-static const struct etl_host_services minimal = {
-    .struct_size = ETL_HOST_SERVICES_MIN_SIZE,
-    .abi_major = ETL_ABI_MAJOR,
-    .abi_minor = 0,
-    .diag = ok_diag,
-    .count = trap_count,
-    .cancelled = trap_cancelled,
-    .test_step = trap_test_step,
-};
+/* ok_*, trap_*, trapped and the minimal table: check_services.h. */
 
 /* A full table of this header's version: what the locale and interrupt rules drive under. */
 static const struct etl_host_services full = {
@@ -630,7 +570,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
       config_file = argv[++i];
     else if (strcmp(argv[i], "--verbose") == 0)
-      verbose = 1;
+      check_verbose = 1;
     else if (argv[i][0] != '-' && !plugin_path)
       plugin_path = argv[i];
     else

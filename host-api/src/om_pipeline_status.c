@@ -26,6 +26,7 @@
 #include "log.h"
 #include "omrest_client.h"
 #include "omrest_json.h"
+#include "om_server_config.h"
 #include "runner.h"
 #include "workflow.h"
 
@@ -90,27 +91,14 @@ static bool request(struct host_om_pipeline *p, const char *method, const char *
 }
 
 /* The client for workflowConfig.openMetadataServerConfig, read as the metadata-rest sink reads
- * it (that sink has already refused a bad one, so no message here). NULL when unusable. */
+ * it (that sink has already refused a bad one, so quietly here). NULL when unusable. */
 static struct host_om_client *client_for(const struct host_workflow *wf, struct host_log *log) {
   char *json = host_node_to_json(wf->workflow_config, NULL), err[64];
   yajl_val root = json ? host_json_parse(json, strlen(json), err, sizeof err) : NULL;
-  yajl_val om = host_json_get(root, "openMetadataServerConfig");
   struct host_om_client *client = NULL;
-  const char *provider = host_json_str(om, "authProvider");
-  const char *verify = host_json_str(om, "verifySSL");
-  yajl_val ssl = host_json_get(om, "sslConfig");
-  struct host_om_client_config cc = {.base_url = host_json_str(om, "hostPort"),
-                                     .verify_tls = !(verify && strcmp(verify, "ignore") == 0),
-                                     .ca_file = host_json_str(ssl, "certificatePath")
-                                                    ? host_json_str(ssl, "certificatePath")
-                                                    : host_json_str(ssl, "caCertificate"),
-                                     .concurrency = 1,
-                                     .retries = 2,
-                                     .timeout_ms = 30000,
-                                     .backoff_ms = 500};
-  if (provider && strcmp(provider, "openmetadata") == 0)
-    cc.jwt = host_json_str(host_json_get(om, "securityConfig"), "jwtToken");
-  if (cc.base_url)
+  struct host_om_client_config cc = {
+      .concurrency = 1, .retries = 2, .timeout_ms = 30000, .backoff_ms = 500};
+  if (root && host_om_server_config(root, log, true, &cc) == ETL_OK)
     client = host_om_client_new(&cc, log);
   yajl_tree_free(root);
   free(json);

@@ -1,7 +1,7 @@
 /*
  * pgconn.h -- what the postgres sink (sink_postgres.c, which defines these) and the PostgreSQL
  * state store (state_postgres.c) share: naming a database in messages without its password,
- * and a failed call's reason on one line.
+ * a failed call's reason on one line, and a stored state read back.
  */
 #ifndef HOST_PGCONN_H
 #define HOST_PGCONN_H
@@ -21,5 +21,12 @@ etl_status host_pg_dsn_describe(const char *dsn, const char *key, struct host_lo
 /* Writes the reason of a failed result (or, when res is NULL or silent, of the connection) into
  * buf without its trailing newline. Returns buf. */
 const char *host_pg_reason(PGconn *conn, PGresult *res, char *buf, size_t cap);
+
+/* Takes the state in the first column of res's first row (no row: no state) into *json
+ * (malloc'd, caller frees; NULL when there is none) and *len, then clears res. The state is
+ * checked with host_state_check, naming it as `what` 'label' and source; one that fails is
+ * dropped and the check's status returned. */
+etl_status host_pg_take_state(PGresult *res, const char *what, const char *label,
+                              const char *source, struct host_log *log, char **json, size_t *len);
 
 #endif

@@ -151,13 +151,18 @@ static etl_status load_state(struct runner *r, const char *source, char **json, 
   return st;
 }
 
-/* Commits the sink and counts the records it refused on delivery as failed. */
-static etl_status commit_sink(struct runner *r, struct host_source_report *rep) {
-  etl_status st = r->sink_ops->commit(r->sink);
+/* Counts the records the sink refused on delivery since the last call as failed. */
+static void count_late_rejects(struct runner *r, struct host_source_report *rep) {
   unsigned long rejected = r->sink_ops->take_rejected ? r->sink_ops->take_rejected(r->sink) : 0;
   host_report_lock();
   rep->failed += (long long)rejected;
   host_report_unlock();
+}
+
+/* Commits the sink and counts the records it refused on delivery as failed. */
+static etl_status commit_sink(struct runner *r, struct host_source_report *rep) {
+  etl_status st = r->sink_ops->commit(r->sink);
+  count_late_rejects(r, rep);
   return st;
 }
 
@@ -485,6 +490,9 @@ static void source_finish(struct source_run *sr) {
                                                              : "{}",
         .fail_safe_threshold = r->wf->fail_safe_threshold};
     etl_status es = r->sink_ops->end_source(r->sink, sr->src->name, &outcome);
+    /* end_source delivers too (metadata-rest sends the pending records again): what the server
+     * refused there is as failed as a record refused at a commit. */
+    count_late_rejects(r, rep);
     if (es == ETL_OK)
       es = save_pending(r, sr->src->name, rep);
     if (es != ETL_OK && rep->status == ETL_DONE)

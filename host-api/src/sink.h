@@ -86,8 +86,9 @@ struct host_sink_ops {
   etl_status (*end_source)(void *sink, const char *source, const struct host_source_outcome *o);
 
   /* Optional (NULL if the sink never rejects late): the number of records rejected inside
-   * commit() since the previous call (a server refusing a record only when it is delivered),
-   * each already logged with its id. The runner counts them as failed records. */
+   * commit() or end_source() since the previous call (a server refusing a record only when it
+   * is delivered), each already logged with its id. The runner asks after each and counts them
+   * as failed records. */
   unsigned long (*take_rejected)(void *sink);
 
   /* Releases the sink. NULL-safe; sets *sink to NULL. */

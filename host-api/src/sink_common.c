@@ -1,6 +1,6 @@
 /*
- * sink_common.c -- config reading and record naming shared by the built-in sinks
- * (see sink_common.h).
+ * sink_common.c -- config reading, record naming and the catalog sinks' shared checks and
+ * bookkeeping (see sink_common.h).
  */
 #include "config.h"
 
@@ -214,4 +214,50 @@ bool host_fail_safe_allows(struct host_log *log, const char *source, const char 
                "raise workflowConfig.failSafeThreshold",
                n_delete, n_live, share, threshold);
   return false;
+}
+
+bool host_catalog_json_object_ok(const char *json, size_t len, char *why, size_t cap) {
+  if (len > HOST_CATALOG_MAX_RECORD_BYTES) {
+    snprintf(why, cap, "entity json is %zu bytes, more than the catalog takes (%d)", len,
+             HOST_CATALOG_MAX_RECORD_BYTES);
+    return false;
+  }
+  if (!host_sink_parse_entity(json, len, NULL, NULL, why, cap))
+    return false;
+  size_t i = 0;
+  while (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n')
+    i++; /* well-formed, so it does not end in whitespace */
+  if (json[i] != '{') {
+    snprintf(why, cap, "entity json is not a JSON object");
+    return false;
+  }
+  return true;
+}
+
+void host_catalog_count_upsert(struct host_catalog_counts *c, long long run_id, bool returned,
+                               long long first_seen, long long changed_run) {
+  if (!returned || changed_run != run_id)
+    c->unchanged++;
+  else if (first_seen == run_id)
+    c->inserted++;
+  else
+    c->updated++;
+}
+
+bool host_catalog_batch_add(struct host_catalog_batch *b, size_t n) {
+  b->pending += n;
+  return b->pending >= HOST_CATALOG_AUTOCOMMIT_RECORDS;
+}
+
+void host_catalog_batch_committed(struct host_catalog_batch *b) { b->pending = 0; }
+
+void host_catalog_retain_missed(struct host_catalog_batch *b, struct host_log *log,
+                                const char *label, const char *source, const char *kind,
+                                size_t missing) {
+  if (!missing || b->retain_miss_logged)
+    return;
+  b->retain_miss_logged = true;
+  host_log_msg(log, ETL_SEV_DEBUG, source, kind,
+               "catalog '%s': %zu retained %s id(s) not in the catalog (or deleted); ignored",
+               label, missing, kind);
 }

@@ -1,6 +1,8 @@
 /*
  * sink_common.h -- what the built-in sinks share: reading their YAML config (handed over as a
- * JSON object) with errors that name the key, and naming a record in messages.
+ * JSON object) with errors that name the key, naming a record in messages, and what the two
+ * catalog sinks (sqlite, postgres) do alike: the record check, the upsert counts, early commits
+ * and the retain-miss note.
  */
 #ifndef HOST_SINK_COMMON_H
 #define HOST_SINK_COMMON_H
@@ -58,5 +60,50 @@ bool host_sink_parse_entity(const char *json, size_t len, const yajl_callbacks *
 bool host_fail_safe_allows(struct host_log *log, const char *source, const char *where,
                            const struct host_source_outcome *o, long long n_delete,
                            long long n_live);
+
+/* ---- the catalog sinks (sink_sqlite.c, sink_postgres.c) ------------------------------------ */
+
+/* A catalog sink's open transaction is committed early once it holds this many records (writes
+ * and retains), to bound the write-ahead log. Early data never hurts: state is written only in
+ * the transaction of everything before it. */
+#define HOST_CATALOG_AUTOCOMMIT_RECORDS 20000
+
+/* The largest entity JSON a catalog row takes: below SQLite's default SQLITE_MAX_LENGTH, and
+ * well below PostgreSQL's 1 GB text limit. */
+#define HOST_CATALOG_MAX_RECORD_BYTES 500000000
+
+/* True when json[0..len) is one well-formed JSON object in valid UTF-8 of at most
+ * HOST_CATALOG_MAX_RECORD_BYTES; else writes the reason into why. */
+bool host_catalog_json_object_ok(const char *json, size_t len, char *why, size_t cap);
+
+/* What a catalog counts for the source it is writing, stored in its `runs` row. */
+struct host_catalog_counts {
+  long long records, inserted, updated, unchanged, rejected;
+};
+
+/* Counts one upserted record. returned: the upsert's RETURNING gave a row (first_seen and
+ * changed_run are its columns); no row means it was delivered twice in this run, unchanged. */
+void host_catalog_count_upsert(struct host_catalog_counts *c, long long run_id, bool returned,
+                               long long first_seen, long long changed_run);
+
+/* A catalog sink's bookkeeping of its open transaction and of the retain-miss note, embedded by
+ * value in the sink (zeroed at creation); it owns nothing. One thread, the sink's, uses it. */
+struct host_catalog_batch {
+  unsigned long pending;   /* records written since the last commit */
+  bool retain_miss_logged; /* a retained id the catalog lacks was logged (once per sink) */
+};
+
+/* Adds n records to the open transaction; true when the sink should commit now. */
+bool host_catalog_batch_add(struct host_catalog_batch *b, size_t n);
+
+/* Says the sink committed: nothing is pending. */
+void host_catalog_batch_committed(struct host_catalog_batch *b);
+
+/* Notes `missing` retained ids of `kind` the catalog `label` lacks (or has marked deleted). Not
+ * an error -- the catalog may be newer than the source's state (another file, a reset) -- so it
+ * is logged once per sink, at debug level. */
+void host_catalog_retain_missed(struct host_catalog_batch *b, struct host_log *log,
+                                const char *label, const char *source, const char *kind,
+                                size_t missing);
 
 #endif

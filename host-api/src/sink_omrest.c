@@ -33,10 +33,9 @@
 #include "omrest_json.h"
 #include "omrest_map.h"
 #include "om_custom_props.h"
+#include "om_server_config.h"
 #include "sink_common.h"
 
-#include <arpa/inet.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,38 +392,6 @@ static const char *answer_id(const struct host_om_response *r, const char *field
 
 /* ---- config ------------------------------------------------------------------------------- */
 
-/* Loopback is an IP literal in 127.0.0.0/8, ::1, or exactly localhost; host as libcurl's URL
- * parser gives it (IPv6 in brackets). The Mode plugin's conf.c holds the same rule. */
-static bool is_loopback_host(const char *host) {
-  unsigned char addr[16];
-  char v6[64];
-  size_t n = strlen(host);
-  if (strcasecmp(host, "localhost") == 0)
-    return true;
-  if (inet_pton(AF_INET, host, addr) == 1)
-    return addr[0] == 127;
-  if (n < 2 || n - 2 >= sizeof v6 || host[0] != '[' || host[n - 1] != ']')
-    return false;
-  memcpy(v6, host + 1, n - 2);
-  v6[n - 2] = '\0';
-  return inet_pton(AF_INET6, v6, addr) == 1 && memcmp(addr, &in6addr_loopback, 16) == 0;
-}
-
-/* Whether url is plain http to another machine. Parsed, not prefix-matched: in
- * http://localhost@evil.example "localhost" is a user name and the host is evil.example. */
-static bool is_plain_http_to_remote(const char *url) {
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL;
-  bool remote = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-                curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-                strcmp(scheme, "http") == 0 &&
-                curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && !is_loopback_host(host);
-  curl_free(scheme);
-  curl_free(host);
-  curl_url_cleanup(u);
-  return remote;
-}
-
 /* Reads sink.config: our own keys only; an unknown key is an error naming it. */
 static etl_status parse_sink_config(struct omrest_sink *s, const char *config_json,
                                     struct host_om_client_config *cc) {
@@ -465,74 +432,6 @@ static etl_status parse_sink_config(struct omrest_sink *s, const char *config_js
   return st;
 }
 
-/* Reads workflowConfig.openMetadataServerConfig as OpenMetadata's workflow does. Accepts the
- * workflowConfig object itself, or a whole workflow holding one. */
-static etl_status parse_server_config(struct omrest_sink *s, yajl_val wf,
-                                      struct host_om_client_config *cc, const char **jwt) {
-  yajl_val inner = host_json_get(wf, "workflowConfig");
-  if (inner)
-    wf = inner;
-  yajl_val om = host_json_get(wf, "openMetadataServerConfig");
-  const char *where = "workflowConfig.openMetadataServerConfig";
-  if (!YAJL_IS_OBJECT(om)) {
-    host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
-                 "missing: the metadata-rest sink needs the OpenMetadata server's hostPort");
-    return ETL_ERR_CONFIG;
-  }
-  cc->base_url = host_json_str(om, "hostPort");
-  if (!cc->base_url ||
-      (strncmp(cc->base_url, "http://", 7) != 0 && strncmp(cc->base_url, "https://", 8) != 0)) {
-    host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
-                 "hostPort must be a URL such as http://localhost:8585/api");
-    return ETL_ERR_CONFIG;
-  }
-  size_t n = strlen(cc->base_url);
-  while (n > 0 && cc->base_url[n - 1] == '/')
-    n--;
-  if (n < 4 || strncmp(cc->base_url + n - 4, "/api", 4) != 0)
-    host_log_msg(s->log, ETL_SEV_WARNING, NULL, where,
-                 "hostPort %s does not end in /api, where OpenMetadata serves its API "
-                 "(http://localhost:8585/api)",
-                 cc->base_url);
-  const char *provider = host_json_str(om, "authProvider");
-  if (!provider)
-    provider = "no-auth";
-  if (strcmp(provider, "openmetadata") == 0) {
-    *jwt = host_json_str(host_json_get(om, "securityConfig"), "jwtToken");
-    if (!*jwt || !**jwt) {
-      host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
-                   "authProvider openmetadata needs securityConfig.jwtToken");
-      return ETL_ERR_CONFIG;
-    }
-    host_log_add_secret(s->log, *jwt);
-  } else if (strcmp(provider, "no-auth") != 0) {
-    host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
-                 "authProvider '%s' is not supported (use openmetadata with a bot's JWT, or "
-                 "no-auth)",
-                 provider);
-    return ETL_ERR_CONFIG;
-  }
-  const char *verify = host_json_str(om, "verifySSL");
-  cc->verify_tls = true; /* on by default, whatever the scheme: "no-ssl" only means plain http */
-  if (verify && strcmp(verify, "ignore") == 0) {
-    cc->verify_tls = false;
-    host_log_msg(s->log, ETL_SEV_WARNING, NULL, where,
-                 "verifySSL: ignore -- the server's certificate is not checked");
-  } else if (verify && strcmp(verify, "validate") != 0 && strcmp(verify, "no-ssl") != 0) {
-    host_log_msg(s->log, ETL_SEV_ERROR, NULL, where,
-                 "verifySSL must be no-ssl, ignore or validate, not '%s'", verify);
-    return ETL_ERR_CONFIG;
-  }
-  yajl_val ssl = host_json_get(om, "sslConfig");
-  cc->ca_file = host_json_str(ssl, "certificatePath");
-  if (!cc->ca_file)
-    cc->ca_file = host_json_str(ssl, "caCertificate"); /* older OpenMetadata name */
-  if (*jwt && is_plain_http_to_remote(cc->base_url))
-    host_log_msg(s->log, ETL_SEV_WARNING, NULL, where,
-                 "hostPort is plain http to a remote host: the JWT travels unencrypted");
-  return ETL_OK;
-}
-
 static void omrest_destroy(void **sinkp);
 
 static etl_status omrest_create(const char *config_json, const char *workflow_json,
@@ -564,13 +463,11 @@ static etl_status omrest_create(const char *config_json, const char *workflow_js
     goto out;
   }
   struct host_om_client_config cc = {.verify_tls = true};
-  const char *jwt = NULL;
-  st = parse_server_config(s, wf, &cc, &jwt);
+  st = host_om_server_config(wf, log, false, &cc);
   if (st == ETL_OK)
     st = parse_sink_config(s, config_json, &cc);
   if (st != ETL_OK)
     goto out;
-  cc.jwt = jwt;
   s->client = host_om_client_new(&cc, log);
   s->base_url = strdup(cc.base_url);
   st = s->client && s->base_url ? ETL_OK : ETL_ERR_NOMEM;
@@ -2039,7 +1936,6 @@ static etl_status omrest_test(const char *config_json, const char *workflow_json
   struct host_om_client *client = NULL;
   struct host_om_client_config cc = {.verify_tls = true};
   struct test_answer a = {0};
-  const char *jwt = NULL;
   char err[256];
   etl_status st = ETL_ERR_CONFIG;
   yajl_val wf = host_json_parse(workflow_json ? workflow_json : "{}",
@@ -2047,14 +1943,13 @@ static etl_status omrest_test(const char *config_json, const char *workflow_json
   if (!wf)
     host_log_msg(log, ETL_SEV_ERROR, NULL, "workflowConfig", "not valid JSON: %s", err);
   else
-    st = parse_server_config(&cfg_only, wf, &cc, &jwt);
+    st = host_om_server_config(wf, log, false, &cc);
   if (st == ETL_OK)
     st = parse_sink_config(&cfg_only, config_json, &cc);
   if (st != ETL_OK) {
     step(ctx, "server", ETL_TEST_FAIL, "the OpenMetadata configuration is wrong (see above)");
     goto out;
   }
-  cc.jwt = jwt;
   cc.retries = 0; /* a check answers now; the run retries */
   cc.concurrency = 1;
   if (cc.timeout_ms > 10000)
@@ -2070,7 +1965,7 @@ static etl_status omrest_test(const char *config_json, const char *workflow_json
   }
   st = test_get(client, "/v1/services/dashboardServices?limit=1", "data", &a);
   if (st == ETL_OK)
-    st = test_credentials(&a, jwt != NULL, step, ctx);
+    st = test_credentials(&a, cc.jwt != NULL, step, ctx);
   test_answer_release(&a);
 out:
   host_om_client_free(&client);

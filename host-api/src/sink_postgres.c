@@ -17,6 +17,11 @@
  * loses its connection, and the server releases the lock. Different sources never wait on each
  * other; their rows are disjoint.
  *
+ * A process that hangs keeps its connection, and so the lock: every lock wait of the session is
+ * therefore bounded by lock_timeout (sink.config.lockTimeoutSeconds), after which the run fails
+ * (retry later) naming the source and the holder -- PostgreSQL's backend pid and the holder's
+ * application_name, which an etlhost connection sets to "etlhost[PID]" unless the DSN names one.
+ *
  * The DSN may hold a password: it is registered as a secret with the log, and messages name the
  * catalog by user@host:port/dbname only.
  */
@@ -33,12 +38,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PG_SCHEMA_VERSION "1"
-#define PG_AUTOCOMMIT_RECORDS 20000
-#define PG_MAX_RECORD_BYTES 500000000
 #define PG_LOCK_CLASS 0x45544c43 /* "ETLC": the advisory locks of the catalog */
 #define PG_SCHEMA_LOCK 0         /* its key while creating the schema */
+#define PG_LOCK_TIMEOUT_DEFAULT 600        /* seconds: sink.config.lockTimeoutSeconds */
+#define PG_SQLSTATE_LOCK_TIMEOUT "55P03"   /* lock_not_available: lock_timeout expired */
 
 #define NOW_SQL "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
@@ -139,26 +145,32 @@ static const struct {
     {"lock", "SELECT pg_advisory_lock(" "1163152451" ", hashtext($1))", 1},
     {"try_lock", "SELECT pg_try_advisory_lock(" "1163152451" ", hashtext($1))", 1},
     {"unlock", "SELECT pg_advisory_unlock(" "1163152451" ", hashtext($1))", 1},
+    /* Who holds the source's lock (two int4 keys: classid, objid as unsigned, objsubid 2). What
+     * pg_stat_activity hides from a user without pg_read_all_stats comes back NULL. */
+    {"holder",
+     "SELECT l.pid, a.application_name, host(a.client_addr), a.state,"
+     " floor(extract(epoch FROM clock_timestamp() - a.state_change))::bigint"
+     " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+     " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+     " AND l.classid = " "1163152451" " AND l.objid::bigint = (hashtext($1)::bigint & 4294967295)"
+     " LIMIT 1",
+     1},
 };
 
 _Static_assert(PG_LOCK_CLASS == 1163152451, "the lock class in the SQL text");
-
-struct source_counts {
-  long long records, inserted, updated, unchanged, rejected;
-};
 
 struct pg_sink {
   PGconn *conn;          /* owned */
   char *label;           /* owned: user@host:port/dbname, for messages; never the password */
   struct host_log *log;  /* borrowed */
   bool in_txn;           /* a transaction is open */
-  unsigned long pending; /* records written since the last commit */
+  struct host_catalog_batch batch; /* early commits, the retain-miss note */
   long long run_id;      /* this catalog run; 0 before the first begin_source */
   char *source;          /* owned: the source between begin_source and end_source, or NULL */
   bool locked;           /* this->source's advisory lock is held */
+  long long lock_timeout_s; /* sink.config.lockTimeoutSeconds: the longest wait for a lock */
   long long epoch;
-  struct source_counts counts;
-  bool retain_miss_logged;
+  struct host_catalog_counts counts;
 };
 
 /* Maps a failed result (or a broken connection) to a status and logs it, naming the catalog
@@ -246,7 +258,7 @@ static etl_status pg_commit(void *sink) {
   etl_status st = exec_simple(s, "COMMIT", "commit");
   s->in_txn = false;
   if (st == ETL_OK)
-    s->pending = 0;
+    host_catalog_batch_committed(&s->batch);
   return st;
 }
 
@@ -272,6 +284,31 @@ const char *host_pg_reason(PGconn *conn, PGresult *res, char *buf, size_t cap) {
   while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
     buf[--n] = '\0';
   return buf;
+}
+
+etl_status host_pg_take_state(PGresult *res, const char *what, const char *label,
+                              const char *source, struct host_log *log, char **json, size_t *len) {
+  etl_status st = ETL_OK;
+  *json = NULL;
+  *len = 0;
+  if (PQntuples(res) > 0) {
+    size_t n = (size_t)PQgetlength(res, 0, 0);
+    if (!(*json = malloc(n + 1))) {
+      st = ETL_ERR_NOMEM;
+    } else {
+      memcpy(*json, PQgetvalue(res, 0, 0), n);
+      (*json)[n] = '\0';
+      *len = n;
+    }
+  }
+  PQclear(res);
+  if (st == ETL_OK && *json &&
+      (st = host_state_check(what, label, source, *json, *len, log)) != ETL_OK) {
+    free(*json);
+    *json = NULL;
+    *len = 0;
+  }
+  return st;
 }
 
 etl_status host_pg_dsn_describe(const char *dsn, const char *key, struct host_log *log,
@@ -362,11 +399,14 @@ static etl_status prepare_all(struct pg_sink *s) {
   return ETL_OK;
 }
 
-/* Parses the config: *dsn borrowed from *cfg (caller frees *cfg). */
+/* Parses the config: *dsn borrowed from *cfg (caller frees *cfg); *lock_timeout_s in seconds. */
 static etl_status config_dsn(const char *config_json, struct host_log *log, yajl_val *cfg,
-                             const char **dsn) {
-  static const char *const keys[] = {"dsn", NULL};
+                             const char **dsn, long long *lock_timeout_s) {
+  static const char *const keys[] = {"dsn", "lockTimeoutSeconds", NULL};
   etl_status st = host_sink_config_parse(config_json, "postgres", keys, log, cfg);
+  if (st == ETL_OK)
+    st = host_sink_config_int(*cfg, "lockTimeoutSeconds", PG_LOCK_TIMEOUT_DEFAULT, 1, 604800,
+                              log, lock_timeout_s);
   if (st == ETL_OK)
     st = host_sink_config_string(*cfg, "dsn", NULL, log, dsn);
   if (st == ETL_OK && (!*dsn || !(*dsn)[0])) {
@@ -378,9 +418,15 @@ static etl_status config_dsn(const char *config_json, struct host_log *log, yajl
   return st;
 }
 
-/* Connects; ETL_ERR_CONNECT (or ETL_ERR_AUTH) with the server's reason when it fails. */
+/* Connects; ETL_ERR_CONNECT (or ETL_ERR_AUTH) with the server's reason when it fails. The
+ * session is named "etlhost[PID]" (unless the DSN names it), so that a run waiting for a lock
+ * can say which process holds it. */
 static etl_status pg_connect(struct pg_sink *s, const char *dsn) {
-  s->conn = PQconnectdb(dsn);
+  char app[48];
+  snprintf(app, sizeof app, "etlhost[%ld]", (long)getpid());
+  const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+  const char *const values[] = {dsn, app, NULL};
+  s->conn = PQconnectdbParams(keys, values, 1 /* dbname may be a whole conninfo or URI */);
   if (!s->conn)
     return ETL_ERR_NOMEM;
   if (PQstatus(s->conn) == CONNECTION_OK)
@@ -399,7 +445,8 @@ static etl_status pg_create(const char *config_json, const char *workflow_json,
   yajl_val cfg = NULL;
   const char *dsn = NULL;
   *sinkp = NULL;
-  etl_status st = config_dsn(config_json, log, &cfg, &dsn);
+  long long lock_timeout_s = 0;
+  etl_status st = config_dsn(config_json, log, &cfg, &dsn, &lock_timeout_s);
   if (st != ETL_OK)
     goto out_cfg;
   struct pg_sink *s = calloc(1, sizeof *s);
@@ -408,11 +455,16 @@ static etl_status pg_create(const char *config_json, const char *workflow_json,
     goto out_cfg;
   }
   s->log = log;
+  s->lock_timeout_s = lock_timeout_s;
   st = host_pg_dsn_describe(dsn, "sink.config.dsn", log, &s->label);
   if (st == ETL_OK)
     st = pg_connect(s, dsn);
-  if (st == ETL_OK)
-    st = exec_simple(s, "SET client_min_messages = warning", "configure the session");
+  if (st == ETL_OK) {
+    char set[96];
+    snprintf(set, sizeof set, "SET client_min_messages = warning; SET lock_timeout = %lld",
+             lock_timeout_s * 1000);
+    st = exec_simple(s, set, "configure the session");
+  }
   if (st == ETL_OK)
     st = ensure_schema(s);
   if (st == ETL_OK)
@@ -428,6 +480,48 @@ out_cfg:
   return st;
 }
 
+/* Writes who holds source's lock into buf, as far as PostgreSQL tells: "PostgreSQL backend pid
+ * N, application 'etlhost[M]', client ADDR, idle for S s"; "" when it does not (the holder let
+ * go meanwhile, or the query failed). */
+static void describe_holder(struct pg_sink *s, const char *source, char *buf, size_t cap) {
+  const char *v[] = {source};
+  buf[0] = '\0';
+  PGresult *r = PQexecPrepared(s->conn, "holder", 1, v, NULL, NULL, 0);
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+    size_t used = (size_t)snprintf(buf, cap, "PostgreSQL backend pid %s", PQgetvalue(r, 0, 0));
+    if (!PQgetisnull(r, 0, 1) && used < cap)
+      used += (size_t)snprintf(buf + used, cap - used, ", application '%s'", PQgetvalue(r, 0, 1));
+    if (!PQgetisnull(r, 0, 2) && used < cap)
+      used += (size_t)snprintf(buf + used, cap - used, ", client %s", PQgetvalue(r, 0, 2));
+    if (!PQgetisnull(r, 0, 3) && !PQgetisnull(r, 0, 4) && used < cap)
+      snprintf(buf + used, cap - used, ", %s for %s s", PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4));
+  }
+  PQclear(r);
+}
+
+/* Waits (up to lock_timeout) for the source's advisory lock. On the timeout: an error naming
+ * the source, the holder and the key that bounds the wait, ETL_ERR_TRANSIENT (retry later). */
+static etl_status wait_for_lock(struct pg_sink *s, const char *source) {
+  const char *v[] = {source};
+  PGresult *r = PQexecPrepared(s->conn, "lock", 1, v, NULL, NULL, 0);
+  const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  bool got = PQresultStatus(r) == PGRES_TUPLES_OK;
+  if (got || !state || strcmp(state, PG_SQLSTATE_LOCK_TIMEOUT) != 0) {
+    etl_status st = got ? ETL_OK : pg_fail(s, r, "lock the source");
+    PQclear(r);
+    return st;
+  }
+  PQclear(r);
+  char holder[512];
+  describe_holder(s, source, holder, sizeof holder);
+  host_log_msg(s->log, ETL_SEV_ERROR, source, NULL,
+               "catalog '%s': source '%s': another etlhost run still holds it after %lld s (%s);"
+               " giving up: end that run, or raise sink.config.lockTimeoutSeconds",
+               s->label, source, s->lock_timeout_s,
+               holder[0] ? holder : "PostgreSQL does not say which session");
+  return ETL_ERR_TRANSIENT;
+}
+
 /* Takes the source's advisory lock, saying so when another process holds it and we wait. */
 static etl_status lock_source(struct pg_sink *s, const char *source) {
   const char *v[] = {source};
@@ -439,9 +533,10 @@ static etl_status lock_source(struct pg_sink *s, const char *source) {
   PQclear(r);
   if (!got) {
     host_log_msg(s->log, ETL_SEV_INFO, source, NULL,
-                 "catalog '%s': another etlhost run holds this source; waiting for it to end",
-                 s->label);
-    st = run(s, "lock", 1, v, NULL, "lock the source", NULL);
+                 "catalog '%s': another etlhost run holds this source; waiting for it to end"
+                 " (at most lockTimeoutSeconds, %lld s)",
+                 s->label, s->lock_timeout_s);
+    st = wait_for_lock(s, source);
   }
   s->locked = st == ETL_OK;
   return st;
@@ -497,38 +592,12 @@ static etl_status pg_begin_source(void *sink, const char *source, const char *pl
   return pg_commit(s);
 }
 
-/* True when json is one well-formed JSON object in valid UTF-8; else fills why. */
-static bool json_object_ok(const char *json, size_t len, char *why, size_t cap) {
-  if (len > PG_MAX_RECORD_BYTES) {
-    snprintf(why, cap, "entity json is %zu bytes, more than the catalog takes (%d)", len,
-             PG_MAX_RECORD_BYTES);
-    return false;
-  }
-  if (!host_sink_parse_entity(json, len, NULL, NULL, why, cap))
-    return false;
-  size_t i = 0;
-  while (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n')
-    i++;
-  if (json[i] != '{') {
-    snprintf(why, cap, "entity json is not a JSON object");
-    return false;
-  }
-  return true;
-}
-
+/* Counts one upserted record from the RETURNING row (or its absence). */
 static void count_upsert(struct pg_sink *s, PGresult *r) {
-  if (PQntuples(r) == 0) { /* delivered twice in this run, unchanged */
-    s->counts.unchanged++;
-    return;
-  }
-  long long first_seen = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-  long long changed_run = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-  if (changed_run != s->run_id)
-    s->counts.unchanged++;
-  else if (first_seen == s->run_id)
-    s->counts.inserted++;
-  else
-    s->counts.updated++;
+  bool returned = PQntuples(r) > 0; /* no row: delivered twice in this run, unchanged */
+  host_catalog_count_upsert(&s->counts, s->run_id, returned,
+                            returned ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0,
+                            returned ? strtoll(PQgetvalue(r, 0, 1), NULL, 10) : 0);
 }
 
 static etl_status pg_write(void *sink, const struct host_record *rec, bool *rejected) {
@@ -542,7 +611,7 @@ static etl_status pg_write(void *sink, const struct host_record *rec, bool *reje
   }
   s->counts.records++;
   if (!host_sink_names_ok(rec, why, sizeof why) ||
-      !json_object_ok(rec->json, rec->json_len, why, sizeof why) ||
+      !host_catalog_json_object_ok(rec->json, rec->json_len, why, sizeof why) ||
       (memchr(rec->json, '\0', rec->json_len) &&
        snprintf(why, sizeof why, "entity json holds a NUL byte") > 0)) {
     host_log_msg(s->log, ETL_SEV_ERROR, rec->source, host_sink_item(rec, item, sizeof item),
@@ -563,7 +632,7 @@ static etl_status pg_write(void *sink, const struct host_record *rec, bool *reje
     return st;
   count_upsert(s, r);
   PQclear(r);
-  if (++s->pending >= PG_AUTOCOMMIT_RECORDS)
+  if (host_catalog_batch_add(&s->batch, 1))
     return pg_commit(s);
   return ETL_OK;
 }
@@ -588,13 +657,8 @@ static etl_status pg_retain(void *sink, const char *source, const char *kind,
       missing++;
     PQclear(r);
   }
-  if (missing && !s->retain_miss_logged) {
-    s->retain_miss_logged = true;
-    host_log_msg(s->log, ETL_SEV_DEBUG, source, kind,
-                 "catalog '%s': %zu retained %s id(s) not in the catalog (or deleted); ignored",
-                 s->label, missing, kind);
-  }
-  if (st == ETL_OK && (s->pending += n) >= PG_AUTOCOMMIT_RECORDS)
+  host_catalog_retain_missed(&s->batch, s->log, s->label, source, kind, missing);
+  if (st == ETL_OK && host_catalog_batch_add(&s->batch, n))
     st = pg_commit(s);
   return st;
 }
@@ -606,7 +670,7 @@ static etl_status pg_store_state(void *sink, const char *source, const char *sta
   /* A length that counts the C string's terminator: PostgreSQL text holds no NUL. */
   while (len > 0 && state_json[len - 1] == '\0')
     len--;
-  if (len > PG_MAX_RECORD_BYTES || memchr(state_json, '\0', len)) {
+  if (len > HOST_CATALOG_MAX_RECORD_BYTES || memchr(state_json, '\0', len)) {
     host_log_msg(s->log, ETL_SEV_ERROR, source, NULL,
                  "catalog '%s': state of %zu bytes is too large or holds a NUL byte", s->label,
                  len);
@@ -633,25 +697,7 @@ static etl_status pg_load_state(void *sink, const char *source, char **json, siz
   etl_status st = run(s, "get_state", 1, v, NULL, "load state", &r);
   if (st != ETL_OK)
     return st;
-  if (PQntuples(r) > 0) {
-    size_t n = (size_t)PQgetlength(r, 0, 0);
-    *json = malloc(n + 1);
-    if (!*json) {
-      st = ETL_ERR_NOMEM;
-    } else {
-      memcpy(*json, PQgetvalue(r, 0, 0), n);
-      (*json)[n] = '\0';
-      *len = n;
-    }
-  }
-  PQclear(r);
-  if (st == ETL_OK && *json &&
-      (st = host_state_check("catalog", s->label, source, *json, *len, s->log)) != ETL_OK) {
-    free(*json);
-    *json = NULL;
-    *len = 0;
-  }
-  return st;
+  return host_pg_take_state(r, "catalog", s->label, source, s->log, json, len);
 }
 
 /* The source's live rows, and how many a sweep from the epoch would mark deleted. */
@@ -736,7 +782,8 @@ static etl_status pg_test(const char *config_json, const char *workflow_json,
   const char *dsn = NULL;
   struct pg_sink s = {.log = log};
   char msg[768];
-  etl_status st = config_dsn(config_json, log, &cfg, &dsn);
+  long long lock_timeout_s = 0;
+  etl_status st = config_dsn(config_json, log, &cfg, &dsn, &lock_timeout_s);
   if (st == ETL_OK)
     st = host_pg_dsn_describe(dsn, "sink.config.dsn", log, &s.label);
   if (st != ETL_OK) {

@@ -14,10 +14,10 @@
  * seen by any run after the source's last complete one (its "epoch").
  *
  * Writes go into one open transaction (BEGIN IMMEDIATE, taken at the first write) that commit()
- * closes; every AUTOCOMMIT_RECORDS records it is committed early to bound the WAL. That is safe
- * because early data never hurts: state is written only by store_state(), in the same
- * transaction as everything before it, which it then commits. destroy() rolls back what was not
- * committed, as a crash would.
+ * closes; every HOST_CATALOG_AUTOCOMMIT_RECORDS records (sink_common.h) it is committed early to
+ * bound the WAL. That is safe because early data never hurts: state is written only by
+ * store_state(), in the same transaction as everything before it, which it then commits.
+ * destroy() rolls back what was not committed, as a crash would.
  */
 #include "config.h"
 
@@ -38,9 +38,7 @@
 
 #define CATALOG_DEFAULT_PATH "etlhost-catalog.db"
 #define CATALOG_SCHEMA_VERSION 1
-#define AUTOCOMMIT_RECORDS 20000
 #define BUSY_TIMEOUT_MS_DEFAULT 5000
-#define CATALOG_MAX_RECORD_BYTES 500000000 /* below SQLite's default SQLITE_MAX_LENGTH */
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
@@ -146,21 +144,16 @@ static const char put_state_sql[] =
 
 static const char get_state_sql[] = "SELECT json FROM state WHERE source = ?1";
 
-struct source_counts {
-  long long records, inserted, updated, unchanged, rejected;
-};
-
 struct sqlite_sink {
   sqlite3 *db;           /* owned */
   char *path;            /* owned: for messages */
   struct host_log *log;  /* borrowed */
   bool in_txn;           /* a transaction is open (BEGIN IMMEDIATE) */
-  unsigned long pending; /* records written since the last commit */
+  struct host_catalog_batch batch; /* early commits, the retain-miss note */
   long long run_id;      /* this catalog run, allocated at the first begin_source; 0 before */
   char *source;          /* owned: the source between begin_source and end_source, or NULL */
   long long epoch;       /* of the current source; see the comment at the top */
-  struct source_counts counts;
-  bool retain_miss_logged; /* a retained id the catalog lacks was logged (once per run) */
+  struct host_catalog_counts counts;
   sqlite3_stmt *upsert, *next_run, *begin_run, *epoch_st, *sweep, *end_run, *put_state, *get_state,
       *retain, *census; /* owned, prepared once */
 };
@@ -230,7 +223,7 @@ static etl_status sqlite_commit(void *sink) {
   if (rc != SQLITE_OK)
     return db_fail(s, rc, "commit");
   s->in_txn = false;
-  s->pending = 0;
+  host_catalog_batch_committed(&s->batch);
   return ETL_OK;
 }
 
@@ -325,39 +318,12 @@ static etl_status sqlite_begin_source(void *sink, const char *source, const char
   return own_txn ? sqlite_commit(s) : ETL_OK;
 }
 
-/* True when json is one well-formed JSON object in valid UTF-8; else fills why. */
-static bool json_object_ok(const char *json, size_t len, char *why, size_t cap) {
-  if (len > CATALOG_MAX_RECORD_BYTES) {
-    snprintf(why, cap, "entity json is %zu bytes, more than the catalog takes (%d)", len,
-             CATALOG_MAX_RECORD_BYTES);
-    return false;
-  }
-  if (!host_sink_parse_entity(json, len, NULL, NULL, why, cap))
-    return false;
-  size_t i = 0;
-  while (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n')
-    i++; /* well-formed, so it does not end in whitespace */
-  if (json[i] != '{') {
-    snprintf(why, cap, "entity json is not a JSON object");
-    return false;
-  }
-  return true;
-}
-
 /* Counts one upserted record from the RETURNING row (or its absence). */
 static void count_upsert(struct sqlite_sink *s, int rc) {
-  if (rc != SQLITE_ROW) { /* skipped: delivered twice in this run, unchanged */
-    s->counts.unchanged++;
-    return;
-  }
-  long long first_seen = sqlite3_column_int64(s->upsert, 0);
-  long long changed_run = sqlite3_column_int64(s->upsert, 1);
-  if (changed_run != s->run_id)
-    s->counts.unchanged++;
-  else if (first_seen == s->run_id)
-    s->counts.inserted++;
-  else
-    s->counts.updated++;
+  bool returned = rc == SQLITE_ROW; /* no row: delivered twice in this run, unchanged */
+  host_catalog_count_upsert(&s->counts, s->run_id, returned,
+                            returned ? sqlite3_column_int64(s->upsert, 0) : 0,
+                            returned ? sqlite3_column_int64(s->upsert, 1) : 0);
 }
 
 static etl_status sqlite_write(void *sink, const struct host_record *rec, bool *rejected) {
@@ -371,7 +337,7 @@ static etl_status sqlite_write(void *sink, const struct host_record *rec, bool *
   }
   s->counts.records++;
   if (!host_sink_names_ok(rec, why, sizeof why) ||
-      !json_object_ok(rec->json, rec->json_len, why, sizeof why)) {
+      !host_catalog_json_object_ok(rec->json, rec->json_len, why, sizeof why)) {
     host_log_msg(s->log, ETL_SEV_ERROR, rec->source, host_sink_item(rec, item, sizeof item),
                  "rejected by the sqlite sink: %s", why);
     s->counts.rejected++;
@@ -393,7 +359,7 @@ static etl_status sqlite_write(void *sink, const struct host_record *rec, bool *
   sqlite3_clear_bindings(s->upsert);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return db_fail(s, rc, "write");
-  if (++s->pending >= AUTOCOMMIT_RECORDS)
+  if (host_catalog_batch_add(&s->batch, 1))
     return sqlite_commit(s);
   return ETL_OK;
 }
@@ -419,14 +385,8 @@ static etl_status sqlite_retain(void *sink, const char *source, const char *kind
     else if (sqlite3_changes(s->db) == 0)
       missing++;
   }
-  /* Not an error: the catalog may be newer than the source's state (another file, a reset). */
-  if (missing && !s->retain_miss_logged) {
-    s->retain_miss_logged = true;
-    host_log_msg(s->log, ETL_SEV_DEBUG, source, kind,
-                 "catalog '%s': %zu retained %s id(s) not in the catalog (or deleted); ignored",
-                 s->path, missing, kind);
-  }
-  if (st == ETL_OK && (s->pending += n) >= AUTOCOMMIT_RECORDS)
+  host_catalog_retain_missed(&s->batch, s->log, s->path, source, kind, missing);
+  if (st == ETL_OK && host_catalog_batch_add(&s->batch, n))
     st = sqlite_commit(s);
   return st;
 }
@@ -434,7 +394,7 @@ static etl_status sqlite_retain(void *sink, const char *source, const char *kind
 static etl_status sqlite_store_state(void *sink, const char *source, const char *state_json,
                                      size_t len) {
   struct sqlite_sink *s = sink;
-  if (len > CATALOG_MAX_RECORD_BYTES) {
+  if (len > HOST_CATALOG_MAX_RECORD_BYTES) {
     host_log_msg(s->log, ETL_SEV_ERROR, source, NULL,
                  "catalog '%s': state of %zu bytes is too large", s->path, len);
     return ETL_ERR_INTERNAL;

@@ -107,24 +107,7 @@ etl_status host_pg_state_load(struct host_pg_state *ps, const char *source, char
                        "load state", &r);
   if (st != ETL_OK)
     return st;
-  if (PQntuples(r) > 0) {
-    size_t n = (size_t)PQgetlength(r, 0, 0);
-    if (!(*json = malloc(n + 1))) {
-      st = ETL_ERR_NOMEM;
-    } else {
-      memcpy(*json, PQgetvalue(r, 0, 0), n);
-      (*json)[n] = '\0';
-      *len = n;
-    }
-  }
-  PQclear(r);
-  if (st == ETL_OK && *json &&
-      (st = host_state_check("state store", ps->label, source, *json, *len, ps->log)) != ETL_OK) {
-    free(*json);
-    *json = NULL;
-    *len = 0;
-  }
-  return st;
+  return host_pg_take_state(r, "state store", ps->label, source, ps->log, json, len);
 }
 
 etl_status host_pg_state_save(struct host_pg_state *ps, const char *source, const char *json,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "e2eutil.h"
 #include "testutil.h"
 
 #define TOKEN "tok-catalog"
@@ -35,25 +36,15 @@ static void world_start(struct world *w, const char *seed) {
   memset(w, 0, sizeof *w);
   w->dir = test_tmpdir();
   char *gt = test_path("%s/gt.json", w->dir);
-  char *sim = test_path("%s/tests/mode-sim/mode-sim", test_builddir());
-  char *argv[] = {sim,          "--port",
-                  "0",          "--token",
-                  TOKEN,        "--secret",
-                  SECRET,       "--seed",
-                  (char *)seed, "--spaces",
-                  "8",          "--reports-per-space",
-                  "3",          "--users",
-                  "4",          "--data-sources",
-                  "7",          "--rate-limit",
-                  "off",        "--ground-truth",
-                  gt,           NULL};
-  ck_assert_msg(test_server_start(&w->srv, argv) == 0, "mode-sim did not start");
+  const char *shape[] = {"--seed", seed, "--spaces", "8", "--reports-per-space", "3",
+                         "--users", "4", "--data-sources", "7", "--ground-truth", gt, NULL};
+  test_mode_sim_start(&w->srv, 0, TOKEN, SECRET, shape, NULL);
   char *text = test_read_file(gt, NULL);
   ck_assert_ptr_nonnull(text);
   char err[256];
   w->truth = yajl_tree_parse(text, err, sizeof err);
   ck_assert_msg(w->truth != NULL, "ground truth: %s", err);
-  free(text), free(gt), free(sim);
+  free(text), free(gt);
 }
 
 static void world_stop(struct world *w) {

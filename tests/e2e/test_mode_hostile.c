@@ -9,11 +9,11 @@
  */
 #include "config.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "e2eutil.h"
 #include "testutil.h"
 
 #define TOKEN "tok-hostile"
@@ -22,34 +22,9 @@
 /* Starts mode-sim on `port` (0: any) with `spaces` collections and extra flags. */
 static void start_sim(struct test_server *srv, int port, const char *spaces,
                       const char *const *extra) {
-  char *argv[32], portbuf[16];
-  int n = 0;
-  snprintf(portbuf, sizeof portbuf, "%d", port);
-  argv[n++] = test_path("%s/tests/mode-sim/mode-sim", test_builddir());
-  const char *base[] = {"--port",
-                        portbuf,
-                        "--workspace",
-                        "ws",
-                        "--token",
-                        TOKEN,
-                        "--secret",
-                        SECRET,
-                        "--seed",
-                        "7",
-                        "--spaces",
-                        spaces,
-                        "--reports-per-space",
-                        "40",
-                        "--rate-limit",
-                        "off",
-                        NULL};
-  for (int i = 0; base[i]; i++)
-    argv[n++] = (char *)base[i];
-  for (int i = 0; extra && extra[i] && n < 30; i++)
-    argv[n++] = (char *)extra[i];
-  argv[n] = NULL;
-  ck_assert_msg(test_server_start(srv, argv) == 0, "mode-sim did not start on port %d", port);
-  free(argv[0]);
+  const char *shape[] = {"--workspace", "ws", "--seed", "7", "--spaces", spaces,
+                         "--reports-per-space", "40", NULL};
+  test_mode_sim_start(srv, port, TOKEN, SECRET, shape, extra);
 }
 
 /* The same port again (the hostPort is in every sourceUrl), other flags. */
@@ -86,36 +61,18 @@ static void run_host(struct run *r, const struct test_server *srv, const char *d
                          "    path: %s/cat.db\n%s",
                          srv->base_url, conn_extra, dir, wf_extra);
   ck_assert_int_eq(test_write_file(wf, yaml), 0);
-  char *host = test_path("%s/host-api/etlhost", test_builddir());
-  char *env_path = test_path("ETL_PLUGIN_PATH=%s/plugin/.libs", test_builddir());
-  char *argv[] = {host, "run", wf, NULL};
-  char *env[] = {env_path, NULL};
-  r->status = test_run(argv, env, NULL, &r->err);
+  const char *args[] = {"run", wf, NULL};
+  r->status = test_etlhost_run(args, NULL, &r->err);
   ck_assert_msg(strstr(r->err, "S3CR3T") == NULL, "the secret appears in the log");
-  free(yaml), free(wf), free(host), free(env_path);
-}
-
-static long long db_int(const char *dir, const char *sql) {
-  char *path = test_path("%s/cat.db", dir);
-  sqlite3 *h = NULL;
-  sqlite3_stmt *st = NULL;
-  long long v = -1;
-  ck_assert_int_eq(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-  ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(h));
-  if (sqlite3_step(st) == SQLITE_ROW)
-    v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  free(path);
-  return v;
+  free(yaml), free(wf);
 }
 
 static long long live(const char *dir) {
-  return db_int(dir, "SELECT count(*) FROM entities WHERE NOT deleted");
+  return test_catalog_num(dir, "SELECT count(*) FROM entities WHERE NOT deleted");
 }
 
 static long long deleted(const char *dir) {
-  return db_int(dir, "SELECT count(*) FROM entities WHERE deleted");
+  return test_catalog_num(dir, "SELECT count(*) FROM entities WHERE deleted");
 }
 
 /* A clean first run: the catalog holds the workspace. */

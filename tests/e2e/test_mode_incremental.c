@@ -12,27 +12,16 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "e2eutil.h"
 #include "testutil.h"
 
 #define TOKEN "tok-incr"
 #define SECRET "sec-incr-S3CR3T"
-#define SIM_SIZE "--seed", "7", "--spaces", "3", "--reports-per-space", "10", "--rate-limit", "off"
-
 /* Starts mode-sim on `port` (0: any) with extra flags (NULL-terminated). */
 static void start_sim(struct test_server *srv, int port, const char *const *extra) {
-  char *argv[32], portbuf[16];
-  int n = 0;
-  snprintf(portbuf, sizeof portbuf, "%d", port);
-  argv[n++] = test_path("%s/tests/mode-sim/mode-sim", test_builddir());
-  const char *base[] = {"--port", portbuf,    "--workspace", "ws",     "--token",
-                        TOKEN,    "--secret", SECRET,        SIM_SIZE, NULL};
-  for (int i = 0; base[i]; i++)
-    argv[n++] = (char *)base[i];
-  for (int i = 0; extra && extra[i] && n < 30; i++)
-    argv[n++] = (char *)extra[i];
-  argv[n] = NULL;
-  ck_assert_msg(test_server_start(srv, argv) == 0, "mode-sim did not start on port %d", port);
-  free(argv[0]);
+  const char *shape[] = {"--workspace", "ws", "--seed", "7", "--spaces", "3",
+                         "--reports-per-space", "10", NULL};
+  test_mode_sim_start(srv, port, TOKEN, SECRET, shape, extra);
 }
 
 /* Stops srv and starts it again on the same port (the hostPort is part of the settings'
@@ -85,11 +74,8 @@ static void run_host(struct run *r, const struct test_server *srv, const char *d
                          "    path: %s/%s\n",
                          srv->base_url, incremental ? "true" : "false", conn_extra, dir, db);
   ck_assert_int_eq(test_write_file(wf, yaml), 0);
-  char *host = test_path("%s/host-api/etlhost", test_builddir());
-  char *env_path = test_path("ETL_PLUGIN_PATH=%s/plugin/.libs", test_builddir());
-  char *argv[] = {host, "run", "--summary-json", summary, wf, NULL};
-  char *env[] = {env_path, NULL};
-  r->status = test_run(argv, env, NULL, &r->err);
+  const char *args[] = {"run", "--summary-json", summary, wf, NULL};
+  r->status = test_etlhost_run(args, NULL, &r->err);
   ck_assert_msg(strstr(r->err, "S3CR3T") == NULL, "the secret appears in the log");
   char *json = test_read_file(summary, NULL);
   ck_assert_msg(json != NULL, "no summary; log:\n%s", r->err);
@@ -100,7 +86,7 @@ static void run_host(struct run *r, const struct test_server *srv, const char *d
   r->retained = summary_num(root, "retained");
   r->failed = summary_num(root, "failed");
   yajl_tree_free(root);
-  free(json), free(yaml), free(wf), free(summary), free(host), free(env_path);
+  free(json), free(yaml), free(wf), free(summary);
 }
 
 /* Requests the simulator served on `endpoint` since the last call (which resets them all). */

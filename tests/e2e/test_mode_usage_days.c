@@ -12,32 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "e2eutil.h"
 #include "testutil.h"
 
 #define TOKEN "tok-usage"
 #define SECRET "sec-usage-S3CR3T"
 
 static void start_sim(struct test_server *srv) {
-  char *argv[] = {test_path("%s/tests/mode-sim/mode-sim", test_builddir()),
-                  "--port",
-                  "0",
-                  "--workspace",
-                  "ws",
-                  "--token",
-                  TOKEN,
-                  "--secret",
-                  SECRET,
-                  "--seed",
-                  "11",
-                  "--spaces",
-                  "2",
-                  "--reports-per-space",
-                  "6",
-                  "--rate-limit",
-                  "off",
-                  NULL};
-  ck_assert_msg(test_server_start(srv, argv) == 0, "mode-sim did not start");
-  free(argv[0]);
+  const char *shape[] = {"--workspace", "ws", "--seed", "11", "--spaces", "2",
+                         "--reports-per-space", "6", NULL};
+  test_mode_sim_start(srv, 0, TOKEN, SECRET, shape, NULL);
 }
 
 /* Runs etlhost on `day` into dir/cat.db; returns its exit status (log in *err, caller frees). */
@@ -61,30 +45,11 @@ static int run_day(const struct test_server *srv, const char *dir, const char *d
                          "    path: %s/cat.db\n",
                          srv->base_url, incremental ? "true" : "false", dir);
   ck_assert_int_eq(test_write_file(wf, yaml), 0);
-  char *host = test_path("%s/host-api/etlhost", test_builddir());
-  char *env_path = test_path("ETL_PLUGIN_PATH=%s/plugin/.libs", test_builddir());
   char *env_day = test_path("ETL_MODE_TODAY=%s", day);
-  char *argv[] = {host, "run", wf, NULL};
-  char *env[] = {env_path, env_day, NULL};
-  int status = test_run(argv, env, NULL, err);
-  free(wf), free(yaml), free(host), free(env_path), free(env_day);
+  const char *args[] = {"run", wf, NULL}, *env[] = {env_day, NULL};
+  int status = test_etlhost_run(args, env, err);
+  free(wf), free(yaml), free(env_day);
   return status;
-}
-
-/* One number from catalog dir/cat.db. */
-static long long db_num(const char *dir, const char *sql) {
-  char *path = test_path("%s/cat.db", dir);
-  sqlite3 *h = NULL;
-  sqlite3_stmt *st = NULL;
-  long long v = -1;
-  ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
-  ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(h));
-  if (sqlite3_step(st) == SQLITE_ROW)
-    v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  free(path);
-  return v;
 }
 
 static void db_exec(const char *dir, const char *sql) {
@@ -121,38 +86,38 @@ static void usage_days(int incremental) {
   /* Day 1: first sighting, the lifetime total; the ledger holds it. */
   int st = run_day(&srv, dir, "2030-01-01", incremental, &err);
   ck_assert_msg(st == 0, "day 1 exit %d:\n%s", st, err);
-  long long reports = db_num(dir, USAGE_ROWS);
+  long long reports = test_catalog_num(dir, USAGE_ROWS);
   ck_assert_int_gt(reports, 5);
-  ck_assert_int_eq(db_num(dir, DAY_ROWS("2030-01-01")), reports);
-  ck_assert_int_eq(db_num(dir, DAY_ROWS("2030-01-01") " AND " COUNT " = " LEDGER("id")), reports);
-  ck_assert_int_gt(db_num(dir, USAGE_ROWS " AND " COUNT " > 0"), 0);
+  ck_assert_int_eq(test_catalog_num(dir, DAY_ROWS("2030-01-01")), reports);
+  ck_assert_int_eq(test_catalog_num(dir, DAY_ROWS("2030-01-01") " AND " COUNT " = " LEDGER("id")), reports);
+  ck_assert_int_gt(test_catalog_num(dir, USAGE_ROWS " AND " COUNT " > 0"), 0);
   free(err);
 
   /* Day 1 again: nothing new is sent, the day's rows stand (retained, not marked deleted). */
   st = run_day(&srv, dir, "2030-01-01", incremental, &err);
   ck_assert_msg(st == 0, "day 1 again exit %d:\n%s", st, err);
-  ck_assert_int_eq(db_num(dir, DAY_ROWS("2030-01-01") " AND " COUNT " = " LEDGER("id")), reports);
+  ck_assert_int_eq(test_catalog_num(dir, DAY_ROWS("2030-01-01") " AND " COUNT " = " LEDGER("id")), reports);
   free(err);
 
   /* Day 2, no views since: every report gets 0 for the day, not its lifetime total. */
   st = run_day(&srv, dir, "2030-01-02", incremental, &err);
   ck_assert_msg(st == 0, "day 2 exit %d:\n%s", st, err);
-  ck_assert_int_eq(db_num(dir, DAY_ROWS("2030-01-02") " AND " COUNT " = 0"), reports);
+  ck_assert_int_eq(test_catalog_num(dir, DAY_ROWS("2030-01-02") " AND " COUNT " = 0"), reports);
   free(err);
 
   /* Day 3 after 3 views each (the stored totals lowered by 3): 3 each. */
   shift_ledger(dir, -3);
   st = run_day(&srv, dir, "2030-01-03", incremental, &err);
   ck_assert_msg(st == 0, "day 3 exit %d:\n%s", st, err);
-  ck_assert_int_eq(db_num(dir, DAY_ROWS("2030-01-03") " AND " COUNT " = 3"), reports);
+  ck_assert_int_eq(test_catalog_num(dir, DAY_ROWS("2030-01-03") " AND " COUNT " = 3"), reports);
   free(err);
 
   /* Day 4 after a reset (the stored totals above Mode's): the new totals, never negative. */
   shift_ledger(dir, +1000);
   st = run_day(&srv, dir, "2030-01-04", incremental, &err);
   ck_assert_msg(st == 0, "day 4 exit %d:\n%s", st, err);
-  ck_assert_int_eq(db_num(dir, DAY_ROWS("2030-01-04") " AND " COUNT " = " LEDGER("id")), reports);
-  ck_assert_int_eq(db_num(dir, USAGE_ROWS " AND " COUNT " < 0"), 0);
+  ck_assert_int_eq(test_catalog_num(dir, DAY_ROWS("2030-01-04") " AND " COUNT " = " LEDGER("id")), reports);
+  ck_assert_int_eq(test_catalog_num(dir, USAGE_ROWS " AND " COUNT " < 0"), 0);
   free(err);
 
   test_server_stop(&srv);

@@ -19,7 +19,8 @@
 #        records (successThreshold), an unknown pipeline only warns and no key sends nothing,
 #        om-sim's PUT pipelineStatus refuses what the server refuses.
 #   30   after mode-sim --mutate, only what changed is updated;
-#   31   owners not in OpenMetadata yet stay pending and land on a later incremental run.
+#   31   owners not in OpenMetadata yet stay pending and land on a later incremental run;
+#   32   a pending entity the server refuses when it is sent again is a failed record.
 # A missing binary is a 'Bail out!', never a skip. Prints TAP. Offline: both simulators listen
 # on 127.0.0.1 with ephemeral ports.
 set -u
@@ -33,7 +34,7 @@ MODESIM=$B/tests/mode-sim/mode-sim
 JWT=eyJhbGciOiJIUzI1NiJ9.e2e-om-sim-token.c2lnbmF0dXJl
 
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..31"
+echo "1..32"
 
 fetch() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
 
@@ -772,4 +773,39 @@ if [ "$orc1" -eq 0 ] && [ "$orc2" -eq 0 ] && [ "$n_owned" -gt 0 ] && [ "$without
 else
   not_ok "owners not there yet land on a later incremental run (exits $orc1, $orc2; $n_owned owned, $without1 without owner after run 1; kept $kept1, $kept2; summary pending $pend1, $pend2; edges $edges2)" \
     "$(diff "$T/own/want.txt" "$T/own/got.txt" | head -10)" "$(grep -E 'pending|retained' "$T/own/run2.log" | tail -6)"
+fi
+
+# ---- 32: a pending entity refused when it is sent again is a failed record ---------------------
+# Run 1: chart c2two lands without its owner, who is no user of the server, and stays pending.
+# Run 2 is incremental (the chart is only retained), and the server now refuses the chart: the
+# copy sent again at the end of the source is rejected there, after the last commit, and must
+# count as failed (exit 1) like any record refused on delivery.
+start_server "$T/late-om.out" "$OMSIM" --jwt "$JWT" || exit 1
+mkdir -p "$T/late"
+write_jsonl_workflow "$url" '{retryBackoffMs: 5}'
+cat >"$T/late/run1.jsonl" <<'EOF'
+{"kind":"dashboardService","id":"mode_svc","source":"mode_svc","data":{"name":"mode_svc","serviceType":"Mode"}}
+{"kind":"chart","id":"c2two","source":"mode_svc","data":{"name":"c2two","displayName":"Second","chartType":"Line","service":"mode_svc"},"owners":[{"type":"user","name":"ghost","email":null}]}
+EOF
+cat >"$T/late/run2.jsonl" <<'EOF'
+{"kind":"dashboardService","id":"mode_svc","source":"mode_svc","data":{"name":"mode_svc","serviceType":"Mode"}}
+{"kind":"retain","id":"chart","source":"mode_svc","data":{"kind":"chart","ids":["c2two"]}}
+EOF
+for run in 1 2; do # (not $n: that is the TAP counter)
+  sed "s|path: .*|path: $T/late/run$run.jsonl|; s|hostPort: .*|hostPort: $url/api|" \
+    "$T/jsonl.yaml" >"$T/late/wf$run.yaml"
+done
+(cd "$T/late" && OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf1.yaml >run1.log 2>&1)
+lrc1=$?
+fetch "$url/__sim/faults?spec=reject-name=c2two" >/dev/null
+(cd "$T/late" && OM_JWT=$JWT ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run wf2.yaml >run2.log 2>&1)
+lrc2=$?
+lfailed=$(sed -n 's/^    failed  *\([0-9]*\) .*/\1/p' "$T/late/run2.log")
+if [ "$lrc1" -eq 0 ] && grep -q '^    sink      pending 1 ' "$T/late/run1.log" &&
+  grep -q 'chart c2two: rejected by OpenMetadata (HTTP 400' "$T/late/run2.log" &&
+  [ "$lfailed" = 1 ] && [ "$lrc2" -eq 1 ]; then
+  ok "a pending chart refused when sent again at the end of the source: failed 1, exit 1"
+else
+  not_ok "a pending chart refused when sent again counts as failed (exits $lrc1, $lrc2; failed '$lfailed')" \
+    "$(cat "$T/late/run1.log" "$T/late/run2.log")"
 fi

@@ -10,12 +10,12 @@
  */
 #include "config.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "e2eutil.h"
 #include "testutil.h"
 #include "workflow.h"
 
@@ -250,21 +250,6 @@ static int warnings_naming(const char *log, const char *path, const char *must_s
   return n;
 }
 
-static long long db_num(const char *dir, const char *sql) {
-  char *path = test_path("%s/cat.db", dir);
-  sqlite3 *h = NULL;
-  sqlite3_stmt *st = NULL;
-  long long v = -1;
-  ck_assert_int_eq(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-  ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(h));
-  if (sqlite3_step(st) == SQLITE_ROW)
-    v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  free(path);
-  return v;
-}
-
 static const struct key_expect *lookup(const struct key_expect *t, const char *path) {
   for (; t && t->path; t++)
     if (strcmp(t->path, path) == 0)
@@ -279,38 +264,18 @@ START_TEST(openmetadata_workflow_runs_unchanged) {
   fixture_keys(fixture, &k);
 
   struct test_server srv = {0};
-  char *sim_argv[] = {test_path("%s/tests/mode-sim/mode-sim", test_builddir()),
-                      "--port",
-                      "0",
-                      "--workspace",
-                      "ws",
-                      "--token",
-                      TOKEN,
-                      "--secret",
-                      SECRET,
-                      "--seed",
-                      "5",
-                      "--spaces",
-                      "2",
-                      "--reports-per-space",
-                      "4",
-                      "--rate-limit",
-                      "off",
-                      NULL};
-  ck_assert_msg(test_server_start(&srv, sim_argv) == 0, "mode-sim did not start");
-  free(sim_argv[0]);
+  const char *shape[] = {"--workspace", "ws", "--seed", "5", "--spaces", "2",
+                         "--reports-per-space", "4", NULL};
+  test_mode_sim_start(&srv, 0, TOKEN, SECRET, shape, NULL);
   char *dir = test_tmpdir();
   char *text = test_read_file(fixture, NULL);
   ck_assert_ptr_nonnull(text);
   char *yaml = rewrite(text, srv.base_url, dir);
   char *wf = test_path("%s/%s", dir, fixtures[_i].file);
   ck_assert_int_eq(test_write_file(wf, yaml), 0);
-  char *host = test_path("%s/host-api/etlhost", test_builddir());
-  char *env_path = test_path("ETL_PLUGIN_PATH=%s/plugin/.libs", test_builddir());
-  char *argv[] = {host, "run", wf, NULL};
-  char *env[] = {env_path, NULL};
+  const char *args[] = {"run", wf, NULL};
   char *err = NULL;
-  int status = test_run(argv, env, NULL, &err);
+  int status = test_etlhost_run(args, NULL, &err);
   ck_assert_msg(status == 0, "%s: exit %d:\n%s", fixtures[_i].file, status, err);
   ck_assert_msg(strstr(err, "error:") == NULL && strstr(err, "unknown key") == NULL,
                 "%s: refused or unknown keys:\n%s", fixtures[_i].file, err);
@@ -330,14 +295,14 @@ START_TEST(openmetadata_workflow_runs_unchanged) {
                   fixtures[_i].file, k.v[i], n, x->e == HONOURED ? 0 : 1, err);
   }
   for (const char *const *q = fixtures[_i].effects; q && *q; q++)
-    ck_assert_msg(db_num(dir, *q) == 1, "%s: not so: %s", fixtures[_i].file, *q);
+    ck_assert_msg(test_catalog_num(dir, *q) == 1, "%s: not so: %s", fixtures[_i].file, *q);
 
   for (size_t i = 0; i < k.n; i++)
     free(k.v[i]);
   free(k.v);
   test_server_stop(&srv);
   test_rmtree(dir);
-  free(err), free(env_path), free(host), free(wf), free(yaml), free(text), free(dir), free(fixture);
+  free(err), free(wf), free(yaml), free(text), free(dir), free(fixture);
 }
 END_TEST
 

@@ -15,8 +15,9 @@
  *   GET  /metadata/types/name/{name}[?fields=customProperties] (the dashboard entity type and
  *        the field types string, integer); PUT /metadata/types/{id} (a custom property of the
  *        dashboard type); a dashboard's `extension` may only hold those properties
- * and for the tests: GET /__sim/store (everything stored, sorted, as JSON), /__sim/stats, and
- * /__sim/seed?type=table|user|ingestionPipeline&fqn=F (an entity created elsewhere).
+ * and for the tests: GET /__sim/store (everything stored, sorted, as JSON), /__sim/stats,
+ * /__sim/seed?type=table|user|ingestionPipeline&fqn=F (an entity created elsewhere), and
+ * /__sim/faults?spec=SPEC (more faults from now on, as --faults: a server that starts refusing).
  *   GET  /services/ingestionPipelines/name/{fqn}; PUT /services/ingestionPipelines/{fqn}/
  *   pipelineStatus (a run's status; /__sim/store lists them under pipelineStatuses).
  *
@@ -248,6 +249,21 @@ struct reply {
   char *body; /* owned */
 };
 
+/* Every answer with a body ends here: the document built in g becomes r's body, and g is
+ * freed. */
+static void reply_gen(struct reply *r, unsigned int status, yajl_gen g) {
+  r->status = status;
+  r->body = host_json_gen_take(g);
+  yajl_gen_free(g);
+}
+
+/* A fixed answer: the JSON text json, copied. */
+static void reply_text(struct reply *r, unsigned int status, const char *json) {
+  r->status = status;
+  if (!(r->body = strdup(json)))
+    abort();
+}
+
 static void reply_msg(struct reply *r, unsigned int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -264,18 +280,11 @@ static void reply_msg(struct reply *r, unsigned int status, const char *fmt, ...
   host_json_gen_str(g, "message");
   host_json_gen_str(g, msg);
   yajl_gen_map_close(g);
-  r->status = status;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, status, g);
 }
 
 /* LineageResource.addLineage answers "Response.status(Status.OK).build()": no body at all. */
-static void reply_empty(struct reply *r, unsigned int status) {
-  r->status = status;
-  r->body = strdup("");
-  if (!r->body)
-    abort();
-}
+static void reply_empty(struct reply *r, unsigned int status) { reply_text(r, status, ""); }
 
 /* The entity as the server shows it: its request body plus what the server assigns. */
 static void gen_entity(yajl_gen g, const struct entity *e) {
@@ -315,9 +324,7 @@ static void gen_entity(yajl_gen g, const struct entity *e) {
 static void reply_entity(struct reply *r, unsigned int status, const struct entity *e) {
   yajl_gen g = yajl_gen_alloc(NULL);
   gen_entity(g, e);
-  r->status = status;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, status, g);
 }
 
 /* ---- handlers ----------------------------------------------------------------------------- */
@@ -577,9 +584,7 @@ static void reply_type(struct sim *s, struct reply *r, const char *name, bool wi
     yajl_gen_array_close(g);
   }
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
 }
 
 static void put_custom_property(struct sim *s, struct reply *r, const char *type_id,
@@ -909,10 +914,14 @@ static void search(struct sim *s, struct reply *r, const char *q, const char *in
   yajl_gen_array_close(g);
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
   free(pattern);
+}
+
+/* Whether a listing of `type` (of one service, when service is not NULL) shows e. */
+static bool listed(const struct entity *e, const char *type, const char *service) {
+  return !e->deleted && strcmp(e->type, type) == 0 &&
+         (!service || (e->service && strcmp(e->service, service) == 0));
 }
 
 static void list(struct sim *s, struct reply *r, const char *type, const char *service,
@@ -928,14 +937,11 @@ static void list(struct sim *s, struct reply *r, const char *type, const char *s
   long n = 0;
   size_t i = start, total = 0;
   for (size_t j = 0; j < s->n_ents; j++)
-    total += !s->ents[j].deleted && strcmp(s->ents[j].type, type) == 0 &&
-             (!service || (s->ents[j].service && strcmp(s->ents[j].service, service) == 0));
+    total += listed(&s->ents[j], type, service);
   for (; i < s->n_ents && n < limit; i++) {
-    struct entity *e = &s->ents[i];
-    if (e->deleted || strcmp(e->type, type) != 0 ||
-        (service && (!e->service || strcmp(e->service, service) != 0)))
+    if (!listed(&s->ents[i], type, service))
       continue;
-    gen_entity(g, e);
+    gen_entity(g, &s->ents[i]);
     n++;
   }
   yajl_gen_array_close(g);
@@ -945,9 +951,7 @@ static void list(struct sim *s, struct reply *r, const char *type, const char *s
   yajl_gen_integer(g, (long long)total);
   /* The cursor is opaque to clients; here it is the next store index. */
   size_t k = i;
-  while (k < s->n_ents &&
-         (s->ents[k].deleted || strcmp(s->ents[k].type, type) != 0 ||
-          (service && (!s->ents[k].service || strcmp(s->ents[k].service, service) != 0))))
+  while (k < s->n_ents && !listed(&s->ents[k], type, service))
     k++;
   if (k < s->n_ents || s->cursor_repeat) {
     char after[32];
@@ -957,9 +961,7 @@ static void list(struct sim *s, struct reply *r, const char *type, const char *s
   }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
 }
 
 /* ---- ingestion pipelines ----------------------------------------------------------------- */
@@ -1164,9 +1166,7 @@ static void dump_store(struct sim *s, struct reply *r) {
   }
   yajl_gen_array_close(g);
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
   free(order);
 }
 
@@ -1206,6 +1206,24 @@ static void seed_columns(struct entity *e, const char *names) {
   yajl_gen_free(g);
 }
 
+/* The one way an entity is seeded, from the command line's files or GET /__sim/seed: found or
+ * added, then given `extra` -- a table's columns (comma-separated), a user's email -- when
+ * there is one. */
+static struct entity *seed_entity(struct sim *s, const char *type, const char *fqn,
+                                  const char *extra) {
+  struct entity *e = find_entity(s, type, fqn);
+  if (!e)
+    e = add_entity(s, type, fqn);
+  if (strcmp(type, "user") == 0 && extra && *extra) {
+    free(e->email);
+    if (!(e->email = strdup(extra)))
+      abort();
+  } else if (strcmp(type, "table") == 0) {
+    seed_columns(e, extra);
+  }
+  return e;
+}
+
 static void seed_one(struct sim *s, struct reply *r, const char *type, const char *fqn,
                      const char *columns) {
   if (!type || !fqn ||
@@ -1214,12 +1232,17 @@ static void seed_one(struct sim *s, struct reply *r, const char *type, const cha
     reply_msg(r, 400, "seed needs type=table|user|ingestionPipeline and fqn");
     return;
   }
-  struct entity *e = find_entity(s, type, fqn);
-  if (!e)
-    e = add_entity(s, type, fqn);
-  if (strcmp(type, "table") == 0)
-    seed_columns(e, columns);
-  reply_entity(r, 200, e);
+  reply_entity(r, 200, seed_entity(s, type, fqn, strcmp(type, "table") == 0 ? columns : NULL));
+}
+
+static int parse_faults(struct sim *s, const char *spec);
+
+/* GET /__sim/faults?spec=SPEC: adds the faults of SPEC (as --faults) from now on. */
+static void set_faults(struct sim *s, struct reply *r, const char *spec) {
+  if (!spec || parse_faults(s, spec) != 0)
+    reply_msg(r, 400, "faults needs spec=SPEC as --faults takes it");
+  else
+    reply_msg(r, 200, "faults set");
 }
 
 static void dump_stats(struct sim *s, struct reply *r) {
@@ -1236,42 +1259,21 @@ static void dump_stats(struct sim *s, struct reply *r) {
     yajl_gen_integer(g, (long long)vals[i]);
   }
   yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_gen(r, 200, g);
 }
 
 /* GET /v1/system/version: OpenMetadata serves it to anyone (its JwtFilter excludes it), so a
  * client can tell "server reached" from "token refused". */
 static void reply_version(struct reply *r) {
-  yajl_gen g = yajl_gen_alloc(NULL);
-  yajl_gen_map_open(g);
-  host_json_gen_str(g, "version");
-  host_json_gen_str(g, "1.6.0-om-sim");
-  host_json_gen_str(g, "revision");
-  host_json_gen_str(g, "om-sim");
-  host_json_gen_str(g, "timestamp");
-  yajl_gen_integer(g, 1700000000000LL);
-  yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_text(r, 200,
+             "{\"version\":\"1.6.0-om-sim\",\"revision\":\"om-sim\",\"timestamp\":1700000000000}");
 }
 
 /* GET /v1/users/loggedInUser: the bot the JWT belongs to (behind the JWT check). */
 static void reply_logged_in_user(struct reply *r) {
-  yajl_gen g = yajl_gen_alloc(NULL);
-  yajl_gen_map_open(g);
-  host_json_gen_str(g, "id");
-  host_json_gen_str(g, "00000000-0000-4000-8000-000000000b07");
-  host_json_gen_str(g, "name");
-  host_json_gen_str(g, "ingestion-bot");
-  host_json_gen_str(g, "isBot");
-  yajl_gen_bool(g, 1);
-  yajl_gen_map_close(g);
-  r->status = 200;
-  r->body = host_json_gen_take(g);
-  yajl_gen_free(g);
+  reply_text(r, 200,
+             "{\"id\":\"00000000-0000-4000-8000-000000000b07\",\"name\":\"ingestion-bot\","
+             "\"isBot\":true}");
 }
 
 /* ---- routing ------------------------------------------------------------------------------ */
@@ -1452,6 +1454,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     dump_stats(s, &r);
   else if (strcmp(url, "/__sim/seed") == 0)
     seed_one(s, &r, arg(c, "type"), arg(c, "fqn"), arg(c, "columns"));
+  else if (strcmp(url, "/__sim/faults") == 0)
+    set_faults(s, &r, arg(c, "spec"));
   else if (!api)
     reply_msg(&r, 404, "om-sim serves /api/v1 and /__sim only");
   else if (strcmp(method, "GET") == 0 && strcmp(url, "/api/v1/system/version") == 0)
@@ -1510,16 +1514,16 @@ static int parse_faults(struct sim *s, const char *spec) {
     else if (strcmp(tok, "429") == 0)
       s->p429 = strtod(eq, NULL);
     else if (strcmp(tok, "reject-kind") == 0)
-      s->reject_kind = strdup(eq);
+      free(s->reject_kind), s->reject_kind = strdup(eq);
     else if (strcmp(tok, "reject-name") == 0)
-      s->reject_name = strdup(eq);
+      free(s->reject_name), s->reject_name = strdup(eq);
     else if (strcmp(tok, "search") == 0 && strcmp(eq, "any") == 0)
       s->search_any = true;
     else if (strcmp(tok, "cursor") == 0 && strcmp(eq, "repeat") == 0)
       s->cursor_repeat = true;
     else if (strcmp(tok, "reply") == 0 && (strcmp(eq, "html") == 0 || strcmp(eq, "brace") == 0 ||
                                            strcmp(eq, "empty") == 0 || strcmp(eq, "redirect") == 0))
-      s->hostile = strdup(eq);
+      free(s->hostile), s->hostile = strdup(eq);
     else {
       rc = -1;
       break;
@@ -1530,7 +1534,6 @@ static int parse_faults(struct sim *s, const char *spec) {
 }
 
 static int seed_file(struct sim *s, const char *path, const char *type) {
-  bool users = strcmp(type, "user") == 0;
   FILE *f = fopen(path, "r");
   if (!f) {
     fprintf(stderr, "om-sim: cannot read %s\n", path);
@@ -1544,13 +1547,7 @@ static int seed_file(struct sim *s, const char *path, const char *type) {
     char *rest = strchr(line, ' '); /* a user's email, a table's columns */
     if (rest)
       *rest++ = '\0';
-    struct entity *e = find_entity(s, type, line);
-    if (!e)
-      e = add_entity(s, type, line);
-    if (users && rest && *rest)
-      e->email = strdup(rest);
-    else if (strcmp(type, "table") == 0)
-      seed_columns(e, rest);
+    seed_entity(s, type, line, rest);
   }
   fclose(f);
   return 0;

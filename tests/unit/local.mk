@@ -56,8 +56,8 @@ tests_unit_test_abi_c89_CFLAGS = -std=c89 -pedantic-errors $(WARN_CFLAGS)
 # another ABI major, cancellation through cancelled() alone (issue 12).
 check_PROGRAMS += tests/unit/test_plugin_hosts
 TESTS += tests/unit/test_plugin_hosts
-tests_unit_test_plugin_hosts_CFLAGS = $(TESTUTIL_CFLAGS)
-tests_unit_test_plugin_hosts_LDADD = $(TESTUTIL_LIBS) -ldl
+tests_unit_test_plugin_hosts_CFLAGS = $(TESTUTIL_CFLAGS) -I$(top_srcdir)/host-api/check
+tests_unit_test_plugin_hosts_LDADD = $(TESTUTIL_LIBS) -ldl $(PTHREAD_LIBS)
 
 # Mode initialises libcurl once per load and cleans it up on unload (issue 12).
 check_PROGRAMS += tests/unit/test_mode_curl_once

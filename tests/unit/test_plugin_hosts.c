@@ -23,47 +23,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "check_services.h"
 #include "testutil.h"
 
-/* The names of the trap services called, comma-separated (reset by each test). */
-static char trapped[256];
-
-static void trap(const char *name) {
-  if (strlen(trapped) + strlen(name) + 2 < sizeof trapped) {
-    strcat(trapped, name);
-    strcat(trapped, ",");
-  }
-}
-
-static void ok_diag(struct etl_run *run, enum etl_severity sev, unsigned flags, const char *item,
-                    const char *message) {
-  (void)run, (void)sev, (void)flags, (void)item, (void)message;
-}
-static void trap_count(struct etl_run *run, enum etl_counter c, int64_t delta) {
-  (void)run, (void)c, (void)delta;
-  trap("count");
-}
-static int trap_cancelled(struct etl_run *run) {
-  (void)run;
-  trap("cancelled");
-  return 0;
-}
-static void trap_test_step(struct etl_run *run, const char *step, enum etl_test_verdict v,
-                           const char *message) {
-  (void)run, (void)step, (void)v, (void)message;
-  trap("test_step");
-}
-
-/* A full table whose members past diag are traps, claiming to end after diag. */
-static const struct etl_host_services minimal = {
-    .struct_size = ETL_HOST_SERVICES_MIN_SIZE,
-    .abi_major = ETL_ABI_MAJOR,
-    .abi_minor = 0,
-    .diag = ok_diag,
-    .count = trap_count,
-    .cancelled = trap_cancelled,
-    .test_step = trap_test_step,
-};
+/* trapped, the ok_* and trap_* services and the minimal table are the conformance kit's
+ * (host-api/check/check_services.h). */
 
 struct loaded {
   void *lib;
@@ -126,22 +90,14 @@ static int timed_cancelled(struct etl_run *run) {
   (void)run;
   return now_s() >= cancel_at;
 }
-static void quiet_step(struct etl_run *run, const char *step, enum etl_test_verdict v,
-                       const char *message) {
-  (void)run, (void)step, (void)v, (void)message;
-}
-static void quiet_count(struct etl_run *run, enum etl_counter c, int64_t delta) {
-  (void)run, (void)c, (void)delta;
-}
-
 static const struct etl_host_services cancelling = {
     .struct_size = sizeof cancelling,
     .abi_major = ETL_ABI_MAJOR,
     .abi_minor = ETL_ABI_MINOR,
     .diag = ok_diag,
-    .count = quiet_count,
+    .count = ok_count,
     .cancelled = timed_cancelled,
-    .test_step = quiet_step,
+    .test_step = ok_test_step,
 };
 
 /* mode-sim answering every API request a minute late: a hung server. The host cancels after

@@ -631,6 +631,32 @@ START_TEST(pending_entities_land_on_a_later_incremental_run) {
 }
 END_TEST
 
+/* A kept record the server refuses when it is sent again at the end of the source is a late
+ * reject like one refused at a commit: take_rejected reports it after end_source, for the
+ * runner to count as failed (tests/e2e/test_om_e2e.sh 32 checks the run summary). */
+START_TEST(a_pending_entity_refused_again_is_a_late_reject) {
+  struct env e;
+  env_start(&e, NULL, JWT);
+  char *pending = run1_with_missing_owner_and_model(&e);
+  seed(&e, "type=user&fqn=ghost");
+  char *url = test_path("%s/__sim/faults?spec=reject-name=c2two", e.sim.base_url);
+  char *body = NULL;
+  long status = 0;
+  ck_assert_int_eq(test_http_get(url, &body, &status), 0);
+  ck_assert_int_eq(status, 200);
+  const char *dash[] = {"9d2da37fa91e", "r2"};
+  void *sink = run2_incremental(&e, pending, "ds1tok", dash, 2, true);
+  ck_assert_uint_eq(host_sink_metadata_rest.take_rejected(sink), 1);
+  const char *log = log_text(&e);
+  ck_assert_msg(strstr(log, "chart c2two: rejected by OpenMetadata (HTTP 400)"), "%s", log);
+  free(body);
+  free(url);
+  free(pending);
+  host_sink_metadata_rest.destroy(&sink);
+  env_stop(&e);
+}
+END_TEST
+
 /* A kept record whose report Mode has deleted since is not sent again (that would bring it
  * back to life, as mode-sim --mutate showed); it is dropped and soft-deleted like any other
  * entity the complete run did not see. */
@@ -1415,6 +1441,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, pending_lineage_lands_on_a_later_run);
   tcase_add_test(tc, pending_entities_land_on_a_later_incremental_run);
   tcase_add_test(tc, a_pending_entity_the_source_no_longer_has_is_dropped);
+  tcase_add_test(tc, a_pending_entity_refused_again_is_a_late_reject);
   tcase_add_test(tc, a_fresh_record_supersedes_its_pending_copy);
   tcase_add_test(tc, column_lineage_resolves_against_the_tables_columns);
   tcase_add_test(tc, om_sim_refuses_an_unknown_column);

@@ -210,6 +210,54 @@ START_TEST(test_two_writers_same_and_other_source) {
 END_TEST
 
 
+/* A run hung while holding a source must not hold the next run of that source forever: the
+ * wait for the source's lock is bounded by sink.config.lockTimeoutSeconds, and the error names
+ * the source and who holds it (PostgreSQL's backend pid, and etlhost's pid in the
+ * application name). Another source is not held up. */
+START_TEST(test_lock_wait_is_bounded_and_names_the_holder) {
+  void *a = open_catalog(), *b = NULL;
+  ck_assert_int_eq(ops->begin_source(a, "s", "jsonl"), ETL_OK);
+  char holder[32];
+  char *pid = cat_value("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                        " AND objsubid = 2");
+  snprintf(holder, sizeof holder, "pid %s", pid);
+  free(pid);
+
+  char config[1024];
+  snprintf(config, sizeof config, "{\"dsn\": \"%s\", \"lockTimeoutSeconds\": 1}", dsn);
+  etl_status st = ops->create(config, "{}", t_log, &b);
+  ck_assert_msg(st == ETL_OK, "create: %s; log:\n%s", etl_status_name(st), t_logged());
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  st = ops->begin_source(b, "s", "jsonl");
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  ck_assert_msg(st == ETL_ERR_TRANSIENT, "begin_source returned %s", etl_status_name(st));
+  ck_assert_msg(took >= 0.9 && took < 5.0, "gave up after %.1f s (lockTimeoutSeconds: 1)", took);
+  ck_assert_logged("source 's'");
+  ck_assert_logged("lockTimeoutSeconds");
+  ck_assert_logged(holder);
+  char app[32];
+  snprintf(app, sizeof app, "etlhost[%ld]", (long)getpid());
+  ck_assert_logged(app);
+
+  /* the same sink goes on with another source, and with "s" once its holder has ended it */
+  ck_assert_int_eq(ops->begin_source(b, "t", "jsonl"), ETL_OK);
+  end(b, "t", true);
+  end(a, "s", true);
+  ck_assert_int_eq(ops->begin_source(b, "s", "jsonl"), ETL_OK);
+  end(b, "s", true);
+  ops->destroy(&a);
+  ops->destroy(&b);
+
+  void *sink = NULL;
+  snprintf(config, sizeof config, "{\"dsn\": \"%s\", \"lockTimeoutSeconds\": 0}", dsn);
+  ck_assert_int_eq(ops->create(config, "{}", t_log, &sink), ETL_ERR_CONFIG);
+  ck_assert_logged("sink.config.lockTimeoutSeconds");
+  ck_assert_ptr_null(sink);
+}
+END_TEST
+
 /* workflowConfig.stateStore: postgresql://... -- the state store's API on PostgreSQL: states and
  * the file sink's marks survive a reopen, a marked save is both or neither, and the URL's
  * password never reaches the log. */
@@ -274,6 +322,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_password_is_never_logged);
   tcase_add_test(tc, test_another_applications_schema_is_refused);
   tcase_add_test(tc, test_two_writers_same_and_other_source);
+  tcase_add_test(tc, test_lock_wait_is_bounded_and_names_the_holder);
   tcase_add_test(tc, test_state_store_in_postgres);
   suite_add_tcase(s, tc);
   return s;
