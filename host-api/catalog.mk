@@ -1,0 +1,12 @@
+# host-api/catalog.mk: reading the SQLite catalog (the default sink's file) for people: lineage
+# pictures with Graphviz's libraries (issue 15). etlhost links host-api/libhostcatalog.la.
+noinst_LTLIBRARIES += host-api/libhostcatalog.la
+host_api_libhostcatalog_la_SOURCES = \
+	host-api/src/lineage.h host-api/src/lineage_graph.c host-api/src/lineage_graph.h \
+	host-api/src/lineage_render.c host-api/src/lineage_cli.c host-api/src/lineage_cli.h
+host_api_libhostcatalog_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(GVC_CFLAGS)
+host_api_libhostcatalog_la_LIBADD = $(SQLITE_LIBS) $(GVC_LIBS)
+
+# What a program using the catalog library links (etlhost adds it to HOST_ALL_LIBS' users).
+CATALOG_LIBS = host-api/libhostcatalog.la host-api/libhostsinks.la host-api/libhostcommon.la \
+	$(SQLITE_LIBS) $(GVC_LIBS)
