@@ -16,3 +16,8 @@ TESTS += tests/unit/test_lineage
 tests_unit_test_lineage_SOURCES = tests/unit/test_lineage.c tests/unit/sink_testlib.h
 tests_unit_test_lineage_CFLAGS = $(SINKS_TEST_CFLAGS) $(GVC_CFLAGS)
 tests_unit_test_lineage_LDADD = host-api/libhostcatalog.la $(SINKS_TEST_LIBS) $(GVC_LIBS)
+
+# End to end on a catalog etlhost builds from mode-sim, and under valgrind.
+TESTS += tests/e2e/test_lineage.sh
+dist_check_SCRIPTS += tests/e2e/test_lineage.sh
+EXTRA_DIST += tests/e2e/graphviz.supp
