@@ -498,6 +498,47 @@ START_TEST(test_whole_graph_and_png) {
 }
 END_TEST
 
+/* Names are data: Graphviz's escapes (\\N), quotes, XML's characters and dotted names. */
+START_TEST(test_names_are_escaped) {
+  const struct host_sink_ops *ops = host_sink_find("sqlite");
+  char config[1024];
+  void *sink = NULL;
+  snprintf(config, sizeof config, "{\"path\": \"%s\"}", catalog);
+  ck_assert_int_eq(ops->create(config, "{}", t_log, &sink), ETL_OK);
+  ck_assert_int_eq(ops->begin_source(sink, "odd", "jsonl"), ETL_OK);
+  put(ops, sink, "odd", "dashboardDataModel", "a.b",
+      "{\"data\": {\"name\": \"a.b\", \"displayName\": \"Rev <&> \\\"q\\\" \\\\N\","
+      " \"service\": \"odd\", \"columns\": [{\"name\": \"we<ird\"}]}}");
+  put_lineage(ops, sink, "odd", "table", "wh.db.s.orders", "dashboardDataModel",
+              "odd.model.\\\"a.b\\\"", /* JSON-escaped: put_lineage pastes it as is */
+              "[{\"fromColumns\": [\"wh.db.s.orders.id\"],"
+              " \"toColumn\": \"odd.model.\\\"a.b\\\".we<ird\"}]");
+  ck_assert_int_eq(ops->commit(sink), ETL_OK);
+  ops->destroy(&sink);
+  host_lineage_free(&graph);
+  ck_assert_int_eq(host_lineage_load(catalog, t_log, &graph), 0);
+  /* The data model's FQN quotes its dotted name, as OpenMetadata's quoteName does. */
+  size_t m = lg_find(graph, "dashboardDataModel", "odd.model.\"a.b\"");
+  ck_assert_uint_ne(m, SIZE_MAX);
+  ck_assert_str_eq(graph->nodes[m].label, "Rev <&> \"q\" \\N");
+  struct host_lineage_view v = {.focus = HOST_LINEAGE_FOCUS_COLUMN,
+                                .focus_name = "odd.model.\"a.b\".we<ird"};
+  char *dot = render(&v, HOST_LINEAGE_DOT, NULL);
+  ck_assert_has(dot, "id=\"column:wh.db.s.orders.id->column:odd.model.\\\"a.b\\\".we<ird\"");
+  free(dot);
+  v.focus = HOST_LINEAGE_FOCUS_TABLE;
+  v.focus_name = "wh.db.s.orders";
+  dot = render(&v, HOST_LINEAGE_DOT, NULL);
+  /* A backslash is doubled, so Graphviz draws "\N" rather than the node's name. */
+  ck_assert_has(dot, "label=\"Rev <&> \\\"q\\\" \\\\N\"");
+  free(dot);
+  char *svg = render(&v, HOST_LINEAGE_SVG, NULL);
+  ck_assert_has(svg, ">Rev &lt;&amp;&gt; &quot;q&quot; \\N</text>");
+  ck_assert_has(svg, "<g id=\"dashboardDataModel:odd.model.&quot;a.b&quot;\" class=\"node\">");
+  free(svg);
+}
+END_TEST
+
 static void expect_load_error(const char *path, const char *message) {
   struct host_lineage_graph *g = NULL;
   t_mark_log();
@@ -546,6 +587,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_columns_and_links);
   tcase_add_test(tc, test_whole_graph_and_png);
   tcase_add_test(tc, test_files_that_are_not_catalogs);
+  tcase_add_test(tc, test_names_are_escaped);
   suite_add_tcase(s, tc);
   return s;
 }
