@@ -181,7 +181,10 @@ static int parse(int argc, char **argv, struct lineage_opts *o) {
       fprintf(stderr, "etlhost lineage: %s needs a value\n", argv[optind - 1]);
       return -1;
     default:
-      fprintf(stderr, "etlhost lineage: unknown option '%s'\n", argv[optind - 1]);
+      if (optopt > 0 && optopt < 256) /* a short option: optind may not have moved past it */
+        fprintf(stderr, "etlhost lineage: unknown option '-%c'\n", optopt);
+      else
+        fprintf(stderr, "etlhost lineage: unknown option '%s'\n", argv[optind - 1]);
       return -1;
     }
   }
