@@ -32,7 +32,7 @@ bin_PROGRAMS += host-api/etlhost
 host_api_etlhost_SOURCES = host-api/src/main.c
 host_api_etlhost_CPPFLAGS = $(AM_CPPFLAGS) -DHOST_PLUGINDIR=\"$(plugindir)\"
 host_api_etlhost_CFLAGS = $(AM_CFLAGS)
-host_api_etlhost_LDADD = $(HOST_ALL_LIBS)
+host_api_etlhost_LDADD = host-api/libhostcatalog.la $(HOST_ALL_LIBS) $(GVC_LIBS)
 
 dist_man_MANS += docs/etlhost.1
 

@@ -1,8 +1,9 @@
 /*
- * main.c -- etlhost's command line: run, test, plugins, schema.
+ * main.c -- etlhost's command line: run, test, plugins, schema, lineage.
  */
 #include "config.h"
 
+#include "lineage_cli.h"
 #include "loader.h"
 #include "log.h"
 #include "runner.h"
@@ -38,6 +39,7 @@ static void usage(FILE *out) {
         "  test CONFIG       test each source's connection, step by step\n"
         "  plugins           list the plugins found (name, version, ABI, file)\n"
         "  schema PLUGIN     print the JSON Schema of a plugin's serviceConnection.config\n"
+        "  lineage CATALOG   draw the lineage in a catalog (etlhost lineage --help)\n"
         "\n"
         "Options:\n"
         "  --plugin-dir DIR      look for plugins in DIR first (then $ETL_PLUGIN_PATH, then\n"
@@ -110,6 +112,20 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
     return -1;
   }
   return optind;
+}
+
+/* Where `lineage` stands in argv, or -1: it has options of its own, which etlhost's
+ * getopt_long (it permutes argv) must not see. Skips etlhost's options and their values. */
+static int lineage_at(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--plugin-dir") == 0 || strcmp(argv[i], "--summary-json") == 0)
+      i++;
+    else if (strcmp(argv[i], "--") == 0)
+      return i + 1 < argc && strcmp(argv[i + 1], "lineage") == 0 ? i + 1 : -1;
+    else if (argv[i][0] != '-' || argv[i][1] == '\0')
+      return strcmp(argv[i], "lineage") == 0 ? i : -1;
+  }
+  return -1;
 }
 
 static enum etl_severity level_of(const struct cli *cli, const char *logger_level) {
@@ -196,10 +212,13 @@ int main(int argc, char **argv) {
   setlocale(LC_ALL, "");
   struct cli cli = {.progress = -1};
   int code = HOST_EXIT_USAGE;
-  int cmd_at = parse_options(argc, argv, &cli);
+  int lineage = lineage_at(argc, argv);
+  int cmd_at = parse_options(lineage > 0 ? lineage + 1 : argc, argv, &cli);
   if (cmd_at <= 0)
     return cmd_at == 0 ? HOST_EXIT_OK : HOST_EXIT_USAGE;
   const char *cmd = argv[cmd_at];
+  if (lineage > 0)
+    return host_lineage_cli(argc - cmd_at, argv + cmd_at, cli.verbosity);
   const char *arg = cmd_at + 1 < argc ? argv[cmd_at + 1] : NULL;
   bool needs_arg =
       strcmp(cmd, "run") == 0 || strcmp(cmd, "test") == 0 || strcmp(cmd, "schema") == 0;
