@@ -110,7 +110,7 @@ static void section(struct site_out *o, const char *id, const char *title, size_
 }
 
 static void picture(struct site_out *o, const char *svg, bool failed) {
-  site_out_raw(o, "<section id=\"lineage\">\n<h2>Lineage</h2>\n");
+  site_out_raw(o, "<section id=\"lineage-picture\">\n<h2>Lineage</h2>\n");
   if (svg) {
     site_out_raw(o, "<div class=\"picture\">\n");
     site_out_raw(o, svg);
