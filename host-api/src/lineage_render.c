@@ -8,9 +8,16 @@
  * Graphviz's own messages are routed to our log (agseterrf has no context pointer, hence the one
  * file-local pointer, set only for the duration of a render: Graphviz is not thread-safe anyway).
  *
- * Graphviz 2.43 keeps a few allocations of its plugin loader for the life of the process; they
- * are not ours to free (tests/e2e/graphviz.supp names them for valgrind, docs/etlhost.md says
- * why).
+ * One Graphviz context serves every render of the process: creating one reads Graphviz's plugin
+ * configuration and loads plugins, which costs more than laying out a small picture, and in
+ * Graphviz 2.43 leaks that configuration's text each time. The context stays for the life of
+ * the process (still reachable at exit, like a loaded library).
+ *
+ * Graphviz 2.43 also leaks inside its dot layout (virtual and auxiliary edges of clusters),
+ * and its pango/fontconfig text plugin leaks while measuring text: none of it is ours to free.
+ * tests/e2e/graphviz.supp (valgrind) and lsan_suppressions below (LeakSanitizer) name exactly
+ * those libraries and gvconfig (not libgvc or libcgraph as a whole), so an allocation of ours
+ * is still reported.
  */
 #include "config.h"
 
@@ -41,6 +48,17 @@ struct render {
 };
 
 static struct host_log *gv_log; /* the log of the render running now (see the top) */
+static GVC_t *gv_context;       /* shared by every render (see the top); never freed */
+
+/* LeakSanitizer's hook (used only in -fsanitize=address builds): Graphviz's own leaks. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) {
+  return "leak:libgvplugin_dot_layout.so\n"
+         "leak:libgvplugin_pango.so\n"
+         "leak:libpango\n"
+         "leak:libfontconfig.so\n"
+         "leak:gvconfig\n";
+}
 
 static int gv_error(char *msg) {
   size_t n = strlen(msg);
@@ -159,8 +177,10 @@ static bool draws_columns(const struct render *r, const struct lg_node *n) {
   return asked && kind && n->n_columns > 0;
 }
 
-/* An HTML-like label: the name, then one cell per column (port "c<i>", id "column:<fqn>.<c>"). */
-static char *columns_label(const struct render *r, size_t at) {
+/* An HTML-like label: the name, then one cell per column (port "c<i>", id "column:<fqn>.<c>").
+ * Graphviz 2.43 writes a cell's ID and TOOLTIP into SVG only for a cell with a link, so the
+ * cells get the node's link when there is one (the DOT has the ids either way). */
+static char *columns_label(const struct render *r, size_t at, const char *link) {
   const struct lg_node *n = &r->g->nodes[at];
   size_t len = 0;
   char *s = calloc(1, 1);
@@ -182,6 +202,10 @@ static char *columns_label(const struct render *r, size_t at) {
     cat_html(&s, &len, n->fqn);
     cat_str(&s, &len, ".");
     cat_html(&s, &len, n->columns[i]);
+    if (link) {
+      cat_str(&s, &len, "\" HREF=\"");
+      cat_html(&s, &len, link);
+    }
     cat_str(&s, &len, "\" TOOLTIP=\"");
     cat_html(&s, &len, n->fqn);
     cat_str(&s, &len, ".");
@@ -204,8 +228,9 @@ static void draw_node(struct render *r, size_t at) {
   r->gv_nodes[at] = gn;
   set_esc(r, gn, "id", strdup(n->id));
   set_esc(r, gn, "tooltip", fmt("%s %s%s", n->kind, n->fqn, n->deleted ? " (deleted)" : ""));
+  char *link = r->v->href ? r->v->href(r->v->href_ctx, n->kind, n->fqn) : NULL; /* owned */
   if (draws_columns(r, n)) {
-    char *html = columns_label(r, at);
+    char *html = columns_label(r, at, link);
     char *label = html ? agstrdup_html(r->root, html) : NULL;
     set(r, gn, "shape", "plain");
     set(r, gn, "label", label);
@@ -213,7 +238,11 @@ static void draw_node(struct render *r, size_t at) {
       agstrfree(r->root, label);
     free(html);
   } else {
-    set_esc(r, gn, "label", fmt("%s%s", n->label, n->deleted ? "\n(deleted)" : ""));
+    char *label = escstr(n->label); /* then a Graphviz line break, not an escaped one */
+    char *full = label ? fmt("%s%s", label, n->deleted ? "\\n(deleted)" : "") : NULL;
+    set(r, gn, "label", full);
+    free(full);
+    free(label);
     set(r, gn, "fillcolor", fill_of(n->kind));
     set(r, gn, "style", n->deleted ? "rounded,filled,dashed" : "rounded,filled");
   }
@@ -223,11 +252,8 @@ static void draw_node(struct render *r, size_t at) {
   }
   if (at == r->sel->focus)
     set(r, gn, "penwidth", "3");
-  if (r->v->href) {
-    char *link = r->v->href(r->v->href_ctx, n->kind, n->fqn);
-    if (link)
-      set_esc(r, gn, "href", link);
-  }
+  if (link)
+    set_esc(r, gn, "href", link); /* takes link */
 }
 
 static size_t column_index(const struct lg_node *n, const char *name) {
@@ -242,7 +268,14 @@ static void draw_column_edges(struct render *r, const struct lg_edge *e, Agnode_
   const struct lg_node *from = &r->g->nodes[e->from], *to = &r->g->nodes[e->to];
   if (!draws_columns(r, from) || !draws_columns(r, to))
     return;
+  const char *focus = r->sel->focus_column;
   for (size_t i = 0; i < e->n_pairs; i++) {
+    const struct lg_colpair *p = &e->pairs[i];
+    if (focus && e->from == r->sel->focus && strcasecmp(p->from, focus) != 0 &&
+        strcmp(p->from, "*") != 0)
+      continue; /* a column focus draws the focus column's edges only */
+    if (focus && e->to == r->sel->focus && strcasecmp(p->to, focus) != 0)
+      continue;
     size_t fi = column_index(from, e->pairs[i].from), ti = column_index(to, e->pairs[i].to);
     Agedge_t *ge = fi == SIZE_MAX || ti == SIZE_MAX ? NULL : agedge(r->root, t, h, NULL, 1);
     if (!ge)
@@ -386,7 +419,9 @@ static int write_dot(struct render *r, char **out, size_t *out_len) {
 }
 
 static int layout_and_render(struct render *r, const char *format, char **out, size_t *out_len) {
-  GVC_t *gvc = gvContext();
+  if (!gv_context)
+    gv_context = gvContext();
+  GVC_t *gvc = gv_context;
   char *data = NULL;
   unsigned int len = 0;
   int status = -1;
@@ -394,7 +429,7 @@ static int layout_and_render(struct render *r, const char *format, char **out, s
     return -1;
   if (gvLayout(gvc, r->root, "dot") != 0) {
     host_log_msg(r->log, ETL_SEV_ERROR, "lineage", NULL, "graphviz could not lay out the graph");
-    goto out_context;
+    return -1;
   }
   if (gvRenderData(gvc, r->root, format, &data, &len) != 0 || !data) {
     host_log_msg(r->log, ETL_SEV_ERROR, "lineage", NULL,
@@ -412,8 +447,6 @@ static int layout_and_render(struct render *r, const char *format, char **out, s
   gvFreeRenderData(data);
 out_layout:
   gvFreeLayout(gvc, r->root);
-out_context:
-  gvFreeContext(gvc);
   return status;
 }
 
