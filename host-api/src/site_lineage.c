@@ -3,8 +3,8 @@
  *
  * The lineage library draws SVG with Graphviz; each drawn node gets a link through the href
  * callback: a table to its page, a dashboard to its page, a data model or a chart to its section
- * on the page of the first dashboard that lists it. The SVG document's XML prolog and DOCTYPE
- * are cut off, so what remains can sit inline in an HTML page.
+ * ("#m-K", "#c-K") on the page of the first dashboard that lists it. The SVG document's XML
+ * prolog and DOCTYPE are cut off, so what remains can sit inline in an HTML page.
  */
 #include "config.h"
 
@@ -58,25 +58,20 @@ static char *page_ref(const char *page, const char *prefix, size_t k) {
   return href;
 }
 
-/* The first live dashboard listing fqn among its models (charts: among its charts), or NULL;
- * *at gets the position in that list. */
-static const struct site_dashboard *listing(const struct site_catalog *cat, const char *fqn,
-                                            bool charts, size_t *at) {
-  for (size_t i = 0; i < cat->n_dashboards; i++) {
-    const struct site_dashboard *d = &cat->dashboards[i];
-    const struct site_strs *list = charts ? &d->charts : &d->models;
-    for (size_t k = 0; k < list->n; k++)
-      if (strcmp(list->v[k], fqn) == 0) {
+/* The first dashboard that lists the chart fqn, or NULL; *at: the chart's place in its list. */
+static const struct site_dashboard *chart_dashboard(const struct site_catalog *cat,
+                                                    const char *fqn, size_t *at) {
+  for (size_t i = 0; i < cat->n_dashboards; i++)
+    for (size_t k = 0; k < cat->dashboards[i].charts.n; k++)
+      if (strcmp(cat->dashboards[i].charts.v[k], fqn) == 0) {
         *at = k;
-        return d;
+        return &cat->dashboards[i];
       }
-  }
   return NULL;
 }
 
 static char *href(void *ctx, const char *kind, const char *fqn) {
   const struct site_catalog *cat = ((struct site_lineage *)ctx)->cat;
-  size_t at = 0;
   if (strcmp(kind, "table") == 0) {
     const struct site_table *t = site_find_table(cat, fqn);
     return t ? page_ref(t->page, NULL, 0) : NULL;
@@ -95,8 +90,9 @@ static char *href(void *ctx, const char *kind, const char *fqn) {
     return NULL;
   }
   if (strcmp(kind, "chart") == 0) {
-    const struct site_dashboard *d = listing(cat, fqn, true, &at);
-    return d ? page_ref(d->page, NULL, 0) : NULL;
+    size_t at = 0;
+    const struct site_dashboard *d = chart_dashboard(cat, fqn, &at);
+    return d ? page_ref(d->page, "c-", at) : NULL;
   }
   return NULL;
 }

@@ -304,7 +304,7 @@ static void dashboard_charts(struct site_out *o, const struct site_catalog *cat,
                   "<th>Fields</th><th>Data model</th></tr></thead>\n<tbody>\n");
   for (size_t k = 0; k < d->charts.n; k++) {
     const struct site_chart *c = site_find_chart(cat, d->charts.v[k]);
-    site_out_raw(o, "<tr><td>");
+    site_out_printf(o, "<tr id=\"c-%zu\"><td>", k);
     if (!c) {
       site_out_text(o, d->charts.v[k]);
       site_out_raw(o, "</td><td colspan=\"3\" class=\"none\">not in the catalog</td></tr>\n");

@@ -409,13 +409,44 @@ END_TEST
 
 /* --- the command ----------------------------------------------------------------------------- */
 
-static int etlhost_site(const char *catalog, const char *out, char **err) {
+static int etlhost_site_with(const char *catalog, const char *out, const char *option,
+                             char **err) {
   char *etlhost = test_path("%s/host-api/etlhost", test_builddir());
-  char *argv[] = {etlhost, "site", (char *)catalog, "-o", (char *)out, "--no-pictures", NULL};
+  char *argv[] = {etlhost, "site", (char *)catalog, "-o", (char *)out, (char *)option, NULL};
   int rc = test_run(argv, NULL, NULL, err);
   free(etlhost);
   return rc;
 }
+
+static int etlhost_site(const char *catalog, const char *out, char **err) {
+  return etlhost_site_with(catalog, out, "--no-pictures", err);
+}
+
+/* With Graphviz's pictures inline: hostile names stay text in the SVG too, and every page,
+ * the deleted dashboard's and the odd table's included, gets its picture. */
+START_TEST(command_pictures_of_hostile_names) {
+  char *out = test_path("%s/site", t_dir), *err = NULL;
+  ck_assert_msg(etlhost_site_with(catalog_path, out, "-v", &err) == 0, "%s", err);
+  free(err);
+  DIR *d = opendir(out);
+  size_t pictures = 0, pages = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (!strstr(e->d_name, ".html"))
+      continue;
+    char *text = site_file(out, e->d_name);
+    ck_assert_msg(!strstr(text, "<script>alert") && !strstr(text, "<i>"), "%s: raw name",
+                  e->d_name);
+    bool entity_page = e->d_name[0] == 'd' || e->d_name[0] == 't';
+    pages += entity_page;
+    pictures += entity_page && strstr(text, "<svg") != NULL;
+    free(text);
+  }
+  closedir(d);
+  ck_assert_uint_eq(pages, 3 + 3); /* tables.html counts as 't': 3 dashboards, 2 tables + list */
+  ck_assert_uint_eq(pictures, 5);
+  free(out);
+}
+END_TEST
 
 START_TEST(command_errors_and_replacement) {
   char *out = test_path("%s/site", t_dir), *err = NULL;
@@ -487,6 +518,7 @@ static Suite *site_suite(void) {
   tcase_add_test(tc, model_refuses_what_is_not_a_catalog);
   tcase_add_test(tc, site_of_hostile_names);
   tcase_add_test(tc, command_errors_and_replacement);
+  tcase_add_test(tc, command_pictures_of_hostile_names);
   suite_add_tcase(s, tc);
   return s;
 }
