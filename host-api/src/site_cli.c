@@ -280,7 +280,7 @@ static int build(const struct site_cli *cli, struct host_log *log) {
       .picture = lineage ? site_lineage_picture : NULL,
       .picture_ctx = lineage,
   };
-  /* Reproducible builds' convention: the same catalog gives the same bytes */
+  /* The reproducible-builds convention for "now": tests and archives get stable pages */
   const char *epoch = getenv("SOURCE_DATE_EPOCH");
   if (epoch && *epoch)
     opts.now = (time_t)strtoll(epoch, NULL, 10);
