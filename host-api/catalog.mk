@@ -21,3 +21,4 @@ tests_unit_test_lineage_LDADD = host-api/libhostcatalog.la $(SINKS_TEST_LIBS) $(
 TESTS += tests/e2e/test_lineage.sh
 dist_check_SCRIPTS += tests/e2e/test_lineage.sh
 EXTRA_DIST += tests/e2e/graphviz.supp
+EXTRA_DIST += tests/bench/catalog-lineage-bench

@@ -19,6 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Past this many nodes a whole-graph picture is a texture, not a diagram. */
+#define LINEAGE_READABLE_NODES 400
+
 struct lineage_opts {
   struct host_lineage_view view;
   enum host_lineage_format format;
@@ -248,6 +251,11 @@ int host_lineage_cli(int argc, char **argv, int verbosity) {
   if (host_lineage_render(graph, &o.view, o.format, &picture, &len, &stats, log) != 0)
     goto out;
   code = write_all(o.output, picture, len, log) == 0 ? HOST_EXIT_OK : HOST_EXIT_FAILED;
+  if (o.view.focus == HOST_LINEAGE_FOCUS_ALL && stats.nodes > LINEAGE_READABLE_NODES)
+    host_log_msg(log, ETL_SEV_WARNING, "lineage", NULL,
+                 "%zu nodes in one picture: --dashboard, --table or --column with --depth draw"
+                 " a readable part of it",
+                 stats.nodes);
   host_log_msg(log, ETL_SEV_INFO, "lineage", NULL,
                "%zu nodes and %zu edges drawn, %zu nodes left out%s%s", stats.nodes, stats.edges,
                stats.omitted_nodes, o.output ? ", written to " : "", o.output ? o.output : "");

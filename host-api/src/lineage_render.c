@@ -462,7 +462,7 @@ int host_lineage_render(const struct host_lineage_graph *graph, const struct hos
     return -1;
   gv_log = log;
   agseterrf(gv_error);
-  agseterr(AGERR);
+  agerrlevel_t level = agseterr(AGERR); /* Graphviz's warnings are about its own choices */
   if (build(&r) != 0) {
     host_log_msg(log, ETL_SEV_ERROR, "lineage", NULL, "out of memory building the graph");
     goto out;
@@ -479,6 +479,7 @@ int host_lineage_render(const struct host_lineage_graph *graph, const struct hos
 out:
   if (r.root)
     agclose(r.root);
+  agseterr(level);
   agseterrf(NULL);
   gv_log = NULL;
   free(r.gv_nodes);

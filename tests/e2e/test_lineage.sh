@@ -15,7 +15,7 @@ ETLHOST=$B/host-api/etlhost
 MODESIM=$B/tests/mode-sim/mode-sim
 
 . "$S/tests/e2e/tap-lib.sh"
-echo "1..11"
+echo "1..12"
 if [ ! -f "$PLUGINS/mode.so" ] || [ ! -x "$MODESIM" ] || [ ! -x "$ETLHOST" ]; then
   echo "Bail out! mode.so, mode-sim or etlhost is not built"
   exit 1
@@ -172,6 +172,23 @@ fails "a file that is not SQLite" "catalog '$T/x.csv': open: file is not a datab
 fails "an unknown dashboard" "no dashboard 'nope' in the catalog" "$T/cat.db" --dashboard nope
 fails "a bad --depth" "--depth 'two': expected a whole number of at least 0" "$T/cat.db" \
   --depth two
+
+# PNG: to a file, never to a terminal (script(1) gives the command one).
+"$ETLHOST" lineage "$T/cat.db" --dashboard "$dash" --format png -o "$T/d.png" 2>"$T/err"
+magic=$(head -c 8 "$T/d.png" | od -An -tx1 | tr -d ' \n')
+if ! command -v script >/dev/null 2>&1; then
+  skip "PNG to a file, never to a terminal" "script(1) is not installed"
+else
+  script -qec "'$ETLHOST' lineage '$T/cat.db' --format png" /dev/null >"$T/tty.out" 2>&1
+  rc=$?
+  if [ "$magic" = 89504e470d0a1a0a ] && [ $rc -eq 2 ] && ! grep -q IHDR "$T/tty.out" &&
+    grep -q "not writing PNG to a terminal: give -o FILE or redirect stdout" "$T/tty.out"; then
+    ok "PNG to a file; to a terminal refused (exit 2)"
+  else
+    not_ok "PNG to a file, never to a terminal" "magic $magic, exit $rc" \
+      "$(cat "$T/err" "$T/tty.out" | head -c 400)"
+  fi
+fi
 
 if ! command -v valgrind >/dev/null 2>&1; then
   skip "etlhost lineage under valgrind" "valgrind is not installed"
