@@ -124,6 +124,8 @@ def problems(events):
             out.append("console.%s: %s" % (p["type"], [a.get("value") for a in p.get("args", [])]))
         elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
             out.append("log: %s %s" % (p["entry"].get("text"), p["entry"].get("url", "")))
+        elif m == "Page.javascriptDialogOpening":
+            out.append("dialog: %s %s" % (p.get("type"), p.get("message")))
         elif m == "Network.loadingFailed" and not p.get("canceled"):
             out.append("load failed: %s %s" % (p.get("errorText"), p.get("requestId")))
     return out
@@ -164,6 +166,7 @@ def main():
     ap.add_argument("--site", required=True)
     ap.add_argument("--catalog", required=True)
     ap.add_argument("--shots", required=True)
+    ap.add_argument("--hostile", required=True, help="a dashboard's display name, markup")
     args = ap.parse_args()
     site = os.path.abspath(args.site)
     pages = sorted(f for f in os.listdir(site) if f.endswith(".html"))
@@ -201,6 +204,18 @@ def main():
             "SELECT id, json_extract(json, '$.data.displayName'),"
             " json_extract(json, '$.data.service') || '.' || json_extract(json, '$.data.name')"
             " FROM entities WHERE kind = 'dashboard' AND NOT deleted ORDER BY id").fetchall()
+
+        # The hostile name is text on its page and in the index (and nothing above ran it).
+        page = next(p for p in pages if p.startswith("d-") and
+                    b.load("file://" + urllib.parse.quote(os.path.join(site, p))) == [] and
+                    b.evaluate("document.querySelector('h1').textContent") == args.hostile)
+        title = b.evaluate("document.title")
+        b.load("file://" + urllib.parse.quote(os.path.join(site, "index.html")))
+        in_index = b.evaluate("Array.from(document.querySelectorAll('#dashboards a'))"
+                              ".some(a => a.textContent === %s)" % json.dumps(args.hostile))
+        report(title.startswith(args.hostile) and in_index,
+               "a dashboard named %s shows as that text on %s and in the index, and runs "
+               "nothing" % (json.dumps(args.hostile), page), (title, in_index))
 
         # Search: type a dashboard's name into the box; its row shows, most others hide.
         index = "file://" + urllib.parse.quote(os.path.join(site, "index.html"))

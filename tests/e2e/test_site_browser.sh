@@ -2,7 +2,8 @@
 # test_site_browser.sh -- `etlhost site` in a real browser (issue 15 item 3): ingests a generated
 # Mode workspace (mode-sim, ephemeral port, no rate limit) into a temporary catalog, writes the
 # site, starts Debian's headless Chromium with remote debugging on an ephemeral port, and drives
-# it with tests/e2e/cdp.py: every page loads with no console error, exception or failed load;
+# it with tests/e2e/cdp.py: every page loads with no console error, exception, dialog or failed
+# load (one dashboard is renamed to hostile markup first, which must show as text);
 # every local link and image resolves; typing a dashboard's name into the search box finds it;
 # ?q= and the collection filter work; the lineage SVG of a dashboard has the nodes and edges of
 # the catalog's lineage rows; screenshots of the index and a dashboard page (also on a phone-sized
@@ -15,7 +16,7 @@ PY=${PYTHON3:-/usr/bin/python3}
 PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
 ETLHOST=$B/host-api/etlhost
 MODESIM=$B/tests/mode-sim/mode-sim
-CHECKS=13 # the lines cdp.py prints
+CHECKS=14 # the lines cdp.py prints
 
 CHROMIUM=
 for c in chromium chromium-browser; do
@@ -70,6 +71,16 @@ else
   not_ok "etlhost ingests the demo workflow from mode-sim" "$(tail -5 "$T/run.log")"
 fi
 catalog=$T/run/etlhost-catalog.db
+# A hostile name: the first dashboard's display name becomes markup, quotes and an ampersand.
+hostile='<script>alert(1)</script> "quoted" & <img src=x onerror=alert(2)>'
+"$PY" - "$catalog" "$hostile" <<'EOF' >"$T/hostile.out" 2>&1
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE entities SET json = json_set(json, '$.data.displayName', ?) WHERE kind ="
+           " 'dashboard' AND id = (SELECT min(id) FROM entities WHERE kind = 'dashboard'"
+           " AND NOT deleted)", (sys.argv[2],))
+db.commit()
+EOF
 
 # ASan builds: exact stacks, so the lineage library's suppressions of Graphviz's leaks match
 # (see tests/unit/test_site.c); ignored by other builds.
@@ -106,7 +117,7 @@ fi
 got=0
 if [ -n "$port" ]; then
   timeout 300 "$PY" "$S/tests/e2e/cdp.py" --port "$port" --site "$T/site" --catalog "$catalog" \
-    --shots "$shots" >"$T/cdp.out" 2>"$T/cdp.err"
+    --shots "$shots" --hostile "$hostile" >"$T/cdp.out" 2>"$T/cdp.err"
   while IFS="$(printf '\t')" read -r verdict what detail; do
     got=$((got + 1))
     if [ "$verdict" = ok ]; then ok "$what"; else not_ok "$what" "$detail"; fi
