@@ -56,7 +56,8 @@ static void usage(FILE *f) {
         "  -h, --help           this help\n"
         "\n"
         "Exit status: 0 written, 1 written but some pictures could not be drawn,\n"
-        "2 usage error, unreadable catalog or unwritable DIR (nothing replaced). See docs/catalog.md.\n",
+        "2 usage error, unreadable catalog or unwritable DIR (nothing replaced). See "
+        "docs/catalog.md.\n",
         f);
 }
 
@@ -89,8 +90,7 @@ static int parse(int argc, char **argv, struct site_cli *cli) {
       errno = 0;
       days = strtol(optarg, &end, 10);
       if (errno || *end || end == optarg || days < 0 || days > 36500) {
-        fprintf(stderr, "etlhost site: --stale-days %s: not a number of days (0..36500)\n",
-                optarg);
+        fprintf(stderr, "etlhost site: --stale-days %s: not a number of days (0..36500)\n", optarg);
         return -1;
       }
       cli->stale_days = (int)days;
@@ -130,7 +130,9 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 
 /* Removes a directory this command created (or an earlier site it replaced), depth first,
  * never following symbolic links. */
-static void remove_tree(const char *dir) { nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS); }
+static void remove_tree(const char *dir) {
+  nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* Whether DIR may be replaced: it does not exist (*exists false), or it is a directory that is
  * empty or holds an earlier site. Logs why not. */
@@ -145,8 +147,7 @@ static bool replaceable(const char *dir, bool *exists, struct host_log *log) {
   }
   *exists = true;
   if (!S_ISDIR(st.st_mode)) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: '%s' exists and is not a directory",
-                 dir);
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: '%s' exists and is not a directory", dir);
     return false;
   }
   DIR *d = opendir(dir);
@@ -185,8 +186,8 @@ static int write_marker(const char *dir, struct host_log *log) {
   FILE *f = path ? fopen(path, "wx") : NULL;
   int status = -1;
   if (!f) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: cannot create '%s': %s",
-                 path ? path : dir, strerror(errno));
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: cannot create '%s': %s", path ? path : dir,
+                 strerror(errno));
     goto out;
   }
   fputs("Written by `etlhost site`; the next run replaces this whole directory.\n", f);
@@ -207,8 +208,8 @@ static int publish(const char *tmp, const char *dir, bool exists, struct host_lo
   int status = -1;
   if (exists) {
     if (!(old = with_suffix(dir, ".old-XXXXXX")) || !mkdtemp(old)) {
-      host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: cannot make room next to '%s': %s",
-                   dir, strerror(errno));
+      host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: cannot make room next to '%s': %s", dir,
+                   strerror(errno));
       goto out;
     }
     /* rename(2) replaces an empty directory */
@@ -220,11 +221,10 @@ static int publish(const char *tmp, const char *dir, bool exists, struct host_lo
     }
   }
   if (rename(tmp, dir) != 0) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: cannot rename '%s' to '%s': %s", tmp,
-                 dir, strerror(errno));
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: cannot rename '%s' to '%s': %s", tmp, dir,
+                 strerror(errno));
     if (old && rename(old, dir) != 0)
-      host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: the earlier site is now in '%s'",
-                   old);
+      host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: the earlier site is now in '%s'", old);
     goto out;
   }
   if (old)
@@ -237,7 +237,7 @@ out:
 
 static enum etl_severity level(int verbosity) {
   int l = ETL_SEV_WARNING - verbosity;
-  return (enum etl_severity)(l < ETL_SEV_DEBUG ? ETL_SEV_DEBUG
+  return (enum etl_severity)(l < ETL_SEV_DEBUG   ? ETL_SEV_DEBUG
                              : l > ETL_SEV_ERROR ? ETL_SEV_ERROR
                                                  : l);
 }
@@ -249,8 +249,8 @@ static const char *base_name(const char *path) {
 }
 
 static int build(const struct site_cli *cli, struct host_log *log) {
-  struct site_catalog *cat = NULL;      /* owned */
-  struct site_lineage *lineage = NULL;  /* owned */
+  struct site_catalog *cat = NULL;           /* owned */
+  struct site_lineage *lineage = NULL;       /* owned */
   char *dir = strdup(cli->out), *tmp = NULL; /* owned */
   bool exists = false, tmp_made = false;
   int code = EXIT_USAGE;
@@ -265,8 +265,10 @@ static int build(const struct site_cli *cli, struct host_log *log) {
   if (cli->pictures && site_lineage_open(cli->catalog, cat, log, &lineage) != 0)
     goto out;
   if (!(tmp = with_suffix(dir, ".tmp-XXXXXX")) || !mkdtemp(tmp)) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "site: cannot create a directory next to "
-                 "'%s': %s", dir, strerror(errno));
+    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
+                 "site: cannot create a directory next to "
+                 "'%s': %s",
+                 dir, strerror(errno));
     goto out;
   }
   tmp_made = true;

@@ -117,8 +117,8 @@ void site_out_url(struct site_out *o, const char *url, const char *label) {
 
 /* Writes one file of the site through fn; counts it. */
 static int write_file(const char *dir, const char *name, struct host_log *log,
-                      struct site_stats *stats,
-                      void (*fn)(struct site_out *, const void *), const void *arg) {
+                      struct site_stats *stats, void (*fn)(struct site_out *, const void *),
+                      const void *arg) {
   size_t len = strlen(dir) + strlen(name) + 2;
   char *path = malloc(len);
   int status = -1;
@@ -179,8 +179,7 @@ static void gen_key(yajl_gen g, const char *key) {
 }
 
 /* The names of the tables a dashboard reads, each once. */
-static void gen_tables(yajl_gen g, const struct site_catalog *cat,
-                       const struct site_dashboard *d) {
+static void gen_tables(yajl_gen g, const struct site_catalog *cat, const struct site_dashboard *d) {
   yajl_gen_array_open(g);
   const char *last = NULL;
   for (size_t k = 0; k < d->models.n; k++) {
@@ -195,8 +194,7 @@ static void gen_tables(yajl_gen g, const struct site_catalog *cat,
   yajl_gen_array_close(g);
 }
 
-static void gen_entry(yajl_gen g, const struct site_catalog *cat,
-                      const struct site_dashboard *d) {
+static void gen_entry(yajl_gen g, const struct site_catalog *cat, const struct site_dashboard *d) {
   yajl_gen_map_open(g);
   gen_key(g, "page");
   gen_str(g, d->page);
@@ -289,7 +287,7 @@ struct page_args {
   const struct site_options *opts;
   const size_t *order;
   size_t n_order;
-  size_t index; /* the dashboard or table of the page */
+  size_t index;  /* the dashboard or table of the page */
   char *picture; /* its lineage picture (owned by the caller) or NULL */
   bool picture_failed;
 };
@@ -317,8 +315,8 @@ static void put_table(struct site_out *o, const void *arg) {
 }
 
 /* The picture of one page, asked of the caller's renderer. */
-static void draw(struct page_args *a, struct site_stats *stats, const char *kind,
-                 const char *fqn, bool deleted) {
+static void draw(struct page_args *a, struct site_stats *stats, const char *kind, const char *fqn,
+                 bool deleted) {
   a->picture = NULL;
   a->picture_failed = false;
   if (!a->opts->picture)

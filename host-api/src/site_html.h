@@ -38,10 +38,10 @@ typedef char *(*site_picture_fn)(void *ctx, const char *kind, const char *fqn, b
                                  bool *failed);
 
 struct site_options {
-  const char *title;  /* the site's name in every header; NULL: "etlhost catalog" */
-  const char *source; /* what it was built from (the catalog's file name), in the footer */
-  time_t now;         /* freshness is judged against this time */
-  int stale_days;     /* a report whose last run is older than this is stale */
+  const char *title;       /* the site's name in every header; NULL: "etlhost catalog" */
+  const char *source;      /* what it was built from (the catalog's file name), in the footer */
+  time_t now;              /* freshness is judged against this time */
+  int stale_days;          /* a report whose last run is older than this is stale */
   site_picture_fn picture; /* may be NULL: no pictures */
   void *picture_ctx;
 };

@@ -59,8 +59,8 @@ static char *page_ref(const char *page, const char *prefix, size_t k) {
 }
 
 /* The first dashboard that lists the chart fqn, or NULL; *at: the chart's place in its list. */
-static const struct site_dashboard *chart_dashboard(const struct site_catalog *cat,
-                                                    const char *fqn, size_t *at) {
+static const struct site_dashboard *chart_dashboard(const struct site_catalog *cat, const char *fqn,
+                                                    size_t *at) {
   for (size_t i = 0; i < cat->n_dashboards; i++)
     for (size_t k = 0; k < cat->dashboards[i].charts.n; k++)
       if (strcmp(cat->dashboards[i].charts.v[k], fqn) == 0) {
@@ -112,8 +112,7 @@ char *site_lineage_picture(void *ctx, const char *kind, const char *fqn, bool de
   struct host_lineage_stats stats = {0};
   *failed = false;
   if (host_lineage_render(l->graph, &view, HOST_LINEAGE_SVG, &svg, &len, &stats, l->log) != 0) {
-    host_log_msg(l->log, ETL_SEV_WARNING, NULL, NULL, "site: %s %s: no lineage picture", kind,
-                 fqn);
+    host_log_msg(l->log, ETL_SEV_WARNING, NULL, NULL, "site: %s %s: no lineage picture", kind, fqn);
     *failed = true;
     return NULL;
   }

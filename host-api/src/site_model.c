@@ -31,7 +31,9 @@ struct reader {
   struct site_catalog *cat;
 };
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+  return s ? strdup(s) : NULL;
+}
 
 /* A string at path in node, or NULL. */
 static const char *jstr(yajl_val node, const char **path) {
@@ -268,9 +270,9 @@ static void *grow(void **array, size_t *n, size_t elem) {
 
 /* Reads every row of one kind: read_row(json, source, id, deleted, item) fills a new item.
  * Rows whose reader returns 1 are dropped. */
-static int read_kind(struct reader *r, const char *kind, bool live_only, void **array, size_t *n,
-                     size_t elem, int (*read_row)(yajl_val, const char *, const char *, bool,
-                                                  const char *, void *)) {
+static int
+read_kind(struct reader *r, const char *kind, bool live_only, void **array, size_t *n, size_t elem,
+          int (*read_row)(yajl_val, const char *, const char *, bool, const char *, void *)) {
   sqlite3_stmt *st = NULL;
   int status = -1;
   const char *sql = live_only ? "SELECT source, id, json, deleted, deleted_at FROM entities"
@@ -288,8 +290,9 @@ static int read_kind(struct reader *r, const char *kind, bool live_only, void **
     char err[256] = "";
     yajl_val j = json ? yajl_tree_parse(json, err, sizeof err) : NULL;
     if (!j || !YAJL_IS_OBJECT(j)) {
-      host_log_msg(r->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': %s %s of source %s: bad JSON: %s",
-                   r->path, kind, id ? id : "?", source ? source : "?", *err ? err : "not an object");
+      host_log_msg(r->log, ETL_SEV_ERROR, NULL, NULL,
+                   "catalog '%s': %s %s of source %s: bad JSON: %s", r->path, kind, id ? id : "?",
+                   source ? source : "?", *err ? err : "not an object");
       yajl_tree_free(j);
       goto out;
     }
@@ -534,8 +537,7 @@ static int open_catalog(const char *path, struct host_log *log, sqlite3 **db) {
   if (rc != SQLITE_ROW) {
     if ((rc & 0xff) == SQLITE_NOTADB)
       host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                   "catalog '%s': not an etlhost catalog: the file is not a SQLite database",
-                   path);
+                   "catalog '%s': not an etlhost catalog: the file is not a SQLite database", path);
     else
       host_sqldb_fail(log, *db, rc, "catalog", path, "cannot open");
     sqlite3_finalize(q);
@@ -601,10 +603,21 @@ void site_catalog_free(struct site_catalog **catp) {
     return;
   for (size_t i = 0; i < cat->n_dashboards; i++) {
     struct site_dashboard *d = &cat->dashboards[i];
-    char *strings[] = {d->source,     d->id,         d->fqn,           d->name,
-                       d->description, d->url,       d->collection,    d->created_at,
-                       d->last_saved_at, d->last_run_at, d->last_run_state, d->last_success_at,
-                       d->creator,    d->deleted_at, d->page};
+    char *strings[] = {d->source,
+                       d->id,
+                       d->fqn,
+                       d->name,
+                       d->description,
+                       d->url,
+                       d->collection,
+                       d->created_at,
+                       d->last_saved_at,
+                       d->last_run_at,
+                       d->last_run_state,
+                       d->last_success_at,
+                       d->creator,
+                       d->deleted_at,
+                       d->page};
     for (size_t k = 0; k < sizeof strings / sizeof *strings; k++)
       free(strings[k]);
     strs_free(&d->owners);

@@ -29,8 +29,8 @@ struct site_refs {
 };
 
 struct site_dashboard {
-  char *source, *id, *fqn; /* fqn: "<service>.<name>", as lineage records name it */
-  char *name;              /* displayName, else name */
+  char *source, *id, *fqn;              /* fqn: "<service>.<name>", as lineage records name it */
+  char *name;                           /* displayName, else name */
   char *description, *url, *collection; /* NULL when absent; url as the source gave it */
   struct site_strs owners;              /* owner names */
   struct site_strs charts, models;      /* FQNs, as the dashboard lists them */
@@ -45,8 +45,8 @@ struct site_dashboard {
 
 struct site_chart {
   char *source, *id, *fqn, *name, *type, *url; /* type, url: NULL when absent */
-  char *model;                                  /* query.dataModel FQN, NULL when none */
-  struct site_strs fields;                      /* query.fields */
+  char *model;                                 /* query.dataModel FQN, NULL when none */
+  struct site_strs fields;                     /* query.fields */
   bool deleted;
 };
 

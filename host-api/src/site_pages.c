@@ -86,7 +86,9 @@ static void link_table(struct site_out *o, const struct site_catalog *cat, const
 }
 
 /* The anchor of a dashboard's k-th data model on its page. */
-static void model_anchor(char *buf, size_t cap, size_t k) { snprintf(buf, cap, "m-%zu", k); }
+static void model_anchor(char *buf, size_t cap, size_t k) {
+  snprintf(buf, cap, "m-%zu", k);
+}
 
 /* A link to a data model: its section on the first live dashboard page that lists it. */
 static void link_model(struct site_out *o, const struct site_catalog *cat,
@@ -196,7 +198,9 @@ static void fact(struct site_out *o, const char *label) {
   site_out_printf(o, "<dt>%s</dt><dd>", label);
 }
 
-static void fact_end(struct site_out *o) { site_out_raw(o, "</dd>\n"); }
+static void fact_end(struct site_out *o) {
+  site_out_raw(o, "</dd>\n");
+}
 
 static void dashboard_facts(struct site_out *o, const struct site_dashboard *d) {
   site_out_raw(o, "<dl class=\"facts\">\n");
@@ -517,8 +521,8 @@ static void table_columns(struct site_out *o, const struct site_catalog *cat,
 }
 
 void site_pages_table(struct site_out *o, const struct site_catalog *cat,
-                      const struct site_options *opts, const struct site_table *t,
-                      const char *svg, bool failed) {
+                      const struct site_options *opts, const struct site_table *t, const char *svg,
+                      bool failed) {
   site_page_begin(o, opts, t->fqn, "tables.html");
   site_out_raw(o, "<p class=\"crumbs\"><a href=\"tables.html\">Tables</a></p>\n<h1>");
   const char *dot = strrchr(t->fqn, '.');
@@ -558,8 +562,9 @@ void site_pages_table(struct site_out *o, const struct site_catalog *cat,
 void site_pages_tables(struct site_out *o, const struct site_catalog *cat,
                        const struct site_options *opts) {
   site_page_begin(o, opts, "Tables", "tables.html");
-  site_out_printf(o, "<h1>Tables</h1>\n<p class=\"lede\">%zu warehouse tables that data models "
-                     "read, as their SQL names them.</p>\n",
+  site_out_printf(o,
+                  "<h1>Tables</h1>\n<p class=\"lede\">%zu warehouse tables that data models "
+                  "read, as their SQL names them.</p>\n",
                   cat->n_tables);
   site_out_raw(o, "<div class=\"scroll\"><table id=\"tables\">\n<thead><tr><th>Table</th>"
                   "<th>Data models</th><th>Columns known</th></tr></thead>\n<tbody>\n");
@@ -722,8 +727,8 @@ void site_pages_attention(struct site_out *o, const struct site_catalog *cat,
   dashboard_list(o, cat, "never", "Never run", "Reports with no run at all.", is_never_run,
                  threshold);
   dashboard_list(o, cat, "lost", "Lost in the last run",
-                 "Reports the last run of their source no longer found (marked deleted).",
-                 is_lost, threshold);
+                 "Reports the last run of their source no longer found (marked deleted).", is_lost,
+                 threshold);
   unresolved_models(o, cat);
   partial_tables(o, cat);
   last_runs(o, cat);

@@ -49,7 +49,8 @@ END_TEST
 /* --- file names -------------------------------------------------------------------------- */
 
 static bool safe_name(const char *name) {
-  if (strchr(name, '/') || strstr(name, "..") || name[0] == '.' || strlen(name) > 2 + 80 + 9 + 8 + 5)
+  if (strchr(name, '/') || strstr(name, "..") || name[0] == '.' ||
+      strlen(name) > 2 + 80 + 9 + 8 + 5)
     return false;
   for (const char *p = name; *p; p++)
     if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *p))
@@ -143,8 +144,8 @@ static const char *rows[][4] = {
      "{\"data\":{\"name\":\"d2\",\"displayName\":\"Plain\",\"dataModels\":[\"s.model.m1\"],"
      "\"service\":\"s\",\"sourceUrl\":\"https://mode.example/r/d2\"}}",
      "0"},
-    {"dashboard", "gone", "{\"data\":{\"name\":\"gone\",\"displayName\":\"Gone\",\"service\":\"s\"}}",
-     "1"},
+    {"dashboard", "gone",
+     "{\"data\":{\"name\":\"gone\",\"displayName\":\"Gone\",\"service\":\"s\"}}", "1"},
     {"chart", "c1",
      "{\"data\":{\"name\":\"c1\",\"displayName\":\"Chart " HOSTILE "\",\"chartType\":\"Bar\","
      "\"service\":\"s\"},\"query\":{\"dataModel\":\"s.model.m1\",\"fields\":[\"amount\"]}}",
@@ -180,8 +181,7 @@ static char *catalog_path;
 static void write_catalog(const char *path) {
   sqlite3 *db = NULL;
   ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-  ck_assert_msg(sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK, "%s",
-                sqlite3_errmsg(db));
+  ck_assert_msg(sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
   sqlite3_stmt *st = NULL;
   ck_assert_int_eq(sqlite3_prepare_v2(db,
                                       "INSERT INTO entities VALUES ('s', ?1, ?2, ?3, 1, 2, ?5,"
@@ -289,9 +289,9 @@ START_TEST(model_refuses_what_is_not_a_catalog) {
 
   /* a catalog row that is not JSON names the row */
   ck_assert_int_eq(sqlite3_open(catalog_path, &db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, "UPDATE entities SET json = '{oops' WHERE id = 'c1'", NULL,
-                                NULL, NULL),
-                   SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db, "UPDATE entities SET json = '{oops' WHERE id = 'c1'", NULL, NULL, NULL),
+      SQLITE_OK);
   sqlite3_close(db);
   ck_assert_int_eq(site_catalog_load(catalog_path, t_log, &cat), -1);
   ck_assert_logged("chart c1 of source s: bad JSON");
@@ -333,8 +333,11 @@ START_TEST(site_of_hostile_names) {
   char *dir = test_path("%s/site", t_dir);
   ck_assert_int_eq(mkdir(dir, 0755), 0);
   int calls = 0;
-  struct site_options opts = {.source = "cat<.db", .now = 1767225600 /* 2026-01-01 */,
-                              .stale_days = 90, .picture = fake_picture, .picture_ctx = &calls};
+  struct site_options opts = {.source = "cat<.db",
+                              .now = 1767225600 /* 2026-01-01 */,
+                              .stale_days = 90,
+                              .picture = fake_picture,
+                              .picture_ctx = &calls};
   struct site_stats stats;
   ck_assert_msg(site_write(cat, &opts, dir, t_log, &stats) == 0, "%s", t_logged());
   ck_assert_uint_eq(stats.pages, 3 + 3 + 2); /* index, tables, attention; dashboards; tables */
@@ -370,9 +373,9 @@ START_TEST(site_of_hostile_names) {
   ck_assert(strstr(page, "<h1>&lt;script&gt;alert(1)&lt;/script&gt; &quot;q&quot; &amp; co</h1>"));
   ck_assert(strstr(page, "<svg id=\"pic-dashboard\" data-deleted=\"0\">"));
   ck_assert(strstr(page, "WHERE x &lt; 1 -- &lt;/script&gt;")); /* SQL escaped */
-  ck_assert(strstr(page, "href=\"t-w.db.sch.t.html\"")); /* its table */
-  ck_assert(strstr(page, "javascript:alert(2)")); /* shown as text, not linked */
-  ck_assert(strstr(page, ".<b>amt</b>"));         /* column lineage, column by column */
+  ck_assert(strstr(page, "href=\"t-w.db.sch.t.html\""));        /* its table */
+  ck_assert(strstr(page, "javascript:alert(2)"));               /* shown as text, not linked */
+  ck_assert(strstr(page, ".<b>amt</b>")); /* column lineage, column by column */
   free(page);
   const struct site_dashboard *d2 = site_find_dashboard(cat, "s.d2");
   page = site_file(dir, d2->page);
@@ -409,8 +412,7 @@ END_TEST
 
 /* --- the command ----------------------------------------------------------------------------- */
 
-static int etlhost_site_with(const char *catalog, const char *out, const char *option,
-                             char **err) {
+static int etlhost_site_with(const char *catalog, const char *out, const char *option, char **err) {
   char *etlhost = test_path("%s/host-api/etlhost", test_builddir());
   char *argv[] = {etlhost, "site", (char *)catalog, "-o", (char *)out, (char *)option, NULL};
   /* In -fsanitize=address builds: Debian's libgvc has no frame pointers, so LeakSanitizer's
@@ -498,9 +500,9 @@ START_TEST(command_errors_and_replacement) {
   /* a catalog that fails half-way (bad JSON) leaves the earlier site in place */
   sqlite3 *db = NULL;
   ck_assert_int_eq(sqlite3_open(catalog_path, &db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, "UPDATE entities SET json = '[' WHERE id = 'm2'", NULL,
-                                NULL, NULL),
-                   SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db, "UPDATE entities SET json = '[' WHERE id = 'm2'", NULL, NULL, NULL),
+      SQLITE_OK);
   sqlite3_close(db);
   ck_assert_int_eq(etlhost_site(catalog_path, out, &err), 2);
   ck_assert_int_eq(access(marker, F_OK), 0);
@@ -531,4 +533,6 @@ static Suite *site_suite(void) {
   return s;
 }
 
-int main(void) { return test_run_suite(site_suite()); }
+int main(void) {
+  return test_run_suite(site_suite());
+}
