@@ -124,6 +124,17 @@ static void picture(struct site_out *o, const char *svg, bool failed) {
   }
 }
 
+/* The cells every list of dashboards has after the name: collection, owners, last run. */
+static void dashboard_cells(struct site_out *o, const struct site_dashboard *d) {
+  site_out_raw(o, "</td><td>");
+  text_or(o, d->collection, "none");
+  site_out_raw(o, "</td><td>");
+  out_list(o, &d->owners, "none");
+  site_out_raw(o, "</td><td>");
+  out_time(o, d->last_run_at);
+  out_state(o, d->last_run_state);
+}
+
 /* --- the index --------------------------------------------------------------------------- */
 
 static size_t count_attention(const struct site_catalog *cat) {
@@ -174,13 +185,7 @@ void site_pages_index(struct site_out *o, const struct site_catalog *cat,
       site_out_text(o, d->description);
       site_out_raw(o, "</div>");
     }
-    site_out_raw(o, "</td><td>");
-    text_or(o, d->collection, "none");
-    site_out_raw(o, "</td><td>");
-    out_list(o, &d->owners, "none");
-    site_out_raw(o, "</td><td>");
-    out_time(o, d->last_run_at);
-    out_state(o, d->last_run_state);
+    dashboard_cells(o, d);
     site_out_printf(o, "</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td></tr>\n",
                     d->charts.n, d->models.n);
   }
@@ -624,13 +629,7 @@ static void dashboard_list(struct site_out *o, const struct site_catalog *cat, c
       continue;
     site_out_raw(o, "<tr><td>");
     link_dashboard(o, d);
-    site_out_raw(o, "</td><td>");
-    text_or(o, d->collection, "none");
-    site_out_raw(o, "</td><td>");
-    out_list(o, &d->owners, "none");
-    site_out_raw(o, "</td><td>");
-    out_time(o, d->last_run_at);
-    out_state(o, d->last_run_state);
+    dashboard_cells(o, d);
     site_out_raw(o, "</td><td>");
     out_time(o, d->last_success_at);
     site_out_raw(o, "</td></tr>\n");
