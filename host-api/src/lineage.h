@@ -47,8 +47,8 @@ struct host_lineage_view {
   bool upstream, downstream; /* neither set: both directions */
   int depth;                 /* edges away from the focus; 0: no limit */
   int max_fanout;            /* neighbours drawn per node and direction; 0: the default (25) */
-  bool show_deleted;         /* draw deleted entities (marked as deleted) instead of leaving them out */
-  bool columns;              /* columns as fields of their node where column lineage exists */
+  bool show_deleted; /* draw deleted entities (marked as deleted) instead of leaving them out */
+  bool columns;      /* columns as fields of their node where column lineage exists */
   /* Optional: the link of a drawn node (an SVG href), or NULL for none. Returns a malloc'd
    * string that the renderer frees. kind is "table", "dashboardDataModel", "dashboard" or
    * "chart"; fqn is the node's fullyQualifiedName. */
@@ -62,16 +62,17 @@ struct host_lineage_view {
 #define HOST_LINEAGE_DEFAULT_FANOUT 25
 
 struct host_lineage_stats {
-  size_t nodes, edges;   /* drawn: entity nodes and entity edges (not columns, not "more" marks) */
-  size_t omitted_nodes;  /* left out by max_fanout or depth (the picture says so too) */
+  size_t nodes, edges;  /* drawn: entity nodes and entity edges (not columns, not "more" marks) */
+  size_t omitted_nodes; /* left out by max_fanout or depth (the picture says so too) */
 };
 
 /* Renders VIEW of GRAPH with Graphviz's libgvc/libcgraph (dot layout) in FORMAT.
  * 0: *out is malloc'd (owned by the caller), *out_len its bytes; stats may be NULL.
  * -1: a logged error (unknown focus: "no dashboard 'X' in the catalog"). */
-int host_lineage_render(const struct host_lineage_graph *graph, const struct host_lineage_view *view,
-                        enum host_lineage_format format, char **out, size_t *out_len,
-                        struct host_lineage_stats *stats, struct host_log *log);
+int host_lineage_render(const struct host_lineage_graph *graph,
+                        const struct host_lineage_view *view, enum host_lineage_format format,
+                        char **out, size_t *out_len, struct host_lineage_stats *stats,
+                        struct host_log *log);
 
 /* Added: whether VIEW's focus is in GRAPH (and not deleted, unless show_deleted). 0, or -1
  * with the same logged error as host_lineage_render gives. */

@@ -112,8 +112,18 @@ static int parse_number(const char *opt, const char *s, int min, int *out) {
 
 /* 0, 1 for help, -1 after a message. */
 static int parse(int argc, char **argv, struct lineage_opts *o) {
-  enum { O_DASH = 256, O_TABLE, O_COLUMN, O_UP, O_DOWN, O_DEPTH, O_FANOUT, O_FORMAT, O_COLS,
-         O_DELETED };
+  enum {
+    O_DASH = 256,
+    O_TABLE,
+    O_COLUMN,
+    O_UP,
+    O_DOWN,
+    O_DEPTH,
+    O_FANOUT,
+    O_FORMAT,
+    O_COLS,
+    O_DELETED
+  };
   static const struct option longopts[] = {
       {"dashboard", required_argument, NULL, O_DASH},
       {"table", required_argument, NULL, O_TABLE},
@@ -181,7 +191,10 @@ static int parse(int argc, char **argv, struct lineage_opts *o) {
       fprintf(stderr, "etlhost lineage: %s needs a value\n", argv[optind - 1]);
       return -1;
     default:
-      fprintf(stderr, "etlhost lineage: unknown option '%s'\n", argv[optind - 1]);
+      if (optopt > 0 && optopt < 256) /* a short option: optind may not have moved past it */
+        fprintf(stderr, "etlhost lineage: unknown option '-%c'\n", optopt);
+      else
+        fprintf(stderr, "etlhost lineage: unknown option '%s'\n", argv[optind - 1]);
       return -1;
     }
   }

@@ -23,8 +23,8 @@
 #include "log.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,8 +244,8 @@ static int node_get(struct loader *ld, const char *kind, const char *fqn, size_t
 }
 
 /* The edge from -> to, created if it is not there yet (*created says which). */
-static int edge_get(struct loader *ld, size_t from, size_t to, enum lg_edge_kind kind,
-                    bool deleted, size_t *at) {
+static int edge_get(struct loader *ld, size_t from, size_t to, enum lg_edge_kind kind, bool deleted,
+                    size_t *at) {
   struct host_lineage_graph *g = ld->g;
   char *key = sprintf_dup("%s->%s", g->nodes[from].id, g->nodes[to].id);
   if (!key)
@@ -341,8 +341,8 @@ static int on_entity(struct loader *ld, sqlite3_stmt *st) {
   bool deleted = sqlite3_column_int(st, 3) != 0;
   if (!name || !service) {
     host_log_msg(ld->log, ETL_SEV_WARNING, NULL, NULL,
-                 "catalog '%s': %s '%s' of source '%s' has no name or service, left out",
-                 ld->path, kind, col_text(st, 2), col_text(st, 0));
+                 "catalog '%s': %s '%s' of source '%s' has no name or service, left out", ld->path,
+                 kind, col_text(st, 2), col_text(st, 0));
     return 0;
   }
   char *fqn = entity_fqn(service, kind, name);
@@ -422,8 +422,8 @@ static int describe_table(struct loader *ld, struct lg_node *n, sqlite3_stmt *st
     return 0;
   const char *service = col_text(st, 7), *database = col_text(st, 8);
   const char *schema = col_text(st, 9), *name = col_text(st, 10);
-  char *label = name ? sprintf_dup("%s%s%s", schema ? schema : "", schema ? "." : "", name)
-                     : strdup(n->fqn);
+  char *label =
+      name ? sprintf_dup("%s%s%s", schema ? schema : "", schema ? "." : "", name) : strdup(n->fqn);
   char *group = NULL, *group_label = NULL;
   if (service) {
     group = sprintf_dup("%s.%s", service, database ? database : "*");
@@ -572,13 +572,11 @@ static int query_int(sqlite3 *db, const char *sql, long long *v) {
 static int open_catalog(struct loader *ld) {
   struct stat sb;
   if (stat(ld->path, &sb) != 0) {
-    host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': %s", ld->path,
-                 strerror(errno));
+    host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': %s", ld->path, strerror(errno));
     return -1;
   }
   if (!S_ISREG(sb.st_mode)) {
-    host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': not a regular file",
-                 ld->path);
+    host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': not a regular file", ld->path);
     return -1;
   }
   int rc = sqlite3_open_v2(ld->path, &ld->db, SQLITE_OPEN_READONLY, NULL);
@@ -830,8 +828,8 @@ static size_t find_dashboard(const struct host_lineage_graph *g, const char *nam
         at = i;
       else
         host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                     "dashboard id '%s' names '%s' and '%s' (several sources): give its FQN",
-                     name, g->nodes[at].fqn, n->fqn);
+                     "dashboard id '%s' names '%s' and '%s' (several sources): give its FQN", name,
+                     g->nodes[at].fqn, n->fqn);
     }
   }
   return found == 1 ? at : found > 1 ? SIZE_MAX - 1 : SIZE_MAX;
@@ -918,8 +916,8 @@ struct walk {
   const struct host_lineage_view *v;
   struct colfilter *cf;
   struct lg_selection *sel;
-  int *depth[2];   /* owned: per direction, the depth a node was reached at, or -1 */
-  size_t *queue;   /* owned: node * 2 + direction */
+  int *depth[2]; /* owned: per direction, the depth a node was reached at, or -1 */
+  size_t *queue; /* owned: node * 2 + direction */
   size_t q_head, q_tail;
   size_t fanout;
 };

@@ -17,15 +17,15 @@ struct lg_colpair {
 };
 
 struct lg_node {
-  const char *kind; /* static: "table", "dashboardDataModel", "dashboard", "chart" */
-  char *id;         /* owned: "<kind>:<fqn>" */
-  const char *fqn;  /* points into id */
-  char *label;      /* owned: the display name */
-  char *group;      /* owned: the cluster ("service" or "service.database"), may be NULL */
+  const char *kind;  /* static: "table", "dashboardDataModel", "dashboard", "chart" */
+  char *id;          /* owned: "<kind>:<fqn>" */
+  const char *fqn;   /* points into id */
+  char *label;       /* owned: the display name */
+  char *group;       /* owned: the cluster ("service" or "service.database"), may be NULL */
   char *group_label; /* owned: the cluster's caption, may be NULL */
-  bool deleted;     /* deleted in the catalog (a table: every lineage row that names it is) */
-  bool in_catalog;  /* an entity row exists (tables never have one) */
-  char **columns;   /* owned: a data model's columns, a table's columns named by lineage */
+  bool deleted;      /* deleted in the catalog (a table: every lineage row that names it is) */
+  bool in_catalog;   /* an entity row exists (tables never have one) */
+  char **columns;    /* owned: a data model's columns, a table's columns named by lineage */
   size_t n_columns;
   char **fields; /* owned: a chart's query fields (names of its data model's columns) */
   size_t n_fields;
@@ -47,8 +47,8 @@ struct host_lineage_graph {
   size_t n_nodes;
   struct lg_edge *edges; /* owned */
   size_t n_edges;
-  struct lg_map *ids;    /* owned: node id -> index */
-  struct lg_map *eids;   /* owned: "<from-id>-><to-id>" -> edge index */
+  struct lg_map *ids;  /* owned: node id -> index */
+  struct lg_map *eids; /* owned: "<from-id>-><to-id>" -> edge index */
 };
 
 enum lg_dir { LG_UP = 0, LG_DOWN = 1 };
@@ -70,8 +70,8 @@ struct lg_selection {
   char *focus_column;   /* owned: the focus column's name, or NULL */
   struct lg_more *more; /* owned */
   size_t n_more;
-  size_t omitted;       /* distinct nodes left out by the cap or the depth */
-  size_t nodes, edges;  /* drawn */
+  size_t omitted;      /* distinct nodes left out by the cap or the depth */
+  size_t nodes, edges; /* drawn */
 };
 
 /* Picks the nodes and edges VIEW draws. 0, or -1 with a logged error (unknown focus). */

@@ -39,23 +39,32 @@ struct render {
   const struct host_lineage_view *v;
   const struct lg_selection *sel;
   struct host_log *log;
-  Agraph_t *root;       /* owned: agclose */
-  Agnode_t **gv_nodes;  /* owned array, per graph node (NULL: not drawn) */
-  char **groups;        /* borrowed from nodes: cluster names in order of first use */
-  Agraph_t **clusters;  /* owned array (subgraphs belong to root) */
+  Agraph_t *root;      /* owned: agclose */
+  Agnode_t **gv_nodes; /* owned array, per graph node (NULL: not drawn) */
+  char **groups;       /* borrowed from nodes: cluster names in order of first use */
+  Agraph_t **clusters; /* owned array (subgraphs belong to root) */
   size_t n_groups;
-  int failed;           /* an allocation failed somewhere */
+  int failed; /* an allocation failed somewhere */
 };
 
 static struct host_log *gv_log; /* the log of the render running now (see the top) */
 static GVC_t *gv_context;       /* shared by every render (see the top); never freed */
 
-/* LeakSanitizer's hook (used only in -fsanitize=address builds): Graphviz's own leaks. */
+/* LeakSanitizer's hook (used only in -fsanitize=address builds): Graphviz's own leaks. LSan's
+ * fast unwinder stops in Graphviz's libraries (built without frame pointers), so a leak of the
+ * dot layout shows only malloc <- gmalloc: gmalloc/grealloc/zmalloc are libgvc's allocator,
+ * which libgvc and its plugins use and libcgraph (our graph) and our code never do; glib is
+ * pango's, never ours. */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) {
-  return "leak:libgvplugin_dot_layout.so\n"
+  return "leak:gmalloc\n"
+         "leak:grealloc\n"
+         "leak:zmalloc\n"
+         "leak:libgvplugin_dot_layout.so\n"
          "leak:libgvplugin_pango.so\n"
          "leak:libpango\n"
+         "leak:libglib-2.0.so\n" /* pango's markup attributes: g_malloc <- pango, unwound no further
+                                  */
          "leak:libfontconfig.so\n"
          "leak:gvconfig\n";
 }
@@ -96,17 +105,19 @@ static char *escstr(const char *s) {
 /* Appends s with XML's five characters escaped (HTML-like labels). */
 static void cat_html(char **out, size_t *len, const char *s) {
   for (const char *p = s; *p && *out; p++) {
-    const char *e = *p == '&'   ? "&amp;"
-                    : *p == '<' ? "&lt;"
-                    : *p == '>' ? "&gt;"
-                    : *p == '"' ? "&quot;"
+    const char *e = *p == '&'    ? "&amp;"
+                    : *p == '<'  ? "&lt;"
+                    : *p == '>'  ? "&gt;"
+                    : *p == '"'  ? "&quot;"
                     : *p == '\'' ? "&#39;"
                                  : NULL;
     cat(out, len, e ? e : p, e ? strlen(e) : 1);
   }
 }
 
-static void cat_str(char **out, size_t *len, const char *s) { cat(out, len, s, strlen(s)); }
+static void cat_str(char **out, size_t *len, const char *s) {
+  cat(out, len, s, strlen(s));
+}
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...) {
@@ -184,9 +195,10 @@ static char *columns_label(const struct render *r, size_t at, const char *link) 
   const struct lg_node *n = &r->g->nodes[at];
   size_t len = 0;
   char *s = calloc(1, 1);
-  cat_str(&s, &len, "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"3\""
-                    " BGCOLOR=\"white\">"
-                    "<TR><TD BGCOLOR=\"");
+  cat_str(&s, &len,
+          "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"3\""
+          " BGCOLOR=\"white\">"
+          "<TR><TD BGCOLOR=\"");
   cat_str(&s, &len, fill_of(n->kind));
   cat_str(&s, &len, "\"><B>");
   cat_html(&s, &len, n->label);
@@ -263,8 +275,7 @@ static size_t column_index(const struct lg_node *n, const char *name) {
   return SIZE_MAX;
 }
 
-static void draw_column_edges(struct render *r, const struct lg_edge *e, Agnode_t *t,
-                              Agnode_t *h) {
+static void draw_column_edges(struct render *r, const struct lg_edge *e, Agnode_t *t, Agnode_t *h) {
   const struct lg_node *from = &r->g->nodes[e->from], *to = &r->g->nodes[e->to];
   if (!draws_columns(r, from) || !draws_columns(r, to))
     return;
@@ -281,9 +292,9 @@ static void draw_column_edges(struct render *r, const struct lg_edge *e, Agnode_
     if (!ge)
       continue;
     char port[32];
-    set_esc(r, ge, "id",
-            fmt("column:%s.%s->column:%s.%s", from->fqn, e->pairs[i].from, to->fqn,
-                e->pairs[i].to));
+    set_esc(
+        r, ge, "id",
+        fmt("column:%s.%s->column:%s.%s", from->fqn, e->pairs[i].from, to->fqn, e->pairs[i].to));
     snprintf(port, sizeof port, "c%zu:e", fi);
     set(r, ge, "tailport", port);
     snprintf(port, sizeof port, "c%zu:w", ti);
@@ -351,8 +362,8 @@ static void draw_more(struct render *r, const struct lg_more *m) {
   set(r, mn, "shape", "note");
   set(r, mn, "style", "dashed");
   set(r, mn, "fontcolor", "#5f6368");
-  Agedge_t *ge = m->dir == LG_DOWN ? agedge(r->root, at, mn, NULL, 1)
-                                   : agedge(r->root, mn, at, NULL, 1);
+  Agedge_t *ge =
+      m->dir == LG_DOWN ? agedge(r->root, at, mn, NULL, 1) : agedge(r->root, mn, at, NULL, 1);
   if (!ge) {
     r->failed = 1;
     return;
@@ -450,9 +461,10 @@ out_layout:
   return status;
 }
 
-int host_lineage_render(const struct host_lineage_graph *graph, const struct host_lineage_view *view,
-                        enum host_lineage_format format, char **out, size_t *out_len,
-                        struct host_lineage_stats *stats, struct host_log *log) {
+int host_lineage_render(const struct host_lineage_graph *graph,
+                        const struct host_lineage_view *view, enum host_lineage_format format,
+                        char **out, size_t *out_len, struct host_lineage_stats *stats,
+                        struct host_log *log) {
   struct lg_selection sel;
   struct render r = {.g = graph, .v = view, .sel = &sel, .log = log};
   int status = -1;

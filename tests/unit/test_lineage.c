@@ -77,13 +77,13 @@ static void write_source(const struct host_sink_ops *ops, void *sink, const char
     put_entity(ops, sink, "ws2", "dashboard", "d1", ", \"dataModels\": [\"ws2.model.x\"]");
     put_lineage(ops, sink, "ws2", "table", "wh.db.s.orders", "dashboardDataModel", "ws2.model.x",
                 "[{\"fromColumns\": [\"wh.db.s.orders.id\"], \"toColumn\": \"ws2.model.x.oid\"}]");
-    put_lineage(ops, sink, "ws2", "dashboardDataModel", "ws2.model.x", "dashboard", "ws2.d1",
-                NULL);
+    put_lineage(ops, sink, "ws2", "dashboardDataModel", "ws2.model.x", "dashboard", "ws2.d1", NULL);
     goto end;
   }
   put_entity(ops, sink, "ws", "dashboardDataModel", "m1",
              ", \"columns\": [{\"name\": \"order_id\"}, {\"name\": \"total\"}]");
-  put_entity(ops, sink, "ws", "dashboardDataModel", "m2", ", \"columns\": [{\"name\": \"revenue\"}]");
+  put_entity(ops, sink, "ws", "dashboardDataModel", "m2",
+             ", \"columns\": [{\"name\": \"revenue\"}]");
   put_entity(ops, sink, "ws", "dashboardDataModel", "m3", NULL);
   put_entity(ops, sink, "ws", "dashboardDataModel", "m4", NULL);
   put_entity(ops, sink, "ws", "chart", "c1", "}, \"query\": {\"fields\": [\"order_id\"]");
@@ -94,13 +94,16 @@ static void write_source(const struct host_sink_ops *ops, void *sink, const char
              " \"dataModels\": [\"ws.model.m1\", \"ws.model.m2\"]");
   put_entity(ops, sink, "ws", "dashboard", "d2", ", \"dataModels\": [\"ws.model.m3\"]");
   put_entity(ops, sink, "ws", "dashboard", "d3", ", \"dataModels\": [\"ws.model.m4\"]");
-  put_lineage(ops, sink, "ws", "table", "wh.db.s.orders", "dashboardDataModel", "ws.model.m1",
-              "[{\"fromColumns\": [\"wh.db.s.orders.id\"], \"toColumn\": \"ws.model.m1.order_id\"},"
-              " {\"fromColumns\": [\"wh.db.s.orders.amount\"], \"toColumn\": \"ws.model.m1.total\"}]");
-  put_lineage(ops, sink, "ws", "table", "wh.db.s.customers", "dashboardDataModel", "ws.model.m1",
-              "[{\"fromColumns\": [\"wh.db.s.customers.id\"], \"toColumn\": \"ws.model.m1.order_id\"}]");
-  put_lineage(ops, sink, "ws", "table", "wh.db.s.orders", "dashboardDataModel", "ws.model.m2",
-              "[{\"fromColumns\": [\"wh.db.s.orders.amount\"], \"toColumn\": \"ws.model.m2.revenue\"}]");
+  put_lineage(
+      ops, sink, "ws", "table", "wh.db.s.orders", "dashboardDataModel", "ws.model.m1",
+      "[{\"fromColumns\": [\"wh.db.s.orders.id\"], \"toColumn\": \"ws.model.m1.order_id\"},"
+      " {\"fromColumns\": [\"wh.db.s.orders.amount\"], \"toColumn\": \"ws.model.m1.total\"}]");
+  put_lineage(
+      ops, sink, "ws", "table", "wh.db.s.customers", "dashboardDataModel", "ws.model.m1",
+      "[{\"fromColumns\": [\"wh.db.s.customers.id\"], \"toColumn\": \"ws.model.m1.order_id\"}]");
+  put_lineage(
+      ops, sink, "ws", "table", "wh.db.s.orders", "dashboardDataModel", "ws.model.m2",
+      "[{\"fromColumns\": [\"wh.db.s.orders.amount\"], \"toColumn\": \"ws.model.m2.revenue\"}]");
   put_lineage(ops, sink, "ws", "table", "wh2.db2.s.events", "dashboardDataModel", "ws.model.m3",
               NULL);
   put_lineage(ops, sink, "ws", "table", "wh.db.s.orders", "dashboardDataModel", "ws.model.m4",
@@ -211,9 +214,10 @@ START_TEST(test_load_reads_nodes_edges_and_sources) {
   size_t kinds[4] = {0};
   for (size_t i = 0; i < graph->n_nodes; i++) {
     const char *k = graph->nodes[i].kind;
-    kinds[strcmp(k, "table") == 0 ? 0 : strcmp(k, "dashboardDataModel") == 0 ? 1
-          : strcmp(k, "chart") == 0                                           ? 2
-                                                                              : 3]++;
+    kinds[strcmp(k, "table") == 0                ? 0
+          : strcmp(k, "dashboardDataModel") == 0 ? 1
+          : strcmp(k, "chart") == 0              ? 2
+                                                 : 3]++;
   }
   ck_assert_uint_eq(kinds[0], 4);
   ck_assert_uint_eq(kinds[1], 35);
@@ -254,8 +258,8 @@ START_TEST(test_dashboard_upstream_and_by_id) {
 END_TEST
 
 START_TEST(test_table_downstream_leaves_deleted_out) {
-  struct host_lineage_view v = {.focus = HOST_LINEAGE_FOCUS_TABLE, .focus_name = "wh.db.s.orders",
-                                .downstream = true};
+  struct host_lineage_view v = {
+      .focus = HOST_LINEAGE_FOCUS_TABLE, .focus_name = "wh.db.s.orders", .downstream = true};
   const char *live = "chart:ws.c1 chart:ws.c2 chart:ws.c3 dashboard:ws.d1 dashboard:ws2.d1"
                      " dashboardDataModel:ws.model.m1 dashboardDataModel:ws.model.m2"
                      " dashboardDataModel:ws2.model.x table:wh.db.s.orders";
@@ -274,8 +278,8 @@ START_TEST(test_table_downstream_leaves_deleted_out) {
 END_TEST
 
 START_TEST(test_depth_limits_and_marks_what_is_beyond) {
-  struct host_lineage_view v = {.focus = HOST_LINEAGE_FOCUS_TABLE, .focus_name = "wh.db.s.orders",
-                                .depth = 1};
+  struct host_lineage_view v = {
+      .focus = HOST_LINEAGE_FOCUS_TABLE, .focus_name = "wh.db.s.orders", .depth = 1};
   struct lg_selection sel;
   select_ok(&v, &sel);
   char *got = drawn(&sel);
@@ -305,8 +309,8 @@ START_TEST(test_depth_limits_and_marks_what_is_beyond) {
 END_TEST
 
 START_TEST(test_fanout_cap_collapses_the_rest) {
-  struct host_lineage_view v = {.focus = HOST_LINEAGE_FOCUS_TABLE, .focus_name = "wh.db.s.wide",
-                                .max_fanout = 5};
+  struct host_lineage_view v = {
+      .focus = HOST_LINEAGE_FOCUS_TABLE, .focus_name = "wh.db.s.wide", .max_fanout = 5};
   struct lg_selection sel;
   select_ok(&v, &sel);
   ck_assert(on(&sel, "dashboardDataModel", "ws.model.w00"));
@@ -427,8 +431,10 @@ START_TEST(test_svg_has_the_agreed_node_and_edge_ids) {
 END_TEST
 
 START_TEST(test_dot_marks_deleted_and_collapsed) {
-  struct host_lineage_view v = {.focus = HOST_LINEAGE_FOCUS_TABLE, .focus_name = "wh.db.s.orders",
-                                .show_deleted = true, .downstream = true};
+  struct host_lineage_view v = {.focus = HOST_LINEAGE_FOCUS_TABLE,
+                                .focus_name = "wh.db.s.orders",
+                                .show_deleted = true,
+                                .downstream = true};
   char *dot = render(&v, HOST_LINEAGE_DOT, NULL);
   ck_assert_uint_eq(strncmp(dot, "digraph lineage {", 17), 0);
   ck_assert_has(dot, "\"dashboardDataModel:ws.model.m4\"\t[color=\"#9aa0a6\"");
@@ -438,8 +444,10 @@ START_TEST(test_dot_marks_deleted_and_collapsed) {
   ck_assert_has(dot, "id=\"table:wh.db.s.orders->dashboardDataModel:ws.model.m4\"");
   ck_assert_lacks(dot, "pos="); /* DOT is the graph, not a layout */
   free(dot);
-  struct host_lineage_view cap = {.focus = HOST_LINEAGE_FOCUS_TABLE, .focus_name = "wh.db.s.wide",
-                                  .max_fanout = 2, .log_omitted = true};
+  struct host_lineage_view cap = {.focus = HOST_LINEAGE_FOCUS_TABLE,
+                                  .focus_name = "wh.db.s.wide",
+                                  .max_fanout = 2,
+                                  .log_omitted = true};
   struct host_lineage_stats st;
   t_mark_log();
   dot = render(&cap, HOST_LINEAGE_DOT, &st);
@@ -460,8 +468,11 @@ static char *link_of(void *ctx, const char *kind, const char *fqn) {
 }
 
 START_TEST(test_columns_and_links) {
-  struct host_lineage_view v = {.focus = HOST_LINEAGE_FOCUS_DASHBOARD, .focus_name = "ws.d1",
-                                .columns = true, .href = link_of, .href_ctx = "site"};
+  struct host_lineage_view v = {.focus = HOST_LINEAGE_FOCUS_DASHBOARD,
+                                .focus_name = "ws.d1",
+                                .columns = true,
+                                .href = link_of,
+                                .href_ctx = "site"};
   char *svg = render(&v, HOST_LINEAGE_SVG, NULL);
   const char *ids[] = {
       "<g id=\"column:wh.db.s.orders.id&#45;&gt;column:ws.model.m1.order_id\" class=\"edge\">",
@@ -592,4 +603,6 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) { return test_run_suite(suite()); }
+int main(void) {
+  return test_run_suite(suite());
+}
