@@ -90,6 +90,12 @@ static char *make_fqn(const char *service, const char *middle, const char *name)
   return fqn;
 }
 
+/* A catalog row's columns besides its JSON (borrowed from the statement). */
+struct row {
+  const char *source, *id, *deleted_at;
+  bool deleted;
+};
+
 static const char *p_data_name[] = {"data", "name", NULL};
 static const char *p_data_display[] = {"data", "displayName", NULL};
 static const char *p_data_service[] = {"data", "service", NULL};
@@ -125,8 +131,8 @@ static int read_owners(yajl_val j, struct site_strs *out) {
   return 0;
 }
 
-static int read_dashboard(yajl_val j, const char *source, const char *id,
-                          struct site_dashboard *d) {
+static int read_dashboard(yajl_val j, const struct row *row, void *item) {
+  struct site_dashboard *d = item;
   static const char *p_desc[] = {"data", "description", NULL};
   static const char *p_url[] = {"data", "sourceUrl", NULL};
   static const char *p_project[] = {"data", "project", NULL};
@@ -140,7 +146,9 @@ static int read_dashboard(yajl_val j, const char *source, const char *id,
   static const char *p_creator[] = {"extension", "creator", NULL};
   static const char *p_views[] = {"extension", "viewCount", NULL};
   static const char *p_schedules[] = {"extension", "scheduleCount", NULL};
-  if (read_identity(j, source, id, "", &d->source, &d->id, &d->fqn, &d->name) != 0)
+  d->deleted = row->deleted;
+  d->deleted_at = dup_or_null(row->deleted_at);
+  if (read_identity(j, row->source, row->id, "", &d->source, &d->id, &d->fqn, &d->name) != 0)
     return -1;
   d->description = dup_or_null(jstr(j, p_desc));
   d->url = dup_or_null(jstr(j, p_url));
@@ -159,12 +167,14 @@ static int read_dashboard(yajl_val j, const char *source, const char *id,
   return 0;
 }
 
-static int read_chart(yajl_val j, const char *source, const char *id, struct site_chart *c) {
+static int read_chart(yajl_val j, const struct row *row, void *item) {
+  struct site_chart *c = item;
   static const char *p_type[] = {"data", "chartType", NULL};
   static const char *p_url[] = {"data", "sourceUrl", NULL};
   static const char *p_model[] = {"query", "dataModel", NULL};
   static const char *p_fields[] = {"query", "fields", NULL};
-  if (read_identity(j, source, id, "", &c->source, &c->id, &c->fqn, &c->name) != 0)
+  c->deleted = row->deleted;
+  if (read_identity(j, row->source, row->id, "", &c->source, &c->id, &c->fqn, &c->name) != 0)
     return -1;
   c->type = dup_or_null(jstr(j, p_type));
   c->url = dup_or_null(jstr(j, p_url));
@@ -172,13 +182,15 @@ static int read_chart(yajl_val j, const char *source, const char *id, struct sit
   return jstrs(j, p_fields, &c->fields);
 }
 
-static int read_model(yajl_val j, const char *source, const char *id, struct site_model *m) {
+static int read_model(yajl_val j, const struct row *row, void *item) {
+  struct site_model *m = item;
   static const char *p_sql[] = {"data", "sql", NULL};
   static const char *p_columns[] = {"data", "columns", NULL};
   static const char *p_name[] = {"name", NULL};
   static const char *p_display[] = {"dataTypeDisplay", NULL};
   static const char *p_type[] = {"dataType", NULL};
-  if (read_identity(j, source, id, "model.", &m->source, &m->id, &m->fqn, &m->name) != 0)
+  m->deleted = row->deleted;
+  if (read_identity(j, row->source, row->id, "model.", &m->source, &m->id, &m->fqn, &m->name) != 0)
     return -1;
   m->sql = dup_or_null(jstr(j, p_sql));
   yajl_val a = yajl_tree_get(j, p_columns, yajl_t_array);
@@ -241,7 +253,9 @@ static int read_colmaps(yajl_val j, struct site_edge *e) {
   return 0;
 }
 
-static int read_edge(yajl_val j, struct site_edge *e) {
+static int read_edge(yajl_val j, const struct row *row, void *item) {
+  struct site_edge *e = item;
+  (void)row;
   static const char *p_fk[] = {"data", "fromEntity", "type", NULL};
   static const char *p_ff[] = {"data", "fromEntity", "fullyQualifiedName", NULL};
   static const char *p_tk[] = {"data", "toEntity", "type", NULL};
@@ -268,11 +282,10 @@ static void *grow(void **array, size_t *n, size_t elem) {
   return v + (*n)++ * elem;
 }
 
-/* Reads every row of one kind: read_row(json, source, id, deleted, item) fills a new item.
- * Rows whose reader returns 1 are dropped. */
-static int
-read_kind(struct reader *r, const char *kind, bool live_only, void **array, size_t *n, size_t elem,
-          int (*read_row)(yajl_val, const char *, const char *, bool, const char *, void *)) {
+/* Reads every row of one kind: read_row fills a new, zeroed item of the array from the row's
+ * JSON and columns; a row it returns 1 for (and allocated nothing for) is dropped. */
+static int read_kind(struct reader *r, const char *kind, bool live_only, void **array, size_t *n,
+                     size_t elem, int (*read_row)(yajl_val, const struct row *, void *)) {
   sqlite3_stmt *st = NULL;
   int status = -1;
   const char *sql = live_only ? "SELECT source, id, json, deleted, deleted_at FROM entities"
@@ -286,7 +299,10 @@ read_kind(struct reader *r, const char *kind, bool live_only, void **array, size
     const char *source = (const char *)sqlite3_column_text(st, 0);
     const char *id = (const char *)sqlite3_column_text(st, 1);
     const char *json = (const char *)sqlite3_column_text(st, 2);
-    const char *deleted_at = (const char *)sqlite3_column_text(st, 4);
+    struct row row = {.source = source ? source : "",
+                      .id = id ? id : "",
+                      .deleted = sqlite3_column_int(st, 3) != 0,
+                      .deleted_at = (const char *)sqlite3_column_text(st, 4)};
     char err[256] = "";
     yajl_val j = json ? yajl_tree_parse(json, err, sizeof err) : NULL;
     if (!j || !YAJL_IS_OBJECT(j)) {
@@ -297,16 +313,14 @@ read_kind(struct reader *r, const char *kind, bool live_only, void **array, size
       goto out;
     }
     void *item = grow(array, n, elem);
-    int got = item ? read_row(j, source ? source : "", id ? id : "", sqlite3_column_int(st, 3),
-                              deleted_at, item)
-                   : -1;
+    int got = item ? read_row(j, &row, item) : -1;
     yajl_tree_free(j);
     if (got < 0) {
       host_log_msg(r->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': out of memory", r->path);
       goto out;
     }
     if (got == 1)
-      (*n)--; /* what it allocated before saying no is freed with the catalog: nothing */
+      (*n)--;
     rc = SQLITE_OK;
   }
   if (rc != SQLITE_DONE) {
@@ -317,36 +331,6 @@ read_kind(struct reader *r, const char *kind, bool live_only, void **array, size
 out:
   sqlite3_finalize(st);
   return status;
-}
-
-static int row_dashboard(yajl_val j, const char *source, const char *id, bool deleted,
-                         const char *deleted_at, void *item) {
-  struct site_dashboard *d = item;
-  d->deleted = deleted;
-  d->deleted_at = dup_or_null(deleted_at);
-  return read_dashboard(j, source, id, d);
-}
-
-static int row_chart(yajl_val j, const char *source, const char *id, bool deleted,
-                     const char *deleted_at, void *item) {
-  (void)deleted_at;
-  struct site_chart *c = item;
-  c->deleted = deleted;
-  return read_chart(j, source, id, c);
-}
-
-static int row_model(yajl_val j, const char *source, const char *id, bool deleted,
-                     const char *deleted_at, void *item) {
-  (void)deleted_at;
-  struct site_model *m = item;
-  m->deleted = deleted;
-  return read_model(j, source, id, m);
-}
-
-static int row_edge(yajl_val j, const char *source, const char *id, bool deleted,
-                    const char *deleted_at, void *item) {
-  (void)source, (void)id, (void)deleted, (void)deleted_at;
-  return read_edge(j, item);
 }
 
 /* The last run of each source, and whether it deleted each dashboard. */
@@ -571,13 +555,13 @@ int site_catalog_load(const char *path, struct host_log *log, struct site_catalo
     goto out;
   struct site_catalog *cat = r.cat;
   if (read_kind(&r, "dashboard", false, (void **)&cat->dashboards, &cat->n_dashboards,
-                sizeof *cat->dashboards, row_dashboard) != 0 ||
+                sizeof *cat->dashboards, read_dashboard) != 0 ||
       read_kind(&r, "chart", false, (void **)&cat->charts, &cat->n_charts, sizeof *cat->charts,
-                row_chart) != 0 ||
+                read_chart) != 0 ||
       read_kind(&r, "dashboardDataModel", false, (void **)&cat->models, &cat->n_models,
-                sizeof *cat->models, row_model) != 0 ||
+                sizeof *cat->models, read_model) != 0 ||
       read_kind(&r, "lineage", true, (void **)&cat->edges, &cat->n_edges, sizeof *cat->edges,
-                row_edge) != 0 ||
+                read_edge) != 0 ||
       read_runs(&r) != 0 || mark_lost(&r) != 0)
     goto out;
   qsort(cat->dashboards, cat->n_dashboards, sizeof *cat->dashboards, cmp_dashboard);
