@@ -39,12 +39,6 @@
 
 /* ---- a string -> index map (open addressing; keys copied) ---- */
 
-struct lg_map {
-  char **keys; /* owned, with their strings */
-  size_t *vals;
-  size_t cap, len;
-};
-
 static uint64_t hash_str(const char *s) {
   uint64_t h = 1469598103934665603ULL;
   for (; *s; s++)
@@ -52,18 +46,23 @@ static uint64_t hash_str(const char *s) {
   return h;
 }
 
-static void map_free(struct lg_map **m) {
+void lg_map_clear(struct lg_map *m) {
+  for (size_t i = 0; i < m->cap; i++)
+    free(m->keys[i]);
+  free(m->keys);
+  free(m->vals);
+  *m = (struct lg_map){0};
+}
+
+void lg_map_free(struct lg_map **m) {
   if (!*m)
     return;
-  for (size_t i = 0; i < (*m)->cap; i++)
-    free((*m)->keys[i]);
-  free((*m)->keys);
-  free((*m)->vals);
+  lg_map_clear(*m);
   free(*m);
   *m = NULL;
 }
 
-static size_t map_get(const struct lg_map *m, const char *key) {
+size_t lg_map_get(const struct lg_map *m, const char *key) {
   if (!m || m->cap == 0)
     return SIZE_MAX;
   for (size_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
@@ -100,8 +99,7 @@ static int map_grow(struct lg_map *m) {
   return 0;
 }
 
-/* Adds key -> val (key must not be there yet). 0, or -1 on OOM. */
-static int map_put(struct lg_map *m, const char *key, size_t val) {
+int lg_map_put(struct lg_map *m, const char *key, size_t val) {
   if ((m->len + 1) * 2 > m->cap && map_grow(m) != 0)
     return -1;
   char *copy = strdup(key);
@@ -186,7 +184,7 @@ const char *lg_kind_plural(const char *kind) {
 
 size_t lg_find(const struct host_lineage_graph *g, const char *kind, const char *fqn) {
   char *id = sprintf_dup("%s:%s", kind, fqn);
-  size_t at = id ? map_get(g->ids, id) : SIZE_MAX;
+  size_t at = id ? lg_map_get(g->ids, id) : SIZE_MAX;
   free(id);
   return at;
 }
@@ -217,7 +215,7 @@ static int node_get(struct loader *ld, const char *kind, const char *fqn, size_t
   char *id = sprintf_dup("%s:%s", k, fqn);
   if (!id)
     return oom(ld);
-  *at = map_get(g->ids, id);
+  *at = lg_map_get(g->ids, id);
   if (*at != SIZE_MAX) {
     free(id);
     return 0;
@@ -234,7 +232,7 @@ static int node_get(struct loader *ld, const char *kind, const char *fqn, size_t
   }
   struct lg_node *n = &g->nodes[g->n_nodes];
   *n = (struct lg_node){.kind = k, .id = id, .fqn = id + strlen(k) + 1};
-  if (!(n->label = strdup(n->fqn)) || map_put(g->ids, id, g->n_nodes) != 0) {
+  if (!(n->label = strdup(n->fqn)) || lg_map_put(g->ids, id, g->n_nodes) != 0) {
     free(n->label);
     free(id);
     return oom(ld);
@@ -250,7 +248,7 @@ static int edge_get(struct loader *ld, size_t from, size_t to, enum lg_edge_kind
   char *key = sprintf_dup("%s->%s", g->nodes[from].id, g->nodes[to].id);
   if (!key)
     return oom(ld);
-  *at = map_get(g->eids, key);
+  *at = lg_map_get(g->eids, key);
   if (*at != SIZE_MAX) {
     /* Named by two sources, or by a lineage row and a dashboard: live if either is. */
     g->edges[*at].deleted &= deleted;
@@ -268,7 +266,7 @@ static int edge_get(struct loader *ld, size_t from, size_t to, enum lg_edge_kind
     ld->edge_cap = cap;
   }
   g->edges[g->n_edges] = (struct lg_edge){.from = from, .to = to, .kind = kind, .deleted = deleted};
-  int rc = map_put(g->eids, key, g->n_edges);
+  int rc = lg_map_put(g->eids, key, g->n_edges);
   free(key);
   if (rc != 0)
     return oom(ld);
@@ -475,7 +473,7 @@ static int on_column_pair(struct loader *ld, sqlite3_stmt *st) {
     return 0;
   struct host_lineage_graph *g = ld->g;
   char *key = sprintf_dup("%s->%s", g->nodes[from].id, g->nodes[to].id);
-  size_t at = key ? map_get(g->eids, key) : SIZE_MAX;
+  size_t at = key ? lg_map_get(g->eids, key) : SIZE_MAX;
   free(key);
   if (at == SIZE_MAX)
     return 0;
@@ -731,8 +729,8 @@ void host_lineage_free(struct host_lineage_graph **graph) {
   }
   free(g->nodes);
   free(g->edges);
-  map_free(&g->ids);
-  map_free(&g->eids);
+  lg_map_free(&g->ids);
+  lg_map_free(&g->eids);
   free(g);
   *graph = NULL;
 }

@@ -79,6 +79,22 @@ int lg_select(const struct host_lineage_graph *g, const struct host_lineage_view
               struct lg_selection *sel, struct host_log *log);
 void lg_selection_free(struct lg_selection *sel);
 
+/* A string -> index map (open addressing, keys copied): node and edge ids here, Graphviz
+ * object names in lineage_render.c. Create with calloc(1, sizeof(struct lg_map)). */
+struct lg_map {
+  char **keys; /* owned, with their strings */
+  size_t *vals;
+  size_t cap, len;
+};
+/* The value of key, or SIZE_MAX. */
+size_t lg_map_get(const struct lg_map *m, const char *key);
+/* Adds key -> val (key must not be there yet). 0, or -1 on OOM. */
+int lg_map_put(struct lg_map *m, const char *key, size_t val);
+/* Frees the keys, leaving an empty map (for a map inside another struct). */
+void lg_map_clear(struct lg_map *m);
+/* lg_map_clear, then frees the map; NULL-safe; sets *m to NULL. */
+void lg_map_free(struct lg_map **m);
+
 /* The index of node "<kind>:<fqn>", or SIZE_MAX. */
 size_t lg_find(const struct host_lineage_graph *g, const char *kind, const char *fqn);
 

@@ -77,6 +77,68 @@ static int gv_error(char *msg) {
   return 0;
 }
 
+/*
+ * Graphviz object ids. cgraph's default id discipline makes a name's id the address of its
+ * interned string, and keeps subgraphs ordered by id: the clusters, and so the layout, came in
+ * the order malloc placed their names, which changes from one picture to the next in a process
+ * that draws many (the site). These ids are 2, 4, 6... in order of first use (anonymous objects
+ * odd, as in the default), so the same graph gives the same bytes.
+ */
+struct gv_ids {
+  struct lg_map names; /* name -> index into list */
+  char **list;         /* owned */
+  size_t n;
+  IDTYPE anonymous;
+};
+
+static void *ids_open(Agraph_t *g, Agdisc_t *disc) {
+  return calloc(1, sizeof(struct gv_ids));
+}
+
+static long ids_map(void *state, int objtype, char *str, IDTYPE *id, int createflag) {
+  struct gv_ids *s = state;
+  if (!str) {
+    *id = 2 * ++s->anonymous + 1;
+    return 1;
+  }
+  size_t at = lg_map_get(&s->names, str);
+  if (at == SIZE_MAX) {
+    char **grown = createflag ? realloc(s->list, (s->n + 1) * sizeof *grown) : NULL;
+    if (!grown)
+      return 0; /* not known (or out of memory): cgraph treats it as absent */
+    s->list = grown;
+    if (!(grown[s->n] = strdup(str)) || lg_map_put(&s->names, str, s->n) != 0)
+      return 0;
+    at = s->n++;
+  }
+  *id = 2 * ((IDTYPE)at + 1);
+  return 1;
+}
+
+static long ids_alloc(void *state, int objtype, IDTYPE request) {
+  return 0;
+}
+static void ids_free(void *state, int objtype, IDTYPE id) {} /* names live until close */
+
+static char *ids_print(void *state, int objtype, IDTYPE id) {
+  const struct gv_ids *s = state;
+  return id % 2 == 0 && id / 2 - 1 < s->n ? s->list[id / 2 - 1] : NULL;
+}
+
+static void ids_close(void *state) {
+  struct gv_ids *s = state;
+  for (size_t i = 0; i < s->n; i++)
+    free(s->list[i]);
+  free(s->list);
+  lg_map_clear(&s->names);
+  free(s);
+}
+
+static void ids_register(void *state, int objtype, void *obj) {}
+
+static Agiddisc_t gv_id_disc = {ids_open,  ids_map,   ids_alloc,   ids_free,
+                                ids_print, ids_close, ids_register};
+
 /* Appends to a malloc'd string; on OOM frees it and sets it to NULL. */
 static void cat(char **s, size_t *len, const char *add, size_t n) {
   if (!*s)
@@ -394,7 +456,9 @@ static void graph_defaults(struct render *r) {
 
 static int build(struct render *r) {
   const struct host_lineage_graph *g = r->g;
-  r->root = agopen("lineage", Agdirected, NULL);
+  static Agdisc_t disc; /* AgMemDisc and AgIoDisc are Graphviz's, set at the first call */
+  disc = (Agdisc_t){.mem = &AgMemDisc, .id = &gv_id_disc, .io = &AgIoDisc};
+  r->root = agopen("lineage", Agdirected, &disc);
   r->gv_nodes = calloc(g->n_nodes + 1, sizeof *r->gv_nodes);
   r->groups = calloc(g->n_nodes + 1, sizeof *r->groups);
   r->clusters = calloc(g->n_nodes + 1, sizeof *r->clusters);
