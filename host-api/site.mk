@@ -42,3 +42,9 @@ tests_unit_test_site_LDADD = host-api/libhostsite.la host-api/libhostsinks.la \
 TESTS += tests/e2e/test_site_browser.sh
 dist_check_SCRIPTS += tests/e2e/test_site_browser.sh
 EXTRA_DIST += tests/e2e/cdp.py
+
+# The browser test's screenshots (kept after the run for whoever reads its log).
+clean-local: clean-site-shots
+clean-site-shots:
+	rm -rf tests/e2e/test_site_browser.shots
+.PHONY: clean-site-shots

@@ -282,7 +282,7 @@ static int build(const struct site_cli *cli, struct host_log *log) {
       .picture = lineage ? site_lineage_picture : NULL,
       .picture_ctx = lineage,
   };
-  /* The reproducible-builds convention for "now": tests and archives get stable pages */
+  /* The reproducible-builds convention: the same catalog then gives the same bytes */
   const char *epoch = getenv("SOURCE_DATE_EPOCH");
   if (epoch && *epoch)
     opts.now = (time_t)strtoll(epoch, NULL, 10);
