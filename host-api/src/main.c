@@ -8,6 +8,7 @@
 #include "log.h"
 #include "runner.h"
 #include "services.h"
+#include "site_cli.h"
 #include "summary.h"
 #include "workflow.h"
 
@@ -40,6 +41,7 @@ static void usage(FILE *out) {
         "  plugins           list the plugins found (name, version, ABI, file)\n"
         "  schema PLUGIN     print the JSON Schema of a plugin's serviceConnection.config\n"
         "  lineage CATALOG   draw the lineage in a catalog (etlhost lineage --help)\n"
+        "  site CATALOG -o DIR  write a static HTML catalog (etlhost site --help)\n"
         "\n"
         "Options:\n"
         "  --plugin-dir DIR      look for plugins in DIR first (then $ETL_PLUGIN_PATH, then\n"
@@ -210,6 +212,9 @@ int main(int argc, char **argv) {
   /* The user's locale, as Python, GTK and Qt hosts set it: plugins must cope (a config number
    * means the same under LC_NUMERIC=de_DE.UTF-8), and the host's own numbers go through cnum.h. */
   setlocale(LC_ALL, "");
+  /* `site` has options of its own (-o), which etlhost's getopt_long must not see. */
+  if (argc > 1 && strcmp(argv[1], "site") == 0)
+    return host_site_main(argc - 1, argv + 1);
   struct cli cli = {.progress = -1};
   int code = HOST_EXIT_USAGE;
   int lineage = lineage_at(argc, argv);
