@@ -1,5 +1,5 @@
 /*
- * main.c -- etlhost's command line: run, test, plugins, schema, lineage.
+ * main.c -- etlhost's command line: run, test, plugins, schema, lineage, site.
  */
 #include "config.h"
 
@@ -116,16 +116,21 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
   return optind;
 }
 
-/* Where `lineage` stands in argv, or -1: it has options of its own, which etlhost's
- * getopt_long (it permutes argv) must not see. Skips etlhost's options and their values. */
-static int lineage_at(int argc, char **argv) {
+/* Commands with options of their own, which etlhost's getopt_long (it permutes argv) must not
+ * see: etlhost's options stand before the command word, the command's own after it. */
+static bool has_own_options(const char *cmd) {
+  return strcmp(cmd, "lineage") == 0 || strcmp(cmd, "site") == 0;
+}
+
+/* Where such a command stands in argv, or -1. Skips etlhost's options and their values. */
+static int own_options_command_at(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--plugin-dir") == 0 || strcmp(argv[i], "--summary-json") == 0)
       i++;
     else if (strcmp(argv[i], "--") == 0)
-      return i + 1 < argc && strcmp(argv[i + 1], "lineage") == 0 ? i + 1 : -1;
+      return i + 1 < argc && has_own_options(argv[i + 1]) ? i + 1 : -1;
     else if (argv[i][0] != '-' || argv[i][1] == '\0')
-      return strcmp(argv[i], "lineage") == 0 ? i : -1;
+      return has_own_options(argv[i]) ? i : -1;
   }
   return -1;
 }
@@ -212,17 +217,16 @@ int main(int argc, char **argv) {
   /* The user's locale, as Python, GTK and Qt hosts set it: plugins must cope (a config number
    * means the same under LC_NUMERIC=de_DE.UTF-8), and the host's own numbers go through cnum.h. */
   setlocale(LC_ALL, "");
-  /* `site` has options of its own (-o), which etlhost's getopt_long must not see. */
-  if (argc > 1 && strcmp(argv[1], "site") == 0)
-    return host_site_main(argc - 1, argv + 1);
   struct cli cli = {.progress = -1};
   int code = HOST_EXIT_USAGE;
-  int lineage = lineage_at(argc, argv);
-  int cmd_at = parse_options(lineage > 0 ? lineage + 1 : argc, argv, &cli);
+  int own = own_options_command_at(argc, argv);
+  int cmd_at = parse_options(own > 0 ? own + 1 : argc, argv, &cli);
   if (cmd_at <= 0)
     return cmd_at == 0 ? HOST_EXIT_OK : HOST_EXIT_USAGE;
   const char *cmd = argv[cmd_at];
-  if (lineage > 0)
+  if (own > 0 && strcmp(cmd, "site") == 0)
+    return host_site_main(argc - cmd_at, argv + cmd_at, cli.verbosity);
+  if (own > 0)
     return host_lineage_cli(argc - cmd_at, argv + cmd_at, cli.verbosity);
   const char *arg = cmd_at + 1 < argc ? argv[cmd_at + 1] : NULL;
   bool needs_arg =

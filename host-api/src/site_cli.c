@@ -314,8 +314,8 @@ out:
   return code;
 }
 
-int host_site_main(int argc, char **argv) {
-  struct site_cli cli = {.stale_days = 90, .pictures = true};
+int host_site_main(int argc, char **argv, int verbosity) {
+  struct site_cli cli = {.stale_days = 90, .pictures = true, .verbosity = verbosity};
   int rc = parse(argc, argv, &cli);
   if (rc != 0)
     return rc > 0 ? EXIT_OK : EXIT_USAGE;

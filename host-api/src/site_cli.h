@@ -5,8 +5,9 @@
 #ifndef HOST_SITE_CLI_H
 #define HOST_SITE_CLI_H
 
-/* argv[0] is "site"; returns the process exit status (0 written, 1 written with failed
+/* argv[0] is "site", its options and arguments follow; verbosity is what etlhost's options
+ * before the command said (-v adds one, -q takes one). Returns the process exit status (0 written, 1 written with failed
  * pictures or not written, 2 usage or catalog error). */
-int host_site_main(int argc, char **argv);
+int host_site_main(int argc, char **argv, int verbosity);
 
 #endif
