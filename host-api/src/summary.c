@@ -49,8 +49,9 @@ void host_summary_print(FILE *out, const struct host_run_report *report, struct 
     /* "complete" speaks of the fetch; what the catalog did not delete needs saying here too,
      * not only in a warning scrolled away in the log. */
     if (s->deletions_held > 0)
-      fprintf(out, "    deletions held back by the fail-safe: %lld of %lld (nothing marked "
-                   "deleted; see workflowConfig.failSafeThreshold)\n",
+      fprintf(out,
+              "    deletions held back by the fail-safe: %lld of %lld (nothing marked "
+              "deleted; see workflowConfig.failSafeThreshold)\n",
               s->deletions_held, s->deletions_held_of);
     fprintf(out, "    entities  %lld", s->entities);
     for (size_t k = 0; k < s->n_kinds; k++)
