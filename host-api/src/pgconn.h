@@ -12,6 +12,12 @@
 
 struct host_log;
 
+/* The longest a session of etlhost waits for a lock, in seconds, unless told otherwise (the
+ * postgres sink's sink.config.lockTimeoutSeconds; for the state store, a lock_timeout its URL,
+ * role or database sets). A hung run must not hold every later one forever. */
+#define HOST_PG_LOCK_TIMEOUT_DEFAULT 600
+#define HOST_PG_SQLSTATE_LOCK_TIMEOUT "55P03" /* lock_not_available: lock_timeout expired */
+
 /* Registers the password of dsn (a libpq conninfo or URI) with the log as a secret, and sets
  * *label (malloc'd, caller frees) to "user@host:port/dbname" for messages. A dsn libpq cannot
  * parse is logged under `key` without echoing it: ETL_ERR_CONFIG. */

@@ -483,13 +483,19 @@ static void source_finish(struct source_run *sr) {
     if (sr->sink_failed)
       rep->errors++;
     host_report_unlock();
+    struct host_deletions_held held = {0, 0};
     struct host_source_outcome outcome = {
         .complete = rep->complete,
         .run_id = r->run_id,
         .source_config_json = sr->oa.args.source_config_json ? sr->oa.args.source_config_json
                                                              : "{}",
-        .fail_safe_threshold = r->wf->fail_safe_threshold};
+        .fail_safe_threshold = r->wf->fail_safe_threshold,
+        .held = &held};
     etl_status es = r->sink_ops->end_source(r->sink, sr->src->name, &outcome);
+    host_report_lock();
+    rep->deletions_held = held.n;
+    rep->deletions_held_of = held.of;
+    host_report_unlock();
     /* end_source delivers too (metadata-rest sends the pending records again): what the server
      * refused there is as failed as a record refused at a commit. */
     count_late_rejects(r, rep);

@@ -57,6 +57,8 @@ struct host_source_report {
   long long retained; /* entities a `retain` said exist unchanged (not sent again) */
   long long failed;   /* records lost (ETL_DIAG_ITEM_LOST) or rejected by the sink */
   long long pending;  /* records the sink kept to retry on the next run (sink.h take_pending) */
+  long long deletions_held;    /* deletions the fail-safe held back at end_source (sink.h) */
+  long long deletions_held_of; /* ... of this many of the source's entities; 0 when none held */
   long long warnings, errors;
   long long filtered, requests, retries, bytes, throttled;
   double started_at; /* monotonic seconds */

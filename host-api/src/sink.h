@@ -39,6 +39,13 @@ struct host_record {
   size_t json_len;
 };
 
+/* What the deletion fail-safe held back in one end_source(): the n entities this run would
+ * have marked deleted, of the source's `of` entities. Both 0 when nothing was held back. */
+struct host_deletions_held {
+  long long n;
+  long long of;
+};
+
 /* Per-source outcome the runner reports to end_source(). */
 struct host_source_outcome {
   bool complete;    /* the plugin reached ETL_DONE and lost no item: absence means deletion */
@@ -48,6 +55,10 @@ struct host_source_outcome {
   double fail_safe_threshold;     /* the largest share (percent) of the source's entities a
                                    * complete run may mark deleted (host_fail_safe_allows); 0
                                    * means the default, HOST_FAIL_SAFE_DEFAULT */
+  struct host_deletions_held *held; /* the one thing end_source() reports back (runner-owned;
+                                     * NULL: nobody asks): a sink whose fail-safe refuses a
+                                     * deletion fills it, which host_fail_safe_allows does for
+                                     * it, so the run summary can say so */
 };
 
 /* Default of workflowConfig.failSafeThreshold (percent), as DataHub's fail_safe_threshold. */

@@ -213,6 +213,8 @@ bool host_fail_safe_allows(struct host_log *log, const char *source, const char 
                "failSafeThreshold %g%%): nothing marked deleted; if they are really gone, "
                "raise workflowConfig.failSafeThreshold",
                n_delete, n_live, share, threshold);
+  if (o && o->held)
+    *o->held = (struct host_deletions_held){.n = n_delete, .of = n_live};
   return false;
 }
 

@@ -54,7 +54,8 @@ bool host_sink_parse_entity(const char *json, size_t len, const yajl_callbacks *
 /* The deletion fail-safe every sink that marks deletions asks, in one place: whether marking
  * n_delete of the source's n_live entities deleted stays within o->fail_safe_threshold
  * percent. When it would not, logs one warning (naming the sink `where`, the counts and the
- * key that raises the threshold) and returns false: the sink marks nothing, and records the
+ * key that raises the threshold), fills o->held (when set) for the run summary, and returns
+ * false: the sink marks nothing, and records the
  * run as not complete so that a later run decides again. A malformed answer that hid most of
  * a workspace must never cost the catalog. */
 bool host_fail_safe_allows(struct host_log *log, const char *source, const char *where,

@@ -43,8 +43,6 @@
 #define PG_SCHEMA_VERSION "1"
 #define PG_LOCK_CLASS 0x45544c43 /* "ETLC": the advisory locks of the catalog */
 #define PG_SCHEMA_LOCK 0         /* its key while creating the schema */
-#define PG_LOCK_TIMEOUT_DEFAULT 600        /* seconds: sink.config.lockTimeoutSeconds */
-#define PG_SQLSTATE_LOCK_TIMEOUT "55P03"   /* lock_not_available: lock_timeout expired */
 
 #define NOW_SQL "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
@@ -405,8 +403,8 @@ static etl_status config_dsn(const char *config_json, struct host_log *log, yajl
   static const char *const keys[] = {"dsn", "lockTimeoutSeconds", NULL};
   etl_status st = host_sink_config_parse(config_json, "postgres", keys, log, cfg);
   if (st == ETL_OK)
-    st = host_sink_config_int(*cfg, "lockTimeoutSeconds", PG_LOCK_TIMEOUT_DEFAULT, 1, 604800,
-                              log, lock_timeout_s);
+    st = host_sink_config_int(*cfg, "lockTimeoutSeconds", HOST_PG_LOCK_TIMEOUT_DEFAULT, 1,
+                              604800, log, lock_timeout_s);
   if (st == ETL_OK)
     st = host_sink_config_string(*cfg, "dsn", NULL, log, dsn);
   if (st == ETL_OK && (!*dsn || !(*dsn)[0])) {
@@ -506,7 +504,7 @@ static etl_status wait_for_lock(struct pg_sink *s, const char *source) {
   PGresult *r = PQexecPrepared(s->conn, "lock", 1, v, NULL, NULL, 0);
   const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
   bool got = PQresultStatus(r) == PGRES_TUPLES_OK;
-  if (got || !state || strcmp(state, PG_SQLSTATE_LOCK_TIMEOUT) != 0) {
+  if (got || !state || strcmp(state, HOST_PG_SQLSTATE_LOCK_TIMEOUT) != 0) {
     etl_status st = got ? ETL_OK : pg_fail(s, r, "lock the source");
     PQclear(r);
     return st;

@@ -4,6 +4,14 @@
  * returned survives the process. A source's state is one row; concurrent runs of one source
  * through this store overwrite each other's row the way two runs on one SQLite store do: the
  * later save wins, and a state only ever points behind data already committed.
+ *
+ * Its statements can wait on locks: a save's upsert waits for the row (or the new key) another
+ * session's open transaction holds -- a hung run between the two writes of a marked save, a
+ * concurrent run of the same source -- and every statement waits behind a DDL or VACUUM FULL of
+ * the tables. So, as the postgres sink does, the session bounds each wait with lock_timeout:
+ * HOST_PG_LOCK_TIMEOUT_DEFAULT unless the URL (options=-c lock_timeout=...), role or database
+ * already set one; on expiry the call fails ETL_ERR_TRANSIENT (try again later), saying so.
+ * No statement_timeout: a wait on the network or a large state is not a lock held forever.
  */
 #include "config.h"
 
@@ -36,15 +44,25 @@ static const char mark_save_sql[] =
     " clean = excluded.clean, saved_at = excluded.saved_at";
 
 struct host_pg_state {
-  PGconn *conn;         /* owned */
-  char *label;          /* owned: user@host:port/dbname, never the password */
-  struct host_log *log; /* borrowed */
+  PGconn *conn;              /* owned */
+  char *label;               /* owned: user@host:port/dbname, never the password */
+  struct host_log *log;      /* borrowed */
+  long long lock_timeout_ms; /* the session's lock_timeout, for messages */
 };
 
 /* Logs "state store 'LABEL': ACTION: reason" for a failed result and maps it to a status. */
 static etl_status fail(struct host_pg_state *ps, PGresult *res, const char *action) {
   char reason[512];
   host_pg_reason(ps->conn, res, reason, sizeof reason);
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  if (state && strcmp(state, HOST_PG_SQLSTATE_LOCK_TIMEOUT) == 0) {
+    host_log_msg(ps->log, ETL_SEV_ERROR, NULL, NULL,
+                 "state store '%s': %s: waited %g s for a lock another session holds "
+                 "(lock_timeout; a longer wait: options=-c lock_timeout=... in "
+                 "workflowConfig.stateStore), try again later: %s",
+                 ps->label, action, (double)ps->lock_timeout_ms / 1000.0, reason);
+    return ETL_ERR_TRANSIENT;
+  }
   host_log_msg(ps->log, ETL_SEV_ERROR, NULL, NULL, "state store '%s': %s: %s", ps->label, action,
                reason);
   return PQstatus(ps->conn) != CONNECTION_OK ? ETL_ERR_TRANSIENT : ETL_ERR_INTERNAL;
@@ -71,6 +89,23 @@ static etl_status exec(struct host_pg_state *ps, const char *sql, int n, const c
   return st;
 }
 
+/* Bounds the session's lock waits (see the top of the file) and notes the bound, in ms. */
+static etl_status bound_lock_waits(struct host_pg_state *ps) {
+  static const char show[] = "SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'";
+  PGresult *r = NULL;
+  etl_status st = exec(ps, show, 0, NULL, NULL, "read lock_timeout", &r);
+  if (st != ETL_OK)
+    return st;
+  ps->lock_timeout_ms = PQntuples(r) > 0 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+  PQclear(r);
+  if (ps->lock_timeout_ms > 0)
+    return ETL_OK; /* the URL, role or database chose */
+  char set[64];
+  ps->lock_timeout_ms = HOST_PG_LOCK_TIMEOUT_DEFAULT * 1000LL;
+  snprintf(set, sizeof set, "SET lock_timeout = %lld", ps->lock_timeout_ms);
+  return exec(ps, set, 0, NULL, NULL, "set lock_timeout", NULL);
+}
+
 etl_status host_pg_state_open(const char *url, struct host_log *log, struct host_pg_state **out) {
   *out = NULL;
   struct host_pg_state *ps = calloc(1, sizeof *ps);
@@ -87,6 +122,8 @@ etl_status host_pg_state_open(const char *url, struct host_log *log, struct host
                  ps->label, reason);
     st = ETL_ERR_CONNECT;
   }
+  if (st == ETL_OK)
+    st = bound_lock_waits(ps);
   if (st == ETL_OK)
     st = exec(ps, schema_sql, 0, NULL, NULL, "create the tables", NULL);
   if (st != ETL_OK) {

@@ -46,6 +46,13 @@ void host_summary_print(FILE *out, const struct host_run_report *report, struct 
     fprintf(out, "  %s (%s): %s in %.1f s\n", name ? name : "?", s->type, outcome_text(s),
             s->seconds);
     free(name);
+    /* "complete" speaks of the fetch; what the catalog did not delete needs saying here too,
+     * not only in a warning scrolled away in the log. */
+    if (s->deletions_held > 0)
+      fprintf(out,
+              "    deletions held back by the fail-safe: %lld of %lld (nothing marked "
+              "deleted; see workflowConfig.failSafeThreshold)\n",
+              s->deletions_held, s->deletions_held_of);
     fprintf(out, "    entities  %lld", s->entities);
     for (size_t k = 0; k < s->n_kinds; k++)
       fprintf(out, "%s%s %lld", k ? ", " : " (", s->kinds[k].kind, s->kinds[k].n);
@@ -105,6 +112,8 @@ static yajl_gen_status gen_source(yajl_gen g, const struct host_source_report *s
               {"retained", s->retained},
               {"failed", s->failed},
               {"pending", s->pending},
+              {"deletions_held", s->deletions_held},
+              {"deletions_held_of", s->deletions_held_of},
               {"filtered", s->filtered},
               {"warnings", s->warnings},
               {"errors", s->errors},

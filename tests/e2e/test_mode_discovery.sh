@@ -32,6 +32,8 @@
 #       columns and column lineage made of them);
 #  16   creators: the discovery run lists /memberships and looks up (GET /api/{user}) only
 #       creators who are no active member (mode-sim answers those 404), with test 2's records.
+#  17   /memberships refused (mode-sim --faults memberships=403): one warning, and the discovery
+#       run looks every creator up, as the regular run does, with test 2's records.
 # Prints TAP. Offline: 127.0.0.1 only.
 set -u
 B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
@@ -41,7 +43,7 @@ PLUGIN=${ETL_PLUGIN_PATH:-$B/plugin/.libs}/mode.so
 MODESIM=$B/tests/mode-sim/mode-sim
 DSECRET=disc-secret-7f3a91
 . "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
-echo "1..16"
+echo "1..17"
 
 SIMARGS="--rate-limit off --seed 7 --spaces 4 --reports-per-space 6 --queries-per-report 2 \
   --charts-per-query 2 --users 6 --data-sources 3 --discovery-token disc-token \
@@ -363,3 +365,24 @@ else
   not_ok "creators: /memberships listed, only non-members looked up" \
     "memberships pages: $members, lookups of members: $member_lookups"
 fi
+
+# ---- 17: the memberships listing refused: every creator looked up ----------------------------
+# users LOG: the user lookups (GET /api/{username}) in LOG, one line per user, sorted.
+users() { grep -o ' GET /api/[^/ ]* [0-9]' "$1" | grep -v ' /api/\(acme\|account\) ' | sort -u; }
+sim nomembers --faults memberships=403
+run reg_m "$T/reg.json"
+users "$T/nomembers.log" >"$T/reg_m.users"
+: >"$T/nomembers.log"
+run disc_m "$T/disc.json"
+users "$T/nomembers.log" >"$T/disc_m.users"
+refused=$(grep -c ' GET /api/acme/memberships 403' "$T/nomembers.log")
+warned=$(grep -c '^diag warning \[memberships\].*creators are looked up one by one' "$T/disc_m.err")
+if [ "$refused" -ge 1 ] && [ "$warned" -eq 1 ] && [ -s "$T/reg_m.users" ] &&
+  cmp -s "$T/reg_m.users" "$T/disc_m.users" && same reg disc_m; then
+  ok "memberships refused (403): one warning, all $(wc -l <"$T/disc_m.users") creators looked up as the regular run does, same records"
+else
+  not_ok "memberships refused: every creator looked up, same records" \
+    "403s: $refused, warnings: $warned" "$(diff "$T/reg_m.users" "$T/disc_m.users" | head -3)" \
+    "$(grep '^diag' "$T/disc_m.err" | head -3)"
+fi
+stop_sim

@@ -100,6 +100,16 @@ static int parse_item(char *item, struct faults *f, char *err, size_t errlen) {
       return 0;
     }
   }
+  if (strcmp(item, "memberships") == 0) {
+    char *end;
+    unsigned long v = strtoul(val, &end, 10);
+    if (end != val && !*end && v >= 400 && v <= 599) {
+      f->memberships_status = (unsigned)v;
+      return 0;
+    }
+    snprintf(err, errlen, "--faults: memberships=%s: want an HTTP status 400..599", val);
+    return -1;
+  }
   if (strcmp(item, "endless-pages") == 0 && !eq) {
     f->endless = 1;
     return 0;

@@ -19,6 +19,8 @@
  *   stall-users=MS  user lookups (/api/{username}) answer MS milliseconds late
  *   endless-pages  reports listings never end: the pages past the last real one repeat the
  *                  real ones with every token suffixed "-pN" (new reports on every page)
+ *   memberships=STATUS  every GET /api/{ws}/memberships answers STATUS (400..599), as for a
+ *                  token that may not list the workspace's members
  *   seed=N         the faults' seed (default: --seed)
  * Per-request faults are drawn from hash(seed, URL, how many times this URL was asked), so a
  * client that makes the same requests sees the same faults, whatever the interleaving.
@@ -47,6 +49,7 @@ struct faults {
   int endless;
   unsigned long pad_queries; /* bytes, 0: off */
   unsigned stall_users;      /* ms, 0: off */
+  unsigned memberships_status; /* HTTP status of every memberships listing, 0: off */
   unsigned burst_status, burst_count, burst_start;
   uint64_t seed;
   int seed_set;

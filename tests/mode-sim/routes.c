@@ -178,6 +178,11 @@ static int render_generated(const struct route_source *src, const struct parsed 
   case EP_WORKSPACE:
     return render_workspace(g, ws);
   case EP_MEMBERSHIPS:
+    if (src->cfg->faults.memberships_status) { /* --faults memberships=STATUS */
+      *answered = 1;
+      return route_error(resp, src->cfg->faults.memberships_status, "memberships_refused",
+                         "the memberships of this workspace cannot be listed");
+    }
     return render_memberships(g, ws, &pg);
   case EP_SPACES:
     return render_spaces(g, ws, req->filter && strcmp(req->filter, "all") == 0, &pg);

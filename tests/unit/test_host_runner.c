@@ -785,6 +785,75 @@ START_TEST(retain_keeps_rows_without_rewriting_them) {
 }
 END_TEST
 
+/* A complete run whose deletions the fail-safe holds back says so in its summary, text and
+ * JSON, beside "complete": the log's warning alone is easy to miss. */
+START_TEST(summary_says_when_the_fail_safe_held_deletions_back) {
+  static const char five[] = "{\"kind\":\"chart\",\"id\":\"c1\",\"data\":{}}\n"
+                             "{\"kind\":\"chart\",\"id\":\"c2\",\"data\":{}}\n"
+                             "{\"kind\":\"chart\",\"id\":\"c3\",\"data\":{}}\n"
+                             "{\"kind\":\"chart\",\"id\":\"c4\",\"data\":{}}\n"
+                             "{\"kind\":\"chart\",\"id\":\"c5\",\"data\":{}}\n";
+  struct scratch s;
+  scratch_open(&s);
+  char *jl = test_path("%s/in.jsonl", s.dir);
+  char *cfg = test_path("{path: [%s]}", jl);
+  char *src = source_yaml("jsonl", "replay", cfg);
+  char *summary = test_path("%s/summary.json", s.dir);
+  char *b = bin(), *d = plugin_dir();
+  char *argv[] = {b, "--plugin-dir", d, "--summary-json", summary, "run", s.wf, NULL};
+  scratch_workflow(&s, src, "sqlite");
+  const char *pr[] = {"sources", NULL}, *ph[] = {"deletions_held", NULL},
+             *po[] = {"deletions_held_of", NULL};
+
+  ck_assert_int_eq(test_write_file(jl, five), 0);
+  char *out = NULL;
+  ck_assert_int_eq(test_run(argv, NULL, &out, NULL), 0);
+  ck_assert_msg(strstr(out, "held back") == NULL, "%s", out); /* nothing to delete yet */
+  free(out);
+
+  /* Four of five gone: 80%, above the default 20%. */
+  ck_assert_int_eq(test_write_file(jl, "{\"kind\":\"chart\",\"id\":\"c1\",\"data\":{}}\n"), 0);
+  ck_assert_int_eq(test_run(argv, NULL, &out, NULL), 0);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT count(*) FROM entities WHERE deleted", NULL), 0);
+  ck_assert_msg(strstr(out, "replay (jsonl): complete"), "%s", out);
+  ck_assert_msg(strstr(out, "deletions held back by the fail-safe: 4 of 5"), "%s", out);
+  free(out);
+  char *json = test_read_file(summary, NULL);
+  yajl_val v = yajl_tree_parse(json, NULL, 0);
+  yajl_val srcs = yajl_tree_get(v, pr, yajl_t_array);
+  ck_assert_ptr_nonnull(srcs);
+  yajl_val held = yajl_tree_get(srcs->u.array.values[0], ph, yajl_t_number);
+  yajl_val of = yajl_tree_get(srcs->u.array.values[0], po, yajl_t_number);
+  ck_assert_ptr_nonnull(held);
+  ck_assert_ptr_nonnull(of);
+  ck_assert_int_eq(YAJL_GET_INTEGER(held), 4);
+  ck_assert_int_eq(YAJL_GET_INTEGER(of), 5);
+  yajl_tree_free(v);
+  free(json);
+
+  /* Let through (threshold lifted): the deletions happen and the summary has nothing to say. */
+  char *wf = test_read_file(s.wf, NULL), *at = wf ? strstr(wf, "{stateStore:") : NULL;
+  ck_assert_ptr_nonnull(at);
+  *at = '\0';
+  char *lifted = test_path("%s{failSafeThreshold: 100, %s", wf, at + 1);
+  ck_assert_int_eq(test_write_file(s.wf, lifted), 0);
+  free(wf), free(lifted);
+  ck_assert_int_eq(test_run(argv, NULL, &out, NULL), 0);
+  ck_assert_int_eq(query_int(s.catalog, "SELECT count(*) FROM entities WHERE deleted", NULL), 4);
+  ck_assert_msg(strstr(out, "held back by the fail-safe") == NULL, "%s", out);
+  free(out);
+  json = test_read_file(summary, NULL);
+  v = yajl_tree_parse(json, NULL, 0);
+  srcs = yajl_tree_get(v, pr, yajl_t_array);
+  ck_assert_ptr_nonnull(srcs);
+  ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(srcs->u.array.values[0], ph, yajl_t_number)), 0);
+  yajl_tree_free(v);
+  free(json);
+  free(b), free(d), free(summary), free(src), free(cfg), free(jl);
+  scratch_close(&s);
+}
+END_TEST
+
 /* ---- exit codes --------------------------------------------------------------------------- */
 
 static const struct {
@@ -1313,6 +1382,7 @@ int main(void) {
   tcase_add_test(tc, read_only_outputs_say_why);
   tcase_add_test(tc, read_only_state_store_is_found_before_the_sources);
   tcase_add_test(tc, retain_keeps_rows_without_rewriting_them);
+  tcase_add_test(tc, summary_says_when_the_fail_safe_held_deletions_back);
   tcase_add_loop_test(tc, exit_codes, 0, (int)(sizeof exits / sizeof exits[0]));
   tcase_add_test(tc, config_error_exit_code_and_message);
   tcase_add_test(tc, openmetadata_file_sink_filename_runs);

@@ -311,6 +311,46 @@ START_TEST(test_state_store_in_postgres) {
 }
 END_TEST
 
+/* The state store waits for a lock no longer than its session's lock_timeout (600 s unless the
+ * URL, role or database sets one, here 1 s through the URL's options): a run whose save meets a
+ * row another session holds fails "try again later", naming the store, the lock and the
+ * setting, instead of hanging or reporting an internal error. */
+START_TEST(test_state_store_lock_wait_is_bounded) {
+  char url[800];
+  snprintf(url, sizeof url,
+           "postgresql://etl@/postgres?host=%s&port=%d&options=-c%%20lock_timeout%%3D1000",
+           server->dir, server->port);
+  struct host_state_store *st = NULL;
+  ck_assert_int_eq(host_state_open(url, t_log, &st), ETL_OK);
+  ck_assert_int_eq(host_state_save(st, "held", "{\"next\": 1}", 11), ETL_OK);
+  PGconn *holder = PQconnectdb(dsn);
+  ck_assert_msg(PQstatus(holder) == CONNECTION_OK, "%s", PQerrorMessage(holder));
+  PGresult *r = PQexec(holder, "BEGIN; SELECT 1 FROM state_store WHERE source = 'held' FOR UPDATE");
+  ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(holder));
+  PQclear(r);
+
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  etl_status got = host_state_save(st, "held", "{\"next\": 2}", 11);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  ck_assert_msg(got == ETL_ERR_TRANSIENT, "save returned %s", etl_status_name(got));
+  ck_assert_msg(took >= 0.9 && took < 5.0, "gave up after %.1f s (lock_timeout 1 s)", took);
+  ck_assert_logged("state store 'etl@");
+  ck_assert_logged("waited 1 s for a lock");
+  ck_assert_logged("lock_timeout");
+
+  /* once the holder lets go, the same store saves again */
+  PQclear(PQexec(holder, "ROLLBACK"));
+  PQfinish(holder);
+  ck_assert_int_eq(host_state_save(st, "held", "{\"next\": 3}", 11), ETL_OK);
+  host_state_close(&st);
+  char *v = cat_text("SELECT json FROM state_store WHERE source = 'held'");
+  ck_assert_str_eq(v, "{\"next\": 3}");
+  free(v);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sink_postgres");
   TCase *tc = tcase_create("catalog");
@@ -324,6 +364,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_two_writers_same_and_other_source);
   tcase_add_test(tc, test_lock_wait_is_bounded_and_names_the_holder);
   tcase_add_test(tc, test_state_store_in_postgres);
+  tcase_add_test(tc, test_state_store_lock_wait_is_bounded);
   suite_add_tcase(s, tc);
   return s;
 }
