@@ -366,7 +366,7 @@ struct source_run {
   void *live_instance; /* under runner.par_mu: open, so the writer may interrupt() it */
 };
 
-/* Loads what the source needs before it can open; the status goes to the report. */
+/* Loads the source's plugin; the status goes to the report. */
 static void source_prepare(struct source_run *sr) {
   struct runner *r = sr->r;
   struct host_source_report *rep = sr->rep;
@@ -374,11 +374,41 @@ static void source_prepare(struct source_run *sr) {
                              .src = sr->src};
   rep->started_at = host_progress_now();
   rep->status = host_loader_load(r->opts->loader, sr->src->type, &sr->plugin);
-  if (rep->status == ETL_OK)
-    rep->status = load_state(r, sr->src->name, &sr->state, &sr->state_len);
+  sr->prepared = rep->status == ETL_OK;
+}
+
+/* Loads the stored state and open()'s arguments; the status goes to the report. One after
+ * another this runs once the sink began the source: a sink that holds a source while it
+ * writes it (postgres) makes a second run of the source wait there, and the state it then
+ * reads is the first run's last, not a checkpoint the first run has left behind since. */
+static void source_load_state(struct source_run *sr) {
+  struct host_source_report *rep = sr->rep;
+  rep->status = load_state(sr->r, sr->src->name, &sr->state, &sr->state_len);
   if (rep->status == ETL_OK)
     rep->status = host_open_args_prepare(&sr->oa, sr->src, &sr->run, sr->state, sr->state_len);
   sr->prepared = rep->status == ETL_OK;
+}
+
+/* A source that fetched on its own thread opened with the state stored when it started; once
+ * the sink began it (and holds it), that state must still be the stored one. If another run of
+ * the source stored one since, what was fetched is relative to a stale state (an incremental
+ * plugin retained, or resumed, by it): false, and the source delivers nothing this run. */
+static bool source_state_still_current(struct source_run *sr) {
+  char *now = NULL;
+  size_t now_len = 0;
+  etl_status st = load_state(sr->r, sr->src->name, &now, &now_len);
+  bool same = st == ETL_OK && now_len == sr->state_len &&
+              (now_len == 0 || memcmp(now, sr->state, now_len) == 0);
+  free(now);
+  if (st != ETL_OK) {
+    sr->rep->status = st;
+  } else if (!same) {
+    host_log_msg(sr->run.log, ETL_SEV_ERROR, sr->src->name, NULL,
+                 "another run of this source stored a newer state while this one fetched: "
+                 "nothing of this run is written, the next run starts from that state");
+    sr->rep->status = ETL_ERR_TRANSIENT;
+  }
+  return st == ETL_OK && same;
 }
 
 /* The sink's side of a source's start. False when the source cannot go on. */
@@ -516,7 +546,9 @@ static void source_release(struct source_run *sr) {
 
 static void run_source(struct source_run *sr) {
   source_prepare(sr);
-  if (sr->prepared && source_begin(sr)) {
+  if (sr->prepared && source_begin(sr))
+    source_load_state(sr);
+  if (sr->prepared && sr->begun) {
     void *instance = source_open(sr, &sr->rep->status);
     if (instance) {
       sr->rep->status = pump(sr, instance);
@@ -611,6 +643,8 @@ static void start_fetches(struct runner *r, struct source_run *runs, size_t n, s
     struct source_run *sr = &runs[(*next)++];
     char err[256] = "";
     source_prepare(sr);
+    if (sr->prepared)
+      source_load_state(sr);
     if (!sr->prepared)
       continue;
     etl_status st = host_spool_new(&r->par_mu, &r->par_cv, &sr->spool, err, sizeof err);
@@ -653,7 +687,7 @@ static void draw_all(struct runner *r, struct source_run *runs, size_t n, bool f
 /* The writer's share of one source that fetched on its own thread: begin, drain, finish. */
 static void drain_source(struct runner *r, struct source_run *runs, size_t n, size_t limit,
                          size_t *next, struct source_run *sr) {
-  bool go = sr->prepared && source_begin(sr);
+  bool go = sr->prepared && source_begin(sr) && source_state_still_current(sr);
   etl_status end = ETL_ERR_CANCELLED;
   for (;;) {
     struct host_spool_item item;

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,12 @@ static long long pg_int(const char *sql, const char *arg) {
 static long stored_next(const char *source) {
   return (long)pg_int("SELECT (json::json->>'next')::bigint FROM state WHERE source = $1",
                       source);
+}
+
+/* True once the postgres catalog holds a mid-run state of source. */
+static bool mid_run_state_stored(const char *source) {
+  return pg_int("SELECT (to_regclass('state') IS NOT NULL)::int", NULL) == 1 &&
+         stored_next(source) > 0;
 }
 
 /* Writes DIR/NAME: fake sources (name, config in YAML flow/blocks) into the postgres sink. */
@@ -213,6 +220,12 @@ START_TEST(two_runs_of_one_source_at_once) {
   char *wf = workflow("wf.yaml", src, NULL);
   char *log1 = test_path("%s/1.log", dir), *log2 = test_path("%s/2.log", dir);
   pid_t a = spawn_host(wf, log1);
+  /* The second starts once the first stored a mid-run state ({"next": 7}): it must read the
+   * state it resumes from only when it holds the source, not the first run's checkpoint that
+   * is stale by then (it would resume at 7 and mark e0..e6 deleted). */
+  for (int i = 0; i < 1000 && !mid_run_state_stored("f"); i++)
+    usleep(10 * 1000);
+  ck_assert(mid_run_state_stored("f"));
   pid_t b = spawn_host(wf, log2);
   int ra = wait_exit(a), rb = wait_exit(b);
   char *t1 = test_read_file(log1, NULL), *t2 = test_read_file(log2, NULL);
@@ -229,6 +242,44 @@ START_TEST(two_runs_of_one_source_at_once) {
   free(log2);
   free(wf);
   free(src);
+}
+END_TEST
+
+/* A run whose sources fetch at once opens each with the state stored when it starts. If a
+ * second run of a source stored a newer one by the time the first holds it, what it fetched is
+ * relative to a stale state: that source delivers nothing (an error, the run not complete) and
+ * no entity is marked deleted by it. */
+START_TEST(parallel_run_behind_a_newer_state_writes_nothing) {
+  char *f = fake_source("f", "{count: 60, state_every: 7, sleep_ms: 30}");
+  char *g = fake_source("g", "{count: 3, prefix: g}");
+  char *wf1 = workflow("wf1.yaml", f, NULL);
+  char *path = test_path("%s/wf2.yaml", dir);
+  char *yaml = test_path("sources:\n%s%s\nsink: {type: postgres, config: {dsn: \"%s\"}}\n"
+                         "workflowConfig: {stateStore: %s/state.db, parallelSources: 2}\n",
+                         g, f, dsn, dir);
+  ck_assert_int_eq(test_write_file(path, yaml), 0);
+  char *log1 = test_path("%s/1.log", dir), *log2 = test_path("%s/2.log", dir);
+  pid_t a = spawn_host(wf1, log1);
+  for (int i = 0; i < 1000 && !mid_run_state_stored("f"); i++)
+    usleep(10 * 1000);
+  ck_assert(mid_run_state_stored("f"));
+  pid_t b = spawn_host(path, log2);
+  int ra = wait_exit(a), rb = wait_exit(b);
+  char *t1 = test_read_file(log1, NULL), *t2 = test_read_file(log2, NULL);
+  ck_assert_msg(ra == 0 && rb != 0, "exits %d %d\n%s\n%s", ra, rb, t1, t2);
+  ck_assert_msg(strstr(t2, "another run of this source stored a newer state"), "%s", t2);
+  assert_catalog_complete("f", "e", 60);
+  assert_catalog_complete("g", "g", 3);
+  ck_assert_int_eq(stored_next("f"), 0);
+  free(t1);
+  free(t2);
+  free(log1);
+  free(log2);
+  free(yaml);
+  free(path);
+  free(wf1);
+  free(f);
+  free(g);
 }
 END_TEST
 
@@ -320,6 +371,7 @@ int main(void) {
                       (int)(sizeof crash_points / sizeof crash_points[0]));
   tcase_add_test(tc, two_runs_of_one_source_at_once);
   tcase_add_test(tc, two_runs_of_different_sources_at_once);
+  tcase_add_test(tc, parallel_run_behind_a_newer_state_writes_nothing);
   tcase_add_test(tc, dsn_password_never_printed);
   tcase_add_test(tc, test_command_checks_postgres_sink);
   suite_add_tcase(s, tc);
