@@ -10,18 +10,15 @@
 
 #include "site_model.h"
 
+#include "catalog_read.h"
 #include "log.h"
 #include "site_names.h"
 #include "sqldb.h"
 
-#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <yajl/yajl_tree.h>
-
-#define CATALOG_SCHEMA_VERSION 1 /* the version sink_sqlite.c writes */
 
 /* What one load needs at hand: the open file, its path for messages, the log. */
 struct reader {
@@ -497,61 +494,13 @@ out:
   return status;
 }
 
-/* Opens path read-only and checks it is a catalog of a version this code reads. */
-static int open_catalog(const char *path, struct host_log *log, sqlite3 **db) {
-  struct stat st;
-  if (stat(path, &st) != 0) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': cannot open: %s", path,
-                 strerror(errno));
-    return -1;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': not a file", path);
-    return -1;
-  }
-  int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-  sqlite3_stmt *q = NULL;
-  if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(*db,
-                            "SELECT (SELECT application_id FROM pragma_application_id),"
-                            " (SELECT user_version FROM pragma_user_version)",
-                            -1, &q, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_step(q);
-  if (rc != SQLITE_ROW) {
-    if ((rc & 0xff) == SQLITE_NOTADB)
-      host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                   "catalog '%s': not an etlhost catalog: the file is not a SQLite database", path);
-    else
-      host_sqldb_fail(log, *db, rc, "catalog", path, "cannot open");
-    sqlite3_finalize(q);
-    return -1;
-  }
-  long long app_id = sqlite3_column_int64(q, 0), version = sqlite3_column_int64(q, 1);
-  sqlite3_finalize(q);
-  if (app_id != HOST_SQLDB_CATALOG_ID) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                 "catalog '%s': not an etlhost catalog (application_id %#llx)", path,
-                 (unsigned long long)app_id);
-    return -1;
-  }
-  if (version > CATALOG_SCHEMA_VERSION) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                 "catalog '%s': schema version %lld, but this etlhost reads version %d; "
-                 "upgrade etlhost",
-                 path, version, CATALOG_SCHEMA_VERSION);
-    return -1;
-  }
-  return 0;
-}
-
 int site_catalog_load(const char *path, struct host_log *log, struct site_catalog **out) {
   struct reader r = {.path = path, .log = log};
   int status = -1;
   *out = NULL;
   if (!(r.cat = calloc(1, sizeof *r.cat)))
     goto out;
-  if (open_catalog(path, log, &r.db) != 0)
+  if (host_catalog_open(path, log, &r.db) != 0)
     goto out;
   struct site_catalog *cat = r.cat;
   if (read_kind(&r, "dashboard", false, (void **)&cat->dashboards, &cat->n_dashboards,

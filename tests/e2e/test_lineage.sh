@@ -165,10 +165,10 @@ fails() {
     not_ok "$name" "exit $rc, stderr: $(cat "$T/err")" "want: $want"
   fi
 }
-fails "a missing catalog" "catalog '$T/none.db': No such file or directory" "$T/none.db"
+fails "a missing catalog" "catalog '$T/none.db': cannot open: No such file or directory" "$T/none.db"
 [ ! -e "$T/none.db" ] || not_ok "a missing catalog is not created"
 printf 'name,value\nnot a catalog\n' >"$T/x.csv"
-fails "a file that is not SQLite" "catalog '$T/x.csv': open: file is not a database" "$T/x.csv"
+fails "a file that is not SQLite" "catalog '$T/x.csv': not an etlhost catalog: the file is not a SQLite database" "$T/x.csv"
 fails "an unknown dashboard" "no dashboard 'nope' in the catalog" "$T/cat.db" --dashboard nope
 fails "a bad --depth" "--depth 'two': expected a whole number of at least 0" "$T/cat.db" \
   --depth two
