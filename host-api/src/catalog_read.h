@@ -28,7 +28,6 @@ typedef int (*host_catalog_row_fn)(void *ctx, sqlite3_stmt *st);
  * for each row. 0 when every row was read; what fn returned when it stopped; -1 when SQLite
  * failed, logged as "catalog 'PATH': ACTION: reason". */
 int host_catalog_each_row(sqlite3 *db, const char *path, struct host_log *log, const char *sql,
-                          const char *param, host_catalog_row_fn fn, void *ctx,
-                          const char *action);
+                          const char *param, host_catalog_row_fn fn, void *ctx, const char *action);
 
 #endif

@@ -615,7 +615,8 @@ int host_lineage_load(const char *catalog_path, struct host_log *log,
     oom(&ld);
     goto out;
   }
-  if (host_catalog_open(catalog_path, log, &ld.db) != 0 || read_catalog(&ld) != 0 || link_edges(&ld) != 0)
+  if (host_catalog_open(catalog_path, log, &ld.db) != 0 || read_catalog(&ld) != 0 ||
+      link_edges(&ld) != 0)
     goto out;
   *out = ld.g;
   ld.g = NULL;
