@@ -13,7 +13,6 @@
 #include "catalog_read.h"
 #include "log.h"
 #include "site_names.h"
-#include "sqldb.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -279,55 +278,74 @@ static void *grow(void **array, size_t *n, size_t elem) {
   return v + (*n)++ * elem;
 }
 
+static int oom(struct reader *r) {
+  host_log_msg(r->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': out of memory", r->path);
+  return -1;
+}
+
+/* One kind's walk: where its items go and how a row becomes one. */
+struct kind_walk {
+  struct reader *r;
+  const char *kind;
+  void **array;
+  size_t *n, elem;
+  int (*read_row)(yajl_val, const struct row *, void *);
+};
+
+/* source id json deleted deleted_at: one item of the array from the row's JSON and columns. */
+static int on_kind_row(void *ctx, sqlite3_stmt *st) {
+  struct kind_walk *w = ctx;
+  const char *source = (const char *)sqlite3_column_text(st, 0);
+  const char *id = (const char *)sqlite3_column_text(st, 1);
+  const char *json = (const char *)sqlite3_column_text(st, 2);
+  struct row row = {.source = source ? source : "",
+                    .id = id ? id : "",
+                    .deleted = sqlite3_column_int(st, 3) != 0,
+                    .deleted_at = (const char *)sqlite3_column_text(st, 4)};
+  char err[256] = "";
+  yajl_val j = json ? yajl_tree_parse(json, err, sizeof err) : NULL;
+  if (!j || !YAJL_IS_OBJECT(j)) {
+    host_log_msg(w->r->log, ETL_SEV_ERROR, NULL, NULL,
+                 "catalog '%s': %s %s of source %s: bad JSON: %s", w->r->path, w->kind,
+                 id ? id : "?", source ? source : "?", *err ? err : "not an object");
+    yajl_tree_free(j);
+    return -1;
+  }
+  void *item = grow(w->array, w->n, w->elem);
+  int got = item ? w->read_row(j, &row, item) : -1;
+  yajl_tree_free(j);
+  if (got < 0)
+    return oom(w->r);
+  if (got == 1)
+    (*w->n)--;
+  return 0;
+}
+
 /* Reads every row of one kind: read_row fills a new, zeroed item of the array from the row's
  * JSON and columns; a row it returns 1 for (and allocated nothing for) is dropped. */
 static int read_kind(struct reader *r, const char *kind, bool live_only, void **array, size_t *n,
                      size_t elem, int (*read_row)(yajl_val, const struct row *, void *)) {
-  sqlite3_stmt *st = NULL;
-  int status = -1;
   const char *sql = live_only ? "SELECT source, id, json, deleted, deleted_at FROM entities"
                                 " WHERE kind = ?1 AND NOT deleted ORDER BY rowid"
                               : "SELECT source, id, json, deleted, deleted_at FROM entities"
                                 " WHERE kind = ?1 ORDER BY rowid";
-  int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *source = (const char *)sqlite3_column_text(st, 0);
-    const char *id = (const char *)sqlite3_column_text(st, 1);
-    const char *json = (const char *)sqlite3_column_text(st, 2);
-    struct row row = {.source = source ? source : "",
-                      .id = id ? id : "",
-                      .deleted = sqlite3_column_int(st, 3) != 0,
-                      .deleted_at = (const char *)sqlite3_column_text(st, 4)};
-    char err[256] = "";
-    yajl_val j = json ? yajl_tree_parse(json, err, sizeof err) : NULL;
-    if (!j || !YAJL_IS_OBJECT(j)) {
-      host_log_msg(r->log, ETL_SEV_ERROR, NULL, NULL,
-                   "catalog '%s': %s %s of source %s: bad JSON: %s", r->path, kind, id ? id : "?",
-                   source ? source : "?", *err ? err : "not an object");
-      yajl_tree_free(j);
-      goto out;
-    }
-    void *item = grow(array, n, elem);
-    int got = item ? read_row(j, &row, item) : -1;
-    yajl_tree_free(j);
-    if (got < 0) {
-      host_log_msg(r->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': out of memory", r->path);
-      goto out;
-    }
-    if (got == 1)
-      (*n)--;
-    rc = SQLITE_OK;
-  }
-  if (rc != SQLITE_DONE) {
-    host_sqldb_fail(r->log, r->db, rc, "catalog", r->path, "read");
-    goto out;
-  }
-  status = 0;
-out:
-  sqlite3_finalize(st);
-  return status;
+  struct kind_walk w = {r, kind, array, n, elem, read_row};
+  return host_catalog_each_row(r->db, r->path, r->log, sql, kind, on_kind_row, &w, "read");
+}
+
+/* source run_id started finished complete */
+static int on_run(void *ctx, sqlite3_stmt *st) {
+  struct reader *r = ctx;
+  struct site_catalog *cat = r->cat;
+  struct site_run *run = grow((void **)&cat->runs, &cat->n_runs, sizeof *run);
+  if (!run)
+    return oom(r);
+  run->source = dup_or_null((const char *)sqlite3_column_text(st, 0));
+  run->run_id = sqlite3_column_int64(st, 1);
+  run->started = dup_or_null((const char *)sqlite3_column_text(st, 2));
+  run->finished = dup_or_null((const char *)sqlite3_column_text(st, 3));
+  run->complete = sqlite3_column_int(st, 4);
+  return 0;
 }
 
 /* The last run of each source, and whether it deleted each dashboard. */
@@ -335,29 +353,20 @@ static int read_runs(struct reader *r) {
   static const char sql[] =
       "SELECT source, run_id, started, finished, complete FROM runs r"
       " WHERE run_id = (SELECT max(run_id) FROM runs WHERE source = r.source) ORDER BY source";
-  sqlite3_stmt *st = NULL;
-  int status = -1;
-  struct site_catalog *cat = r->cat;
-  int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    struct site_run *run = grow((void **)&cat->runs, &cat->n_runs, sizeof *run);
-    if (!run)
-      goto out;
-    run->source = dup_or_null((const char *)sqlite3_column_text(st, 0));
-    run->run_id = sqlite3_column_int64(st, 1);
-    run->started = dup_or_null((const char *)sqlite3_column_text(st, 2));
-    run->finished = dup_or_null((const char *)sqlite3_column_text(st, 3));
-    run->complete = sqlite3_column_int(st, 4);
-    rc = SQLITE_OK;
+  return host_catalog_each_row(r->db, r->path, r->log, sql, NULL, on_run, r, "read runs");
+}
+
+/* source id of a dashboard deleted by the last run of its source */
+static int on_lost(void *ctx, sqlite3_stmt *st) {
+  struct reader *r = ctx;
+  const char *source = (const char *)sqlite3_column_text(st, 0);
+  const char *id = (const char *)sqlite3_column_text(st, 1);
+  for (size_t i = 0; source && id && i < r->cat->n_dashboards; i++) {
+    struct site_dashboard *d = &r->cat->dashboards[i];
+    if (strcmp(d->source, source) == 0 && strcmp(d->id, id) == 0)
+      d->lost_last_run = true;
   }
-  if (rc != SQLITE_DONE) {
-    host_sqldb_fail(r->log, r->db, rc, "catalog", r->path, "read runs");
-    goto out;
-  }
-  status = 0;
-out:
-  sqlite3_finalize(st);
-  return status;
+  return 0;
 }
 
 /* Dashboards the last run of their source marked deleted (changed_run is the marking run). */
@@ -365,24 +374,7 @@ static int mark_lost(struct reader *r) {
   static const char sql[] =
       "SELECT e.source, e.id FROM entities e WHERE e.kind = 'dashboard' AND e.deleted"
       " AND e.changed_run = (SELECT max(run_id) FROM runs WHERE source = e.source)";
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *source = (const char *)sqlite3_column_text(st, 0);
-    const char *id = (const char *)sqlite3_column_text(st, 1);
-    for (size_t i = 0; source && id && i < r->cat->n_dashboards; i++) {
-      struct site_dashboard *d = &r->cat->dashboards[i];
-      if (strcmp(d->source, source) == 0 && strcmp(d->id, id) == 0)
-        d->lost_last_run = true;
-    }
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) {
-    host_sqldb_fail(r->log, r->db, rc, "catalog", r->path, "read deletions");
-    return -1;
-  }
-  return 0;
+  return host_catalog_each_row(r->db, r->path, r->log, sql, NULL, on_lost, r, "read deletions");
 }
 
 /* qsort/bsearch by the fqn every item struct starts its FQN member at a different offset;
@@ -517,7 +509,7 @@ int site_catalog_load(const char *path, struct host_log *log, struct site_catalo
   qsort(cat->charts, cat->n_charts, sizeof *cat->charts, cmp_chart);
   qsort(cat->models, cat->n_models, sizeof *cat->models, cmp_model);
   if (collect_tables(cat) != 0 || link(cat) != 0 || assign_pages(cat) != 0) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': out of memory", path);
+    oom(&r);
     goto out;
   }
   *out = r.cat;
