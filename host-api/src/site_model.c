@@ -42,8 +42,9 @@ static long long jint(yajl_val node, const char **path) {
   return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
 }
 
-/* Copies the strings of the array at path (other values are skipped). 0, or -1 on OOM. */
-static int jstrs(yajl_val node, const char **path, struct site_strs *out) {
+/* Copies the strings at member (a path; {NULL}: the element itself) of each element of the
+ * array at path; elements without one are skipped. 0, or -1 on OOM. */
+static int jstrs_at(yajl_val node, const char **path, const char **member, struct site_strs *out) {
   yajl_val a = yajl_tree_get(node, path, yajl_t_array);
   out->v = NULL;
   out->n = 0;
@@ -53,11 +54,17 @@ static int jstrs(yajl_val node, const char **path, struct site_strs *out) {
   if (!(out->v = calloc(len, sizeof *out->v)))
     return -1;
   for (size_t i = 0; i < len; i++) {
-    yajl_val s = YAJL_GET_ARRAY(a)->values[i];
-    if (YAJL_IS_STRING(s) && !(out->v[out->n++] = strdup(s->u.string)))
+    const char *s = jstr(YAJL_GET_ARRAY(a)->values[i], member);
+    if (s && !(out->v[out->n++] = strdup(s)))
       return -1;
   }
   return 0;
+}
+
+/* The strings of the array at path (other values are skipped). 0, or -1 on OOM. */
+static int jstrs(yajl_val node, const char **path, struct site_strs *out) {
+  static const char *itself[] = {NULL};
+  return jstrs_at(node, path, itself, out);
 }
 
 static void strs_free(struct site_strs *s) {
@@ -108,23 +115,11 @@ static int read_identity(yajl_val j, const char *source, const char *id, const c
   return *o_source && *o_id && *o_fqn && *o_name ? 0 : -1;
 }
 
+/* The owners' names. */
 static int read_owners(yajl_val j, struct site_strs *out) {
   static const char *p_owners[] = {"owners", NULL};
   static const char *p_name[] = {"name", NULL};
-  yajl_val a = yajl_tree_get(j, p_owners, yajl_t_array);
-  out->v = NULL;
-  out->n = 0;
-  if (!a || YAJL_GET_ARRAY(a)->len == 0)
-    return 0;
-  size_t len = YAJL_GET_ARRAY(a)->len;
-  if (!(out->v = calloc(len, sizeof *out->v)))
-    return -1;
-  for (size_t i = 0; i < len; i++) {
-    const char *name = jstr(YAJL_GET_ARRAY(a)->values[i], p_name);
-    if (name && !(out->v[out->n++] = strdup(name)))
-      return -1;
-  }
-  return 0;
+  return jstrs_at(j, p_owners, p_name, out);
 }
 
 static int read_dashboard(yajl_val j, const struct row *row, void *item) {
