@@ -6,6 +6,7 @@ host_api_libhostsinks_la_SOURCES = \
 	host-api/src/sink_common.c host-api/src/sink_common.h \
 	host-api/src/sink_sqlite.c host-api/src/sink_file.c \
 	host-api/src/sqldb.c host-api/src/sqldb.h \
+	host-api/src/catalog_read.c host-api/src/catalog_read.h \
 	host-api/src/state.c
 host_api_libhostsinks_la_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
 host_api_libhostsinks_la_LIBADD = $(YAJL_LIBS) $(SQLITE_LIBS)

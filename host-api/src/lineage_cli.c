@@ -225,13 +225,6 @@ static int write_all(const char *path, const char *data, size_t len, struct host
   return ok ? 0 : -1;
 }
 
-static enum etl_severity level_for(int verbosity) {
-  int level = ETL_SEV_WARNING - verbosity;
-  return (enum etl_severity)(level < ETL_SEV_DEBUG   ? ETL_SEV_DEBUG
-                             : level > ETL_SEV_ERROR ? ETL_SEV_ERROR
-                                                     : level);
-}
-
 int host_lineage_cli(int argc, char **argv, int verbosity) {
   struct lineage_opts o = {.format = HOST_LINEAGE_SVG, .verbosity = verbosity};
   int rc = parse(argc, argv, &o);
@@ -248,7 +241,7 @@ int host_lineage_cli(int argc, char **argv, int verbosity) {
     return HOST_EXIT_USAGE;
   }
   o.view.log_omitted = true;
-  struct host_log *log = host_log_new(stderr, level_for(o.verbosity));
+  struct host_log *log = host_log_new(stderr, host_log_level_for(ETL_SEV_WARNING, o.verbosity));
   struct host_lineage_graph *graph = NULL;
   struct host_lineage_stats stats = {0};
   char *picture = NULL; /* owned */

@@ -1,10 +1,10 @@
 /*
  * lineage_graph.c -- reading the catalog's lineage into a graph, and picking a view of it.
  *
- * Loading. The catalog is opened read-only and checked (application_id, user_version) the way
- * sqldb.c checks it, so a state store, another program's SQLite file or a newer catalog is
- * refused by name. SQLite's own JSON functions pull the few members we need out of each row,
- * after one json_valid() pass that names the first row whose JSON is broken. Nodes are keyed by
+ * Loading. The catalog is opened read-only and checked by catalog_read.c (the site's reader
+ * too), so a state store, another program's SQLite file or a newer catalog is refused by name.
+ * SQLite's own JSON functions pull the few members we need out of each row, after one
+ * json_valid() pass that names the first row whose JSON is broken. Nodes are keyed by
  * "<kind>:<fqn>", so several sources in one catalog merge where they name the same table.
  *
  * Selecting. A breadth-first walk from the focus, upstream along in-edges and downstream along
@@ -22,7 +22,6 @@
 
 #include "log.h"
 
-#include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -30,12 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
-#include "sqldb.h"
-
-/* The catalog schema this reader understands (sink_sqlite.c's CATALOG_SCHEMA_VERSION). */
-#define LINEAGE_CATALOG_SCHEMA 1
+#include "catalog_read.h"
 
 /* ---- a string -> index map (open addressing; keys copied) ---- */
 
@@ -286,28 +281,8 @@ static char *entity_fqn(const char *service, const char *kind, const char *name)
   return sprintf_dup("%s%s%s.%s%s%s%s", qs, service, qs, model ? "model." : "", qn, name, qn);
 }
 
-typedef int (*row_fn)(struct loader *ld, sqlite3_stmt *st);
-
-/* Runs sql, calling fn for each row; 0, or -1 with a logged error. */
-static int each_row(struct loader *ld, const char *sql, row_fn fn, const char *action) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(ld->db, sql, -1, &st, NULL);
-  int status = 0;
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if ((status = fn(ld, st)) != 0)
-      goto out;
-    rc = SQLITE_OK;
-  }
-  if (rc != SQLITE_DONE) {
-    host_sqldb_fail(ld->log, ld->db, rc, "catalog", ld->path, action);
-    status = -1;
-  }
-out:
-  sqlite3_finalize(st);
-  return status;
-}
-
-static int on_service(struct loader *ld, sqlite3_stmt *st) {
+static int on_service(void *ctx, sqlite3_stmt *st) {
+  struct loader *ld = ctx;
   const char *name = col_text(st, 0), *type = col_text(st, 1);
   if (!name)
     return 0;
@@ -333,7 +308,8 @@ static char *service_label(const struct loader *ld, const char *service) {
 }
 
 /* source kind id deleted name displayName service */
-static int on_entity(struct loader *ld, sqlite3_stmt *st) {
+static int on_entity(void *ctx, sqlite3_stmt *st) {
+  struct loader *ld = ctx;
   const char *kind = col_text(st, 1), *name = col_text(st, 4), *display = col_text(st, 5);
   const char *service = col_text(st, 6);
   bool deleted = sqlite3_column_int(st, 3) != 0;
@@ -375,7 +351,8 @@ static int on_entity(struct loader *ld, sqlite3_stmt *st) {
 }
 
 /* A list member of an entity (a model's column, a chart's field): service kind name value */
-static int on_member(struct loader *ld, sqlite3_stmt *st) {
+static int on_member(void *ctx, sqlite3_stmt *st) {
+  struct loader *ld = ctx;
   const char *service = col_text(st, 0), *kind = col_text(st, 1), *name = col_text(st, 2);
   const char *value = col_text(st, 3);
   if (!service || !name || !value)
@@ -394,7 +371,8 @@ static int on_member(struct loader *ld, sqlite3_stmt *st) {
 }
 
 /* A dashboard's chart or data model: service name deleted member-kind member-fqn */
-static int on_dashboard_part(struct loader *ld, sqlite3_stmt *st) {
+static int on_dashboard_part(void *ctx, sqlite3_stmt *st) {
+  struct loader *ld = ctx;
   const char *service = col_text(st, 0), *name = col_text(st, 1), *kind = col_text(st, 3);
   const char *part = col_text(st, 4);
   if (!service || !name || !part)
@@ -441,7 +419,8 @@ static int describe_table(struct loader *ld, struct lg_node *n, sqlite3_stmt *st
 }
 
 /* source id deleted from-type from-fqn to-type to-fqn svc db schema name */
-static int on_lineage(struct loader *ld, sqlite3_stmt *st) {
+static int on_lineage(void *ctx, sqlite3_stmt *st) {
+  struct loader *ld = ctx;
   const char *ft = col_text(st, 3), *ff = col_text(st, 4), *tt = col_text(st, 5);
   const char *tf = col_text(st, 6);
   if (!ft || !ff || !tt || !tf || !static_kind(ft) || !static_kind(tt)) {
@@ -459,7 +438,8 @@ static int on_lineage(struct loader *ld, sqlite3_stmt *st) {
 }
 
 /* One column pair: from-type from-fqn to-type to-fqn to-column from-column */
-static int on_column_pair(struct loader *ld, sqlite3_stmt *st) {
+static int on_column_pair(void *ctx, sqlite3_stmt *st) {
+  struct loader *ld = ctx;
   const char *ft = col_text(st, 0), *ff = col_text(st, 1), *tt = col_text(st, 2);
   const char *tf = col_text(st, 3), *tc = col_text(st, 4), *fc = col_text(st, 5);
   if (!ft || !ff || !tt || !tf || !tc || !fc)
@@ -554,66 +534,12 @@ static int link_edges(struct loader *ld) {
   return 0;
 }
 
-/* ---- opening and checking the file ---- */
-
-static int query_int(sqlite3 *db, const char *sql, long long *v) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    *v = sqlite3_column_int64(st, 0);
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(st);
-  return rc;
-}
-
-static int open_catalog(struct loader *ld) {
-  struct stat sb;
-  if (stat(ld->path, &sb) != 0) {
-    host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': %s", ld->path, strerror(errno));
-    return -1;
-  }
-  if (!S_ISREG(sb.st_mode)) {
-    host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': not a regular file", ld->path);
-    return -1;
-  }
-  int rc = sqlite3_open_v2(ld->path, &ld->db, SQLITE_OPEN_READONLY, NULL);
-  long long app_id = 0, version = 0, tables = 0;
-  if (rc == SQLITE_OK)
-    rc = query_int(ld->db, "PRAGMA application_id", &app_id);
-  if (rc == SQLITE_OK)
-    rc = query_int(ld->db, "PRAGMA user_version", &version);
-  if (rc != SQLITE_OK) {
-    host_sqldb_fail(ld->log, ld->db, rc, "catalog", ld->path, "open");
-    return -1;
-  }
-  if (app_id != HOST_SQLDB_CATALOG_ID) {
-    host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': not an etlhost catalog (%s)",
-                 ld->path,
-                 app_id == HOST_SQLDB_STATE_ID ? "it is an etlhost state store"
-                 : app_id == 0                 ? "an SQLite file without etlhost's mark"
-                                               : "an SQLite file of another application");
-    return -1;
-  }
-  if (version != LINEAGE_CATALOG_SCHEMA) {
-    host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL,
-                 "catalog '%s': schema version %lld, this etlhost reads version %d%s", ld->path,
-                 version, LINEAGE_CATALOG_SCHEMA,
-                 version > LINEAGE_CATALOG_SCHEMA ? "; upgrade etlhost" : "");
-    return -1;
-  }
-  rc = query_int(ld->db, "SELECT count(*) FROM sqlite_master WHERE name = 'entities'", &tables);
-  if (rc != SQLITE_OK || tables != 1) {
-    host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': it has no entities table",
-                 ld->path);
-    return -1;
-  }
-  return 0;
-}
+/* ---- reading the rows ---- */
 
 #define DRAWN_KINDS "('dashboard', 'chart', 'dashboardDataModel', 'lineage', 'dashboardService')"
 
-static int on_bad_json(struct loader *ld, sqlite3_stmt *st) {
+static int on_bad_json(void *ctx, sqlite3_stmt *st) {
+  struct loader *ld = ctx;
   host_log_msg(ld->log, ETL_SEV_ERROR, NULL, NULL,
                "catalog '%s': the JSON of row (source '%s', kind '%s', id '%s') is not valid",
                ld->path, col_text(st, 0), col_text(st, 1), col_text(st, 2));
@@ -623,7 +549,7 @@ static int on_bad_json(struct loader *ld, sqlite3_stmt *st) {
 static int read_catalog(struct loader *ld) {
   static const struct {
     const char *sql;
-    row_fn fn;
+    host_catalog_row_fn fn;
     const char *action;
   } steps[] = {
       {"SELECT source, kind, id FROM entities WHERE kind IN " DRAWN_KINDS
@@ -671,7 +597,8 @@ static int read_catalog(struct loader *ld) {
        on_column_pair, "read column lineage"},
   };
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-    if (each_row(ld, steps[i].sql, steps[i].fn, steps[i].action) != 0)
+    if (host_catalog_each_row(ld->db, ld->path, ld->log, steps[i].sql, NULL, steps[i].fn, ld,
+                              steps[i].action) != 0)
       return -1;
   }
   return 0;
@@ -688,7 +615,8 @@ int host_lineage_load(const char *catalog_path, struct host_log *log,
     oom(&ld);
     goto out;
   }
-  if (open_catalog(&ld) != 0 || read_catalog(&ld) != 0 || link_edges(&ld) != 0)
+  if (host_catalog_open(catalog_path, log, &ld.db) != 0 || read_catalog(&ld) != 0 ||
+      link_edges(&ld) != 0)
     goto out;
   *out = ld.g;
   ld.g = NULL;

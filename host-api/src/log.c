@@ -47,6 +47,13 @@ void host_log_set_level(struct host_log *log, enum etl_severity min_severity) {
   log->min_severity = min_severity;
 }
 
+enum etl_severity host_log_level_for(enum etl_severity base, int verbosity) {
+  int level = (int)base - verbosity;
+  return (enum etl_severity)(level < ETL_SEV_DEBUG   ? ETL_SEV_DEBUG
+                             : level > ETL_SEV_ERROR ? ETL_SEV_ERROR
+                                                     : level);
+}
+
 void host_log_add_secret(struct host_log *log, const char *secret) {
   if (!log || !secret || strlen(secret) < 4 || log->n_secrets == LOG_MAX_SECRETS)
     return;

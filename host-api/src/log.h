@@ -22,6 +22,11 @@ void host_log_free(struct host_log **log);
 
 void host_log_set_level(struct host_log *log, enum etl_severity min_severity);
 
+/* The minimum severity for a command line's -v/-q count: base made chattier by verbosity steps
+ * (quieter when negative), kept within ETL_SEV_DEBUG..ETL_SEV_ERROR. One rule for every
+ * command, so -v means the same to `etlhost run`, `etlhost lineage` and `etlhost site`. */
+enum etl_severity host_log_level_for(enum etl_severity base, int verbosity);
+
 /* Registers a string that must never appear in output (a token, a password, a JWT). Copied.
  * Strings shorter than 4 bytes are ignored (they would mask ordinary words). */
 void host_log_add_secret(struct host_log *log, const char *secret);

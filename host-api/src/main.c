@@ -136,7 +136,7 @@ static int own_options_command_at(int argc, char **argv) {
 }
 
 static enum etl_severity level_of(const struct cli *cli, const char *logger_level) {
-  int base = ETL_SEV_WARNING;
+  enum etl_severity base = ETL_SEV_WARNING;
   if (logger_level && !cli->verbosity_set) {
     if (strcasecmp(logger_level, "DEBUG") == 0)
       base = ETL_SEV_DEBUG;
@@ -145,12 +145,7 @@ static enum etl_severity level_of(const struct cli *cli, const char *logger_leve
     else if (strcasecmp(logger_level, "ERROR") == 0)
       base = ETL_SEV_ERROR;
   }
-  base -= cli->verbosity;
-  if (base < ETL_SEV_DEBUG)
-    base = ETL_SEV_DEBUG;
-  if (base > ETL_SEV_ERROR)
-    base = ETL_SEV_ERROR;
-  return (enum etl_severity)base;
+  return host_log_level_for(base, cli->verbosity);
 }
 
 static void print_plugin(void *ctx, const char *file, const struct host_plugin *p,

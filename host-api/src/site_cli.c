@@ -235,13 +235,6 @@ out:
   return status;
 }
 
-static enum etl_severity level(int verbosity) {
-  int l = ETL_SEV_WARNING - verbosity;
-  return (enum etl_severity)(l < ETL_SEV_DEBUG   ? ETL_SEV_DEBUG
-                             : l > ETL_SEV_ERROR ? ETL_SEV_ERROR
-                                                 : l);
-}
-
 /* Where the catalog's file name starts (for the footer: no directory of the machine). */
 static const char *base_name(const char *path) {
   const char *slash = strrchr(path, '/');
@@ -319,7 +312,7 @@ int host_site_main(int argc, char **argv, int verbosity) {
   int rc = parse(argc, argv, &cli);
   if (rc != 0)
     return rc > 0 ? EXIT_OK : EXIT_USAGE;
-  struct host_log *log = host_log_new(stderr, level(cli.verbosity));
+  struct host_log *log = host_log_new(stderr, host_log_level_for(ETL_SEV_WARNING, cli.verbosity));
   if (!log)
     return EXIT_FAILED;
   int code = build(&cli, log);

@@ -10,18 +10,14 @@
 
 #include "site_model.h"
 
+#include "catalog_read.h"
 #include "log.h"
 #include "site_names.h"
-#include "sqldb.h"
 
-#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <yajl/yajl_tree.h>
-
-#define CATALOG_SCHEMA_VERSION 1 /* the version sink_sqlite.c writes */
 
 /* What one load needs at hand: the open file, its path for messages, the log. */
 struct reader {
@@ -46,8 +42,9 @@ static long long jint(yajl_val node, const char **path) {
   return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
 }
 
-/* Copies the strings of the array at path (other values are skipped). 0, or -1 on OOM. */
-static int jstrs(yajl_val node, const char **path, struct site_strs *out) {
+/* Copies the strings at member (a path; {NULL}: the element itself) of each element of the
+ * array at path; elements without one are skipped. 0, or -1 on OOM. */
+static int jstrs_at(yajl_val node, const char **path, const char **member, struct site_strs *out) {
   yajl_val a = yajl_tree_get(node, path, yajl_t_array);
   out->v = NULL;
   out->n = 0;
@@ -57,11 +54,17 @@ static int jstrs(yajl_val node, const char **path, struct site_strs *out) {
   if (!(out->v = calloc(len, sizeof *out->v)))
     return -1;
   for (size_t i = 0; i < len; i++) {
-    yajl_val s = YAJL_GET_ARRAY(a)->values[i];
-    if (YAJL_IS_STRING(s) && !(out->v[out->n++] = strdup(s->u.string)))
+    const char *s = jstr(YAJL_GET_ARRAY(a)->values[i], member);
+    if (s && !(out->v[out->n++] = strdup(s)))
       return -1;
   }
   return 0;
+}
+
+/* The strings of the array at path (other values are skipped). 0, or -1 on OOM. */
+static int jstrs(yajl_val node, const char **path, struct site_strs *out) {
+  static const char *itself[] = {NULL};
+  return jstrs_at(node, path, itself, out);
 }
 
 static void strs_free(struct site_strs *s) {
@@ -112,23 +115,11 @@ static int read_identity(yajl_val j, const char *source, const char *id, const c
   return *o_source && *o_id && *o_fqn && *o_name ? 0 : -1;
 }
 
+/* The owners' names. */
 static int read_owners(yajl_val j, struct site_strs *out) {
   static const char *p_owners[] = {"owners", NULL};
   static const char *p_name[] = {"name", NULL};
-  yajl_val a = yajl_tree_get(j, p_owners, yajl_t_array);
-  out->v = NULL;
-  out->n = 0;
-  if (!a || YAJL_GET_ARRAY(a)->len == 0)
-    return 0;
-  size_t len = YAJL_GET_ARRAY(a)->len;
-  if (!(out->v = calloc(len, sizeof *out->v)))
-    return -1;
-  for (size_t i = 0; i < len; i++) {
-    const char *name = jstr(YAJL_GET_ARRAY(a)->values[i], p_name);
-    if (name && !(out->v[out->n++] = strdup(name)))
-      return -1;
-  }
-  return 0;
+  return jstrs_at(j, p_owners, p_name, out);
 }
 
 static int read_dashboard(yajl_val j, const struct row *row, void *item) {
@@ -282,55 +273,74 @@ static void *grow(void **array, size_t *n, size_t elem) {
   return v + (*n)++ * elem;
 }
 
+static int oom(struct reader *r) {
+  host_log_msg(r->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': out of memory", r->path);
+  return -1;
+}
+
+/* One kind's walk: where its items go and how a row becomes one. */
+struct kind_walk {
+  struct reader *r;
+  const char *kind;
+  void **array;
+  size_t *n, elem;
+  int (*read_row)(yajl_val, const struct row *, void *);
+};
+
+/* source id json deleted deleted_at: one item of the array from the row's JSON and columns. */
+static int on_kind_row(void *ctx, sqlite3_stmt *st) {
+  struct kind_walk *w = ctx;
+  const char *source = (const char *)sqlite3_column_text(st, 0);
+  const char *id = (const char *)sqlite3_column_text(st, 1);
+  const char *json = (const char *)sqlite3_column_text(st, 2);
+  struct row row = {.source = source ? source : "",
+                    .id = id ? id : "",
+                    .deleted = sqlite3_column_int(st, 3) != 0,
+                    .deleted_at = (const char *)sqlite3_column_text(st, 4)};
+  char err[256] = "";
+  yajl_val j = json ? yajl_tree_parse(json, err, sizeof err) : NULL;
+  if (!j || !YAJL_IS_OBJECT(j)) {
+    host_log_msg(w->r->log, ETL_SEV_ERROR, NULL, NULL,
+                 "catalog '%s': %s %s of source %s: bad JSON: %s", w->r->path, w->kind,
+                 id ? id : "?", source ? source : "?", *err ? err : "not an object");
+    yajl_tree_free(j);
+    return -1;
+  }
+  void *item = grow(w->array, w->n, w->elem);
+  int got = item ? w->read_row(j, &row, item) : -1;
+  yajl_tree_free(j);
+  if (got < 0)
+    return oom(w->r);
+  if (got == 1)
+    (*w->n)--;
+  return 0;
+}
+
 /* Reads every row of one kind: read_row fills a new, zeroed item of the array from the row's
  * JSON and columns; a row it returns 1 for (and allocated nothing for) is dropped. */
 static int read_kind(struct reader *r, const char *kind, bool live_only, void **array, size_t *n,
                      size_t elem, int (*read_row)(yajl_val, const struct row *, void *)) {
-  sqlite3_stmt *st = NULL;
-  int status = -1;
   const char *sql = live_only ? "SELECT source, id, json, deleted, deleted_at FROM entities"
                                 " WHERE kind = ?1 AND NOT deleted ORDER BY rowid"
                               : "SELECT source, id, json, deleted, deleted_at FROM entities"
                                 " WHERE kind = ?1 ORDER BY rowid";
-  int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *source = (const char *)sqlite3_column_text(st, 0);
-    const char *id = (const char *)sqlite3_column_text(st, 1);
-    const char *json = (const char *)sqlite3_column_text(st, 2);
-    struct row row = {.source = source ? source : "",
-                      .id = id ? id : "",
-                      .deleted = sqlite3_column_int(st, 3) != 0,
-                      .deleted_at = (const char *)sqlite3_column_text(st, 4)};
-    char err[256] = "";
-    yajl_val j = json ? yajl_tree_parse(json, err, sizeof err) : NULL;
-    if (!j || !YAJL_IS_OBJECT(j)) {
-      host_log_msg(r->log, ETL_SEV_ERROR, NULL, NULL,
-                   "catalog '%s': %s %s of source %s: bad JSON: %s", r->path, kind, id ? id : "?",
-                   source ? source : "?", *err ? err : "not an object");
-      yajl_tree_free(j);
-      goto out;
-    }
-    void *item = grow(array, n, elem);
-    int got = item ? read_row(j, &row, item) : -1;
-    yajl_tree_free(j);
-    if (got < 0) {
-      host_log_msg(r->log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': out of memory", r->path);
-      goto out;
-    }
-    if (got == 1)
-      (*n)--;
-    rc = SQLITE_OK;
-  }
-  if (rc != SQLITE_DONE) {
-    host_sqldb_fail(r->log, r->db, rc, "catalog", r->path, "read");
-    goto out;
-  }
-  status = 0;
-out:
-  sqlite3_finalize(st);
-  return status;
+  struct kind_walk w = {r, kind, array, n, elem, read_row};
+  return host_catalog_each_row(r->db, r->path, r->log, sql, kind, on_kind_row, &w, "read");
+}
+
+/* source run_id started finished complete */
+static int on_run(void *ctx, sqlite3_stmt *st) {
+  struct reader *r = ctx;
+  struct site_catalog *cat = r->cat;
+  struct site_run *run = grow((void **)&cat->runs, &cat->n_runs, sizeof *run);
+  if (!run)
+    return oom(r);
+  run->source = dup_or_null((const char *)sqlite3_column_text(st, 0));
+  run->run_id = sqlite3_column_int64(st, 1);
+  run->started = dup_or_null((const char *)sqlite3_column_text(st, 2));
+  run->finished = dup_or_null((const char *)sqlite3_column_text(st, 3));
+  run->complete = sqlite3_column_int(st, 4);
+  return 0;
 }
 
 /* The last run of each source, and whether it deleted each dashboard. */
@@ -338,29 +348,20 @@ static int read_runs(struct reader *r) {
   static const char sql[] =
       "SELECT source, run_id, started, finished, complete FROM runs r"
       " WHERE run_id = (SELECT max(run_id) FROM runs WHERE source = r.source) ORDER BY source";
-  sqlite3_stmt *st = NULL;
-  int status = -1;
-  struct site_catalog *cat = r->cat;
-  int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    struct site_run *run = grow((void **)&cat->runs, &cat->n_runs, sizeof *run);
-    if (!run)
-      goto out;
-    run->source = dup_or_null((const char *)sqlite3_column_text(st, 0));
-    run->run_id = sqlite3_column_int64(st, 1);
-    run->started = dup_or_null((const char *)sqlite3_column_text(st, 2));
-    run->finished = dup_or_null((const char *)sqlite3_column_text(st, 3));
-    run->complete = sqlite3_column_int(st, 4);
-    rc = SQLITE_OK;
+  return host_catalog_each_row(r->db, r->path, r->log, sql, NULL, on_run, r, "read runs");
+}
+
+/* source id of a dashboard deleted by the last run of its source */
+static int on_lost(void *ctx, sqlite3_stmt *st) {
+  struct reader *r = ctx;
+  const char *source = (const char *)sqlite3_column_text(st, 0);
+  const char *id = (const char *)sqlite3_column_text(st, 1);
+  for (size_t i = 0; source && id && i < r->cat->n_dashboards; i++) {
+    struct site_dashboard *d = &r->cat->dashboards[i];
+    if (strcmp(d->source, source) == 0 && strcmp(d->id, id) == 0)
+      d->lost_last_run = true;
   }
-  if (rc != SQLITE_DONE) {
-    host_sqldb_fail(r->log, r->db, rc, "catalog", r->path, "read runs");
-    goto out;
-  }
-  status = 0;
-out:
-  sqlite3_finalize(st);
-  return status;
+  return 0;
 }
 
 /* Dashboards the last run of their source marked deleted (changed_run is the marking run). */
@@ -368,24 +369,7 @@ static int mark_lost(struct reader *r) {
   static const char sql[] =
       "SELECT e.source, e.id FROM entities e WHERE e.kind = 'dashboard' AND e.deleted"
       " AND e.changed_run = (SELECT max(run_id) FROM runs WHERE source = e.source)";
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *source = (const char *)sqlite3_column_text(st, 0);
-    const char *id = (const char *)sqlite3_column_text(st, 1);
-    for (size_t i = 0; source && id && i < r->cat->n_dashboards; i++) {
-      struct site_dashboard *d = &r->cat->dashboards[i];
-      if (strcmp(d->source, source) == 0 && strcmp(d->id, id) == 0)
-        d->lost_last_run = true;
-    }
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) {
-    host_sqldb_fail(r->log, r->db, rc, "catalog", r->path, "read deletions");
-    return -1;
-  }
-  return 0;
+  return host_catalog_each_row(r->db, r->path, r->log, sql, NULL, on_lost, r, "read deletions");
 }
 
 /* qsort/bsearch by the fqn every item struct starts its FQN member at a different offset;
@@ -497,61 +481,13 @@ out:
   return status;
 }
 
-/* Opens path read-only and checks it is a catalog of a version this code reads. */
-static int open_catalog(const char *path, struct host_log *log, sqlite3 **db) {
-  struct stat st;
-  if (stat(path, &st) != 0) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': cannot open: %s", path,
-                 strerror(errno));
-    return -1;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': not a file", path);
-    return -1;
-  }
-  int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-  sqlite3_stmt *q = NULL;
-  if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(*db,
-                            "SELECT (SELECT application_id FROM pragma_application_id),"
-                            " (SELECT user_version FROM pragma_user_version)",
-                            -1, &q, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_step(q);
-  if (rc != SQLITE_ROW) {
-    if ((rc & 0xff) == SQLITE_NOTADB)
-      host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                   "catalog '%s': not an etlhost catalog: the file is not a SQLite database", path);
-    else
-      host_sqldb_fail(log, *db, rc, "catalog", path, "cannot open");
-    sqlite3_finalize(q);
-    return -1;
-  }
-  long long app_id = sqlite3_column_int64(q, 0), version = sqlite3_column_int64(q, 1);
-  sqlite3_finalize(q);
-  if (app_id != HOST_SQLDB_CATALOG_ID) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                 "catalog '%s': not an etlhost catalog (application_id %#llx)", path,
-                 (unsigned long long)app_id);
-    return -1;
-  }
-  if (version > CATALOG_SCHEMA_VERSION) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL,
-                 "catalog '%s': schema version %lld, but this etlhost reads version %d; "
-                 "upgrade etlhost",
-                 path, version, CATALOG_SCHEMA_VERSION);
-    return -1;
-  }
-  return 0;
-}
-
 int site_catalog_load(const char *path, struct host_log *log, struct site_catalog **out) {
   struct reader r = {.path = path, .log = log};
   int status = -1;
   *out = NULL;
   if (!(r.cat = calloc(1, sizeof *r.cat)))
     goto out;
-  if (open_catalog(path, log, &r.db) != 0)
+  if (host_catalog_open(path, log, &r.db) != 0)
     goto out;
   struct site_catalog *cat = r.cat;
   if (read_kind(&r, "dashboard", false, (void **)&cat->dashboards, &cat->n_dashboards,
@@ -568,7 +504,7 @@ int site_catalog_load(const char *path, struct host_log *log, struct site_catalo
   qsort(cat->charts, cat->n_charts, sizeof *cat->charts, cmp_chart);
   qsort(cat->models, cat->n_models, sizeof *cat->models, cmp_model);
   if (collect_tables(cat) != 0 || link(cat) != 0 || assign_pages(cat) != 0) {
-    host_log_msg(log, ETL_SEV_ERROR, NULL, NULL, "catalog '%s': out of memory", path);
+    oom(&r);
     goto out;
   }
   *out = r.cat;

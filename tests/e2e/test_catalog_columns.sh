@@ -6,19 +6,11 @@
 # a plain column, a renamed one ("Staff First Name"), and nothing for a column no query reads.
 # Prints TAP. Offline: mode-sim listens on 127.0.0.1 with an ephemeral port.
 set -u
-B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
 S=${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}
-PY=${PYTHON3:-/usr/bin/python3}
-PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
-ETLHOST=$B/host-api/etlhost
-MODESIM=$B/tests/mode-sim/mode-sim
-
 . "$S/tests/e2e/tap-lib.sh"
+use_build
 echo "1..6"
-if [ ! -f "$PLUGINS/mode.so" ] || [ ! -x "$MODESIM" ] || [ ! -x "$ETLHOST" ]; then
-  echo "Bail out! mode.so, mode-sim or etlhost is not built"
-  exit 1
-fi
+need_mode_build
 
 # The documented query, exactly as docs/sinks.md shows it.
 sed -n '/^SELECT DISTINCT json_extract(d.json/,/^ORDER BY 1, 3;$/p' "$S/docs/sinks.md" >"$T/q.sql"
@@ -28,36 +20,7 @@ else
   not_ok "docs/sinks.md has the column query" "$(cat "$T/q.sql")"
 fi
 
-start_server "$T/mode.out" "$MODESIM" --fixtures "$S/tests/fixtures/mode-api-samples" \
-  --workspace acryl --token tok --secret sec
-cat >"$T/wf.yaml" <<EOF
-source:
-  type: mode
-  serviceName: local_mode
-  serviceConnection:
-    config:
-      type: Mode
-      hostPort: $url
-      accessToken: tok
-      accessTokenPassword: sec
-      workspaceName: acryl
-  sourceConfig:
-    config:
-      type: DashboardMetadata
-      includeDataModels: true
-      lineageInformation:
-        dbServicePrefixes:
-          - pg_svc
-sink:
-  type: sqlite
-  config:
-    path: $T/cat.db
-EOF
-if ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/wf.yaml" >"$T/run.log" 2>&1; then
-  ok "etlhost builds the catalog from mode-sim"
-else
-  not_ok "etlhost builds the catalog from mode-sim" "$(cat "$T/run.log")"
-fi
+mode_catalog "$T/cat.db" local_mode acryl pg_svc --fixtures "$S/tests/fixtures/mode-api-samples"
 
 # query TABLE COLUMN: the documented query's rows, '|'-separated (Python's sqlite3 binds the
 # :table and :column parameters as the sqlite3 shell's .parameter does).

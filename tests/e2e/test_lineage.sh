@@ -7,50 +7,13 @@
 # under valgrind (Graphviz's own leaks suppressed by tests/e2e/graphviz.supp). Prints TAP.
 # Offline: mode-sim listens on 127.0.0.1 with an ephemeral port.
 set -u
-B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
 S=${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}
-PY=${PYTHON3:-/usr/bin/python3}
-PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
-ETLHOST=$B/host-api/etlhost
-MODESIM=$B/tests/mode-sim/mode-sim
-
 . "$S/tests/e2e/tap-lib.sh"
+use_build
 echo "1..12"
-if [ ! -f "$PLUGINS/mode.so" ] || [ ! -x "$MODESIM" ] || [ ! -x "$ETLHOST" ]; then
-  echo "Bail out! mode.so, mode-sim or etlhost is not built"
-  exit 1
-fi
-
-start_server "$T/mode.out" "$MODESIM" --workspace acme --token tok --secret sec --seed 42 \
-  --spaces 2 --reports-per-space 5 --users 3 --data-sources 5 --rate-limit off
-cat >"$T/wf.yaml" <<EOF
-source:
-  type: mode
-  serviceName: mode_demo
-  serviceConnection:
-    config:
-      type: Mode
-      hostPort: $url
-      accessToken: tok
-      accessTokenPassword: sec
-      workspaceName: acme
-  sourceConfig:
-    config:
-      type: DashboardMetadata
-      includeDataModels: true
-      lineageInformation:
-        dbServicePrefixes:
-          - warehouse
-sink:
-  type: sqlite
-  config:
-    path: $T/cat.db
-EOF
-if ETL_PLUGIN_PATH=$PLUGINS "$ETLHOST" run "$T/wf.yaml" >"$T/run.log" 2>&1; then
-  ok "etlhost builds the catalog from mode-sim"
-else
-  not_ok "etlhost builds the catalog from mode-sim" "$(cat "$T/run.log")"
-fi
+need_mode_build
+mode_catalog "$T/cat.db" mode_demo acme warehouse --seed 42 --spaces 2 --reports-per-space 5 \
+  --users 3 --data-sources 5 --rate-limit off
 
 # The expected picture, from the catalog's rows (not from etlhost's code): `expect.py CAT KIND
 # NAME` prints the sorted node ids, then "--", then the sorted edge ids.
@@ -165,10 +128,10 @@ fails() {
     not_ok "$name" "exit $rc, stderr: $(cat "$T/err")" "want: $want"
   fi
 }
-fails "a missing catalog" "catalog '$T/none.db': No such file or directory" "$T/none.db"
+fails "a missing catalog" "catalog '$T/none.db': cannot open: No such file or directory" "$T/none.db"
 [ ! -e "$T/none.db" ] || not_ok "a missing catalog is not created"
 printf 'name,value\nnot a catalog\n' >"$T/x.csv"
-fails "a file that is not SQLite" "catalog '$T/x.csv': open: file is not a database" "$T/x.csv"
+fails "a file that is not SQLite" "catalog '$T/x.csv': not an etlhost catalog: the file is not a SQLite database" "$T/x.csv"
 fails "an unknown dashboard" "no dashboard 'nope' in the catalog" "$T/cat.db" --dashboard nope
 fails "a bad --depth" "--depth 'two': expected a whole number of at least 0" "$T/cat.db" \
   --depth two

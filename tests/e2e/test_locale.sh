@@ -7,13 +7,9 @@
 #   3  the --summary-json file is JSON (seconds written "1,5" was not).
 # Skips when no de_DE.UTF-8 locale is installed (tests/deps.sh generates it). Prints TAP.
 set -u
-B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
 S=${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}
-PY=${PYTHON3:-/usr/bin/python3}
-PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
-ETLHOST=$B/host-api/etlhost
-MODESIM=$B/tests/mode-sim/mode-sim
 . "$S/tests/e2e/tap-lib.sh"
+use_build
 echo "1..3"
 LOC=$(locale -a 2>/dev/null | grep -i -m1 '^de_DE\.utf-\{0,1\}8$')
 if [ -z "$LOC" ]; then

@@ -24,16 +24,11 @@
 # A missing binary is a 'Bail out!', never a skip. Prints TAP. Offline: both simulators listen
 # on 127.0.0.1 with ephemeral ports.
 set -u
-B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
 S=${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}
-PY=${PYTHON3:-/usr/bin/python3}
-PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
-ETLHOST=$B/host-api/etlhost
+. "$S/tests/e2e/tap-lib.sh"
+use_build
 OMSIM=$B/tests/om-sim/om-sim
-MODESIM=$B/tests/mode-sim/mode-sim
 JWT=eyJhbGciOiJIUzI1NiJ9.e2e-om-sim-token.c2lnbmF0dXJl
-
-. "${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}/tests/e2e/tap-lib.sh"
 echo "1..32"
 
 fetch() { "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }

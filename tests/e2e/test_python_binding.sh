@@ -10,13 +10,9 @@
 #   10   installed by make into a prefix, `import etl_plugin` works from its site directory.
 # Prints TAP.
 set -u
-B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
 S=${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}
-PY=${PYTHON3:-/usr/bin/python3}
-PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
-ETLHOST=$B/host-api/etlhost
-MODESIM=$B/tests/mode-sim/mode-sim
 . "$S/tests/e2e/tap-lib.sh"
+use_build
 PYTHONPATH=$S/host-api/python
 PYTHONDONTWRITEBYTECODE=1 # nothing written into the source tree
 export PYTHONDONTWRITEBYTECODE

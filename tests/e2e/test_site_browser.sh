@@ -10,12 +10,7 @@
 # screen) are saved next to this test's log, and their paths printed. Prints TAP; skips only when
 # Chromium is not installed.
 set -u
-B=${ETL_TOP_BUILDDIR:?ETL_TOP_BUILDDIR is not set}
 S=${ETL_TOP_SRCDIR:?ETL_TOP_SRCDIR is not set}
-PY=${PYTHON3:-/usr/bin/python3}
-PLUGINS=${ETL_PLUGIN_PATH:-$B/plugin/.libs}
-ETLHOST=$B/host-api/etlhost
-MODESIM=$B/tests/mode-sim/mode-sim
 CHECKS=14 # the lines cdp.py prints
 
 CHROMIUM=
@@ -28,6 +23,7 @@ if [ -z "$CHROMIUM" ]; then
 fi
 
 . "$S/tests/e2e/tap-lib.sh"
+use_build
 # Chromium runs in a session of its own, so its renderer and GPU helpers die with it.
 chromium_pid=""
 site_cleanup() {
@@ -46,10 +42,7 @@ trap site_cleanup EXIT
 trap 'exit 1' INT TERM
 
 echo "1..$((CHECKS + 3))"
-if [ ! -f "$PLUGINS/mode.so" ] || [ ! -x "$MODESIM" ] || [ ! -x "$ETLHOST" ]; then
-  echo "Bail out! mode.so, mode-sim or etlhost is not built"
-  exit 1
-fi
+need_mode_build
 if ! "$PY" -c 'import websocket' 2>"$T/ws.err"; then
   echo "Bail out! $PY cannot import websocket (python3-websocket, tests/deps.sh): $(cat "$T/ws.err")"
   exit 1

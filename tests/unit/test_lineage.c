@@ -579,7 +579,7 @@ START_TEST(test_files_that_are_not_catalogs) {
   char *path = test_path("%s/other", t_dir);
   expect_load_error(path, "No such file or directory");
   ck_assert_int_eq(test_write_file(path, "name,value\nthis is a csv file\n"), 0);
-  expect_load_error(path, "file is not a database");
+  expect_load_error(path, "not an etlhost catalog: the file is not a SQLite database");
   free(path);
   path = test_path("%s/plain.db", t_dir);
   sql(path, "CREATE TABLE entities (x)");

@@ -285,7 +285,7 @@ START_TEST(model_refuses_what_is_not_a_catalog) {
   sqlite3_close(db);
   t_mark_log();
   ck_assert_int_eq(site_catalog_load(other, t_log, &cat), -1);
-  ck_assert_logged_new("other.db': not an etlhost catalog (application_id 0)");
+  ck_assert_logged_new("other.db': not an etlhost catalog (an SQLite file without etlhost's mark)");
 
   /* a catalog row that is not JSON names the row */
   ck_assert_int_eq(sqlite3_open(catalog_path, &db), SQLITE_OK);
